@@ -1,0 +1,1 @@
+//! Client-side token buckets. (cloud-core)

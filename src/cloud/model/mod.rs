@@ -1,0 +1,1 @@
+//! VPN v5 wire models. (models/client work)

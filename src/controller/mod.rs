@@ -1,0 +1,1 @@
+//! Reconcilers. (controller work)

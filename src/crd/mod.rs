@@ -1,0 +1,1 @@
+//! Kubernetes API types. (CRD work)

@@ -1,0 +1,15 @@
+//! vpn-operator: a Kubernetes operator that manages Huawei Cloud VPN (v5) and
+//! CloudOpera IES CloudVPN services declaratively.
+//!
+//! Module layout (dependencies point one way, top to bottom):
+//! - [`crd`]: the Kubernetes API types (spec, status, conditions). Pure data.
+//! - [`cloud`]: the vendor REST clients: wire models, signer, errors, retry,
+//!   rate limiter. Knows nothing of Kubernetes.
+//! - [`sim`]: the simulated cloud (same wire models), served over real HTTP.
+//!   Knows nothing of Kubernetes.
+//! - [`controller`]: one reconciler per kind plus the shared machinery.
+//! - `main.rs`: the command line; the only place that picks real vs simulated cloud.
+pub mod cloud;
+pub mod controller;
+pub mod crd;
+pub mod sim;
