@@ -1093,3 +1093,51 @@ impl Project {
         }
     }
 }
+
+impl Project {
+    /// The routing table of a gateway: one route per peer subnet of its ACTIVE connections,
+    /// through the connection's tunnel.
+    pub fn routing_table(&self, id: &str) -> ApiResult<Vec<m::Route>> {
+        self.gateway(id)?;
+        let host = |a: &Option<String>| {
+            a.as_deref()
+                .map(|a| a.split('/').next().unwrap_or(a).to_string())
+        };
+        let mut routes = Vec::new();
+        for c in self.connections.values() {
+            if c.conn.vgw_id.as_deref() != Some(id)
+                || c.conn.status != Some(m::ConnectionStatus::Active)
+            {
+                continue;
+            }
+            let asn = c
+                .conn
+                .cgw_id
+                .as_deref()
+                .and_then(|g| self.customer_gateways.get(g))
+                .and_then(|g| g.cgw.bgp_asn)
+                .map(|a| a.to_string());
+            for dest in c
+                .conn
+                .peer_subnets
+                .iter()
+                .chain(c.conn.peer_subnets_v6.iter())
+                .flatten()
+            {
+                routes.push(m::Route {
+                    destination: Some(dest.clone()),
+                    nexthop: host(&c.conn.tunnel_peer_address),
+                    outbound_interface_ip: host(&c.conn.tunnel_local_address),
+                    origin: Some(m::RouteOrigin::Igp),
+                    as_path: asn.clone(),
+                    med: Some(0),
+                    nexthop_resource: Some(m::NexthopResource {
+                        id: Some(c.conn.id.clone()),
+                        resource_type: Some(m::NexthopResourceType::VpnConnection),
+                    }),
+                });
+            }
+        }
+        Ok(routes)
+    }
+}

@@ -158,7 +158,7 @@ impl Project {
             .values()
             .filter(|j| resource_id.is_none_or(|r| j.job.resource_id.as_deref() == Some(r)))
             .collect();
-        jobs.sort_by(|a, b| b.created.cmp(&a.created));
+        jobs.sort_by_key(|j| std::cmp::Reverse(j.created));
         jobs.into_iter().map(|j| j.job.clone()).collect()
     }
 

@@ -37,6 +37,7 @@ pub mod gateways;
 pub mod jobs;
 pub mod monitors;
 pub mod quotas;
+pub mod tags;
 
 pub use connections::ConnectionRec;
 pub use customer_gateways::CustomerGatewayRec;
@@ -245,7 +246,7 @@ pub fn page<T: Clone>(
         None => None,
     };
     let mut items = items;
-    items.sort_by(|a, b| b.0.cmp(&a.0));
+    items.sort_by_key(|i| std::cmp::Reverse(i.0));
     let page: Vec<(DateTime<Utc>, T)> = items
         .into_iter()
         .filter(|(t, _)| after.is_none_or(|a| *t < a))

@@ -140,7 +140,7 @@ impl Project {
                         .is_some_and(|e| q.enterprise_project_id.contains(e))
             })
             .collect();
-        out.sort_by(|a, b| b.created.cmp(&a.created));
+        out.sort_by_key(|m| std::cmp::Reverse(m.created));
         out.into_iter().map(|m| m.monitor.clone()).collect()
     }
 
