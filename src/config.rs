@@ -107,7 +107,14 @@ pub struct RunArgs {
     pub metrics_addr: SocketAddr,
 
     /// Elect one active replica through a coordination.k8s.io Lease (`--leader-election=false` to disable).
-    #[arg(long, env = "VPN_OPERATOR_LEADER_ELECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    #[arg(
+        long,
+        env = "VPN_OPERATOR_LEADER_ELECTION",
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        num_args = 0..=1,
+        default_missing_value = "true"
+    )]
     pub leader_election: bool,
 
     /// Name of the leader-election Lease.
@@ -640,14 +647,17 @@ fn check_region(value: String) -> Result<String, ConfigError> {
 
 fn check_project_id(value: String) -> Result<String, ConfigError> {
     // [assumption] Project ids are 32 hex digits in every documented example; we only insist on a
-    // path-safe token so that an unusual (e.g. sub-project) id still works.
-    let ok =
-        !value.is_empty() && value.len() <= 64 && value.chars().all(|c| c.is_ascii_alphanumeric());
+    // path-safe token so that an unusual id (or the simulator's `my-project`) still works.
+    let ok = !value.is_empty()
+        && value.len() <= 64
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     ok.then_some(value.clone()).ok_or(ConfigError::BadName {
         flag: "project-id",
         value,
         what: "project id",
-        rule: "letters and digits only (32 hex digits in the IAM console)",
+        rule: "letters, digits, '-' and '_' only (32 hex digits in the IAM console)",
     })
 }
 
@@ -969,12 +979,24 @@ mod tests {
             (&["--renew-deadline", "15s"], "--renew-deadline"),
             (&["--log-level", "vpn_operator=[[["], "--log-level"),
             (&["--cluster-name", "a b"], "--cluster-name"),
+            (&["--project-id", "abc/../def"], "--project-id"),
+            (&["--region", "CN North"], "--region"),
             (&["--credentials-secret", "a/b/c"], "--credentials-secret"),
         ];
         for (extra, flag) in cases {
             let err = real(extra).expect_err(flag);
             assert!(err.to_string().contains(flag), "{flag}: {err}");
         }
+    }
+
+    #[test]
+    fn leader_election_flag_forms() {
+        let on = |argv: &[&str]| real(argv).unwrap().leader_election.is_some();
+        assert!(on(&[]));
+        assert!(on(&["--leader-election"]));
+        assert!(on(&["--leader-election", "true"]));
+        assert!(!on(&["--leader-election=false"]));
+        assert!(!on(&["--leader-election", "false"]));
     }
 
     #[test]
