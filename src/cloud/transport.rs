@@ -33,15 +33,27 @@ pub struct Operation {
 
 impl Operation {
     pub const fn read(name: &'static str) -> Self {
-        Self { name, kind: OpKind::Read, idempotent: true }
+        Self {
+            name,
+            kind: OpKind::Read,
+            idempotent: true,
+        }
     }
     /// An idempotent mutation (PUT / DELETE).
     pub const fn write(name: &'static str) -> Self {
-        Self { name, kind: OpKind::Write, idempotent: true }
+        Self {
+            name,
+            kind: OpKind::Write,
+            idempotent: true,
+        }
     }
     /// A create (POST): retried only when the request surely did not reach the server.
     pub const fn create(name: &'static str) -> Self {
-        Self { name, kind: OpKind::Write, idempotent: false }
+        Self {
+            name,
+            kind: OpKind::Write,
+            idempotent: false,
+        }
     }
 }
 
@@ -71,7 +83,14 @@ impl std::fmt::Debug for ApiRequest {
 
 impl ApiRequest {
     pub fn new(op: Operation, method: http::Method, path: impl Into<String>) -> Self {
-        Self { op, method, path: path.into(), query: Vec::new(), body: None, headers: Vec::new() }
+        Self {
+            op,
+            method,
+            path: path.into(),
+            query: Vec::new(),
+            body: None,
+            headers: Vec::new(),
+        }
     }
     pub fn get(op: Operation, path: impl Into<String>) -> Self {
         Self::new(op, http::Method::GET, path)
