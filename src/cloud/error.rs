@@ -252,24 +252,22 @@ impl CloudError {
         self.kind == ErrorKind::AuthFailed
     }
 
-    /// A stable CamelCase word for Kubernetes condition reasons and metrics,
-    /// e.g. `CloudNotReady`; one per [`ErrorKind`].
+    /// A stable CamelCase word for Kubernetes condition reasons and events. The same
+    /// vocabulary as `controller::error` (several kinds share a word, e.g. all the
+    /// "wait for the cloud" kinds are `CloudBusy`).
     pub fn reason(&self) -> &'static str {
         match self.kind {
             ErrorKind::NotFound => "CloudNotFound",
-            ErrorKind::Throttled => "CloudThrottled",
-            ErrorKind::Busy => "CloudBusy",
-            ErrorKind::RepeatedOperation => "CloudOperationInProgress",
-            ErrorKind::NotReady => "CloudNotReady",
+            ErrorKind::Throttled => "Throttled",
+            ErrorKind::Busy | ErrorKind::RepeatedOperation | ErrorKind::NotReady => "CloudBusy",
             ErrorKind::InUse => "CloudResourceInUse",
-            ErrorKind::QuotaExceeded => "CloudQuotaExceeded",
-            ErrorKind::InvalidRequest => "CloudInvalidRequest",
-            ErrorKind::AuthFailed => "CloudAuthFailed",
+            ErrorKind::QuotaExceeded => "QuotaExceeded",
+            ErrorKind::InvalidRequest => "InvalidSpec",
+            ErrorKind::AuthFailed => "AuthFailed",
             ErrorKind::Conflict => "CloudConflict",
             ErrorKind::ServerError => "CloudServerError",
-            ErrorKind::Transport => "CloudUnreachable",
-            ErrorKind::Timeout => "CloudTimeout",
-            ErrorKind::Decode => "CloudBadResponse",
+            ErrorKind::Transport | ErrorKind::Timeout => "CloudUnreachable",
+            ErrorKind::Decode => "CloudResponseInvalid",
         }
     }
 
@@ -327,7 +325,7 @@ impl CloudError {
                 "The cloud rejected the request: fix the spec field named in the message."
             }
             ErrorKind::AuthFailed => {
-                "Check the credentials (AK/SK or token), the project id and the IAM permissions for VPN."
+                "Check the credentials (AK/SK or token), the project id, the IAM permissions for VPN and, with AK/SK, the node clock (signatures expire after 15 minutes of skew)."
             }
             ErrorKind::Conflict => {
                 "The request conflicts with the current cloud state: the operator re-reads and retries."
@@ -983,18 +981,16 @@ mod tests {
         assert!(!vpn(400, "VPN.0001", "bad").is_retryable());
         assert!(vpn(401, "APIGW.0307", "expired").is_auth());
         assert!(vpn(400, "VPN.0513", "q").hint().contains("quota"));
-        // Reasons are unique, CamelCase, and hints exist for every kind.
-        let mut seen = std::collections::HashSet::new();
+        // Reasons are CamelCase words, and hints exist for every kind.
         for kind in ErrorKind::ALL {
             let e = CloudError::new(kind, "Op", "m");
             let r = e.reason();
-            assert!(
-                r.chars().all(|c| c.is_ascii_alphanumeric()) && r.starts_with("Cloud"),
-                "{r}"
-            );
-            assert!(seen.insert(r), "duplicate reason {r}");
+            assert!(r.chars().all(|c| c.is_ascii_alphanumeric()), "{r}");
+            assert!(r.starts_with(|c: char| c.is_ascii_uppercase()), "{r}");
             assert!(!e.hint().is_empty());
             assert_eq!(kind.to_string(), kind.as_str());
         }
+        assert_eq!(vpn(403, "VPN.0003", "x is not ready").reason(), "CloudBusy");
+        assert_eq!(vpn(400, "VPN.0001", "bad").reason(), "InvalidSpec");
     }
 }

@@ -59,6 +59,8 @@ impl RateLimits {
 /// Waiters reserve their token immediately (the balance may go negative) and sleep
 /// until it is due, so callers are served in arrival order without a wake-up storm.
 /// A non-positive or non-finite rate means "unlimited".
+/// A waiter that is dropped before its turn keeps its reservation (the bucket stays
+/// conservative, never over budget).
 #[derive(Debug)]
 pub struct TokenBucket {
     rate: f64,

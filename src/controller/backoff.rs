@@ -14,7 +14,11 @@ pub struct PerObjectBackoff {
 
 impl PerObjectBackoff {
     pub fn new(base: Duration, max: Duration) -> Self {
-        Self { base, max, failures: Mutex::new(HashMap::new()) }
+        Self {
+            base,
+            max,
+            failures: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Records one more failure of `key` and returns how long to wait before the next try:
@@ -34,17 +38,28 @@ impl PerObjectBackoff {
 
     /// Forgets the failures of `key` (called after a successful reconcile).
     pub fn reset(&self, key: &str) {
-        self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+        self.failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
     }
 
     /// Number of consecutive failures recorded for `key`.
     pub fn failures(&self, key: &str) -> u32 {
-        self.failures.lock().unwrap_or_else(|e| e.into_inner()).get(key).copied().unwrap_or(0)
+        self.failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Objects currently backing off (for metrics).
     pub fn len(&self) -> usize {
-        self.failures.lock().unwrap_or_else(|e| e.into_inner()).len()
+        self.failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -76,7 +91,10 @@ mod tests {
         // 1, 2, 4, 8, 10, 10 seconds, each minus at most 20% jitter.
         for (got, want) in d.iter().zip([1, 2, 4, 8, 10, 10]) {
             let want = Duration::from_secs(want);
-            assert!(*got <= want && *got >= want.mul_f64(0.8), "{got:?} vs {want:?}");
+            assert!(
+                *got <= want && *got >= want.mul_f64(0.8),
+                "{got:?} vs {want:?}"
+            );
         }
         assert_eq!(b.failures("a"), 6);
         assert_eq!(b.failures("b"), 0, "objects back off independently");
@@ -89,7 +107,13 @@ mod tests {
     fn pending_objects_are_polled_less_often_the_longer_they_wait() {
         let base = Duration::from_secs(2);
         assert_eq!(pending_requeue(base, Duration::ZERO), base);
-        assert_eq!(pending_requeue(base, Duration::from_secs(50)), Duration::from_secs(10));
-        assert_eq!(pending_requeue(base, Duration::from_secs(3600)), Duration::from_secs(60));
+        assert_eq!(
+            pending_requeue(base, Duration::from_secs(50)),
+            Duration::from_secs(10)
+        );
+        assert_eq!(
+            pending_requeue(base, Duration::from_secs(3600)),
+            Duration::from_secs(60)
+        );
     }
 }

@@ -22,7 +22,11 @@ pub enum Error {
 
     /// A referenced Secret or key is missing or unusable.
     #[error("secret {namespace}/{name}: {problem}")]
-    Secret { namespace: String, name: String, problem: String },
+    Secret {
+        namespace: String,
+        name: String,
+        problem: String,
+    },
 
     /// Cloud credentials could not be built from configuration.
     #[error("cloud credentials: {0}")]
@@ -35,12 +39,24 @@ pub enum Error {
     /// Not a failure: the object has to wait (dependency, pending cloud state, dependants).
     /// Carries the condition reason and a message.
     #[error("{message}")]
-    Waiting { reason: &'static str, message: String, retry_after: Duration },
+    Waiting {
+        reason: &'static str,
+        message: String,
+        retry_after: Duration,
+    },
 }
 
 impl Error {
-    pub fn waiting(reason: &'static str, message: impl Into<String>, retry_after: Duration) -> Self {
-        Error::Waiting { reason, message: message.into(), retry_after }
+    pub fn waiting(
+        reason: &'static str,
+        message: impl Into<String>,
+        retry_after: Duration,
+    ) -> Self {
+        Error::Waiting {
+            reason,
+            message: message.into(),
+            retry_after,
+        }
     }
 
     /// A stable CamelCase reason for the `Synced` condition and events.
@@ -74,7 +90,10 @@ impl Error {
         match self {
             Error::Cloud(e) => matches!(
                 e.kind,
-                ErrorKind::InvalidRequest | ErrorKind::AuthFailed | ErrorKind::QuotaExceeded | ErrorKind::Decode
+                ErrorKind::InvalidRequest
+                    | ErrorKind::AuthFailed
+                    | ErrorKind::QuotaExceeded
+                    | ErrorKind::Decode
             ),
             Error::InvalidSpec(_) | Error::Credentials(_) | Error::OwnershipConflict(_) => true,
             Error::Secret { .. } => false,
