@@ -1,1 +1,3 @@
-//! Reconcilers. (controller work)
+//! Reconcilers: one kube-runtime controller per kind, plus the shared machinery.
+pub mod backoff;
+pub mod error;
