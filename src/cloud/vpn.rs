@@ -715,7 +715,7 @@ fn build_path(version: &str, project_id: &str, segments: &[&str]) -> String {
 
 /// Checks an ID before it becomes a path segment: empty, `.` and `..` would address a
 /// different resource (e.g. turn `DELETE .../{id}` into `DELETE ...`).
-fn id<'a>(op: Operation, value: &'a str) -> Result<&'a str, CloudError> {
+fn id(op: Operation, value: &str) -> Result<&str, CloudError> {
     if value.trim().is_empty() || value == "." || value == ".." {
         return Err(local_error(
             op,

@@ -57,13 +57,10 @@ pub struct QuotasResponse {
     pub request_id: Option<String>,
 }
 
-impl QuotasResponse {
+impl Quotas {
     /// The quota of one resource type, if reported.
     pub fn find(&self, quota_type: &QuotaType) -> Option<&QuotaInfo> {
-        self.quotas
-            .resources
-            .iter()
-            .find(|q| &q.quota_type == quota_type)
+        self.resources.iter().find(|q| &q.quota_type == quota_type)
     }
 }
 
