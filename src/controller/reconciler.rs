@@ -10,15 +10,20 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::NamespaceResourceScope;
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{finalizer, Error as FinalizerError, Event as FinalizerEvent};
+use kube::core::object::{HasSpec, HasStatus};
 use kube::{Api, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use tracing::Instrument;
 
 use super::clouds::CloudOverride;
 use super::context::{Context, Note};
 use super::error::{Error, Result};
 use super::status::write_status;
-use crate::crd::common::{reasons, set_condition, types, Condition, ConditionStatus, DeletionPolicy};
+use crate::crd::common::{
+    reasons, set_condition, types, CloudSettings, Condition, ConditionStatus, DeletionPolicy, ManagedSpec,
+    ManagedStatus, ManagementPolicy,
+};
 use crate::crd::{FINALIZER, PAUSED_ANNOTATION};
 
 /// What a successful `apply` produced.
@@ -32,9 +37,12 @@ pub struct Outcome<S> {
     pub notes: Vec<Note>,
 }
 
-/// A kind the operator manages in the cloud.
+/// A kind the operator manages in the cloud. The spec and status accessors come from
+/// the CRD types ([`ManagedSpec`], [`ManagedStatus`]); each kind adds its cloud logic.
 pub trait Managed:
     Resource<DynamicType = (), Scope = NamespaceResourceScope>
+    + HasSpec<Spec = <Self as Managed>::Spec>
+    + HasStatus<Status = <Self as Managed>::Status>
     + Clone
     + Debug
     + Serialize
@@ -45,21 +53,32 @@ pub trait Managed:
 {
     /// Kind name for logs and metrics, e.g. `VpnGateway`.
     const KIND: &'static str;
-    type Status: Clone + Default + Debug + Serialize + Send + Sync;
+    type Spec: ManagedSpec + Send + Sync;
+    type Status: ManagedStatus + Clone + Default + Debug + Serialize + Send + Sync;
 
-    fn status(&self) -> Option<&Self::Status>;
-    fn conditions_mut(status: &mut Self::Status) -> &mut Vec<Condition>;
-    fn set_observed_generation(status: &mut Self::Status, generation: Option<i64>);
-    fn deletion_policy(&self) -> DeletionPolicy;
-    /// Per-object cloud settings (region, project, credentials).
-    fn cloud_override(&self) -> CloudOverride;
+    /// Per-object cloud settings (`spec.cloud`), if any.
+    fn cloud_settings(&self) -> Option<&CloudSettings>;
 
     /// Observe the cloud, plan, act, and return the new status.
-    fn apply(obj: Arc<Self>, ctx: Arc<Context>) -> impl Future<Output = Result<Outcome<Self::Status>>> + Send;
+    fn apply(obj: Arc<Self>, ctx: Arc<Context>) -> impl Future<Output = Result<Outcome<<Self as Managed>::Status>>> + Send;
 
     /// Delete in the cloud. `Ok` removes the finalizer; `Err(Error::Waiting)` keeps it and
-    /// requeues. Not called for `deletionPolicy: Orphan`.
+    /// requeues. Not called for `deletionPolicy: Orphan` or `managementPolicy: Observe`.
     fn cleanup(obj: Arc<Self>, ctx: Arc<Context>) -> impl Future<Output = Result<Vec<Note>>> + Send;
+
+    /// The cloud an object talks to, from `spec.cloud` (credentials Secret in its namespace).
+    fn cloud_override(&self) -> CloudOverride {
+        let ns = self.namespace().unwrap_or_default();
+        match self.cloud_settings() {
+            None => CloudOverride::default(),
+            Some(c) => CloudOverride {
+                region: c.region.clone(),
+                project_id: c.project_id.clone(),
+                endpoint: c.endpoint.clone(),
+                credentials_secret: c.credentials_secret_ref.as_ref().map(|r| (ns, r.name.clone())),
+            },
+        }
+    }
 }
 
 /// `Kind/namespace/name`, the key of per-object backoff.
@@ -80,28 +99,29 @@ pub fn is_paused<K: Resource>(obj: &K) -> bool {
         .is_some_and(|v| v.eq_ignore_ascii_case("true"))
 }
 
-enum Done {
-    Applied,
-    Cleaned,
-}
-
 /// The reconcile entry point handed to kube-runtime's `Controller::run`. It never returns an
 /// error: failures are written to status and events, and turned into a requeue here, with
 /// per-object exponential backoff (reset on success).
 pub async fn reconcile<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action> {
+    let span = tracing::info_span!(
+        "reconcile",
+        kind = K::KIND,
+        namespace = %obj.namespace().unwrap_or_default(),
+        name = %obj.name_any()
+    );
+    reconcile_inner(obj, ctx).instrument(span).await
+}
+
+async fn reconcile_inner<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action> {
     let started = Instant::now();
-    let key = object_key(&*obj);
     let ns = obj.namespace().unwrap_or_default();
     let api: Api<K> = Api::namespaced(ctx.kube.clone(), &ns);
-    let span = tracing::info_span!("reconcile", kind = K::KIND, namespace = %ns, name = %obj.name_any());
-    let _enter = span.enter();
-    drop(_enter);
 
     if is_paused(&*obj) {
-        let mut status = obj.status().cloned().unwrap_or_default();
+        let mut status = HasStatus::status(&*obj).cloned().unwrap_or_default();
         let gen = obj.meta().generation;
         set_condition(
-            K::conditions_mut(&mut status),
+            status.conditions_mut(),
             Condition::new(
                 types::SYNCED,
                 ConditionStatus::False,
@@ -111,8 +131,8 @@ pub async fn reconcile<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Act
             ),
             now(),
         );
-        K::set_observed_generation(&mut status, gen);
-        write_status(&api, &obj.name_any(), obj.status(), &status).await?;
+        status.set_observed_generation(gen);
+        write_status(&api, &obj.name_any(), HasStatus::status(&*obj), &status).await?;
         ctx.metrics.reconcile_finished(K::KIND, started.elapsed(), Some(reasons::PAUSED));
         return Ok(Action::await_change());
     }
@@ -123,20 +143,27 @@ pub async fn reconcile<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Act
             FinalizerEvent::Apply(o) => {
                 let outcome = K::apply(o.clone(), c.clone()).await?;
                 let mut status = outcome.status;
-                K::set_observed_generation(&mut status, o.meta().generation);
-                write_status(&api_of::<K>(&c, &o), &o.name_any(), o.status(), &status).await?;
+                status.set_observed_generation(o.meta().generation);
+                write_status(&api_of::<K>(&c, &o), &o.name_any(), HasStatus::status(&*o), &status).await?;
                 for n in &outcome.notes {
                     c.publish(&*o, n).await;
                 }
                 c.backoff.reset(&object_key(&*o));
-                Ok((Done::Applied, outcome.requeue))
+                Ok(Action::requeue(outcome.requeue))
             }
             FinalizerEvent::Cleanup(o) => {
-                let notes = if o.deletion_policy() == DeletionPolicy::Orphan {
+                let spec = o.spec();
+                let notes = if spec.deletion_policy() == DeletionPolicy::Orphan {
                     vec![Note::normal(
                         reasons::ORPHANED,
                         "Orphan",
                         "deletionPolicy is Orphan: the cloud resource was left in place",
+                    )]
+                } else if spec.management_policy() == ManagementPolicy::Observe {
+                    vec![Note::normal(
+                        reasons::OBSERVE_ONLY,
+                        "Orphan",
+                        "managementPolicy is Observe: the cloud resource was left in place",
                     )]
                 } else {
                     K::cleanup(o.clone(), c.clone()).await?
@@ -144,21 +171,17 @@ pub async fn reconcile<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Act
                 for n in &notes {
                     c.publish(&*o, n).await;
                 }
-                Ok((Done::Cleaned, Duration::ZERO))
+                c.backoff.reset(&object_key(&*o));
+                Ok(Action::await_change())
             }
         }
     })
     .await;
 
     match result {
-        Ok((Done::Applied, requeue)) => {
+        Ok(action) => {
             ctx.metrics.reconcile_finished(K::KIND, started.elapsed(), None);
-            Ok(Action::requeue(requeue))
-        }
-        Ok((Done::Cleaned, _)) => {
-            ctx.backoff.reset(&key);
-            ctx.metrics.reconcile_finished(K::KIND, started.elapsed(), None);
-            Ok(Action::await_change())
+            Ok(action)
         }
         Err(e) => {
             let (err, deleting) = match e {
@@ -183,8 +206,8 @@ fn api_of<K: Managed>(ctx: &Context, obj: &K) -> Api<K> {
 async fn report_failure<K: Managed>(obj: &K, api: &Api<K>, ctx: &Context, err: &Error, deleting: bool) -> Action {
     let key = object_key(obj);
     let gen = obj.meta().generation;
-    let mut status = obj.status().cloned().unwrap_or_default();
-    let conds = K::conditions_mut(&mut status);
+    let mut status = HasStatus::status(&*obj).cloned().unwrap_or_default();
+    let conds = status.conditions_mut();
     let t = now();
     let message = err.to_string();
     if let Error::Cloud(e) = err {
@@ -230,8 +253,8 @@ async fn report_failure<K: Managed>(obj: &K, api: &Api<K>, ctx: &Context, err: &
             err.retry_after().map_or(backoff, |r| r.max(backoff))
         }
     };
-    K::set_observed_generation(&mut status, gen);
-    if let Err(e) = write_status(api, &obj.name_any(), obj.status(), &status).await {
+    status.set_observed_generation(gen);
+    if let Err(e) = write_status(api, &obj.name_any(), HasStatus::status(obj), &status).await {
         tracing::warn!(object = %key, error = %e, "could not write status");
     }
     Action::requeue(requeue)
