@@ -11,13 +11,12 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
 
 use super::error::{Error, Result};
-use crate::config::{credentials_from_secret, SecretRef};
 use crate::cloud::transport::{CallObserver, RateLimits};
 use crate::cloud::{retry::RetryPolicy, ApiClient, ClientConfig, Credentials, VpnClient};
+use crate::config::{credentials_from_secret, SecretRef};
 
 /// How long credentials read from a Secret are reused before being read again.
 pub const CREDENTIALS_TTL: Duration = Duration::from_secs(300);
-
 
 /// Where credentials come from.
 #[derive(Clone, Debug)]
@@ -71,7 +70,11 @@ pub struct Clouds {
 
 impl Clouds {
     pub fn new(kube: kube::Client, defaults: CloudDefaults) -> Self {
-        Self { kube, defaults, cache: Mutex::new(HashMap::new()) }
+        Self {
+            kube,
+            defaults,
+            cache: Mutex::new(HashMap::new()),
+        }
     }
 
     pub fn defaults(&self) -> &CloudDefaults {
@@ -80,8 +83,15 @@ impl Clouds {
 
     /// The key (endpoint, project, region, secret) an object's settings resolve to.
     pub fn key(&self, target: &CloudOverride) -> Result<CloudKey> {
-        let region = target.region.clone().unwrap_or_else(|| self.defaults.region.clone());
-        let endpoint = match (&target.endpoint, &self.defaults.vpn_endpoint, &target.region) {
+        let region = target
+            .region
+            .clone()
+            .unwrap_or_else(|| self.defaults.region.clone());
+        let endpoint = match (
+            &target.endpoint,
+            &self.defaults.vpn_endpoint,
+            &target.region,
+        ) {
             (Some(e), _, _) => e.clone(),
             // An explicit region on the object means that region's public endpoint.
             (None, Some(e), None) => e.to_string(),
@@ -89,15 +99,22 @@ impl Clouds {
                 .map_err(|e| Error::InvalidSpec(format!("region {region:?}: {e}")))?
                 .to_string(),
         };
-        url::Url::parse(&endpoint).map_err(|e| Error::InvalidSpec(format!("cloud endpoint {endpoint:?} is not a URL: {e}")))?;
+        url::Url::parse(&endpoint).map_err(|e| {
+            Error::InvalidSpec(format!("cloud endpoint {endpoint:?} is not a URL: {e}"))
+        })?;
         let secret = match (&target.credentials_secret, &self.defaults.credentials) {
             (Some(s), _) => Some(s.clone()),
-            (None, CredentialSource::Secret { namespace, name }) => Some((namespace.clone(), name.clone())),
+            (None, CredentialSource::Secret { namespace, name }) => {
+                Some((namespace.clone(), name.clone()))
+            }
             (None, CredentialSource::Static(_)) => None,
         };
         Ok(CloudKey {
             endpoint: endpoint.trim_end_matches('/').to_string(),
-            project_id: target.project_id.clone().unwrap_or_else(|| self.defaults.project_id.clone()),
+            project_id: target
+                .project_id
+                .clone()
+                .unwrap_or_else(|| self.defaults.project_id.clone()),
             region,
             secret,
         })
@@ -106,7 +123,12 @@ impl Clouds {
     /// A VPN client for `target`, reading credentials when not cached.
     pub async fn vpn(&self, target: &CloudOverride) -> Result<VpnClient> {
         let key = self.key(target)?;
-        if let Some((c, at)) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        if let Some((c, at)) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
             if at.elapsed() < CREDENTIALS_TTL {
                 return Ok(c.clone());
             }
@@ -114,12 +136,15 @@ impl Clouds {
         let credentials = match &key.secret {
             None => match &self.defaults.credentials {
                 CredentialSource::Static(c) => c.clone(),
-                CredentialSource::Secret { .. } => unreachable!("key() always names the default secret"),
+                CredentialSource::Secret { .. } => {
+                    unreachable!("key() always names the default secret")
+                }
             },
             Some((ns, name)) => self.read_credentials(ns, name).await?,
         };
         let api = ApiClient::new(ClientConfig {
-            endpoint: url::Url::parse(&key.endpoint).map_err(|e| Error::InvalidSpec(e.to_string()))?,
+            endpoint: url::Url::parse(&key.endpoint)
+                .map_err(|e| Error::InvalidSpec(e.to_string()))?,
             project_id: key.project_id.clone(),
             credentials,
             limits: self.defaults.limits,
@@ -138,7 +163,10 @@ impl Clouds {
     /// Forgets cached credentials for `target` (after an authentication failure).
     pub fn invalidate(&self, target: &CloudOverride) {
         if let Ok(key) = self.key(target) {
-            self.cache.lock().unwrap_or_else(|e| e.into_inner()).remove(&key);
+            self.cache
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&key);
         }
     }
 
@@ -158,7 +186,10 @@ impl Clouds {
             .into_iter()
             .map(|(k, v)| (k, v.0))
             .collect();
-        let r = SecretRef { namespace: namespace.to_string(), name: name.to_string() };
+        let r = SecretRef {
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+        };
         credentials_from_secret(&r, &data).map_err(|e| Error::Credentials(e.to_string()))
     }
 }

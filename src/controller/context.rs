@@ -61,10 +61,20 @@ pub struct Note {
 
 impl Note {
     pub fn normal(reason: &str, action: &str, message: impl Into<String>) -> Self {
-        Self { warning: false, reason: reason.into(), action: action.into(), message: message.into() }
+        Self {
+            warning: false,
+            reason: reason.into(),
+            action: action.into(),
+            message: message.into(),
+        }
     }
     pub fn warning(reason: &str, action: &str, message: impl Into<String>) -> Self {
-        Self { warning: true, reason: reason.into(), action: action.into(), message: message.into() }
+        Self {
+            warning: true,
+            reason: reason.into(),
+            action: action.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -76,7 +86,10 @@ impl Context {
         settings: Settings,
         instance: Option<String>,
     ) -> Arc<Self> {
-        let reporter = Reporter { controller: "vpn-operator".into(), instance };
+        let reporter = Reporter {
+            controller: "vpn-operator".into(),
+            instance,
+        };
         Arc::new(Self {
             recorder: Recorder::new(kube.clone(), reporter),
             kube,
@@ -91,7 +104,11 @@ impl Context {
     /// Publishes an Event about `obj`. Failures to publish are logged, never fatal.
     pub async fn publish<K: Resource<DynamicType = ()>>(&self, obj: &K, note: &Note) {
         let ev = KubeEvent {
-            type_: if note.warning { EventType::Warning } else { EventType::Normal },
+            type_: if note.warning {
+                EventType::Warning
+            } else {
+                EventType::Normal
+            },
             reason: note.reason.clone(),
             note: Some(truncate(&note.message, 1000)),
             action: note.action.clone(),

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::NamespaceResourceScope;
+use kube::core::object::{HasSpec, HasStatus};
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{finalizer, Error as FinalizerError, Event as FinalizerEvent};
-use kube::core::object::{HasSpec, HasStatus};
 use kube::{Api, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -21,8 +21,8 @@ use super::context::{Context, Note};
 use super::error::{Error, Result};
 use super::status::write_status;
 use crate::crd::common::{
-    reasons, set_condition, types, CloudSettings, Condition, ConditionStatus, DeletionPolicy, ManagedSpec,
-    ManagedStatus, ManagementPolicy,
+    reasons, set_condition, types, CloudSettings, Condition, ConditionStatus, DeletionPolicy,
+    ManagedSpec, ManagedStatus, ManagementPolicy,
 };
 use crate::crd::{FINALIZER, PAUSED_ANNOTATION};
 
@@ -60,11 +60,15 @@ pub trait Managed:
     fn cloud_settings(&self) -> Option<&CloudSettings>;
 
     /// Observe the cloud, plan, act, and return the new status.
-    fn apply(obj: Arc<Self>, ctx: Arc<Context>) -> impl Future<Output = Result<Outcome<<Self as Managed>::Status>>> + Send;
+    fn apply(
+        obj: Arc<Self>,
+        ctx: Arc<Context>,
+    ) -> impl Future<Output = Result<Outcome<<Self as Managed>::Status>>> + Send;
 
     /// Delete in the cloud. `Ok` removes the finalizer; `Err(Error::Waiting)` keeps it and
     /// requeues. Not called for `deletionPolicy: Orphan` or `managementPolicy: Observe`.
-    fn cleanup(obj: Arc<Self>, ctx: Arc<Context>) -> impl Future<Output = Result<Vec<Note>>> + Send;
+    fn cleanup(obj: Arc<Self>, ctx: Arc<Context>)
+        -> impl Future<Output = Result<Vec<Note>>> + Send;
 
     /// The cloud an object talks to, from `spec.cloud` (credentials Secret in its namespace).
     fn cloud_override(&self) -> CloudOverride {
@@ -75,7 +79,10 @@ pub trait Managed:
                 region: c.region.clone(),
                 project_id: c.project_id.clone(),
                 endpoint: c.endpoint.clone(),
-                credentials_secret: c.credentials_secret_ref.as_ref().map(|r| (ns, r.name.clone())),
+                credentials_secret: c
+                    .credentials_secret_ref
+                    .as_ref()
+                    .map(|r| (ns, r.name.clone())),
             },
         }
     }
@@ -83,7 +90,12 @@ pub trait Managed:
 
 /// `Kind/namespace/name`, the key of per-object backoff.
 pub fn object_key<K: Managed>(obj: &K) -> String {
-    format!("{}/{}/{}", K::KIND, obj.namespace().unwrap_or_default(), obj.name_any())
+    format!(
+        "{}/{}/{}",
+        K::KIND,
+        obj.namespace().unwrap_or_default(),
+        obj.name_any()
+    )
 }
 
 pub fn now() -> Time {
@@ -133,7 +145,8 @@ async fn reconcile_inner<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Result<A
         );
         status.set_observed_generation(gen);
         write_status(&api, &obj.name_any(), HasStatus::status(&*obj), &status).await?;
-        ctx.metrics.reconcile_finished(K::KIND, started.elapsed(), Some(reasons::PAUSED));
+        ctx.metrics
+            .reconcile_finished(K::KIND, started.elapsed(), Some(reasons::PAUSED));
         return Ok(Action::await_change());
     }
 
@@ -144,7 +157,13 @@ async fn reconcile_inner<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Result<A
                 let outcome = K::apply(o.clone(), c.clone()).await?;
                 let mut status = outcome.status;
                 status.set_observed_generation(o.meta().generation);
-                write_status(&api_of::<K>(&c, &o), &o.name_any(), HasStatus::status(&*o), &status).await?;
+                write_status(
+                    &api_of::<K>(&c, &o),
+                    &o.name_any(),
+                    HasStatus::status(&*o),
+                    &status,
+                )
+                .await?;
                 for n in &outcome.notes {
                     c.publish(&*o, n).await;
                 }
@@ -180,19 +199,27 @@ async fn reconcile_inner<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Result<A
 
     match result {
         Ok(action) => {
-            ctx.metrics.reconcile_finished(K::KIND, started.elapsed(), None);
+            ctx.metrics
+                .reconcile_finished(K::KIND, started.elapsed(), None);
             Ok(action)
         }
         Err(e) => {
             let (err, deleting) = match e {
                 FinalizerError::ApplyFailed(e) => (e, false),
                 FinalizerError::CleanupFailed(e) => (e, true),
-                FinalizerError::AddFinalizer(e) | FinalizerError::RemoveFinalizer(e) => (Error::Kube(e), false),
-                FinalizerError::UnnamedObject => (Error::InvalidSpec("object has no name".into()), false),
-                FinalizerError::InvalidFinalizer => (Error::InvalidSpec("invalid finalizer name".into()), false),
+                FinalizerError::AddFinalizer(e) | FinalizerError::RemoveFinalizer(e) => {
+                    (Error::Kube(e), false)
+                }
+                FinalizerError::UnnamedObject => {
+                    (Error::InvalidSpec("object has no name".into()), false)
+                }
+                FinalizerError::InvalidFinalizer => {
+                    (Error::InvalidSpec("invalid finalizer name".into()), false)
+                }
             };
             let action = report_failure(&*obj, &api, &ctx, &err, deleting).await;
-            ctx.metrics.reconcile_finished(K::KIND, started.elapsed(), Some(err.reason()));
+            ctx.metrics
+                .reconcile_finished(K::KIND, started.elapsed(), Some(err.reason()));
             Ok(action)
         }
     }
@@ -203,7 +230,13 @@ fn api_of<K: Managed>(ctx: &Context, obj: &K) -> Api<K> {
 }
 
 /// Writes a failed or waiting reconcile into status and events; returns the requeue.
-async fn report_failure<K: Managed>(obj: &K, api: &Api<K>, ctx: &Context, err: &Error, deleting: bool) -> Action {
+async fn report_failure<K: Managed>(
+    obj: &K,
+    api: &Api<K>,
+    ctx: &Context,
+    err: &Error,
+    deleting: bool,
+) -> Action {
     let key = object_key(obj);
     let gen = obj.meta().generation;
     let mut status = HasStatus::status(&*obj).cloned().unwrap_or_default();
@@ -218,10 +251,26 @@ async fn report_failure<K: Managed>(obj: &K, api: &Api<K>, ctx: &Context, err: &
 
     let requeue = if err.is_waiting() {
         // A wait is not a failure: Ready says why, Synced stays True.
-        set_condition(conds, Condition::new(types::READY, ConditionStatus::False, err.reason(), &message, gen), t.clone());
         set_condition(
             conds,
-            Condition::new(types::SYNCED, ConditionStatus::True, reasons::RECONCILE_SUCCESS, "", gen),
+            Condition::new(
+                types::READY,
+                ConditionStatus::False,
+                err.reason(),
+                &message,
+                gen,
+            ),
+            t.clone(),
+        );
+        set_condition(
+            conds,
+            Condition::new(
+                types::SYNCED,
+                ConditionStatus::True,
+                reasons::RECONCILE_SUCCESS,
+                "",
+                gen,
+            ),
             t,
         );
         ctx.backoff.reset(&key);
@@ -233,19 +282,38 @@ async fn report_failure<K: Managed>(obj: &K, api: &Api<K>, ctx: &Context, err: &
         };
         set_condition(
             conds,
-            Condition::new(types::SYNCED, ConditionStatus::False, err.reason(), format!("{message}{hint}"), gen),
+            Condition::new(
+                types::SYNCED,
+                ConditionStatus::False,
+                err.reason(),
+                format!("{message}{hint}"),
+                gen,
+            ),
             t.clone(),
         );
         if deleting {
             set_condition(
                 conds,
-                Condition::new(types::READY, ConditionStatus::False, reasons::DELETING, "deletion is being retried", gen),
+                Condition::new(
+                    types::READY,
+                    ConditionStatus::False,
+                    reasons::DELETING,
+                    "deletion is being retried",
+                    gen,
+                ),
                 t,
             );
         }
         tracing::warn!(kind = K::KIND, object = %key, reason = err.reason(), error = %message, "reconcile failed");
-        ctx.publish(obj, &Note::warning(err.reason(), if deleting { "Delete" } else { "Reconcile" }, format!("{message}{hint}")))
-            .await;
+        ctx.publish(
+            obj,
+            &Note::warning(
+                err.reason(),
+                if deleting { "Delete" } else { "Reconcile" },
+                format!("{message}{hint}"),
+            ),
+        )
+        .await;
         let backoff = ctx.backoff.failure(&key);
         if err.is_terminal() {
             ctx.settings.terminal_retry
@@ -264,4 +332,21 @@ async fn report_failure<K: Managed>(obj: &K, api: &Api<K>, ctx: &Context, err: &
 /// for errors outside it.
 pub fn error_policy<K: Managed>(_obj: Arc<K>, err: &Error, ctx: Arc<Context>) -> Action {
     Action::requeue(err.retry_after().unwrap_or(ctx.settings.pending_requeue))
+}
+
+/// Sets condition `type_` on `conds` at the current time (keeps `lastTransitionTime` when the
+/// status does not change).
+pub fn mark(
+    conds: &mut Vec<Condition>,
+    type_: &str,
+    status: ConditionStatus,
+    reason: &str,
+    message: impl Into<String>,
+    generation: Option<i64>,
+) {
+    set_condition(
+        conds,
+        Condition::new(type_, status, reason, message, generation),
+        now(),
+    );
 }

@@ -57,7 +57,8 @@ where
         return Ok(false);
     };
     let body = serde_json::json!({ "status": patch });
-    api.patch_status(name, &PatchParams::default(), &Patch::Merge(&body)).await?;
+    api.patch_status(name, &PatchParams::default(), &Patch::Merge(&body))
+        .await?;
     Ok(true)
 }
 
@@ -74,7 +75,8 @@ mod tests {
 
     #[test]
     fn removed_keys_are_nulled_and_nested_objects_merged() {
-        let old = json!({"cloudId": "a", "eip1": {"id": "e1", "ipAddress": "1.2.3.4"}, "drift": [1]});
+        let old =
+            json!({"cloudId": "a", "eip1": {"id": "e1", "ipAddress": "1.2.3.4"}, "drift": [1]});
         let new = json!({"cloudId": "a", "eip1": {"id": "e1"}, "cloudState": "ACTIVE"});
         assert_eq!(
             merge_patch(&old, &new),
