@@ -3,7 +3,7 @@
 //!
 //! Credentials are read from Kubernetes Secrets and cached for a short time, so a rotated
 //! Secret takes effect within [`CREDENTIALS_TTL`] (at once after an authentication failure).
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -11,17 +11,13 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
 
 use super::error::{Error, Result};
+use crate::config::{credentials_from_secret, SecretRef};
 use crate::cloud::transport::{CallObserver, RateLimits};
 use crate::cloud::{retry::RetryPolicy, ApiClient, ClientConfig, Credentials, VpnClient};
 
 /// How long credentials read from a Secret are reused before being read again.
 pub const CREDENTIALS_TTL: Duration = Duration::from_secs(300);
 
-/// Secret keys holding cloud credentials.
-pub const KEY_ACCESS_KEY: &str = "accessKey";
-pub const KEY_SECRET_KEY: &str = "secretKey";
-pub const KEY_SECURITY_TOKEN: &str = "securityToken";
-pub const KEY_TOKEN: &str = "token";
 
 /// Where credentials come from.
 #[derive(Clone, Debug)]
@@ -49,7 +45,7 @@ pub struct CloudDefaults {
 /// Per-object overrides (from the object's `spec.cloud`). `credentials_secret` names a Secret in
 /// the object's own namespace.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct CloudTarget {
+pub struct CloudOverride {
     pub region: Option<String>,
     pub project_id: Option<String>,
     pub endpoint: Option<String>,
@@ -83,13 +79,15 @@ impl Clouds {
     }
 
     /// The key (endpoint, project, region, secret) an object's settings resolve to.
-    pub fn key(&self, target: &CloudTarget) -> Result<CloudKey> {
+    pub fn key(&self, target: &CloudOverride) -> Result<CloudKey> {
         let region = target.region.clone().unwrap_or_else(|| self.defaults.region.clone());
         let endpoint = match (&target.endpoint, &self.defaults.vpn_endpoint, &target.region) {
             (Some(e), _, _) => e.clone(),
             // An explicit region on the object means that region's public endpoint.
             (None, Some(e), None) => e.to_string(),
-            _ => crate::cloud::transport::default_endpoint("vpn", &region).to_string(),
+            _ => crate::cloud::transport::default_endpoint("vpn", &region)
+                .map_err(|e| Error::InvalidSpec(format!("region {region:?}: {e}")))?
+                .to_string(),
         };
         url::Url::parse(&endpoint).map_err(|e| Error::InvalidSpec(format!("cloud endpoint {endpoint:?} is not a URL: {e}")))?;
         let secret = match (&target.credentials_secret, &self.defaults.credentials) {
@@ -106,7 +104,7 @@ impl Clouds {
     }
 
     /// A VPN client for `target`, reading credentials when not cached.
-    pub async fn vpn(&self, target: &CloudTarget) -> Result<VpnClient> {
+    pub async fn vpn(&self, target: &CloudOverride) -> Result<VpnClient> {
         let key = self.key(target)?;
         if let Some((c, at)) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             if at.elapsed() < CREDENTIALS_TTL {
@@ -138,7 +136,7 @@ impl Clouds {
     }
 
     /// Forgets cached credentials for `target` (after an authentication failure).
-    pub fn invalidate(&self, target: &CloudTarget) {
+    pub fn invalidate(&self, target: &CloudOverride) {
         if let Ok(key) = self.key(target) {
             self.cache.lock().unwrap_or_else(|e| e.into_inner()).remove(&key);
         }
@@ -154,74 +152,13 @@ impl Clouds {
             .get_opt(name)
             .await?
             .ok_or_else(|| secret_err("not found; create it with the cloud credentials".into()))?;
-        credentials_from_secret(&secret).map_err(secret_err)
-    }
-}
-
-/// Reads `accessKey`/`secretKey` (+ `securityToken`) or `token` from a Secret. The error names
-/// missing keys, never values.
-pub fn credentials_from_secret(secret: &Secret) -> std::result::Result<Credentials, String> {
-    let get = |k: &str| -> Option<String> {
-        let from_data = secret
+        let data: BTreeMap<String, Vec<u8>> = secret
             .data
-            .as_ref()
-            .and_then(|d| d.get(k))
-            .map(|b| String::from_utf8_lossy(&b.0).trim().to_string());
-        from_data
-            .or_else(|| secret.string_data.as_ref().and_then(|d| d.get(k)).map(|s| s.trim().to_string()))
-            .filter(|s| !s.is_empty())
-    };
-    match (get(KEY_ACCESS_KEY), get(KEY_SECRET_KEY), get(KEY_TOKEN)) {
-        (Some(access_key), Some(secret_key), _) => Ok(Credentials::AkSk {
-            access_key,
-            secret_key,
-            security_token: get(KEY_SECURITY_TOKEN),
-        }),
-        (None, None, Some(token)) => Ok(Credentials::Token(token)),
-        (Some(_), None, _) => Err(format!("key {KEY_SECRET_KEY:?} is missing (it must hold the SK of {KEY_ACCESS_KEY:?})")),
-        (None, Some(_), _) => Err(format!("key {KEY_ACCESS_KEY:?} is missing (it must hold the AK of {KEY_SECRET_KEY:?})")),
-        (None, None, None) => Err(format!(
-            "has neither {KEY_ACCESS_KEY:?}/{KEY_SECRET_KEY:?} nor {KEY_TOKEN:?}; add the cloud credentials"
-        )),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use k8s_openapi::ByteString;
-    use std::collections::BTreeMap;
-
-    fn secret(pairs: &[(&str, &str)]) -> Secret {
-        Secret {
-            data: Some(pairs.iter().map(|(k, v)| (k.to_string(), ByteString(v.as_bytes().to_vec()))).collect::<BTreeMap<_, _>>()),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn reads_aksk_with_optional_security_token() {
-        let c = credentials_from_secret(&secret(&[("accessKey", "AK1"), ("secretKey", "SK1\n"), ("securityToken", "T")])).unwrap();
-        match c {
-            Credentials::AkSk { access_key, secret_key, security_token } => {
-                assert_eq!((access_key.as_str(), secret_key.as_str()), ("AK1", "SK1"));
-                assert_eq!(security_token.as_deref(), Some("T"));
-            }
-            _ => panic!("expected AK/SK"),
-        }
-    }
-
-    #[test]
-    fn reads_a_token_when_no_aksk() {
-        assert!(matches!(credentials_from_secret(&secret(&[("token", "tok")])).unwrap(), Credentials::Token(t) if t == "tok"));
-    }
-
-    #[test]
-    fn missing_keys_are_named_and_values_never_shown() {
-        let err = credentials_from_secret(&secret(&[("accessKey", "AK-VISIBLE-ID")])).unwrap_err();
-        assert!(err.contains("secretKey"), "{err}");
-        let err = credentials_from_secret(&secret(&[("secretKey", "super-secret-sk")])).unwrap_err();
-        assert!(err.contains("accessKey") && !err.contains("super-secret-sk"), "{err}");
-        assert!(credentials_from_secret(&secret(&[])).is_err());
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k, v.0))
+            .collect();
+        let r = SecretRef { namespace: namespace.to_string(), name: name.to_string() };
+        credentials_from_secret(&r, &data).map_err(|e| Error::Credentials(e.to_string()))
     }
 }
