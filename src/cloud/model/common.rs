@@ -302,3 +302,6 @@ pub(crate) fn push_opt(
 pub(crate) fn push_all(pairs: &mut Vec<(String, String)>, name: &str, values: &[String]) {
     pairs.extend(values.iter().map(|v| (name.to_owned(), v.clone())));
 }
+
+#[cfg(test)]
+mod tests;

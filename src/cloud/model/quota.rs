@@ -10,9 +10,9 @@ wire_enum! {
         VpnConnection = "vpn_connection",
         /// Enterprise-edition VPN gateways.
         VpnGateway = "vpn_gateway",
-        /// Classic-edition VPN gateways [uncertain label].
+        /// Classic-edition VPN gateways (uncertain label).
         Vpngw = "vpngw",
-        /// Classic-edition VPN connections [uncertain label].
+        /// Classic-edition VPN connections (uncertain label).
         Vpn = "vpn",
     }
 }
@@ -57,13 +57,10 @@ pub struct QuotasResponse {
     pub request_id: Option<String>,
 }
 
-impl QuotasResponse {
+impl Quotas {
     /// The quota of one resource type, if reported.
     pub fn find(&self, quota_type: &QuotaType) -> Option<&QuotaInfo> {
-        self.quotas
-            .resources
-            .iter()
-            .find(|q| &q.quota_type == quota_type)
+        self.resources.iter().find(|q| &q.quota_type == quota_type)
     }
 }
 

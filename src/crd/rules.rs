@@ -1,0 +1,102 @@
+//! Builders for the CEL rules (`x-kubernetes-validations`) shared by every kind.
+//!
+//! The API server runs these rules on create and update. Transition rules (the ones that use
+//! `oldSelf`) only run on update, and only where the old and the new object both have a value
+//! at the rule's path. That is why immutability is checked on the parent object (the spec,
+//! which always exists): an optional field must not be added or removed either, and a rule on
+//! the field itself would never see those two cases.
+use kube::core::{Message, Rule};
+
+/// A CEL expression that is true when `root.path[0].path[1]...` exists, for example
+/// `has(self.cloud) && has(self.cloud.region)`.
+fn present(root: &str, path: &[&str]) -> String {
+    let mut parts = Vec::with_capacity(path.len());
+    let mut prefix = root.to_string();
+    for segment in path {
+        parts.push(format!("has({prefix}.{segment})"));
+        prefix = format!("{prefix}.{segment}");
+    }
+    parts.join(" && ")
+}
+
+/// The field `path` (relative to the object the rule is attached to) cannot be added, changed
+/// or removed after creation. The message names the field, and the API server reports the
+/// error at that field (`fieldPath`).
+pub(crate) fn immutable(path: &[&str]) -> Rule {
+    let dotted = path.join(".");
+    let now = present("self", path);
+    let before = present("oldSelf", path);
+    let rule = format!("({now}) == ({before}) && (!({now}) || self.{dotted} == oldSelf.{dotted})");
+    Rule::new(rule)
+        .message(Message::Message(format!(
+            "{dotted} is immutable: it cannot be added, changed or removed after creation (delete and recreate the object to change it)"
+        )))
+        .field_path(format!(".{dotted}"))
+}
+
+/// Observe-only management needs a cloud id: there is nothing to observe otherwise.
+pub(crate) fn observe_needs_cloud_id() -> Rule {
+    Rule::new("!has(self.managementPolicy) || self.managementPolicy != 'Observe' || has(self.cloudId)")
+        .message("managementPolicy Observe needs cloudId: the operator only reads an existing cloud resource in this mode")
+        .field_path(".cloudId")
+}
+
+/// Exactly one of two optional fields is set.
+pub(crate) fn exactly_one_of(a: &str, b: &str) -> Rule {
+    Rule::new(format!("has(self.{a}) != has(self.{b})"))
+        .message(Message::Message(format!("set exactly one of {a} or {b}")))
+}
+
+/// Resource tags: at most 20 (schema), keys 1-128 and values 0-255 characters.
+pub(crate) fn tags() -> Rule {
+    Rule::new("self.all(k, size(k) >= 1 && size(k) <= 128 && size(self[k]) <= 255)")
+        .message("tag keys must have 1-128 characters and tag values at most 255 characters")
+}
+
+/// Regular expressions used in the schemas (Go RE2 syntax, which the API server uses; no
+/// look-around, literal UTF-8 characters rather than `\u` escapes). They contain no
+/// backslashes, so they can also be embedded in CEL string literals (`matches()`).
+pub mod patterns {
+    /// Cloud resource names: 1-64 digits, letters, Chinese characters, `_`, `-`, `.`.
+    pub const CLOUD_NAME: &str = r"^[0-9A-Za-z一-龥_.-]{1,64}$";
+    /// Cloud ids. Documented as UUIDs, but the documentation's own examples are not valid
+    /// UUIDs, so only the character set is checked.
+    pub const CLOUD_ID: &str = r"^[A-Za-z0-9-]{1,64}$";
+    /// A dotted-decimal IPv4 address.
+    pub const IPV4: &str = r"^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])[.]){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$";
+    /// An IPv4 CIDR block, e.g. `192.168.0.0/24`.
+    pub const IPV4_CIDR: &str = r"^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])[.]){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$";
+    /// An IPv6 CIDR block, e.g. `16af:cacc:1097::/48` (shape only: hex digits, at least one
+    /// colon, a prefix length of 0-128).
+    pub const IPV6_CIDR: &str = r"^[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*/(12[0-8]|1[01][0-9]|[1-9]?[0-9])$";
+    /// An IPv4 or IPv6 CIDR block.
+    pub const CIDR: &str = r"^((((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])[.]){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/(3[0-2]|[12]?[0-9]))|([0-9A-Fa-f.]*:[0-9A-Fa-f:.]*/(12[0-8]|1[01][0-9]|[1-9]?[0-9])))$";
+    /// A VPN tunnel interface address: `169.254.x.y/30`, not in `169.254.195.0/24`.
+    pub const TUNNEL_ADDRESS: &str = r"^169[.]254[.](25[0-5]|2[0-4][0-9]|19[0-46-9]|1[0-8][0-9]|[1-9]?[0-9])[.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/30$";
+    /// Enterprise project id: a UUID, or `0` for the default project.
+    pub const ENTERPRISE_PROJECT_ID: &str = r"^(0|[A-Za-z0-9-]{1,64})$";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn immutable_rule_guards_nested_paths_with_has() {
+        let rule = immutable(&["cloud", "region"]);
+        assert_eq!(
+            rule.rule,
+            "(has(self.cloud) && has(self.cloud.region)) == (has(oldSelf.cloud) && has(oldSelf.cloud.region)) \
+             && (!(has(self.cloud) && has(self.cloud.region)) || self.cloud.region == oldSelf.cloud.region)"
+        );
+        assert_eq!(rule.field_path.as_deref(), Some(".cloud.region"));
+    }
+
+    #[test]
+    fn immutable_rule_message_names_the_field() {
+        let rule = immutable(&["vpcId"]);
+        let json = serde_json::to_value(&rule).unwrap_or_default();
+        let message = json["message"].as_str().unwrap_or_default();
+        assert!(message.starts_with("vpcId is immutable"), "{message}");
+    }
+}
