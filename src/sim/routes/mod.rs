@@ -63,11 +63,11 @@ pub fn router(sim: &Sim) -> Router<Sim> {
         )
         .route(
             &format!("{gw}/jobs"),
-            op(s, "ListJobs", get(gateways::list_jobs)),
+            op(s, "ListResourceJobs", get(gateways::list_jobs)),
         )
         .route(
             &format!("{gw}/jobs/{{job_id}}"),
-            op(s, "DeleteJob", delete(gateways::delete_job)),
+            op(s, "DeleteResourceJob", delete(gateways::delete_job)),
         )
         .route(
             &format!("{gw}/{{vgw_id}}"),

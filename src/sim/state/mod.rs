@@ -290,3 +290,6 @@ mod tests {
         assert!(page(items, Some(2), Some("not-a-time"), 200, 200).is_err());
     }
 }
+
+#[cfg(test)]
+mod lifecycle_tests;
