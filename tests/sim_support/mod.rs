@@ -41,7 +41,11 @@ pub fn config() -> SimConfig {
 }
 
 pub fn with_token_and_user(mut cfg: SimConfig) -> SimConfig {
-    let p = cfg.projects.remove(0).with_token(TOKEN).with_user("alice", "alice-password");
+    let p = cfg
+        .projects
+        .remove(0)
+        .with_token(TOKEN)
+        .with_user("alice", "alice-password");
     cfg.projects.insert(0, p);
     cfg
 }
@@ -57,7 +61,12 @@ pub fn fast_retry(max_attempts: u32) -> RetryPolicy {
     }
 }
 
-pub fn client_with(sim: &SimHandle, project: &str, creds: Credentials, retry: RetryPolicy) -> VpnClient {
+pub fn client_with(
+    sim: &SimHandle,
+    project: &str,
+    creds: Credentials,
+    retry: RetryPolicy,
+) -> VpnClient {
     let mut cfg = ClientConfig::new(sim.base_url().parse().unwrap(), project, creds);
     cfg.retry = retry;
     cfg.timeout = Duration::from_secs(5);
@@ -95,7 +104,12 @@ impl Admin {
         }
     }
 
-    pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(b) = body {
             req = req.json(&b);
@@ -139,7 +153,11 @@ impl Admin {
     pub async fn counters(&self, op: &str) -> (u64, Value, Value) {
         let v = self.get("/counters").await;
         let o = &v["operations"][op];
-        (o["calls"].as_u64().unwrap_or(0), o["by_status"].clone(), o["faults"].clone())
+        (
+            o["calls"].as_u64().unwrap_or(0),
+            o["by_status"].clone(),
+            o["faults"].clone(),
+        )
     }
 }
 
@@ -190,7 +208,11 @@ pub mod independent {
     use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
     use sha2::{Digest, Sha256};
 
-    const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+    const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
 
     fn enc(s: &str) -> String {
         utf8_percent_encode(s, UNRESERVED).to_string()
@@ -213,20 +235,35 @@ pub mod independent {
         }
         let mut q: Vec<(String, String)> = query.iter().map(|(k, v)| (enc(k), enc(v))).collect();
         q.sort();
-        let query = q.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
+        let query = q
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&");
         let mut h: Vec<(String, String)> = headers
             .iter()
             .map(|(k, v)| (k.to_lowercase(), v.trim().to_string()))
             .collect();
         h.sort();
         let canonical_headers: String = h.iter().map(|(k, v)| format!("{k}:{v}\n")).collect();
-        let signed = h.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(";");
+        let signed = h
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .collect::<Vec<_>>()
+            .join(";");
         let canonical = format!(
             "{method}\n{uri}\n{query}\n{canonical_headers}\n{signed}\n{}",
             hex::encode(Sha256::digest(body))
         );
-        let date = h.iter().find(|(k, _)| k == "x-sdk-date").map(|(_, v)| v.clone()).unwrap_or_default();
-        let to_sign = format!("SDK-HMAC-SHA256\n{date}\n{}", hex::encode(Sha256::digest(canonical.as_bytes())));
+        let date = h
+            .iter()
+            .find(|(k, _)| k == "x-sdk-date")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        let to_sign = format!(
+            "SDK-HMAC-SHA256\n{date}\n{}",
+            hex::encode(Sha256::digest(canonical.as_bytes()))
+        );
         let mut mac = Hmac::<Sha256>::new_from_slice(sk.as_bytes()).unwrap();
         mac.update(to_sign.as_bytes());
         let sig = hex::encode(mac.finalize().into_bytes());
@@ -245,8 +282,14 @@ pub async fn signed_at(
     date: &str,
 ) -> (u16, reqwest::header::HeaderMap, Value) {
     let host = sim.addr().to_string();
-    let bytes = body.map(|b| serde_json::to_vec(&b).unwrap()).unwrap_or_default();
-    let headers = [("Content-Type", "application/json"), ("Host", host.as_str()), ("X-Sdk-Date", date)];
+    let bytes = body
+        .map(|b| serde_json::to_vec(&b).unwrap())
+        .unwrap_or_default();
+    let headers = [
+        ("Content-Type", "application/json"),
+        ("Host", host.as_str()),
+        ("X-Sdk-Date", date),
+    ];
     let auth = independent::authorization(method, path, query, &headers, &bytes, ak, sk);
     let qs: String = query
         .iter()
@@ -282,7 +325,13 @@ pub fn sdk_date_now() -> String {
 }
 
 /// A signed request with the main project's keys, now.
-pub async fn signed(sim: &SimHandle, method: &str, path: &str, query: &[(&str, &str)], body: Option<Value>) -> (u16, Value) {
+pub async fn signed(
+    sim: &SimHandle,
+    method: &str,
+    path: &str,
+    query: &[(&str, &str)],
+    body: Option<Value>,
+) -> (u16, Value) {
     let (s, _, v) = signed_at(sim, method, path, query, body, (AK, SK), &sdk_date_now()).await;
     (s, v)
 }
