@@ -310,7 +310,7 @@ async fn observe(cloud: &VpnClient, obj: &VpnGateway) -> Result<Found> {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Plan {
     /// No gateway: create one.
-    Create(CreateVpnGatewayRequestBody),
+    Create(Box<CreateVpnGatewayRequestBody>),
     /// The gateway the object points at (adopted id or recorded id) is gone, or Observe has nothing to read.
     Missing { id: Option<String> },
     /// The cloud is busy with an operation; look again soon.
@@ -319,7 +319,7 @@ pub enum Plan {
     Broken,
     /// PUT the updatable fields that differ.
     Update {
-        body: UpdateVpnGatewayRequestBody,
+        body: Box<UpdateVpnGatewayRequestBody>,
         fields: Vec<String>,
     },
     /// Change the flavor.
@@ -355,7 +355,7 @@ pub fn plan(
                 id: spec.cloud_id.clone(),
             };
         }
-        return Plan::Create(desired_create(spec, name, tags));
+        return Plan::Create(Box::new(desired_create(spec, name, tags)));
     };
     match gw.status.clone().unwrap_or(GatewayStatus::PendingCreate) {
         GatewayStatus::Active => {}
@@ -364,7 +364,10 @@ pub fn plan(
     }
     let (body, fields) = desired_update(spec, name, gw);
     if !fields.is_empty() {
-        return Plan::Update { body, fields };
+        return Plan::Update {
+            body: Box::new(body),
+            fields,
+        };
     }
     let flavor = GatewayFlavor::parse(&enum_str(&spec.flavor));
     if gw.flavor.as_ref() != Some(&flavor) {
