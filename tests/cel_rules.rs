@@ -308,10 +308,8 @@ fn deserializes(kind: &str, value: &Value) -> Result<(), serde_json::Error> {
         "VpnGateway" => serde_json::from_value::<crd::VpnGateway>(v).map(|_| ()),
         "CustomerGateway" => serde_json::from_value::<crd::CustomerGateway>(v).map(|_| ()),
         "VpnConnection" => serde_json::from_value::<crd::VpnConnection>(v).map(|_| ()),
-        other => match crd::all().iter().any(|c| c.spec.names.kind == other) {
-            true => Ok(()),
-            false => panic!("unknown kind {other}"),
-        },
+        "CloudVpnService" => serde_json::from_value::<crd::CloudVpnService>(v).map(|_| ()),
+        other => panic!("unknown kind {other}"),
     }
 }
 
@@ -1367,4 +1365,271 @@ fn vpn_connection_rules() {
         ),
     ];
     run_table("VpnConnection", cases);
+}
+
+// ---------------------------------------------------------------------------------------------
+// CloudVpnService
+// ---------------------------------------------------------------------------------------------
+
+/// The documented Site2DC create example, as a spec.
+fn site_to_dc() -> Value {
+    object(
+        "CloudVpnService",
+        json!({
+            "serviceDefinition": {"id": "8c34e27ed6644bbfbce93a41a05cb7ab"},
+            "templateId": "e77fc5e21e1e42c9933ec9574c33a5d8",
+            "serviceName": "site2dc4_201705071158",
+            "kind": "Site2DC",
+            "cloudVpnName": "0S2DC4201705071158",
+            "bandwidth": 60000,
+            "vpcId": "db79cd8b-91e2-43f8-9791-54b8b2181a70",
+            "vni": 2236,
+            "cpeA": {"site": "siteDC201705071132", "type": "AR169FGW-L", "esn": "21500102003GG3000704",
+                     "position": "siteDC201705071132", "pop": "Manager_VPC"},
+            "cidr": "163.113.12.1",
+            "cidrBlockSize": 24
+        }),
+    )
+}
+
+/// The documented Site2Site service, as a spec.
+fn site_to_site() -> Value {
+    object(
+        "CloudVpnService",
+        json!({
+            "serviceDefinition": {"name": "IES_TMF_OpenHack_Nice"},
+            "kind": "Site2Site",
+            "cloudVpnName": "VPNS2S201705061433",
+            "bandwidth": 30000,
+            "vni": 1236,
+            "cpeA": {"site": "siteA201705061433", "type": "AR169FGW-L", "esn": "21500102003GG3000630", "position": "siteA201705061433"},
+            "cpeZ": {"site": "siteZ201705061433", "type": "AR169FGW-L", "esn": "21500102003GG3000674", "position": "siteZ201705061433"}
+        }),
+    )
+}
+
+#[test]
+fn cloud_vpn_service_rules() {
+    use Expect::{Accept, Reject};
+    let dc = site_to_dc();
+    let s2s = site_to_site();
+    let scaled = with(
+        &s2s,
+        "autoscaling",
+        json!({"minBandwidth": 10000, "maxBandwidth": 60000, "step": 10000}),
+    );
+    let cases = vec![
+        create("site2dc example", dc.clone(), Accept),
+        create("site2site example", s2s.clone(), Accept),
+        create(
+            "minimal",
+            object(
+                "CloudVpnService",
+                json!({"serviceDefinition": {"id": "x"}, "kind": "Site2Site", "cloudVpnName": "v1", "bandwidth": 1}),
+            ),
+            Accept,
+        ),
+        create("with autoscaling", scaled.clone(), Accept),
+        create(
+            "with extra parameters",
+            with(&s2s, "extraParameters", json!({"QoS_Profile": "gold"})),
+            Accept,
+        ),
+        update("unchanged", dc.clone(), dc.clone(), Accept),
+        // Updatable fields.
+        update(
+            "bandwidth",
+            s2s.clone(),
+            with(&s2s, "bandwidth", json!(60000)),
+            Accept,
+        ),
+        update(
+            "description",
+            s2s.clone(),
+            with(&s2s, "description", json!("branch line")),
+            Accept,
+        ),
+        update("autoscaling added", s2s.clone(), scaled.clone(), Accept),
+        update(
+            "autoscaling target",
+            scaled.clone(),
+            with(&scaled, "autoscaling.targetUtilizationPercent", json!(50)),
+            Accept,
+        ),
+        update(
+            "deletion policy",
+            dc.clone(),
+            with(&dc, "deletionPolicy", json!("Orphan")),
+            Accept,
+        ),
+        update(
+            "endpoint",
+            dc.clone(),
+            with(
+                &dc,
+                "cloud.endpoint",
+                json!("https://ies.example:17100/rest"),
+            ),
+            Accept,
+        ),
+        // Immutable fields.
+        update(
+            "definition",
+            dc.clone(),
+            with(&dc, "serviceDefinition", json!({"name": "other"})),
+            Reject("serviceDefinition is immutable"),
+        ),
+        update(
+            "template",
+            dc.clone(),
+            without(&dc, "templateId"),
+            Reject("templateId is immutable"),
+        ),
+        update(
+            "service name",
+            dc.clone(),
+            with(&dc, "serviceName", json!("renamed")),
+            Reject("serviceName is immutable"),
+        ),
+        update(
+            "kind",
+            s2s.clone(),
+            with(&without(&s2s, "cpeZ"), "kind", json!("Site2DC")),
+            Reject("kind is immutable"),
+        ),
+        update(
+            "cloudVpnName",
+            dc.clone(),
+            with(&dc, "cloudVpnName", json!("other")),
+            Reject("cloudVpnName is immutable"),
+        ),
+        update(
+            "vpcId",
+            dc.clone(),
+            with(&dc, "vpcId", json!("other")),
+            Reject("vpcId is immutable"),
+        ),
+        update(
+            "vni",
+            dc.clone(),
+            with(&dc, "vni", json!(2237)),
+            Reject("vni is immutable"),
+        ),
+        update(
+            "cpeA",
+            dc.clone(),
+            with(&dc, "cpeA.esn", json!("X")),
+            Reject("cpeA is immutable"),
+        ),
+        update(
+            "cpeZ",
+            s2s.clone(),
+            without(&s2s, "cpeZ"),
+            Reject("cpeZ is immutable"),
+        ),
+        update(
+            "cidr",
+            dc.clone(),
+            with(&dc, "cidr", json!("163.113.12.2")),
+            Reject("cidr is immutable"),
+        ),
+        update(
+            "cidrBlockSize",
+            dc.clone(),
+            with(&dc, "cidrBlockSize", json!(25)),
+            Reject("cidrBlockSize is immutable"),
+        ),
+        update(
+            "extra parameters",
+            s2s.clone(),
+            with(&s2s, "extraParameters", json!({"QoS_Profile": "gold"})),
+            Reject("extraParameters is immutable"),
+        ),
+        update(
+            "cloudId",
+            s2s.clone(),
+            with(&s2s, "cloudId", json!("8hiqoNgCSZmrlD1MyROJbg")),
+            Reject("cloudId is immutable"),
+        ),
+        // Cross-field rules.
+        create(
+            "definition by id and name",
+            with(&dc, "serviceDefinition.name", json!("x")),
+            Reject("set exactly one of id or name"),
+        ),
+        create(
+            "definition empty",
+            with(&dc, "serviceDefinition", json!({})),
+            Reject("set exactly one of id or name"),
+        ),
+        create(
+            "Z end on site2dc",
+            with(&dc, "cpeZ", json!({"site": "z"})),
+            Reject("cpeZ (the Z-end site) is only for kind Site2Site"),
+        ),
+        create(
+            "vpc on site2site",
+            with(&s2s, "vpcId", json!("db79cd8b")),
+            Reject("only for kind Site2DC"),
+        ),
+        create(
+            "pop on site2site",
+            with(&s2s, "cpeA.pop", json!("Manager_VPC")),
+            Reject("only for kind Site2DC"),
+        ),
+        create(
+            "cidr without size",
+            without(&dc, "cidrBlockSize"),
+            Reject("cidr and cidrBlockSize go together"),
+        ),
+        create(
+            "reserved extra parameter",
+            with(&s2s, "extraParameters", json!({"Bandwidth": "1"})),
+            Reject("must not repeat a parameter"),
+        ),
+        create(
+            "extra parameter value too long",
+            with(&s2s, "extraParameters", json!({"X": "v".repeat(1025)})),
+            Reject("values at most 1024"),
+        ),
+        create(
+            "min above max",
+            with(&scaled, "autoscaling.minBandwidth", json!(70000)),
+            Reject("minBandwidth must not exceed"),
+        ),
+        create(
+            "bandwidth below min",
+            with(&scaled, "bandwidth", json!(5000)),
+            Reject("bandwidth must be within"),
+        ),
+        create(
+            "bandwidth above max",
+            with(&scaled, "bandwidth", json!(70000)),
+            Reject("bandwidth must be within"),
+        ),
+        create(
+            "observe without cloudId",
+            with(&s2s, "managementPolicy", json!("Observe")),
+            Reject("managementPolicy Observe needs cloudId"),
+        ),
+        create(
+            "observe with autoscaling",
+            with(
+                &with(&scaled, "managementPolicy", json!("Observe")),
+                "cloudId",
+                json!("8hiqoNgCSZmrlD1MyROJbg"),
+            ),
+            Reject("cannot be combined with managementPolicy Observe"),
+        ),
+        create(
+            "observe an existing service",
+            with(
+                &with(&s2s, "managementPolicy", json!("Observe")),
+                "cloudId",
+                json!("8hiqoNgCSZmrlD1MyROJbg"),
+            ),
+            Accept,
+        ),
+    ];
+    run_table("CloudVpnService", cases);
 }

@@ -70,6 +70,7 @@ fn kinds_have_the_documented_names() {
         ("VpnGateway", "vpngateways", "vgw"),
         ("CustomerGateway", "customergateways", "cgw"),
         ("VpnConnection", "vpnconnections", "vpnconn"),
+        ("CloudVpnService", "cloudvpnservices", "cvpn"),
     ] {
         assert!(
             names
