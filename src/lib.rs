@@ -8,8 +8,15 @@
 //! - [`sim`]: the simulated cloud (same wire models), served over real HTTP.
 //!   Knows nothing of Kubernetes.
 //! - [`controller`]: one reconciler per kind plus the shared machinery.
+//! - [`config`], [`telemetry`], [`metrics`], [`http`], [`leader`]: the runtime plumbing of
+//!   `vpn-operator run` (flags, logging, Prometheus metrics, health endpoints, leader election).
 //! - `main.rs`: the command line; the only place that picks real vs simulated cloud.
 pub mod cloud;
+pub mod config;
 pub mod controller;
 pub mod crd;
+pub mod http;
+pub mod leader;
+pub mod metrics;
 pub mod sim;
+pub mod telemetry;

@@ -230,7 +230,10 @@ mod tests {
     fn golden_query() -> Vec<(String, String)> {
         vec![
             ("limit".into(), "2".into()),
-            ("marker".into(), "13551d6b-755d-4757-b956-536f674975c0".into()),
+            (
+                "marker".into(),
+                "13551d6b-755d-4757-b956-536f674975c0".into(),
+            ),
         ]
     }
 
@@ -269,7 +272,10 @@ mod tests {
         );
         let parsed = parse_authorization(&out.authorization).unwrap();
         assert_eq!(parsed.access_key, "QTWAOYTTINDUT2QVKYUC");
-        assert_eq!(parsed.signed_headers, ["content-type", "host", "x-sdk-date"]);
+        assert_eq!(
+            parsed.signed_headers,
+            ["content-type", "host", "x-sdk-date"]
+        );
     }
 
     #[test]

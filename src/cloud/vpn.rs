@@ -1,8 +1,785 @@
-//! VPN v5 operations: one method per documented API. (models/client work)
-use super::transport::ApiClient;
+//! VPN v5 operations: one async method per documented API, over the shared
+//! [`ApiClient`] (signing, rate limits, retries, error classification).
+//!
+//! Every method returns the decoded resource (the `request_id` wrapper is dropped)
+//! or a classified [`CloudError`]. Deletes are plain: a 404 comes back as an error
+//! with `kind == ErrorKind::NotFound` (see `CloudError::is_not_found`); whether
+//! "already gone" counts as success is the caller's decision (the controllers treat
+//! it as success).
+//!
+//! Paths follow the reference exactly; note the SINGULAR `/vpn-connection` paths for
+//! connections (only batch-create is plural) and the `/v5.1` prefix of the extended
+//! availability-zone API. Path parameters are percent-encoded, and empty, `.` or `..`
+//! IDs are refused before any request is sent.
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+use super::error::{CloudError, ErrorKind};
+use super::model::{
+    BatchCreateVpnConnectionsRequest, BatchCreateVpnConnectionsResponse, ConnectionLog,
+    ConnectionMonitorInfo, ConnectionMonitorResponse, CreateConnectionMonitorRequest,
+    CreateConnectionMonitorRequestBody, CreateCustomerGatewayRequest,
+    CreateCustomerGatewayRequestBody, CreateVpnConnectionRequest, CreateVpnConnectionRequestBody,
+    CreateVpnGatewayRequest, CreateVpnGatewayRequestBody, CustomerGatewayResponse,
+    ExtendedAvailabilityZone, FilterResourcesRequest, FilterResourcesResponse, GatewayFlavor, Job,
+    ListAvailabilityZonesResponse, ListConnectionLogsResponse, ListConnectionMonitorsQuery,
+    ListConnectionMonitorsResponse, ListCustomerGatewaysQuery, ListCustomerGatewaysResponse,
+    ListExtendedAvailabilityZonesResponse, ListJobsResponse, ListVpnConnectionsQuery,
+    ListVpnConnectionsResponse, ListVpnGatewaysQuery, ListVpnGatewaysResponse, Page, QueryParams,
+    Quotas, QuotasResponse, ResourceTagsResponse, ResponseCustomerGateway, ResponseVpnConnection,
+    ResponseVpnGateway, TagResourceType, TagsRequest, UpdateCustomerGatewayRequest,
+    UpdateCustomerGatewayRequestBody, UpdateVpnConnectionRequest, UpdateVpnConnectionRequestBody,
+    UpdateVpnGatewayRequest, UpdateVpnGatewayRequestBody, UpdateVpnGatewaySpecificationBody,
+    UpdateVpnGatewaySpecificationRequest, VpnConnectionResponse, VpnGatewayResponse,
+    VpnResourceTag,
+};
+use super::transport::{ApiClient, ApiRequest, Operation};
+
+/// The named operations, for metrics, limiter buckets and error messages. Names
+/// follow the vendor SDK where it has them; `ListResourceJobs` / `DeleteResourceJob`
+/// follow the IAM action names (`vpn:vpnGateways:listResourceJobs`).
+pub mod ops {
+    use super::Operation;
+
+    /// `POST /v5/{project_id}/vpn-gateways`.
+    pub const CREATE_VGW: Operation = Operation::create("CreateVgw");
+    /// `GET /v5/{project_id}/vpn-gateways/{vgw_id}`.
+    pub const SHOW_VGW: Operation = Operation::read("ShowVgw");
+    /// `GET /v5/{project_id}/vpn-gateways`.
+    pub const LIST_VGWS: Operation = Operation::read("ListVgws");
+    /// `PUT /v5/{project_id}/vpn-gateways/{vgw_id}`.
+    pub const UPDATE_VGW: Operation = Operation::write("UpdateVgw");
+    /// `POST /v5/{project_id}/vpn-gateways/{vgw_id}/update-specification` (sets a flavor: idempotent).
+    pub const UPDATE_VGW_SPECIFICATION: Operation =
+        Operation::write("UpdatePostpaidVgwSpecification");
+    /// `DELETE /v5/{project_id}/vpn-gateways/{vgw_id}`.
+    pub const DELETE_VGW: Operation = Operation::write("DeleteVgw");
+    /// `GET /v5/{project_id}/vpn-gateways/availability-zones`.
+    pub const LIST_AVAILABILITY_ZONES: Operation = Operation::read("ListAvailabilityZones");
+    /// `GET /v5.1/{project_id}/vpn-gateways/availability-zones`.
+    pub const LIST_EXTENDED_AVAILABILITY_ZONES: Operation =
+        Operation::read("ListExtendedAvailabilityZones");
+    /// `GET /v5/{project_id}/vpn-gateways/jobs`.
+    pub const LIST_JOBS: Operation = Operation::read("ListResourceJobs");
+    /// `DELETE /v5/{project_id}/vpn-gateways/jobs/{job_id}`.
+    pub const DELETE_JOB: Operation = Operation::write("DeleteResourceJob");
+    /// `POST /v5/{project_id}/customer-gateways`.
+    pub const CREATE_CGW: Operation = Operation::create("CreateCgw");
+    /// `GET /v5/{project_id}/customer-gateways/{customer_gateway_id}`.
+    pub const SHOW_CGW: Operation = Operation::read("ShowCgw");
+    /// `GET /v5/{project_id}/customer-gateways`.
+    pub const LIST_CGWS: Operation = Operation::read("ListCgws");
+    /// `PUT /v5/{project_id}/customer-gateways/{customer_gateway_id}`.
+    pub const UPDATE_CGW: Operation = Operation::write("UpdateCgw");
+    /// `DELETE /v5/{project_id}/customer-gateways/{customer_gateway_id}`.
+    pub const DELETE_CGW: Operation = Operation::write("DeleteCgw");
+    /// `POST /v5/{project_id}/vpn-connection`.
+    pub const CREATE_VPN_CONNECTION: Operation = Operation::create("CreateVpnConnection");
+    /// `POST /v5/{project_id}/vpn-connections/batch-create`.
+    pub const BATCH_CREATE_VPN_CONNECTIONS: Operation =
+        Operation::create("BatchCreateVpnConnections");
+    /// `GET /v5/{project_id}/vpn-connection/{vpn_connection_id}`.
+    pub const SHOW_VPN_CONNECTION: Operation = Operation::read("ShowVpnConnection");
+    /// `GET /v5/{project_id}/vpn-connection`.
+    pub const LIST_VPN_CONNECTIONS: Operation = Operation::read("ListVpnConnections");
+    /// `PUT /v5/{project_id}/vpn-connection/{vpn_connection_id}`.
+    pub const UPDATE_VPN_CONNECTION: Operation = Operation::write("UpdateVpnConnection");
+    /// `DELETE /v5/{project_id}/vpn-connection/{vpn_connection_id}`.
+    pub const DELETE_VPN_CONNECTION: Operation = Operation::write("DeleteVpnConnection");
+    /// `GET /v5/{project_id}/vpn-connection/{vpn_connection_id}/log`.
+    pub const LIST_VPN_CONNECTION_LOGS: Operation = Operation::read("ListVpnConnectionLogs");
+    /// `POST /v5/{project_id}/connection-monitors`.
+    pub const CREATE_CONNECTION_MONITOR: Operation = Operation::create("CreateConnectionMonitor");
+    /// `GET /v5/{project_id}/connection-monitors/{connection_monitor_id}`.
+    pub const SHOW_CONNECTION_MONITOR: Operation = Operation::read("ShowConnectionMonitor");
+    /// `GET /v5/{project_id}/connection-monitors`.
+    pub const LIST_CONNECTION_MONITORS: Operation = Operation::read("ListConnectionMonitors");
+    /// `DELETE /v5/{project_id}/connection-monitors/{connection_monitor_id}`.
+    pub const DELETE_CONNECTION_MONITOR: Operation = Operation::write("DeleteConnectionMonitor");
+    /// `GET /v5/{project_id}/vpn/quotas`.
+    pub const SHOW_QUOTAS: Operation = Operation::read("ShowQuotasInfo");
+    /// `POST /v5/{project_id}/{resource_type}/{resource_id}/tags/create` (adding a present tag again is harmless).
+    pub const CREATE_RESOURCE_TAGS: Operation = Operation::write("BatchCreateResourceTags");
+    /// `POST /v5/{project_id}/{resource_type}/{resource_id}/tags/delete`.
+    pub const DELETE_RESOURCE_TAGS: Operation = Operation::write("BatchDeleteResourceTags");
+    /// `GET /v5/{project_id}/{resource_type}/{resource_id}/tags`.
+    pub const SHOW_RESOURCE_TAGS: Operation = Operation::read("ShowResourceTags");
+    /// `POST /v5/{project_id}/{resource_type}/resource-instances/filter` (a read despite POST).
+    pub const LIST_RESOURCES_BY_TAGS: Operation = Operation::read("ListResourcesByTags");
+}
+
+/// Most pages `list_all_*` follows before giving up (a server whose markers never end).
+const MAX_PAGES: usize = 1000;
+
+/// Characters kept as-is in a path segment (RFC 3986 unreserved).
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 /// The Huawei Cloud VPN v5 API of one project.
 #[derive(Clone)]
 pub struct VpnClient {
+    /// The shared executor (endpoint, project, credentials, limits, retries).
     pub api: ApiClient,
 }
+
+impl VpnClient {
+    /// A client over an executor.
+    pub fn new(api: ApiClient) -> Self {
+        Self { api }
+    }
+
+    // ----- VPN gateways -----------------------------------------------------
+
+    /// Creates a gateway (201). The response has an `id` but no `status`: poll
+    /// [`get_gateway`](Self::get_gateway) until `ACTIVE` (`FAULT` = failed).
+    /// Not idempotent: a retried create can make a second gateway.
+    pub async fn create_gateway(
+        &self,
+        body: &CreateVpnGatewayRequestBody,
+    ) -> Result<ResponseVpnGateway, CloudError> {
+        let request = CreateVpnGatewayRequest {
+            vpn_gateway: body.clone(),
+        };
+        let req = post(ops::CREATE_VGW, self.path(&["vpn-gateways"])).json_body(&request);
+        Ok(self.api.json::<VpnGatewayResponse>(req).await?.vpn_gateway)
+    }
+
+    /// Reads one gateway. 404 (VPN.0004 / VPN.0509) when it does not exist.
+    pub async fn get_gateway(&self, vgw_id: &str) -> Result<ResponseVpnGateway, CloudError> {
+        let op = ops::SHOW_VGW;
+        let req = ApiRequest::get(op, self.path(&["vpn-gateways", id(op, vgw_id)?]));
+        Ok(self.api.json::<VpnGatewayResponse>(req).await?.vpn_gateway)
+    }
+
+    /// Lists gateways (not paged), optionally by enterprise project and/or gateway ID.
+    pub async fn list_gateways(
+        &self,
+        query: &ListVpnGatewaysQuery,
+    ) -> Result<Vec<ResponseVpnGateway>, CloudError> {
+        let req = with_query(
+            ApiRequest::get(ops::LIST_VGWS, self.path(&["vpn-gateways"])),
+            query,
+        );
+        Ok(self
+            .api
+            .json::<ListVpnGatewaysResponse>(req)
+            .await?
+            .vpn_gateways)
+    }
+
+    /// Updates name, local subnets, EIP bindings or policy template. The gateway then
+    /// passes through `PENDING_UPDATE`; poll until `ACTIVE`.
+    pub async fn update_gateway(
+        &self,
+        vgw_id: &str,
+        body: &UpdateVpnGatewayRequestBody,
+    ) -> Result<ResponseVpnGateway, CloudError> {
+        let op = ops::UPDATE_VGW;
+        let request = UpdateVpnGatewayRequest {
+            vpn_gateway: body.clone(),
+        };
+        let req = put(op, self.path(&["vpn-gateways", id(op, vgw_id)?])).json_body(&request);
+        Ok(self.api.json::<VpnGatewayResponse>(req).await?.vpn_gateway)
+    }
+
+    /// Changes the flavor (must be in the gateway's `supported_flavors`); then poll
+    /// until `ACTIVE` again.
+    pub async fn update_gateway_specification(
+        &self,
+        vgw_id: &str,
+        flavor: &GatewayFlavor,
+    ) -> Result<ResponseVpnGateway, CloudError> {
+        let op = ops::UPDATE_VGW_SPECIFICATION;
+        let request = UpdateVpnGatewaySpecificationRequest {
+            vpn_gateway: UpdateVpnGatewaySpecificationBody {
+                flavor: flavor.clone(),
+            },
+        };
+        let path = self.path(&["vpn-gateways", id(op, vgw_id)?, "update-specification"]);
+        let req = post(op, path).json_body(&request);
+        Ok(self.api.json::<VpnGatewayResponse>(req).await?.vpn_gateway)
+    }
+
+    /// Deletes a gateway (204). It goes `PENDING_DELETE`; done when GET returns 404.
+    pub async fn delete_gateway(&self, vgw_id: &str) -> Result<(), CloudError> {
+        let op = ops::DELETE_VGW;
+        self.api
+            .no_content(delete(op, self.path(&["vpn-gateways", id(op, vgw_id)?])))
+            .await
+    }
+
+    /// Gateway AZs per flavor and attachment type (v5; no IPv6 information).
+    pub async fn list_availability_zones(
+        &self,
+    ) -> Result<ListAvailabilityZonesResponse, CloudError> {
+        let req = ApiRequest::get(
+            ops::LIST_AVAILABILITY_ZONES,
+            self.path(&["vpn-gateways", "availability-zones"]),
+        );
+        self.api.json(req).await
+    }
+
+    /// Gateway AZs with every available (flavor, attachment, IP version) spec (v5.1).
+    pub async fn list_extended_availability_zones(
+        &self,
+    ) -> Result<Vec<ExtendedAvailabilityZone>, CloudError> {
+        let path = self.versioned_path("v5.1", &["vpn-gateways", "availability-zones"]);
+        let req = ApiRequest::get(ops::LIST_EXTENDED_AVAILABILITY_ZONES, path);
+        Ok(self
+            .api
+            .json::<ListExtendedAvailabilityZonesResponse>(req)
+            .await?
+            .availability_zones)
+    }
+
+    /// Gateway jobs (upgrade / rollback), optionally of one gateway. Not paged.
+    pub async fn list_jobs(&self, resource_id: Option<&str>) -> Result<Vec<Job>, CloudError> {
+        let req = ApiRequest::get(ops::LIST_JOBS, self.path(&["vpn-gateways", "jobs"]))
+            .query_opt("resource_id", resource_id);
+        Ok(self.api.json::<ListJobsResponse>(req).await?.jobs)
+    }
+
+    /// Deletes a job record (204). Only terminal jobs should be deleted.
+    pub async fn delete_job(&self, job_id: &str) -> Result<(), CloudError> {
+        let op = ops::DELETE_JOB;
+        self.api
+            .no_content(delete(
+                op,
+                self.path(&["vpn-gateways", "jobs", id(op, job_id)?]),
+            ))
+            .await
+    }
+
+    // ----- customer gateways ------------------------------------------------
+
+    /// Creates a customer gateway (201, synchronous: the response is final).
+    pub async fn create_customer_gateway(
+        &self,
+        body: &CreateCustomerGatewayRequestBody,
+    ) -> Result<ResponseCustomerGateway, CloudError> {
+        let request = CreateCustomerGatewayRequest {
+            customer_gateway: body.clone(),
+        };
+        let req = post(ops::CREATE_CGW, self.path(&["customer-gateways"])).json_body(&request);
+        Ok(self
+            .api
+            .json::<CustomerGatewayResponse>(req)
+            .await?
+            .customer_gateway)
+    }
+
+    /// Reads one customer gateway.
+    pub async fn get_customer_gateway(
+        &self,
+        customer_gateway_id: &str,
+    ) -> Result<ResponseCustomerGateway, CloudError> {
+        let op = ops::SHOW_CGW;
+        let req = ApiRequest::get(
+            op,
+            self.path(&["customer-gateways", id(op, customer_gateway_id)?]),
+        );
+        Ok(self
+            .api
+            .json::<CustomerGatewayResponse>(req)
+            .await?
+            .customer_gateway)
+    }
+
+    /// One page of customer gateways. `next_marker` is `None` on the last page (the
+    /// API returns a marker even then; a page shorter than `limit` ends the list).
+    pub async fn list_customer_gateways(
+        &self,
+        query: &ListCustomerGatewaysQuery,
+    ) -> Result<Page<ResponseCustomerGateway>, CloudError> {
+        let req = with_query(
+            ApiRequest::get(ops::LIST_CGWS, self.path(&["customer-gateways"])),
+            query,
+        );
+        let resp: ListCustomerGatewaysResponse = self.api.json(req).await?;
+        let limit = query
+            .limit
+            .unwrap_or(ListCustomerGatewaysQuery::DEFAULT_LIMIT);
+        Ok(Page::from_wire(
+            resp.customer_gateways,
+            resp.page_info,
+            resp.total_count,
+            limit,
+        ))
+    }
+
+    /// Every customer gateway, following `page_info.next_marker` (pages of `limit`, default 200).
+    pub async fn list_all_customer_gateways(
+        &self,
+        limit: Option<u32>,
+    ) -> Result<Vec<ResponseCustomerGateway>, CloudError> {
+        let mut query = ListCustomerGatewaysQuery {
+            limit: Some(limit.unwrap_or(ListCustomerGatewaysQuery::DEFAULT_LIMIT)),
+            marker: None,
+        };
+        let mut all = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let page = self.list_customer_gateways(&query).await?;
+            all.extend(page.items);
+            match advance(ops::LIST_CGWS, query.marker.as_deref(), page.next_marker)? {
+                Some(next) => query.marker = Some(next),
+                None => return Ok(all),
+            }
+        }
+        Err(too_many_pages(ops::LIST_CGWS))
+    }
+
+    /// Changes the name and/or CA certificate (the only updatable fields).
+    pub async fn update_customer_gateway(
+        &self,
+        customer_gateway_id: &str,
+        body: &UpdateCustomerGatewayRequestBody,
+    ) -> Result<ResponseCustomerGateway, CloudError> {
+        let op = ops::UPDATE_CGW;
+        let request = UpdateCustomerGatewayRequest {
+            customer_gateway: body.clone(),
+        };
+        let req = put(
+            op,
+            self.path(&["customer-gateways", id(op, customer_gateway_id)?]),
+        )
+        .json_body(&request);
+        Ok(self
+            .api
+            .json::<CustomerGatewayResponse>(req)
+            .await?
+            .customer_gateway)
+    }
+
+    /// Deletes a customer gateway (204). Fails with VPN.0001 "... has connection"
+    /// while connections still use it.
+    pub async fn delete_customer_gateway(
+        &self,
+        customer_gateway_id: &str,
+    ) -> Result<(), CloudError> {
+        let op = ops::DELETE_CGW;
+        self.api
+            .no_content(delete(
+                op,
+                self.path(&["customer-gateways", id(op, customer_gateway_id)?]),
+            ))
+            .await
+    }
+
+    // ----- VPN connections --------------------------------------------------
+
+    /// Creates a connection (201, no `status` in the response): poll
+    /// [`get_connection`](Self::get_connection) until `ACTIVE` or `DOWN` (`ERROR` = failed).
+    pub async fn create_connection(
+        &self,
+        body: &CreateVpnConnectionRequestBody,
+    ) -> Result<ResponseVpnConnection, CloudError> {
+        let request = CreateVpnConnectionRequest {
+            vpn_connection: body.clone(),
+        };
+        let req =
+            post(ops::CREATE_VPN_CONNECTION, self.path(&["vpn-connection"])).json_body(&request);
+        Ok(self
+            .api
+            .json::<VpnConnectionResponse>(req)
+            .await?
+            .vpn_connection)
+    }
+
+    /// Creates 1-2 connections of one gateway in one call (the dual-tunnel pattern).
+    pub async fn batch_create_connections(
+        &self,
+        bodies: &[CreateVpnConnectionRequestBody],
+    ) -> Result<Vec<ResponseVpnConnection>, CloudError> {
+        let request = BatchCreateVpnConnectionsRequest {
+            vpn_connections: bodies.to_vec(),
+        };
+        let path = self.path(&["vpn-connections", "batch-create"]);
+        let req = post(ops::BATCH_CREATE_VPN_CONNECTIONS, path).json_body(&request);
+        Ok(self
+            .api
+            .json::<BatchCreateVpnConnectionsResponse>(req)
+            .await?
+            .vpn_connections)
+    }
+
+    /// Reads one connection (with `status`, `connection_monitor_id`, `bgp_peer`).
+    /// 404 (VPN.0563 / VPN.0004) when it does not exist.
+    pub async fn get_connection(
+        &self,
+        vpn_connection_id: &str,
+    ) -> Result<ResponseVpnConnection, CloudError> {
+        let op = ops::SHOW_VPN_CONNECTION;
+        let req = ApiRequest::get(
+            op,
+            self.path(&["vpn-connection", id(op, vpn_connection_id)?]),
+        );
+        Ok(self
+            .api
+            .json::<VpnConnectionResponse>(req)
+            .await?
+            .vpn_connection)
+    }
+
+    /// One page of connections, filtered by `vgw_id`, `vgw_ip`, enterprise projects.
+    pub async fn list_connections(
+        &self,
+        query: &ListVpnConnectionsQuery,
+    ) -> Result<Page<ResponseVpnConnection>, CloudError> {
+        let req = with_query(
+            ApiRequest::get(ops::LIST_VPN_CONNECTIONS, self.path(&["vpn-connection"])),
+            query,
+        );
+        let resp: ListVpnConnectionsResponse = self.api.json(req).await?;
+        let limit = query
+            .limit
+            .unwrap_or(ListVpnConnectionsQuery::DEFAULT_LIMIT);
+        Ok(Page::from_wire(
+            resp.vpn_connections,
+            resp.page_info,
+            resp.total_count,
+            limit,
+        ))
+    }
+
+    /// Every connection matching the filters of `query`, following the markers
+    /// (starting at `query.marker`, pages of `query.limit`, default 2000).
+    pub async fn list_all_connections(
+        &self,
+        query: &ListVpnConnectionsQuery,
+    ) -> Result<Vec<ResponseVpnConnection>, CloudError> {
+        let mut query = query.clone();
+        query.limit = Some(
+            query
+                .limit
+                .unwrap_or(ListVpnConnectionsQuery::DEFAULT_LIMIT),
+        );
+        let mut all = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let page = self.list_connections(&query).await?;
+            all.extend(page.items);
+            match advance(
+                ops::LIST_VPN_CONNECTIONS,
+                query.marker.as_deref(),
+                page.next_marker,
+            )? {
+                Some(next) => query.marker = Some(next),
+                None => return Ok(all),
+            }
+        }
+        Err(too_many_pages(ops::LIST_VPN_CONNECTIONS))
+    }
+
+    /// Updates a connection. Send complete `ikepolicy` / `ipsecpolicy` objects (merge
+    /// semantics are undocumented). May fail with VPN.0001 "... not allowed update".
+    pub async fn update_connection(
+        &self,
+        vpn_connection_id: &str,
+        body: &UpdateVpnConnectionRequestBody,
+    ) -> Result<ResponseVpnConnection, CloudError> {
+        let op = ops::UPDATE_VPN_CONNECTION;
+        let request = UpdateVpnConnectionRequest {
+            vpn_connection: body.clone(),
+        };
+        let req = put(
+            op,
+            self.path(&["vpn-connection", id(op, vpn_connection_id)?]),
+        )
+        .json_body(&request);
+        Ok(self
+            .api
+            .json::<VpnConnectionResponse>(req)
+            .await?
+            .vpn_connection)
+    }
+
+    /// Deletes a connection (204); done when GET returns 404.
+    pub async fn delete_connection(&self, vpn_connection_id: &str) -> Result<(), CloudError> {
+        let op = ops::DELETE_VPN_CONNECTION;
+        self.api
+            .no_content(delete(
+                op,
+                self.path(&["vpn-connection", id(op, vpn_connection_id)?]),
+            ))
+            .await
+    }
+
+    /// Recent IKE/IPsec negotiation log lines of a connection (explains `DOWN`).
+    pub async fn list_connection_logs(
+        &self,
+        vpn_connection_id: &str,
+    ) -> Result<Vec<ConnectionLog>, CloudError> {
+        let op = ops::LIST_VPN_CONNECTION_LOGS;
+        let req = ApiRequest::get(
+            op,
+            self.path(&["vpn-connection", id(op, vpn_connection_id)?, "log"]),
+        );
+        Ok(self.api.json::<ListConnectionLogsResponse>(req).await?.logs)
+    }
+
+    // ----- connection monitors ----------------------------------------------
+
+    /// Creates the NQA monitor of a connection (201, no `status`).
+    pub async fn create_connection_monitor(
+        &self,
+        vpn_connection_id: &str,
+    ) -> Result<ConnectionMonitorInfo, CloudError> {
+        let op = ops::CREATE_CONNECTION_MONITOR;
+        let request = CreateConnectionMonitorRequest {
+            connection_monitor: CreateConnectionMonitorRequestBody {
+                vpn_connection_id: id(op, vpn_connection_id)?.to_owned(),
+            },
+        };
+        let req = post(op, self.path(&["connection-monitors"])).json_body(&request);
+        Ok(self
+            .api
+            .json::<ConnectionMonitorResponse>(req)
+            .await?
+            .connection_monitor)
+    }
+
+    /// Reads one monitor.
+    pub async fn get_connection_monitor(
+        &self,
+        connection_monitor_id: &str,
+    ) -> Result<ConnectionMonitorInfo, CloudError> {
+        let op = ops::SHOW_CONNECTION_MONITOR;
+        let req = ApiRequest::get(
+            op,
+            self.path(&["connection-monitors", id(op, connection_monitor_id)?]),
+        );
+        Ok(self
+            .api
+            .json::<ConnectionMonitorResponse>(req)
+            .await?
+            .connection_monitor)
+    }
+
+    /// Lists monitors (not paged), optionally of one connection.
+    pub async fn list_connection_monitors(
+        &self,
+        query: &ListConnectionMonitorsQuery,
+    ) -> Result<Vec<ConnectionMonitorInfo>, CloudError> {
+        let req = with_query(
+            ApiRequest::get(
+                ops::LIST_CONNECTION_MONITORS,
+                self.path(&["connection-monitors"]),
+            ),
+            query,
+        );
+        Ok(self
+            .api
+            .json::<ListConnectionMonitorsResponse>(req)
+            .await?
+            .connection_monitors)
+    }
+
+    /// Deletes a monitor (204).
+    pub async fn delete_connection_monitor(
+        &self,
+        connection_monitor_id: &str,
+    ) -> Result<(), CloudError> {
+        let op = ops::DELETE_CONNECTION_MONITOR;
+        self.api
+            .no_content(delete(
+                op,
+                self.path(&["connection-monitors", id(op, connection_monitor_id)?]),
+            ))
+            .await
+    }
+
+    // ----- quotas and tags --------------------------------------------------
+
+    /// The project's VPN quotas (`customer_gateway`, `vpn_connection`, `vpn_gateway`, ...).
+    pub async fn get_quotas(&self) -> Result<Quotas, CloudError> {
+        let req = ApiRequest::get(ops::SHOW_QUOTAS, self.path(&["vpn", "quotas"]));
+        Ok(self.api.json::<QuotasResponse>(req).await?.quotas)
+    }
+
+    /// Adds (or overwrites the values of) tags on a resource (204). At most 20 per call.
+    pub async fn add_tags(
+        &self,
+        resource_type: &TagResourceType,
+        resource_id: &str,
+        tags: &[VpnResourceTag],
+    ) -> Result<(), CloudError> {
+        self.tags_call(
+            ops::CREATE_RESOURCE_TAGS,
+            "create",
+            resource_type,
+            resource_id,
+            tags,
+        )
+        .await
+    }
+
+    /// Removes tags from a resource (204; a POST, not DELETE, despite the source's example).
+    pub async fn remove_tags(
+        &self,
+        resource_type: &TagResourceType,
+        resource_id: &str,
+        tags: &[VpnResourceTag],
+    ) -> Result<(), CloudError> {
+        self.tags_call(
+            ops::DELETE_RESOURCE_TAGS,
+            "delete",
+            resource_type,
+            resource_id,
+            tags,
+        )
+        .await
+    }
+
+    /// The tags of one resource.
+    pub async fn list_tags(
+        &self,
+        resource_type: &TagResourceType,
+        resource_id: &str,
+    ) -> Result<Vec<VpnResourceTag>, CloudError> {
+        let op = ops::SHOW_RESOURCE_TAGS;
+        let path = self.path(&[
+            id(op, resource_type.as_str())?,
+            id(op, resource_id)?,
+            "tags",
+        ]);
+        Ok(self
+            .api
+            .json::<ResourceTagsResponse>(ApiRequest::get(op, path))
+            .await?
+            .tags)
+    }
+
+    /// Resources of a type matching tag / name conditions (`limit` 1-1000, `offset` >= 0).
+    pub async fn filter_resources_by_tags(
+        &self,
+        resource_type: &TagResourceType,
+        filter: &FilterResourcesRequest,
+        limit: Option<u32>,
+        offset: Option<u32>,
+    ) -> Result<FilterResourcesResponse, CloudError> {
+        let op = ops::LIST_RESOURCES_BY_TAGS;
+        let path = self.path(&[
+            id(op, resource_type.as_str())?,
+            "resource-instances",
+            "filter",
+        ]);
+        let req = post(op, path)
+            .query_opt("limit", limit)
+            .query_opt("offset", offset)
+            .json_body(filter);
+        self.api.json(req).await
+    }
+
+    async fn tags_call(
+        &self,
+        op: Operation,
+        action: &str,
+        resource_type: &TagResourceType,
+        resource_id: &str,
+        tags: &[VpnResourceTag],
+    ) -> Result<(), CloudError> {
+        let path = self.path(&[
+            id(op, resource_type.as_str())?,
+            id(op, resource_id)?,
+            "tags",
+            action,
+        ]);
+        let body = TagsRequest {
+            tags: tags.to_vec(),
+        };
+        self.api.no_content(post(op, path).json_body(&body)).await
+    }
+
+    // ----- helpers ----------------------------------------------------------
+
+    /// `/v5/{project_id}/<segments...>`, each segment percent-encoded.
+    fn path(&self, segments: &[&str]) -> String {
+        self.versioned_path("v5", segments)
+    }
+
+    fn versioned_path(&self, version: &str, segments: &[&str]) -> String {
+        build_path(version, self.api.project_id(), segments)
+    }
+}
+
+/// `/{version}/{project_id}/a/b`, every segment after the version percent-encoded.
+fn build_path(version: &str, project_id: &str, segments: &[&str]) -> String {
+    let mut path = format!("/{version}/{}", utf8_percent_encode(project_id, SEGMENT));
+    for segment in segments {
+        path.push('/');
+        path.extend(utf8_percent_encode(segment, SEGMENT));
+    }
+    path
+}
+
+/// Checks an ID before it becomes a path segment: empty, `.` and `..` would address a
+/// different resource (e.g. turn `DELETE .../{id}` into `DELETE ...`).
+fn id(op: Operation, value: &str) -> Result<&str, CloudError> {
+    if value.trim().is_empty() || value == "." || value == ".." {
+        return Err(local_error(
+            op,
+            ErrorKind::InvalidRequest,
+            format!("refusing to call the API with the resource ID {value:?}; set a real cloud ID"),
+        ));
+    }
+    Ok(value)
+}
+
+fn post(op: Operation, path: String) -> ApiRequest {
+    ApiRequest::new(op, http::Method::POST, path)
+}
+
+fn put(op: Operation, path: String) -> ApiRequest {
+    ApiRequest::new(op, http::Method::PUT, path)
+}
+
+fn delete(op: Operation, path: String) -> ApiRequest {
+    ApiRequest::new(op, http::Method::DELETE, path)
+}
+
+fn with_query(mut req: ApiRequest, query: &impl QueryParams) -> ApiRequest {
+    req.query.extend(query.to_pairs());
+    req
+}
+
+/// The marker of the next page, or an error when the server repeats the current one
+/// (following it would loop forever).
+fn advance(
+    op: Operation,
+    current: Option<&str>,
+    next: Option<String>,
+) -> Result<Option<String>, CloudError> {
+    match next {
+        Some(next) if Some(next.as_str()) == current => Err(local_error(
+            op,
+            ErrorKind::Decode,
+            format!("the API returned the same page marker {next:?} twice; paging stopped to avoid a loop"),
+        )),
+        other => Ok(other),
+    }
+}
+
+fn too_many_pages(op: Operation) -> CloudError {
+    local_error(
+        op,
+        ErrorKind::Decode,
+        format!("more than {MAX_PAGES} pages; paging stopped (the API's markers never ended)"),
+    )
+}
+
+/// An error raised before (or instead of) an HTTP call.
+fn local_error(op: Operation, kind: ErrorKind, message: String) -> CloudError {
+    CloudError {
+        kind,
+        operation: op.name,
+        http_status: None,
+        code: None,
+        message,
+        request_id: None,
+        retry_after: None,
+    }
+}
+
+#[cfg(test)]
+mod tests;

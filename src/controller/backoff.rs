@@ -1,0 +1,119 @@
+//! Requeue timing: per-object exponential backoff for failures (reset on success),
+//! and a gentle back-off for objects waiting on a pending cloud state.
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Per-object exponential backoff with jitter, keyed by a string (kind/namespace/name).
+#[derive(Debug)]
+pub struct PerObjectBackoff {
+    base: Duration,
+    max: Duration,
+    failures: Mutex<HashMap<String, u32>>,
+}
+
+impl PerObjectBackoff {
+    pub fn new(base: Duration, max: Duration) -> Self {
+        Self {
+            base,
+            max,
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Records one more failure of `key` and returns how long to wait before the next try:
+    /// `base * 2^(failures-1)`, capped at `max`, with up to 20% jitter taken off so objects
+    /// that failed together do not come back together.
+    pub fn failure(&self, key: &str) -> Duration {
+        let n = {
+            let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+            let n = map.entry(key.to_string()).or_insert(0);
+            *n = n.saturating_add(1);
+            *n
+        };
+        let delay = exponential(self.base, self.max, n);
+        let jitter = rand::random::<f64>() * 0.2;
+        delay.mul_f64(1.0 - jitter)
+    }
+
+    /// Forgets the failures of `key` (called after a successful reconcile).
+    pub fn reset(&self, key: &str) {
+        self.failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
+    }
+
+    /// Number of consecutive failures recorded for `key`.
+    pub fn failures(&self, key: &str) -> u32 {
+        self.failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Objects currently backing off (for metrics).
+    pub fn len(&self) -> usize {
+        self.failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// `base * 2^(n-1)` capped at `max` (n >= 1).
+pub fn exponential(base: Duration, max: Duration, n: u32) -> Duration {
+    let factor = 2u32.saturating_pow(n.saturating_sub(1).min(20));
+    base.saturating_mul(factor).min(max)
+}
+
+/// How soon to look again at an object whose cloud state is pending (`PENDING_*`):
+/// `base` at first, then a fifth of the time it has been pending, at most one minute.
+/// A create that takes 10 s is polled every 2 s; one stuck for 10 minutes every minute.
+pub fn pending_requeue(base: Duration, pending_for: Duration) -> Duration {
+    (pending_for / 5).clamp(base, Duration::from_secs(60).max(base))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_double_until_the_cap_and_reset_on_success() {
+        let b = PerObjectBackoff::new(Duration::from_secs(1), Duration::from_secs(10));
+        let d: Vec<Duration> = (0..6).map(|_| b.failure("a")).collect();
+        // 1, 2, 4, 8, 10, 10 seconds, each minus at most 20% jitter.
+        for (got, want) in d.iter().zip([1, 2, 4, 8, 10, 10]) {
+            let want = Duration::from_secs(want);
+            assert!(
+                *got <= want && *got >= want.mul_f64(0.8),
+                "{got:?} vs {want:?}"
+            );
+        }
+        assert_eq!(b.failures("a"), 6);
+        assert_eq!(b.failures("b"), 0, "objects back off independently");
+        b.reset("a");
+        assert_eq!(b.failures("a"), 0);
+        assert!(b.failure("a") <= Duration::from_secs(1));
+    }
+
+    #[test]
+    fn pending_objects_are_polled_less_often_the_longer_they_wait() {
+        let base = Duration::from_secs(2);
+        assert_eq!(pending_requeue(base, Duration::ZERO), base);
+        assert_eq!(
+            pending_requeue(base, Duration::from_secs(50)),
+            Duration::from_secs(10)
+        );
+        assert_eq!(
+            pending_requeue(base, Duration::from_secs(3600)),
+            Duration::from_secs(60)
+        );
+    }
+}

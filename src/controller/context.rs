@@ -1,0 +1,132 @@
+//! What every reconcile can reach: the Kubernetes client, the clouds, the event recorder,
+//! metrics, per-object backoff and the timing settings.
+use std::sync::Arc;
+use std::time::Duration;
+
+use kube::runtime::events::{Event as KubeEvent, EventType, Recorder, Reporter};
+use kube::{Resource, ResourceExt};
+
+use super::backoff::PerObjectBackoff;
+use super::clouds::Clouds;
+use super::locks::KeyedLocks;
+use crate::metrics::Metrics;
+
+/// Timing and identity settings of the controllers.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// How often a stable object is observed again (drift detection).
+    pub resync_interval: Duration,
+    /// First requeue while a cloud operation is pending; grows while it lasts.
+    pub pending_requeue: Duration,
+    /// Retry interval after a terminal error (invalid spec, auth): a spec change retries at once.
+    pub terminal_retry: Duration,
+    /// Names this cluster in the ownership tags of cloud resources.
+    pub cluster_name: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            resync_interval: Duration::from_secs(600),
+            pending_requeue: Duration::from_secs(2),
+            terminal_retry: Duration::from_secs(300),
+            cluster_name: "default".into(),
+        }
+    }
+}
+
+/// Shared by all reconciles of all controllers.
+pub struct Context {
+    pub kube: kube::Client,
+    pub clouds: Clouds,
+    pub recorder: Recorder,
+    pub metrics: Metrics,
+    pub backoff: PerObjectBackoff,
+    pub settings: Settings,
+    /// One mutating cloud operation at a time per gateway (keyed by gateway cloud id).
+    pub gateway_locks: KeyedLocks,
+}
+
+/// A Kubernetes Event to publish about an object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Note {
+    pub warning: bool,
+    /// CamelCase reason, e.g. `Created`, `Updated`, `DeleteRequested`.
+    pub reason: String,
+    /// CamelCase action, e.g. `CreateVpnGateway`.
+    pub action: String,
+    /// Human message; never contains secret values.
+    pub message: String,
+}
+
+impl Note {
+    pub fn normal(reason: &str, action: &str, message: impl Into<String>) -> Self {
+        Self {
+            warning: false,
+            reason: reason.into(),
+            action: action.into(),
+            message: message.into(),
+        }
+    }
+    pub fn warning(reason: &str, action: &str, message: impl Into<String>) -> Self {
+        Self {
+            warning: true,
+            reason: reason.into(),
+            action: action.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl Context {
+    pub fn new(
+        kube: kube::Client,
+        clouds: Clouds,
+        metrics: Metrics,
+        settings: Settings,
+        instance: Option<String>,
+    ) -> Arc<Self> {
+        let reporter = Reporter {
+            controller: "vpn-operator".into(),
+            instance,
+        };
+        Arc::new(Self {
+            recorder: Recorder::new(kube.clone(), reporter),
+            kube,
+            clouds,
+            metrics,
+            backoff: PerObjectBackoff::new(Duration::from_secs(1), Duration::from_secs(300)),
+            settings,
+            gateway_locks: KeyedLocks::default(),
+        })
+    }
+
+    /// Publishes an Event about `obj`. Failures to publish are logged, never fatal.
+    pub async fn publish<K: Resource<DynamicType = ()>>(&self, obj: &K, note: &Note) {
+        let ev = KubeEvent {
+            type_: if note.warning {
+                EventType::Warning
+            } else {
+                EventType::Normal
+            },
+            reason: note.reason.clone(),
+            note: Some(truncate(&note.message, 1000)),
+            action: note.action.clone(),
+            secondary: None,
+        };
+        if let Err(e) = self.recorder.publish(&ev, &obj.object_ref(&())).await {
+            tracing::warn!(object = %obj.name_any(), reason = %note.reason, error = %e, "could not publish event");
+        }
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}

@@ -1,0 +1,119 @@
+//! The reconciler error: every way a reconcile can fail or has to wait, with a stable
+//! condition reason, a message for the user, and how soon to try again.
+use std::time::Duration;
+
+use crate::cloud::{CloudError, ErrorKind};
+
+/// Why a reconcile did not finish. `Display` is shown to users (conditions, events):
+/// it never contains secret values.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A cloud API call failed.
+    #[error("{0}")]
+    Cloud(#[from] CloudError),
+
+    /// A Kubernetes API call failed.
+    #[error("Kubernetes API error: {0}")]
+    Kube(#[from] kube::Error),
+
+    /// The spec cannot be turned into a valid cloud request; the user must change it.
+    #[error("invalid spec: {0}")]
+    InvalidSpec(String),
+
+    /// A referenced Secret or key is missing or unusable.
+    #[error("secret {namespace}/{name}: {problem}")]
+    Secret {
+        namespace: String,
+        name: String,
+        problem: String,
+    },
+
+    /// Cloud credentials could not be built from configuration.
+    #[error("cloud credentials: {0}")]
+    Credentials(String),
+
+    /// The cloud resource is owned by another object or cluster; adoption refused.
+    #[error("{0}")]
+    OwnershipConflict(String),
+
+    /// Not a failure: the object has to wait (dependency, pending cloud state, dependants).
+    /// Carries the condition reason and a message.
+    #[error("{message}")]
+    Waiting {
+        reason: &'static str,
+        message: String,
+        retry_after: Duration,
+    },
+}
+
+impl Error {
+    pub fn waiting(
+        reason: &'static str,
+        message: impl Into<String>,
+        retry_after: Duration,
+    ) -> Self {
+        Error::Waiting {
+            reason,
+            message: message.into(),
+            retry_after,
+        }
+    }
+
+    /// A stable CamelCase reason for the `Synced` condition and events.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Error::Cloud(e) => match e.kind {
+                ErrorKind::NotFound => "CloudNotFound",
+                ErrorKind::Throttled => "Throttled",
+                ErrorKind::Busy | ErrorKind::RepeatedOperation | ErrorKind::NotReady => "CloudBusy",
+                ErrorKind::InUse => "CloudResourceInUse",
+                ErrorKind::QuotaExceeded => "QuotaExceeded",
+                ErrorKind::InvalidRequest => "InvalidSpec",
+                ErrorKind::AuthFailed => "AuthFailed",
+                ErrorKind::Conflict => "CloudConflict",
+                ErrorKind::ServerError => "CloudServerError",
+                ErrorKind::Transport | ErrorKind::Timeout => "CloudUnreachable",
+                ErrorKind::Decode => "CloudResponseInvalid",
+            },
+            Error::Kube(_) => "KubernetesError",
+            Error::InvalidSpec(_) => "InvalidSpec",
+            Error::Secret { .. } => "SecretNotReady",
+            Error::Credentials(_) => "AuthFailed",
+            Error::OwnershipConflict(_) => "OwnershipConflict",
+            Error::Waiting { reason, .. } => reason,
+        }
+    }
+
+    /// Terminal errors need a change by the user (spec, credentials, quota): retrying soon
+    /// would only hammer the API, so they are retried on a long interval or on change.
+    pub fn is_terminal(&self) -> bool {
+        match self {
+            Error::Cloud(e) => matches!(
+                e.kind,
+                ErrorKind::InvalidRequest
+                    | ErrorKind::AuthFailed
+                    | ErrorKind::QuotaExceeded
+                    | ErrorKind::Decode
+            ),
+            Error::InvalidSpec(_) | Error::Credentials(_) | Error::OwnershipConflict(_) => true,
+            Error::Secret { .. } => false,
+            Error::Kube(_) | Error::Waiting { .. } => false,
+        }
+    }
+
+    /// True for waits, which are reported but are not failures (no Warning event, no backoff).
+    pub fn is_waiting(&self) -> bool {
+        matches!(self, Error::Waiting { .. })
+    }
+
+    /// A hint from the cloud (`Retry-After`) or the wait itself.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Waiting { retry_after, .. } => Some(*retry_after),
+            Error::Cloud(e) => e.retry_after,
+            _ => None,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,136 @@
+//! Who owns a cloud resource: the tags the operator stamps on everything it creates, the
+//! deterministic cloud name, and the checks that prevent duplicates and foreign adoption.
+//!
+//! Tag keys and values only use the characters the VPN API allows (letters, digits, spaces
+//! and `_ . : = + - @`, reference §3.2), so `/` never appears in them.
+use std::collections::BTreeMap;
+
+use kube::{Resource, ResourceExt};
+
+use crate::cloud::model::common::VpnResourceTag;
+
+/// The Kubernetes uid of the owning object (the primary identity).
+pub const TAG_UID: &str = "vpn.hwcloud.dev:uid";
+/// `cluster:namespace:name` of the owning object, for humans reading the console.
+pub const TAG_OWNER: &str = "vpn.hwcloud.dev:owner";
+/// Most tags a resource may carry (API limit).
+pub const MAX_TAGS: usize = 20;
+
+/// What the tags of a cloud resource say about its owner.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ownership {
+    /// Tagged with this object's uid.
+    Ours,
+    /// No owner tag: created outside this operator.
+    Unowned,
+    /// Tagged by another object (its `owner` tag, or its uid when that is missing).
+    Foreign(String),
+}
+
+/// The owner tags for `obj` in `cluster`.
+pub fn owner_tags<K: Resource>(cluster: &str, obj: &K) -> Vec<VpnResourceTag> {
+    let owner = format!(
+        "{cluster}:{}:{}",
+        obj.namespace().unwrap_or_default(),
+        obj.name_any()
+    );
+    vec![
+        VpnResourceTag::new(TAG_UID, obj.uid().unwrap_or_default()),
+        VpnResourceTag::new(TAG_OWNER, truncate(&owner, 255)),
+    ]
+}
+
+/// User tags plus owner tags (owner keys cannot be overridden by the user), sorted by key.
+pub fn desired_tags<K: Resource>(
+    cluster: &str,
+    obj: &K,
+    user: &BTreeMap<String, String>,
+) -> Vec<VpnResourceTag> {
+    let mut tags: Vec<VpnResourceTag> = user
+        .iter()
+        .filter(|(k, _)| k.as_str() != TAG_UID && k.as_str() != TAG_OWNER)
+        .map(|(k, v)| VpnResourceTag::new(k.clone(), v.clone()))
+        .collect();
+    tags.extend(owner_tags(cluster, obj));
+    tags.sort_by(|a, b| a.key.cmp(&b.key));
+    tags
+}
+
+/// Reads the owner from a resource's tags, relative to the object with `uid`.
+pub fn ownership(tags: Option<&[VpnResourceTag]>, uid: &str) -> Ownership {
+    let tags = tags.unwrap_or_default();
+    let get = |k: &str| tags.iter().find(|t| t.key == k).map(|t| t.value.clone());
+    match get(TAG_UID) {
+        None => Ownership::Unowned,
+        Some(u) if u == uid => Ownership::Ours,
+        Some(u) => Ownership::Foreign(get(TAG_OWNER).unwrap_or(u)),
+    }
+}
+
+/// The name of the cloud resource: `spec.name`, else the object's name, cut to 64 characters.
+pub fn cloud_name(spec_name: Option<&str>, object_name: &str) -> String {
+    truncate(spec_name.unwrap_or(object_name), 64)
+}
+
+fn truncate(s: &str, max_chars: usize) -> String {
+    s.chars().take(max_chars).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::ConfigMap;
+    use kube::api::ObjectMeta;
+
+    fn obj(name: &str, uid: &str) -> ConfigMap {
+        ConfigMap {
+            metadata: ObjectMeta {
+                name: Some(name.into()),
+                namespace: Some("team-a".into()),
+                uid: Some(uid.into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn owner_tags_identify_the_object_and_use_allowed_characters() {
+        let tags = owner_tags("prod", &obj("gw", "1234-abcd"));
+        assert_eq!(tags[0], VpnResourceTag::new(TAG_UID, "1234-abcd"));
+        assert_eq!(tags[1], VpnResourceTag::new(TAG_OWNER, "prod:team-a:gw"));
+        for t in &tags {
+            assert!(!t.key.contains('/') && !t.value.contains('/'));
+        }
+    }
+
+    #[test]
+    fn user_tags_cannot_fake_ownership() {
+        let user = BTreeMap::from([
+            (TAG_UID.to_string(), "other".to_string()),
+            ("env".to_string(), "prod".to_string()),
+        ]);
+        let tags = desired_tags("c", &obj("gw", "me"), &user);
+        assert_eq!(tags.iter().filter(|t| t.key == TAG_UID).count(), 1);
+        assert_eq!(ownership(Some(&tags), "me"), Ownership::Ours);
+        assert!(tags.iter().any(|t| t.key == "env"));
+    }
+
+    #[test]
+    fn ownership_distinguishes_ours_unowned_and_foreign() {
+        let ours = owner_tags("c", &obj("gw", "me"));
+        let theirs = owner_tags("c", &obj("other-gw", "them"));
+        assert_eq!(ownership(Some(&ours), "me"), Ownership::Ours);
+        assert_eq!(ownership(None, "me"), Ownership::Unowned);
+        assert_eq!(
+            ownership(Some(&theirs), "me"),
+            Ownership::Foreign("c:team-a:other-gw".into())
+        );
+    }
+
+    #[test]
+    fn cloud_name_defaults_to_object_name_within_64_chars() {
+        assert_eq!(cloud_name(Some("edge"), "gw"), "edge");
+        assert_eq!(cloud_name(None, &"x".repeat(80)).len(), 64);
+    }
+}

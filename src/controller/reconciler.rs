@@ -1,0 +1,352 @@
+//! The reconcile wrapper shared by every kind: pause, finalizer, status write, events,
+//! metrics and requeue policy. Each kind only implements [`Managed::apply`] (observe →
+//! plan → act → status) and [`Managed::cleanup`].
+use std::fmt::Debug;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::NamespaceResourceScope;
+use kube::core::object::{HasSpec, HasStatus};
+use kube::runtime::controller::Action;
+use kube::runtime::finalizer::{finalizer, Error as FinalizerError, Event as FinalizerEvent};
+use kube::{Api, Resource, ResourceExt};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tracing::Instrument;
+
+use super::clouds::CloudOverride;
+use super::context::{Context, Note};
+use super::error::{Error, Result};
+use super::status::write_status;
+use crate::crd::common::{
+    reasons, set_condition, types, CloudSettings, Condition, ConditionStatus, DeletionPolicy,
+    ManagedSpec, ManagedStatus, ManagementPolicy,
+};
+use crate::crd::{FINALIZER, PAUSED_ANNOTATION};
+
+/// What a successful `apply` produced.
+#[derive(Debug)]
+pub struct Outcome<S> {
+    /// The complete new status (conditions included; `observedGeneration` is set by the wrapper).
+    pub status: S,
+    /// When to look again.
+    pub requeue: Duration,
+    /// Events to publish (cloud mutations, notable observations).
+    pub notes: Vec<Note>,
+}
+
+/// A kind the operator manages in the cloud. The spec and status accessors come from
+/// the CRD types ([`ManagedSpec`], [`ManagedStatus`]); each kind adds its cloud logic.
+pub trait Managed:
+    Resource<DynamicType = (), Scope = NamespaceResourceScope>
+    + HasSpec<Spec = <Self as Managed>::Spec>
+    + HasStatus<Status = <Self as Managed>::Status>
+    + Clone
+    + Debug
+    + Serialize
+    + DeserializeOwned
+    + Send
+    + Sync
+    + 'static
+{
+    /// Kind name for logs and metrics, e.g. `VpnGateway`.
+    const KIND: &'static str;
+    type Spec: ManagedSpec + Send + Sync;
+    type Status: ManagedStatus + Clone + Default + Debug + Serialize + Send + Sync;
+
+    /// Per-object cloud settings (`spec.cloud`), if any.
+    fn cloud_settings(&self) -> Option<&CloudSettings>;
+
+    /// Observe the cloud, plan, act, and return the new status.
+    fn apply(
+        obj: Arc<Self>,
+        ctx: Arc<Context>,
+    ) -> impl Future<Output = Result<Outcome<<Self as Managed>::Status>>> + Send;
+
+    /// Delete in the cloud. `Ok` removes the finalizer; `Err(Error::Waiting)` keeps it and
+    /// requeues. Not called for `deletionPolicy: Orphan` or `managementPolicy: Observe`.
+    fn cleanup(obj: Arc<Self>, ctx: Arc<Context>)
+        -> impl Future<Output = Result<Vec<Note>>> + Send;
+
+    /// The cloud an object talks to, from `spec.cloud` (credentials Secret in its namespace).
+    fn cloud_override(&self) -> CloudOverride {
+        let ns = self.namespace().unwrap_or_default();
+        match self.cloud_settings() {
+            None => CloudOverride::default(),
+            Some(c) => CloudOverride {
+                region: c.region.clone(),
+                project_id: c.project_id.clone(),
+                endpoint: c.endpoint.clone(),
+                credentials_secret: c
+                    .credentials_secret_ref
+                    .as_ref()
+                    .map(|r| (ns, r.name.clone())),
+            },
+        }
+    }
+}
+
+/// `Kind/namespace/name`, the key of per-object backoff.
+pub fn object_key<K: Managed>(obj: &K) -> String {
+    format!(
+        "{}/{}/{}",
+        K::KIND,
+        obj.namespace().unwrap_or_default(),
+        obj.name_any()
+    )
+}
+
+pub fn now() -> Time {
+    Time(k8s_openapi::jiff::Timestamp::now())
+}
+
+/// Whether the pause annotation is set to a true value.
+pub fn is_paused<K: Resource>(obj: &K) -> bool {
+    obj.meta()
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(PAUSED_ANNOTATION))
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+/// The reconcile entry point handed to kube-runtime's `Controller::run`. It never returns an
+/// error: failures are written to status and events, and turned into a requeue here, with
+/// per-object exponential backoff (reset on success).
+pub async fn reconcile<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action> {
+    let span = tracing::info_span!(
+        "reconcile",
+        kind = K::KIND,
+        namespace = %obj.namespace().unwrap_or_default(),
+        name = %obj.name_any()
+    );
+    reconcile_inner(obj, ctx).instrument(span).await
+}
+
+async fn reconcile_inner<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action> {
+    let started = Instant::now();
+    let ns = obj.namespace().unwrap_or_default();
+    let api: Api<K> = Api::namespaced(ctx.kube.clone(), &ns);
+
+    if is_paused(&*obj) {
+        let mut status = HasStatus::status(&*obj).cloned().unwrap_or_default();
+        let gen = obj.meta().generation;
+        set_condition(
+            status.conditions_mut(),
+            Condition::new(
+                types::SYNCED,
+                ConditionStatus::False,
+                reasons::PAUSED,
+                format!("{PAUSED_ANNOTATION} is set: no cloud calls are made for this object until it is removed"),
+                gen,
+            ),
+            now(),
+        );
+        status.set_observed_generation(gen);
+        write_status(&api, &obj.name_any(), HasStatus::status(&*obj), &status).await?;
+        ctx.metrics
+            .reconcile_finished(K::KIND, started.elapsed(), Some(reasons::PAUSED));
+        return Ok(Action::await_change());
+    }
+
+    let c = ctx.clone();
+    let result = finalizer(&api, FINALIZER, obj.clone(), |event| async move {
+        match event {
+            FinalizerEvent::Apply(o) => {
+                let outcome = K::apply(o.clone(), c.clone()).await?;
+                let mut status = outcome.status;
+                status.set_observed_generation(o.meta().generation);
+                write_status(
+                    &api_of::<K>(&c, &o),
+                    &o.name_any(),
+                    HasStatus::status(&*o),
+                    &status,
+                )
+                .await?;
+                for n in &outcome.notes {
+                    c.publish(&*o, n).await;
+                }
+                c.backoff.reset(&object_key(&*o));
+                Ok(Action::requeue(outcome.requeue))
+            }
+            FinalizerEvent::Cleanup(o) => {
+                let spec = o.spec();
+                let notes = if spec.deletion_policy() == DeletionPolicy::Orphan {
+                    vec![Note::normal(
+                        reasons::ORPHANED,
+                        "Orphan",
+                        "deletionPolicy is Orphan: the cloud resource was left in place",
+                    )]
+                } else if spec.management_policy() == ManagementPolicy::Observe {
+                    vec![Note::normal(
+                        reasons::OBSERVE_ONLY,
+                        "Orphan",
+                        "managementPolicy is Observe: the cloud resource was left in place",
+                    )]
+                } else {
+                    K::cleanup(o.clone(), c.clone()).await?
+                };
+                for n in &notes {
+                    c.publish(&*o, n).await;
+                }
+                c.backoff.reset(&object_key(&*o));
+                Ok(Action::await_change())
+            }
+        }
+    })
+    .await;
+
+    match result {
+        Ok(action) => {
+            ctx.metrics
+                .reconcile_finished(K::KIND, started.elapsed(), None);
+            Ok(action)
+        }
+        Err(e) => {
+            let (err, deleting) = match e {
+                FinalizerError::ApplyFailed(e) => (e, false),
+                FinalizerError::CleanupFailed(e) => (e, true),
+                FinalizerError::AddFinalizer(e) | FinalizerError::RemoveFinalizer(e) => {
+                    (Error::Kube(e), false)
+                }
+                FinalizerError::UnnamedObject => {
+                    (Error::InvalidSpec("object has no name".into()), false)
+                }
+                FinalizerError::InvalidFinalizer => {
+                    (Error::InvalidSpec("invalid finalizer name".into()), false)
+                }
+            };
+            let action = report_failure(&*obj, &api, &ctx, &err, deleting).await;
+            ctx.metrics
+                .reconcile_finished(K::KIND, started.elapsed(), Some(err.reason()));
+            Ok(action)
+        }
+    }
+}
+
+fn api_of<K: Managed>(ctx: &Context, obj: &K) -> Api<K> {
+    Api::namespaced(ctx.kube.clone(), &obj.namespace().unwrap_or_default())
+}
+
+/// Writes a failed or waiting reconcile into status and events; returns the requeue.
+async fn report_failure<K: Managed>(
+    obj: &K,
+    api: &Api<K>,
+    ctx: &Context,
+    err: &Error,
+    deleting: bool,
+) -> Action {
+    let key = object_key(obj);
+    let gen = obj.meta().generation;
+    let mut status = HasStatus::status(&*obj).cloned().unwrap_or_default();
+    let conds = status.conditions_mut();
+    let t = now();
+    let message = err.to_string();
+    if let Error::Cloud(e) = err {
+        if e.kind == crate::cloud::ErrorKind::AuthFailed {
+            ctx.clouds.invalidate(&obj.cloud_override());
+        }
+    }
+
+    let requeue = if err.is_waiting() {
+        // A wait is not a failure: Ready says why, Synced stays True.
+        set_condition(
+            conds,
+            Condition::new(
+                types::READY,
+                ConditionStatus::False,
+                err.reason(),
+                &message,
+                gen,
+            ),
+            t.clone(),
+        );
+        set_condition(
+            conds,
+            Condition::new(
+                types::SYNCED,
+                ConditionStatus::True,
+                reasons::RECONCILE_SUCCESS,
+                "",
+                gen,
+            ),
+            t,
+        );
+        ctx.backoff.reset(&key);
+        err.retry_after().unwrap_or(ctx.settings.pending_requeue)
+    } else {
+        let hint = match err {
+            Error::Cloud(e) => format!(" ({})", e.hint()),
+            _ => String::new(),
+        };
+        set_condition(
+            conds,
+            Condition::new(
+                types::SYNCED,
+                ConditionStatus::False,
+                err.reason(),
+                format!("{message}{hint}"),
+                gen,
+            ),
+            t.clone(),
+        );
+        if deleting {
+            set_condition(
+                conds,
+                Condition::new(
+                    types::READY,
+                    ConditionStatus::False,
+                    reasons::DELETING,
+                    "deletion is being retried",
+                    gen,
+                ),
+                t,
+            );
+        }
+        tracing::warn!(kind = K::KIND, object = %key, reason = err.reason(), error = %message, "reconcile failed");
+        ctx.publish(
+            obj,
+            &Note::warning(
+                err.reason(),
+                if deleting { "Delete" } else { "Reconcile" },
+                format!("{message}{hint}"),
+            ),
+        )
+        .await;
+        let backoff = ctx.backoff.failure(&key);
+        if err.is_terminal() {
+            ctx.settings.terminal_retry
+        } else {
+            err.retry_after().map_or(backoff, |r| r.max(backoff))
+        }
+    };
+    status.set_observed_generation(gen);
+    if let Err(e) = write_status(api, &obj.name_any(), HasStatus::status(obj), &status).await {
+        tracing::warn!(object = %key, error = %e, "could not write status");
+    }
+    Action::requeue(requeue)
+}
+
+/// kube-runtime's error policy; [`reconcile`] reports its own failures, so this only runs
+/// for errors outside it.
+pub fn error_policy<K: Managed>(_obj: Arc<K>, err: &Error, ctx: Arc<Context>) -> Action {
+    Action::requeue(err.retry_after().unwrap_or(ctx.settings.pending_requeue))
+}
+
+/// Sets condition `type_` on `conds` at the current time (keeps `lastTransitionTime` when the
+/// status does not change).
+pub fn mark(
+    conds: &mut Vec<Condition>,
+    type_: &str,
+    status: ConditionStatus,
+    reason: &str,
+    message: impl Into<String>,
+    generation: Option<i64>,
+) {
+    set_condition(
+        conds,
+        Condition::new(type_, status, reason, message, generation),
+        now(),
+    );
+}

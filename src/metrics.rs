@@ -1,0 +1,397 @@
+//! Prometheus metrics of the operator (prometheus-client, OpenMetrics text).
+//!
+//! Families (all prefixed `vpn_operator_`):
+//! - `reconciles_total{kind}`, `reconcile_errors_total{kind,reason}`,
+//!   `reconcile_duration_seconds{kind}` (histogram);
+//! - `cloud_calls_total{operation,outcome}` (one per HTTP attempt, `outcome` = `ok` or the
+//!   error kind), `cloud_call_duration_seconds{operation}` (histogram),
+//!   `cloud_throttled_total{operation}`;
+//! - `objects{kind,ready}` (gauge, set by the controllers), `leader` (1 while this replica leads).
+//!
+//! Label values come from small fixed sets (kinds, error reasons, operation names), never from
+//! object names, so the number of series stays bounded.
+use std::sync::Arc;
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::{Registry, Unit};
+
+use crate::cloud::transport::{CallObserver, Operation};
+
+/// `Content-Type` of [`Metrics::encode`]'s output.
+pub const OPENMETRICS_CONTENT_TYPE: &str =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// The `ErrorKind` name the transport reports for a throttled call.
+const THROTTLED: &str = "Throttled";
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabels {
+    kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ErrorLabels {
+    kind: String,
+    reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CallLabels {
+    operation: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OperationLabels {
+    operation: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ObjectLabels {
+    kind: String,
+    ready: String,
+}
+
+struct Inner {
+    registry: Registry,
+    reconciles: Family<KindLabels, Counter>,
+    reconcile_errors: Family<ErrorLabels, Counter>,
+    reconcile_duration: Family<KindLabels, Histogram>,
+    cloud_calls: Family<CallLabels, Counter>,
+    cloud_call_duration: Family<OperationLabels, Histogram>,
+    cloud_throttled: Family<OperationLabels, Counter>,
+    objects: Family<ObjectLabels, Gauge>,
+    leader: Gauge,
+}
+
+/// The operator's metrics. Cheap to clone; all clones share one registry.
+#[derive(Clone)]
+pub struct Metrics {
+    inner: Arc<Inner>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+fn duration_histogram() -> Histogram {
+    // 5 ms .. ~41 s: reconciles and cloud calls both live in this range.
+    Histogram::new(exponential_buckets(0.005, 2.0, 14))
+}
+
+impl Metrics {
+    /// A fresh registry with every family registered.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("vpn_operator");
+        let reconciles = Family::<KindLabels, Counter>::default();
+        let reconcile_errors = Family::<ErrorLabels, Counter>::default();
+        let reconcile_duration =
+            Family::<KindLabels, Histogram>::new_with_constructor(duration_histogram as fn() -> _);
+        let cloud_calls = Family::<CallLabels, Counter>::default();
+        let cloud_call_duration = Family::<OperationLabels, Histogram>::new_with_constructor(
+            duration_histogram as fn() -> _,
+        );
+        let cloud_throttled = Family::<OperationLabels, Counter>::default();
+        let objects = Family::<ObjectLabels, Gauge>::default();
+        let leader = Gauge::default();
+
+        registry.register("reconciles", "Reconciles run, by kind", reconciles.clone());
+        registry.register(
+            "reconcile_errors",
+            "Reconciles that failed, by kind and reason",
+            reconcile_errors.clone(),
+        );
+        registry.register_with_unit(
+            "reconcile_duration",
+            "Time spent in one reconcile, by kind",
+            Unit::Seconds,
+            reconcile_duration.clone(),
+        );
+        registry.register(
+            "cloud_calls",
+            "Cloud API attempts, by operation and outcome (ok or the error kind)",
+            cloud_calls.clone(),
+        );
+        registry.register_with_unit(
+            "cloud_call_duration",
+            "Duration of one cloud API attempt, by operation",
+            Unit::Seconds,
+            cloud_call_duration.clone(),
+        );
+        registry.register(
+            "cloud_throttled",
+            "Cloud API attempts rejected by the API gateway's rate limit, by operation",
+            cloud_throttled.clone(),
+        );
+        registry.register(
+            "objects",
+            "Managed objects, by kind and readiness",
+            objects.clone(),
+        );
+        registry.register(
+            "leader",
+            "1 while this replica holds the leader Lease (or leader election is off)",
+            leader.clone(),
+        );
+
+        Self {
+            inner: Arc::new(Inner {
+                registry,
+                reconciles,
+                reconcile_errors,
+                reconcile_duration,
+                cloud_calls,
+                cloud_call_duration,
+                cloud_throttled,
+                objects,
+                leader,
+            }),
+        }
+    }
+
+    /// Records one finished reconcile of `kind`; `error_reason` is the stable reason word of a
+    /// failure (e.g. `CloudThrottled`), `None` on success.
+    pub fn reconcile_finished(&self, kind: &str, elapsed: Duration, error_reason: Option<&str>) {
+        let labels = KindLabels {
+            kind: kind.to_string(),
+        };
+        self.inner.reconciles.get_or_create(&labels).inc();
+        self.inner
+            .reconcile_duration
+            .get_or_create(&labels)
+            .observe(elapsed.as_secs_f64());
+        if let Some(reason) = error_reason {
+            let labels = ErrorLabels {
+                kind: kind.to_string(),
+                reason: reason.to_string(),
+            };
+            self.inner.reconcile_errors.get_or_create(&labels).inc();
+        }
+    }
+
+    /// Sets how many objects of `kind` are (not) ready.
+    pub fn set_objects(&self, kind: &str, ready: bool, count: i64) {
+        let labels = ObjectLabels {
+            kind: kind.to_string(),
+            ready: ready.to_string(),
+        };
+        self.inner.objects.get_or_create(&labels).set(count);
+    }
+
+    /// Sets the leader gauge.
+    pub fn set_leader(&self, leading: bool) {
+        self.inner.leader.set(i64::from(leading));
+    }
+
+    /// Records one cloud API attempt (what [`CallObserver::on_attempt`] does).
+    pub fn cloud_attempt(&self, operation: &str, outcome: &str, elapsed: Duration) {
+        let op = operation.to_string();
+        self.inner
+            .cloud_calls
+            .get_or_create(&CallLabels {
+                operation: op.clone(),
+                outcome: outcome.to_string(),
+            })
+            .inc();
+        let op = OperationLabels { operation: op };
+        self.inner
+            .cloud_call_duration
+            .get_or_create(&op)
+            .observe(elapsed.as_secs_f64());
+        if outcome == THROTTLED {
+            self.inner.cloud_throttled.get_or_create(&op).inc();
+        }
+    }
+
+    /// All metrics in OpenMetrics text format (ends with `# EOF`).
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail; an error here would be a bug in an encoder.
+        if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.inner.registry) {
+            tracing::error!(error = %e, "encoding metrics failed");
+        }
+        out
+    }
+}
+
+impl CallObserver for Metrics {
+    fn on_attempt(&self, op: &Operation, outcome: &str, _attempt: u32, elapsed: Duration) {
+        self.cloud_attempt(op.name, outcome, elapsed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line_value(text: &str, prefix: &str) -> Option<f64> {
+        text.lines()
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+    }
+
+    #[test]
+    fn every_family_is_encoded_once_used() {
+        let m = Metrics::new();
+        m.reconcile_finished("VpnGateway", Duration::from_millis(1), Some("CloudBusy"));
+        m.on_attempt(
+            &Operation::read("ShowVpnGateway"),
+            THROTTLED,
+            1,
+            Duration::from_millis(1),
+        );
+        m.set_objects("VpnGateway", true, 1);
+        let text = m.encode();
+        for family in [
+            "# TYPE vpn_operator_reconciles counter",
+            "# TYPE vpn_operator_reconcile_errors counter",
+            "# TYPE vpn_operator_reconcile_duration_seconds histogram",
+            "# TYPE vpn_operator_cloud_calls counter",
+            "# TYPE vpn_operator_cloud_call_duration_seconds histogram",
+            "# TYPE vpn_operator_cloud_throttled counter",
+            "# TYPE vpn_operator_objects gauge",
+            "# TYPE vpn_operator_leader gauge",
+        ] {
+            assert!(text.contains(family), "missing {family:?} in\n{text}");
+        }
+        assert!(text.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn reconciles_are_counted_by_kind_and_reason() {
+        let m = Metrics::new();
+        m.reconcile_finished("VpnGateway", Duration::from_millis(20), None);
+        m.reconcile_finished(
+            "VpnGateway",
+            Duration::from_millis(30),
+            Some("CloudThrottled"),
+        );
+        m.reconcile_finished("VpnConnection", Duration::from_millis(10), None);
+        let text = m.encode();
+        assert_eq!(
+            line_value(&text, r#"vpn_operator_reconciles_total{kind="VpnGateway"}"#),
+            Some(2.0)
+        );
+        assert_eq!(
+            line_value(
+                &text,
+                r#"vpn_operator_reconciles_total{kind="VpnConnection"}"#
+            ),
+            Some(1.0)
+        );
+        assert_eq!(
+            line_value(
+                &text,
+                r#"vpn_operator_reconcile_errors_total{kind="VpnGateway",reason="CloudThrottled"}"#
+            ),
+            Some(1.0)
+        );
+        assert_eq!(
+            line_value(
+                &text,
+                r#"vpn_operator_reconcile_duration_seconds_count{kind="VpnGateway"}"#
+            ),
+            Some(2.0)
+        );
+        let sum = line_value(
+            &text,
+            r#"vpn_operator_reconcile_duration_seconds_sum{kind="VpnGateway"}"#,
+        )
+        .unwrap();
+        assert!((sum - 0.05).abs() < 1e-9, "{sum}");
+    }
+
+    #[test]
+    fn observer_counts_attempts_and_throttles() {
+        let m = Metrics::new();
+        let observer: &dyn CallObserver = &m;
+        let op = Operation::create("CreateVpnGateway");
+        observer.on_attempt(&op, "Throttled", 1, Duration::from_millis(5));
+        observer.on_attempt(&op, "Throttled", 2, Duration::from_millis(5));
+        observer.on_attempt(&op, "ok", 3, Duration::from_millis(50));
+        observer.on_attempt(
+            &Operation::read("ShowVpnGateway"),
+            "Busy",
+            1,
+            Duration::from_millis(5),
+        );
+        let text = m.encode();
+        let calls = |op: &str, outcome: &str| {
+            line_value(
+                &text,
+                &format!(
+                    r#"vpn_operator_cloud_calls_total{{operation="{op}",outcome="{outcome}"}}"#
+                ),
+            )
+        };
+        assert_eq!(calls("CreateVpnGateway", "Throttled"), Some(2.0));
+        assert_eq!(calls("CreateVpnGateway", "ok"), Some(1.0));
+        assert_eq!(calls("ShowVpnGateway", "Busy"), Some(1.0));
+        assert_eq!(
+            line_value(
+                &text,
+                r#"vpn_operator_cloud_throttled_total{operation="CreateVpnGateway"}"#
+            ),
+            Some(2.0)
+        );
+        assert_eq!(
+            line_value(
+                &text,
+                r#"vpn_operator_cloud_throttled_total{operation="ShowVpnGateway"}"#
+            ),
+            None
+        );
+        assert_eq!(
+            line_value(
+                &text,
+                r#"vpn_operator_cloud_call_duration_seconds_count{operation="CreateVpnGateway"}"#
+            ),
+            Some(3.0)
+        );
+    }
+
+    #[test]
+    fn gauges_follow_the_last_value_and_clones_share_state() {
+        let m = Metrics::new();
+        let clone = m.clone();
+        clone.set_leader(true);
+        m.set_objects("VpnGateway", true, 3);
+        m.set_objects("VpnGateway", true, 2);
+        m.set_objects("VpnGateway", false, 1);
+        let text = m.encode();
+        assert_eq!(line_value(&text, "vpn_operator_leader "), Some(1.0));
+        assert_eq!(
+            line_value(
+                &text,
+                r#"vpn_operator_objects{kind="VpnGateway",ready="true"}"#
+            ),
+            Some(2.0)
+        );
+        assert_eq!(
+            line_value(
+                &text,
+                r#"vpn_operator_objects{kind="VpnGateway",ready="false"}"#
+            ),
+            Some(1.0)
+        );
+        m.set_leader(false);
+        assert_eq!(
+            line_value(&clone.encode(), "vpn_operator_leader "),
+            Some(0.0)
+        );
+    }
+}

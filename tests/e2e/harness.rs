@@ -1,0 +1,293 @@
+//! End-to-end harness: a Kubernetes API (the kube stand-in in CI, or a real cluster), the
+//! simulator and the real `vpn-operator` binary as separate processes, driven with real `kubectl`.
+//!
+//! Point it at a cluster with `VPN_E2E_KUBECONFIG`; without it every scenario prints `SKIP`
+//! and passes, unless `VPN_E2E_REQUIRED=1` (set by `.ci/run`), which turns the skip into a failure.
+use std::fs::File;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub const AK: &str = "E2EACCESSKEY0000001";
+pub const SK: &str = "e2e-secret-key-never-logged-0001";
+pub const PROJECT: &str = "0e2e0000000000000000000000000001";
+const BIN: &str = env!("CARGO_BIN_EXE_vpn-operator");
+
+/// Returns the kubeconfig to use, or `None` (after printing SKIP) when the suite should not run.
+pub fn kubeconfig(scenario: &str) -> Option<PathBuf> {
+    match std::env::var_os("VPN_E2E_KUBECONFIG") {
+        Some(p) => Some(PathBuf::from(p)),
+        None if std::env::var("VPN_E2E_REQUIRED").as_deref() == Ok("1") => {
+            panic!("VPN_E2E_REQUIRED=1 but VPN_E2E_KUBECONFIG is not set")
+        }
+        None => {
+            println!("SKIP {scenario}: set VPN_E2E_KUBECONFIG to run the end-to-end suite");
+            None
+        }
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A running scenario: its own namespace, simulator and operator. Everything stops on drop.
+pub struct Env {
+    pub name: String,
+    pub namespace: String,
+    pub kubeconfig: PathBuf,
+    pub dir: tempfile::TempDir,
+    pub sim_url: String,
+    pub metrics_url: String,
+    sim: Option<Child>,
+    operator: Option<Child>,
+    started: Instant,
+}
+
+impl Env {
+    /// Starts a scenario with the simulator given `sim_args` (delays, faults) and the operator.
+    pub fn start(scenario: &str, sim_args: &[&str]) -> Option<Env> {
+        let kubeconfig = kubeconfig(scenario)?;
+        let dir = tempfile::tempdir().unwrap();
+        let suffix: u32 = rand::random::<u32>() % 100_000;
+        let namespace = format!("e2e-{}-{suffix}", scenario.replace('_', "-"));
+        let mut env = Env {
+            name: scenario.to_string(),
+            namespace: namespace.clone(),
+            kubeconfig,
+            dir,
+            sim_url: String::new(),
+            metrics_url: String::new(),
+            sim: None,
+            operator: None,
+            started: Instant::now(),
+        };
+        env.apply(&format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {namespace}\n"));
+        env.kubectl_ok(&["apply", "-f", &repo_path("crds").to_string_lossy()]);
+        env.start_sim(sim_args);
+        env.start_operator(&[]);
+        Some(env)
+    }
+
+    pub fn start_sim(&mut self, extra: &[&str]) {
+        let port = free_port();
+        let log = File::create(self.dir.path().join("sim.log")).unwrap();
+        let mut cmd = Command::new(BIN);
+        cmd.args(["sim", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["--access-key", AK, "--secret-key", SK, "--project-id", PROJECT])
+            .args(extra)
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        self.sim = Some(cmd.spawn().expect("start simulator"));
+        self.sim_url = format!("http://127.0.0.1:{port}");
+        let url = self.sim_url.clone();
+        wait_until("simulator answers", Duration::from_secs(20), || {
+            std::net::TcpStream::connect(url.trim_start_matches("http://")).ok()
+        });
+    }
+
+    /// Starts (or restarts) the operator with the standard flags plus `extra`.
+    pub fn start_operator(&mut self, extra: &[&str]) {
+        self.stop_operator();
+        let secret = format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: hwcloud-credentials\n  namespace: {ns}\nstringData:\n  accessKey: {AK}\n  secretKey: {SK}\n",
+            ns = self.namespace
+        );
+        self.apply(&secret);
+        let port = free_port();
+        self.metrics_url = format!("http://127.0.0.1:{port}");
+        let log = File::options()
+            .create(true)
+            .append(true)
+            .open(self.operator_log_path())
+            .unwrap();
+        let mut cmd = Command::new(BIN);
+        cmd.arg("run")
+            .args(["--cloud", "real", "--endpoint", &self.sim_url])
+            .args(["--region", "cn-north-4", "--project-id", PROJECT])
+            .args(["--credentials-secret", &format!("{}/hwcloud-credentials", self.namespace)])
+            .args(["--namespace", &self.namespace])
+            .args(["--metrics-addr", &format!("127.0.0.1:{port}")])
+            .args(["--lease-namespace", &self.namespace])
+            .args(["--pending-requeue", "500ms", "--log-format", "json"])
+            .args(extra)
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("RUST_LOG", "info,vpn_operator=debug")
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        self.operator = Some(cmd.spawn().expect("start operator"));
+        let url = format!("{}/readyz", self.metrics_url);
+        wait_until("operator ready", Duration::from_secs(30), || http_get(&url).filter(|(s, _)| *s == 200));
+    }
+
+    pub fn stop_operator(&mut self) {
+        if let Some(mut c) = self.operator.take() {
+            let _ = Command::new("kill").arg(c.id().to_string()).status();
+            let _ = c.wait();
+        }
+    }
+
+    pub fn operator_log_path(&self) -> PathBuf {
+        self.dir.path().join("operator.log")
+    }
+
+    pub fn operator_log(&self) -> String {
+        std::fs::read_to_string(self.operator_log_path()).unwrap_or_default()
+    }
+
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Runs kubectl in the scenario's namespace.
+    pub fn kubectl(&self, args: &[&str]) -> std::process::Output {
+        Command::new("kubectl")
+            .args(args)
+            .args(["-n", &self.namespace])
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("KUBECACHEDIR", self.dir.path().join("kubecache"))
+            .output()
+            .expect("kubectl is installed")
+    }
+
+    pub fn kubectl_ok(&self, args: &[&str]) -> String {
+        let out = self.kubectl(args);
+        assert!(
+            out.status.success(),
+            "kubectl {args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// `kubectl apply -f -` of a YAML document (stream).
+    pub fn apply(&self, yaml: &str) {
+        let path = self.dir.path().join(format!("apply-{}.yaml", rand::random::<u32>()));
+        std::fs::write(&path, yaml).unwrap();
+        self.kubectl_ok(&["apply", "-f", &path.to_string_lossy()]);
+    }
+
+    pub fn apply_file(&self, path: &Path) {
+        self.kubectl_ok(&["apply", "-f", &path.to_string_lossy()]);
+    }
+
+    /// The object as JSON, or `None` when it does not exist.
+    pub fn get(&self, kind: &str, name: &str) -> Option<Value> {
+        let out = self.kubectl(&["get", kind, name, "-o", "json"]);
+        out.status.success().then(|| serde_json::from_slice(&out.stdout).unwrap())
+    }
+
+    /// Waits until `kind/name` has condition `type_` with `status` and a current observedGeneration.
+    pub fn wait_condition(&self, kind: &str, name: &str, type_: &str, status: &str, timeout: Duration) -> Value {
+        wait_until(&format!("{kind}/{name} {type_}={status}"), timeout, || {
+            let obj = self.get(kind, name)?;
+            let cond = condition(&obj, type_)?;
+            let gen = obj["metadata"]["generation"].as_i64();
+            (cond["status"] == status && obj["status"]["observedGeneration"].as_i64() == gen).then_some(obj)
+        })
+    }
+
+    /// Waits until the object is gone.
+    pub fn wait_gone(&self, kind: &str, name: &str, timeout: Duration) {
+        wait_until(&format!("{kind}/{name} deleted"), timeout, || self.get(kind, name).is_none().then_some(()));
+    }
+
+    /// GET on the simulator's admin API, decoded.
+    pub fn sim_admin(&self, path: &str) -> Value {
+        let (status, body) = http_get(&format!("{}{path}", self.sim_url)).expect("simulator reachable");
+        assert_eq!(status, 200, "GET {path}: {body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    /// Events recorded for an object (reason list).
+    pub fn event_reasons(&self, name: &str) -> Vec<String> {
+        let out = self.kubectl_ok(&["get", "events", "--field-selector", &format!("involvedObject.name={name}"), "-o", "json"]);
+        let v: Value = serde_json::from_str(&out).unwrap();
+        v["items"].as_array().into_iter().flatten().filter_map(|e| e["reason"].as_str().map(String::from)).collect()
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        self.stop_operator();
+        if let Some(mut c) = self.sim.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        if std::thread::panicking() {
+            eprintln!("---- operator log ({}) ----\n{}", self.name, tail(&self.operator_log(), 80));
+            let sim_log = std::fs::read_to_string(self.dir.path().join("sim.log")).unwrap_or_default();
+            eprintln!("---- simulator log ----\n{}", tail(&sim_log, 30));
+        }
+        let _ = self.kubectl(&["delete", "namespace", &self.namespace, "--wait=false"]);
+    }
+}
+
+fn tail(s: &str, n: usize) -> String {
+    let lines: Vec<&str> = s.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+pub fn condition<'a>(obj: &'a Value, type_: &str) -> Option<&'a Value> {
+    obj["status"]["conditions"].as_array()?.iter().find(|c| c["type"] == type_)
+}
+
+/// Polls `probe` until it returns `Some`, failing after `timeout`. This is a wait on an observable
+/// condition with a deadline, not a sleep standing in for synchronisation.
+pub fn wait_until<T>(what: &str, timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = probe() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Minimal blocking HTTP GET over a TCP socket (keeps the test free of an async runtime).
+pub fn http_get(url: &str) -> Option<(u16, String)> {
+    http_request("GET", url, None)
+}
+
+pub fn http_request(method: &str, url: &str, body: Option<&str>) -> Option<(u16, String)> {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://")?;
+    let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
+    let mut s = std::net::TcpStream::connect(host).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    let body = body.unwrap_or("");
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).ok()?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).ok()?;
+    let text = String::from_utf8_lossy(&buf);
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    let status: u16 = head.split_whitespace().nth(1)?.parse().ok()?;
+    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_string() };
+    Some((status, body))
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((len, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(len.trim(), 16).unwrap_or(0);
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+pub fn repo_path(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
