@@ -892,6 +892,11 @@ fn vpn_gateway_rules() {
             with(&g, "tags", json!({"k": "v".repeat(256)})),
             Reject("tag values at most 255"),
         ),
+        create(
+            "operator's ownership tag",
+            with(&g, "tags", json!({"vpn.hwcloud.dev:uid": "spoofed"})),
+            Reject("reserved for the operator's ownership tags"),
+        ),
     ];
     run_table("VpnGateway", cases);
 }
@@ -1034,6 +1039,11 @@ fn customer_gateway_rules() {
             "tag key too long",
             with(&c, "tags", json!({"k".repeat(200): "v"})),
             Reject("tag keys must have 1-128 characters"),
+        ),
+        create(
+            "operator's ownership tag",
+            with(&c, "tags", json!({"vpn.hwcloud.dev:uid": "spoofed"})),
+            Reject("reserved for the operator's ownership tags"),
         ),
     ];
     run_table("CustomerGateway", cases);
@@ -1362,6 +1372,11 @@ fn vpn_connection_rules() {
             "tag value too long",
             with(&c, "tags", json!({"k": "v".repeat(300)})),
             Reject("tag values at most 255"),
+        ),
+        create(
+            "operator's ownership tag",
+            with(&c, "tags", json!({"vpn.hwcloud.dev:uid": "spoofed"})),
+            Reject("reserved for the operator's ownership tags"),
         ),
     ];
     run_table("VpnConnection", cases);

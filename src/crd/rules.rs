@@ -47,10 +47,22 @@ pub(crate) fn exactly_one_of(a: &str, b: &str) -> Rule {
         .message(Message::Message(format!("set exactly one of {a} or {b}")))
 }
 
-/// Resource tags: at most 20 (schema), keys 1-128 and values 0-255 characters.
+/// Prefix of the tag keys the operator stamps on every cloud resource it creates (owner uid and
+/// name); users cannot set them.
+pub(crate) const RESERVED_TAG_PREFIX: &str = "vpn.hwcloud.dev:";
+
+/// Resource tags: keys 1-128 and values 0-255 characters (the count is bounded by the schema:
+/// 20 per resource in the cloud, 2 of which the operator uses).
 pub(crate) fn tags() -> Rule {
     Rule::new("self.all(k, size(k) >= 1 && size(k) <= 128 && size(self[k]) <= 255)")
         .message("tag keys must have 1-128 characters and tag values at most 255 characters")
+}
+
+/// User tags must not use the operator's reserved key prefix.
+pub(crate) fn no_reserved_tags() -> Rule {
+    Rule::new(format!("self.all(k, !k.startsWith('{RESERVED_TAG_PREFIX}'))")).message(Message::Message(format!(
+        "tag keys starting with {RESERVED_TAG_PREFIX} are reserved for the operator's ownership tags"
+    )))
 }
 
 /// Regular expressions used in the schemas (Go RE2 syntax, which the API server uses; no
