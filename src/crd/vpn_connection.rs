@@ -175,7 +175,7 @@ pub struct VpnConnectionSpec {
     /// with keys starting `vpn.hwcloud.dev:`, which users cannot set); keys 1-128, values
     /// 0-255 characters. Can be changed.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[schemars(extend("maxProperties" = 18))]
+    #[schemars(extend("maxProperties" = 18, "additionalProperties" = {"type": "string", "maxLength": 255}))]
     #[x_kube(validation = rules::tags())]
     #[x_kube(validation = rules::no_reserved_tags())]
     pub tags: BTreeMap<String, String>,
