@@ -7,3 +7,5 @@ pub mod locks;
 pub mod ownership;
 pub mod reconciler;
 pub mod status;
+pub mod vpn_gateway;
+pub mod wire;
