@@ -193,7 +193,6 @@ impl Managed for VpnGateway {
                 "the VPN gateway is gone from the cloud",
             )]);
         };
-        let mut notes = delete_finished_jobs(&cloud, &gw.id).await?;
         let pending =
             |msg: String| Error::waiting(reasons::DELETING, msg, ctx.settings.pending_requeue);
         match gw.status.clone().unwrap_or(GatewayStatus::PendingCreate) {
@@ -206,6 +205,8 @@ impl Managed for VpnGateway {
                 gw.id
             ))),
             _ => {
+                // Job records (upgrades) outlive the gateway unless deleted: clean them first.
+                let mut notes = delete_finished_jobs(&cloud, &gw.id).await?;
                 let _lock = ctx.gateway_locks.lock(&gw.id).await;
                 match cloud.delete_gateway(&gw.id).await {
                     Ok(()) => {}
