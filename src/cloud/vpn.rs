@@ -3,7 +3,7 @@
 //!
 //! Every method returns the decoded resource (the `request_id` wrapper is dropped)
 //! or a classified [`CloudError`]. Deletes are plain: a 404 comes back as an error
-//! with `kind == ErrorKind::NotFound` (see `CloudError::is_not_found`); whether
+//! with `kind == ErrorKind::NotFound` (test it with [`CloudError::is_not_found`]); whether
 //! "already gone" counts as success is the caller's decision (the controllers treat
 //! it as success).
 //!
@@ -106,6 +106,22 @@ pub mod ops {
     /// `POST /v5/{project_id}/{resource_type}/resource-instances/filter` (a read despite POST).
     pub const LIST_RESOURCES_BY_TAGS: Operation = Operation::read("ListResourcesByTags");
 }
+
+// Retry classification the transport relies on, checked at compile time: a retried
+// create may duplicate a resource; setting a flavor twice is harmless; the tag filter
+// is a read although it is a POST.
+const _: () = {
+    assert!(!ops::CREATE_VGW.idempotent && !ops::CREATE_CGW.idempotent);
+    assert!(
+        !ops::CREATE_VPN_CONNECTION.idempotent && !ops::BATCH_CREATE_VPN_CONNECTIONS.idempotent
+    );
+    assert!(!ops::CREATE_CONNECTION_MONITOR.idempotent);
+    assert!(ops::UPDATE_VGW_SPECIFICATION.idempotent && ops::DELETE_VGW.idempotent);
+    assert!(matches!(
+        ops::LIST_RESOURCES_BY_TAGS.kind,
+        super::transport::OpKind::Read
+    ));
+};
 
 /// Most pages `list_all_*` follows before giving up (a server whose markers never end).
 const MAX_PAGES: usize = 1000;
@@ -770,15 +786,7 @@ fn too_many_pages(op: Operation) -> CloudError {
 
 /// An error raised before (or instead of) an HTTP call.
 fn local_error(op: Operation, kind: ErrorKind, message: String) -> CloudError {
-    CloudError {
-        kind,
-        operation: op.name,
-        http_status: None,
-        code: None,
-        message,
-        request_id: None,
-        retry_after: None,
-    }
+    CloudError::new(kind, op.name, message)
 }
 
 #[cfg(test)]

@@ -239,7 +239,7 @@ async fn report_failure<K: Managed>(
 ) -> Action {
     let key = object_key(obj);
     let gen = obj.meta().generation;
-    let mut status = HasStatus::status(&*obj).cloned().unwrap_or_default();
+    let mut status = HasStatus::status(obj).cloned().unwrap_or_default();
     let conds = status.conditions_mut();
     let t = now();
     let message = err.to_string();

@@ -98,7 +98,7 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// IKE phase-1 negotiation mode, effective with IKE v1 only [uncertain]. Default `main`; GM: `main` only.
+    /// IKE phase-1 negotiation mode, effective with IKE v1 only (uncertain). Default `main`; GM: `main` only.
     pub enum Phase1NegotiationMode {
         /// Higher security.
         Main = "main",
@@ -119,7 +119,7 @@ wire_enum! {
 
 wire_enum! {
     /// Type of `local_id` / `peer_id`. Default `ip`. `any` is documented for `peer_id_type` only
-    /// (update-response table). Not supported with GM [uncertain].
+    /// (update-response table). Not supported with GM (uncertain).
     pub enum IkeIdType {
         Ip = "ip",
         Fqdn = "fqdn",
@@ -165,7 +165,7 @@ pub struct PolicyRule {
     /// Response only: rule ID, 0-50, assigned by the server.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule_index: Option<u32>,
-    /// Local source CIDR (gateway IP version); unique among the connection's rules [uncertain].
+    /// Local source CIDR (gateway IP version); unique among the connection's rules (uncertain).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     /// Customer-side destination CIDRs, at most 50.
@@ -197,7 +197,7 @@ pub struct IkePolicy {
     /// `v1` or `v2`; default `v2` (GM: `v1`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ike_version: Option<IkeVersion>,
-    /// `main` (default) or `aggressive`; IKE v1 only [uncertain].
+    /// `main` (default) or `aggressive`; IKE v1 only (uncertain).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phase1_negotiation_mode: Option<Phase1NegotiationMode>,
     /// `sha2-512`, `sha2-384`, `sha2-256` (default), `sha1`, `md5`; GM `sm3`.
@@ -206,7 +206,7 @@ pub struct IkePolicy {
     /// `aes-256-gcm-16`, `aes-128-gcm-16`, `aes-256`, `aes-192`, `aes-128` (default), `3des`; GM `sm4`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub encryption_algorithm: Option<EncryptionAlgorithm>,
-    /// `group1/2/5/14/15/16/19/20/21`; default `group15`; not with GM [uncertain].
+    /// `group1/2/5/14/15/16/19/20/21`; default `group15`; not with GM (uncertain).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dh_group: Option<DhGroup>,
     /// `pre-share` (non-GM default) or `digital-envelope-v2` (GM). Not updatable.
@@ -239,7 +239,7 @@ pub struct UpdateIkePolicy {
     /// `v1` or `v2`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ike_version: Option<IkeVersion>,
-    /// `main` or `aggressive`; IKE v1 only [uncertain].
+    /// `main` or `aggressive`; IKE v1 only (uncertain).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phase1_negotiation_mode: Option<Phase1NegotiationMode>,
     /// As on create.
@@ -248,7 +248,7 @@ pub struct UpdateIkePolicy {
     /// As on create.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub encryption_algorithm: Option<EncryptionAlgorithm>,
-    /// As on create; not with GM [uncertain].
+    /// As on create; not with GM (uncertain).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dh_group: Option<DhGroup>,
     /// 60-604800 s.
@@ -300,7 +300,7 @@ pub struct IpsecPolicy {
     /// `aes-256-gcm-16`, `aes-128-gcm-16`, `aes-256`, `aes-192`, `aes-128` (default), `3des`; GM `sm4`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub encryption_algorithm: Option<EncryptionAlgorithm>,
-    /// PFS DH group or `disable`; default `group15`; not with GM [uncertain].
+    /// PFS DH group or `disable`; default `group15`; not with GM (uncertain).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pfs: Option<DhGroup>,
     /// `esp` (default, only value).
@@ -341,7 +341,7 @@ pub struct CreateVpnConnectionRequestBody {
     /// Customer gateway ID (UUID). Required; updatable.
     pub cgw_id: String,
     /// IPv4 customer CIDRs, at most 50; no reserved ranges (100.64.0.0/10, 214.0.0.0/8, ...);
-    /// required unless ER-attached or `policy`/`bgp` style [uncertain]. IPv4 gateways only.
+    /// required unless ER-attached or `policy`/`bgp` style (uncertain). IPv4 gateways only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub peer_subnets: Option<Vec<String>>,
     /// IPv6 customer CIDRs, at most 50. IPv6 gateways only.
@@ -384,7 +384,7 @@ pub struct CreateVpnConnectionRequestBody {
 }
 
 /// `POST /v5/{project_id}/vpn-connections/batch-create` body: 1-2 connections,
-/// all on the same `vgw_id` [uncertain].
+/// all on the same `vgw_id` (uncertain).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct BatchCreateVpnConnectionsRequest {
     /// 1-2 connections.
@@ -481,7 +481,7 @@ pub struct ResponseVpnConnection {
     /// The gateway's enterprise project (UUID or `"0"`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enterprise_project_id: Option<String>,
-    /// The connection's monitor, when one exists [uncertain]; get/list/update.
+    /// The connection's monitor, when one exists (uncertain); get/list/update.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub connection_monitor_id: Option<String>,
     /// `master` / `slave`; active-active gateways report `master`.
@@ -622,7 +622,7 @@ pub struct UpdateVpnConnectionRequestBody {
     /// `bgp` style only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_hub: Option<bool>,
-    /// New pre-shared key, same rules as create; not for GM [uncertain]. Write-only.
+    /// New pre-shared key, same rules as create; not for GM (uncertain). Write-only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub psk: Option<Redacted<String>>,
     /// At most 5; `policy` style, IPv4.

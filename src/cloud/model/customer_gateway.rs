@@ -20,7 +20,7 @@ wire_enum! {
 /// `ca_certificate` in create / update bodies (`CaCertificateRequest`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaCertificateRequest {
-    /// Existing certificate ID (UUID) [xref SDK].
+    /// Existing certificate ID (UUID) (vendor SDK).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// CA certificate content (PEM), 1-8192 characters.
@@ -75,7 +75,7 @@ pub struct CreateCustomerGatewayRequestBody {
     /// BGP ASN, 1-4294967295; only with `id_type=ip`. Immutable.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bgp_asn: Option<u64>,
-    /// CA certificate (for certificate-authenticated / GM connections [uncertain]).
+    /// CA certificate (for certificate-authenticated / GM connections (uncertain)).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ca_certificate: Option<CaCertificateRequest>,
     /// At most 20 tags.

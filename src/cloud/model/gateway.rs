@@ -180,7 +180,7 @@ pub struct CreateRequestEip {
     /// New EIP: bandwidth name, 1-64 characters; default `vpngw-bandwidth-xxxx`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bandwidth_name: Option<String>,
-    /// New EIP: existing shared bandwidth (UUID) to use [uncertain in the source].
+    /// New EIP: existing shared bandwidth (UUID) to use (uncertain in the source).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bandwidth_id: Option<String>,
 }
@@ -409,7 +409,7 @@ pub struct ResponseVpnGateway {
     /// Connections in use.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub used_connection_number: Option<u32>,
-    /// Connection groups in use (a group is the connection pair to one customer gateway [uncertain]).
+    /// Connection groups in use (a group is the connection pair to one customer gateway (uncertain)).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub used_connection_group: Option<u32>,
     /// UUID or `"0"` (default enterprise project).
@@ -485,7 +485,7 @@ pub struct ListVpnGatewaysResponse {
 pub struct ListVpnGatewaysQuery {
     /// Only gateways of these enterprise projects (documented; repeated parameter).
     pub enterprise_project_id: Vec<String>,
-    /// Only this gateway. Not in the source; taken from the vendor SDK [xref].
+    /// Only this gateway. Not in the source; taken from the vendor SDK (vendor SDK).
     pub vgw_id: Option<String>,
 }
 
@@ -530,7 +530,7 @@ pub struct UpdateVpnGatewayRequestBody {
     /// 1-64 characters.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// IPv4 local CIDRs (replaces the list [uncertain]); `vpc` + `ipv4` only; at most 50.
+    /// IPv4 local CIDRs (replaces the list (uncertain)); `vpc` + `ipv4` only; at most 50.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub local_subnets: Option<Vec<String>>,
     /// IPv6 local CIDRs; `vpc` + `ipv6` only; at most 50.
@@ -717,7 +717,7 @@ pub struct Job {
     /// Completion time.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<Timestamp>,
-    /// Error text; not in the source's table [xref SDK].
+    /// Error text; not in the source's table (vendor SDK).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
     /// Steps; not in the source's table but in its example.
@@ -802,7 +802,7 @@ pub struct CreateVpnGatewayCertificateRequest {
     pub certificate: CreateVpnGatewayCertificateBody,
 }
 
-/// Certificate import content. Required-ness of the first four fields is from the SDK [xref].
+/// Certificate import content. Required-ness of the first four fields is from the SDK (vendor SDK).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CreateVpnGatewayCertificateBody {
     /// 3-63 characters; auto-generated when absent.

@@ -9,7 +9,7 @@
 //! - optional fields are `Option` and are left out of the JSON when `None`, so a
 //!   decoded example re-encodes to the same JSON;
 //! - every documented enum keeps values it does not know in an `Other(String)`
-//!   variant (see [`wire_enum!`]), so a new cloud-side value never breaks decoding;
+//!   variant (see the `wire_enum!` macro below), so a new cloud-side value never breaks decoding;
 //! - write-only secrets (`psk`, private keys) exist only on request types, wrapped
 //!   in [`common::Redacted`] so `Debug` never prints them;
 //! - timestamps are [`common::Timestamp`]: kept verbatim, parsed leniently on demand.

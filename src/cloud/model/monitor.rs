@@ -37,7 +37,7 @@ pub struct CreateConnectionMonitorRequest {
 /// `CreateConnectionMonitorRequestBodyContent`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreateConnectionMonitorRequestBody {
-    /// ID (UUID) of the connection to monitor. Required. At most one monitor per connection [inferred].
+    /// ID (UUID) of the connection to monitor. Required. At most one monitor per connection (inferred).
     pub vpn_connection_id: String,
 }
 

@@ -10,9 +10,9 @@ wire_enum! {
         VpnConnection = "vpn_connection",
         /// Enterprise-edition VPN gateways.
         VpnGateway = "vpn_gateway",
-        /// Classic-edition VPN gateways [uncertain label].
+        /// Classic-edition VPN gateways (uncertain label).
         Vpngw = "vpngw",
-        /// Classic-edition VPN connections [uncertain label].
+        /// Classic-edition VPN connections (uncertain label).
         Vpn = "vpn",
     }
 }

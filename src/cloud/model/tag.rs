@@ -82,7 +82,7 @@ pub struct FilterResourcesRequest {
     /// Name conditions.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub matches: Option<Vec<TagMatch>>,
-    /// True: only resources without tags (`tags`/`matches` then ignored [uncertain]).
+    /// True: only resources without tags (`tags`/`matches` then ignored (uncertain)).
     /// Documented as Boolean; the source example sends the string `"false"`, so both decode.
     #[serde(
         default,
