@@ -80,21 +80,6 @@ pub fn pending_requeue(base: Duration, pending_for: Duration) -> Duration {
     (pending_for / 5).clamp(base, Duration::from_secs(60).max(base))
 }
 
-/// How long the object's `Ready` condition has been `False` at `now` (zero when it is not
-/// False or has no condition yet): the input of [`pending_requeue`].
-pub fn not_ready_for(
-    conditions: &[crate::crd::common::Condition],
-    now: k8s_openapi::jiff::Timestamp,
-) -> Duration {
-    use crate::crd::common::{find_condition, types, ConditionStatus};
-    match find_condition(conditions, types::READY) {
-        Some(c) if c.status == ConditionStatus::False => {
-            Duration::try_from(now.duration_since(c.last_transition_time.0)).unwrap_or_default()
-        }
-        _ => Duration::ZERO,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,20 +115,5 @@ mod tests {
             pending_requeue(base, Duration::from_secs(3600)),
             Duration::from_secs(60)
         );
-    }
-
-    #[test]
-    fn not_ready_time_counts_from_the_ready_false_transition() {
-        use crate::crd::common::{set_condition, types, Condition, ConditionStatus};
-        use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-        use k8s_openapi::jiff::Timestamp;
-        let ts = |s| Timestamp::from_second(s).unwrap_or_default();
-        let mut conds = Vec::new();
-        assert_eq!(not_ready_for(&conds, ts(100)), Duration::ZERO);
-        let cond = |status| Condition::new(types::READY, status, "Creating", "", None);
-        set_condition(&mut conds, cond(ConditionStatus::False), Time(ts(40)));
-        assert_eq!(not_ready_for(&conds, ts(100)), Duration::from_secs(60));
-        set_condition(&mut conds, cond(ConditionStatus::True), Time(ts(90)));
-        assert_eq!(not_ready_for(&conds, ts(100)), Duration::ZERO);
     }
 }
