@@ -7,6 +7,7 @@
 pub mod backoff;
 pub mod clouds;
 pub mod context;
+pub mod customer_gateway;
 pub mod error;
 pub mod locks;
 pub mod ownership;
