@@ -70,6 +70,7 @@ fn kinds_have_the_documented_names() {
         ("VpnGateway", "vpngateways", "vgw"),
         ("CustomerGateway", "customergateways", "cgw"),
         ("VpnConnection", "vpnconnections", "vpnconn"),
+        ("CloudVpnService", "cloudvpnservices", "cvpn"),
     ] {
         assert!(
             names
@@ -141,10 +142,14 @@ fn spec_values_are_bounded_for_cel_cost_estimation() {
                     walk(&format!("{path}.{name}"), sub, problems);
                 }
             }
-            // Map values are bounded by the map's CEL rule (e.g. tags), the map itself here.
-            if schema.get("additionalProperties").is_some() && schema.get("maxProperties").is_none()
-            {
-                problems.push(format!("{path}: map without maxProperties"));
+            // Map keys cannot be bounded in a structural schema: rules must only use them
+            // through size(), lookups and startsWith (see crd::rules). Values and the count
+            // are bounded here.
+            if let Some(values) = schema.get("additionalProperties").filter(|v| v.is_object()) {
+                if schema.get("maxProperties").is_none() {
+                    problems.push(format!("{path}: map without maxProperties"));
+                }
+                walk(&format!("{path}{{}}"), values, problems);
             }
         }
     }

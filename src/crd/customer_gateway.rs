@@ -76,10 +76,13 @@ pub struct CustomerGatewaySpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_certificate: Option<CaCertificateSpec>,
 
-    /// Resource tags (at most 20; keys 1-128, values 0-255 characters). Can be changed.
+    /// Resource tags: at most 18 (the cloud allows 20; the operator adds two ownership tags
+    /// with keys starting `vpn.hwcloud.dev:`, which users cannot set); keys 1-128, values
+    /// 0-255 characters. Can be changed.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[schemars(extend("maxProperties" = 20))]
+    #[schemars(extend("maxProperties" = 18, "additionalProperties" = {"type": "string", "maxLength": 255}))]
     #[x_kube(validation = rules::tags())]
+    #[x_kube(validation = rules::no_reserved_tags())]
     pub tags: BTreeMap<String, String>,
 
     /// Adopt an existing customer gateway with this cloud id instead of creating one. Immutable.
@@ -162,6 +165,10 @@ pub struct CustomerGatewayStatus {
     /// The CA certificate the cloud holds, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_certificate: Option<ObservedCaCertificate>,
+    /// Hex SHA-256 of the `caCertificate.content` last sent to the cloud. The cloud never
+    /// returns the content, so this is how a change of the spec's certificate is detected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_certificate_sha256: Option<String>,
     /// Creation time reported by the cloud.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,

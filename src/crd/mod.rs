@@ -3,6 +3,8 @@
 //! Kinds (group `vpn.hwcloud.dev`, version `v1alpha1`, category `hwvpn`, all namespaced):
 //! - [`VpnGateway`] (`vgw`), [`CustomerGateway`] (`cgw`), [`VpnConnection`] (`vpnconn`):
 //!   Huawei Cloud VPN v5.
+//! - [`CloudVpnService`] (`cvpn`): a CloudOpera IES CloudVPN service, with bandwidth
+//!   autoscaling.
 //!
 //! Every kind has `spec.cloudId` (adopt an existing cloud resource), `spec.deletionPolicy`,
 //! `spec.managementPolicy`, `spec.cloud` (per-object cloud settings), and a status with
@@ -13,12 +15,14 @@ use std::path::{Path, PathBuf};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
 
+pub mod cloud_vpn_service;
 pub mod common;
 pub mod customer_gateway;
 mod rules;
 pub mod vpn_connection;
 pub mod vpn_gateway;
 
+pub use cloud_vpn_service::{CloudVpnService, CloudVpnServiceSpec, CloudVpnServiceStatus};
 pub use customer_gateway::{CustomerGateway, CustomerGatewaySpec, CustomerGatewayStatus};
 pub use vpn_connection::{VpnConnection, VpnConnectionSpec, VpnConnectionStatus};
 pub use vpn_gateway::{VpnGateway, VpnGatewaySpec, VpnGatewayStatus};
@@ -57,6 +61,7 @@ pub fn all() -> Vec<CustomResourceDefinition> {
         VpnGateway::crd(),
         CustomerGateway::crd(),
         VpnConnection::crd(),
+        CloudVpnService::crd(),
     ]
 }
 

@@ -34,6 +34,24 @@ pub(crate) fn immutable(path: &[&str]) -> Rule {
         .field_path(format!(".{dotted}"))
 }
 
+/// Like [`immutable`], for a map of strings: compares entry by entry through lookups, because
+/// the API server cannot bound the length of map keys and would estimate a whole-map `==` as
+/// too expensive.
+pub(crate) fn immutable_map(path: &[&str]) -> Rule {
+    let dotted = path.join(".");
+    let now = present("self", path);
+    let before = present("oldSelf", path);
+    let rule = format!(
+        "({now}) == ({before}) && (!({now}) || (size(self.{dotted}) == size(oldSelf.{dotted}) \
+         && self.{dotted}.all(k, k in oldSelf.{dotted} && self.{dotted}[k] == oldSelf.{dotted}[k])))"
+    );
+    Rule::new(rule)
+        .message(Message::Message(format!(
+            "{dotted} is immutable: it cannot be added, changed or removed after creation (delete and recreate the object to change it)"
+        )))
+        .field_path(format!(".{dotted}"))
+}
+
 /// Observe-only management needs a cloud id: there is nothing to observe otherwise.
 pub(crate) fn observe_needs_cloud_id() -> Rule {
     Rule::new("!has(self.managementPolicy) || self.managementPolicy != 'Observe' || has(self.cloudId)")
@@ -47,10 +65,22 @@ pub(crate) fn exactly_one_of(a: &str, b: &str) -> Rule {
         .message(Message::Message(format!("set exactly one of {a} or {b}")))
 }
 
-/// Resource tags: at most 20 (schema), keys 1-128 and values 0-255 characters.
+/// Prefix of the tag keys the operator stamps on every cloud resource it creates (owner uid and
+/// name); users cannot set them.
+pub(crate) const RESERVED_TAG_PREFIX: &str = "vpn.hwcloud.dev:";
+
+/// Resource tag keys have 1-128 characters (the schema bounds the values to 255 characters and
+/// the count to 18: 20 per resource in the cloud, 2 of which the operator uses).
 pub(crate) fn tags() -> Rule {
-    Rule::new("self.all(k, size(k) >= 1 && size(k) <= 128 && size(self[k]) <= 255)")
-        .message("tag keys must have 1-128 characters and tag values at most 255 characters")
+    Rule::new("self.all(k, size(k) >= 1 && size(k) <= 128)")
+        .message("tag keys must have 1-128 characters")
+}
+
+/// User tags must not use the operator's reserved key prefix.
+pub(crate) fn no_reserved_tags() -> Rule {
+    Rule::new(format!("self.all(k, !k.startsWith('{RESERVED_TAG_PREFIX}'))")).message(Message::Message(format!(
+        "tag keys starting with {RESERVED_TAG_PREFIX} are reserved for the operator's ownership tags"
+    )))
 }
 
 /// Regular expressions used in the schemas (Go RE2 syntax, which the API server uses; no

@@ -171,10 +171,13 @@ pub struct VpnConnectionSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health_check: Option<HealthCheck>,
 
-    /// Resource tags (at most 20; keys 1-128, values 0-255 characters). Can be changed.
+    /// Resource tags: at most 18 (the cloud allows 20; the operator adds two ownership tags
+    /// with keys starting `vpn.hwcloud.dev:`, which users cannot set); keys 1-128, values
+    /// 0-255 characters. Can be changed.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[schemars(extend("maxProperties" = 20))]
+    #[schemars(extend("maxProperties" = 18, "additionalProperties" = {"type": "string", "maxLength": 255}))]
     #[x_kube(validation = rules::tags())]
+    #[x_kube(validation = rules::no_reserved_tags())]
     pub tags: BTreeMap<String, String>,
 
     /// Adopt an existing connection with this cloud id instead of creating one. Immutable.
