@@ -91,6 +91,19 @@ pub fn router(sim: &Sim) -> Router<Sim> {
             &format!("{gw}/{{vgw_id}}/routing-table"),
             op(s, "ShowVgwRoutingTable", get(gateways::routing_table)),
         )
+        .route(
+            &format!("{gw}/{{vgw_id}}/certificate"),
+            op(
+                s,
+                "CreateVgwCertificate",
+                post(gateways::create_certificate),
+            )
+            .merge(op(s, "ShowVgwCertificate", get(gateways::show_certificate))),
+        )
+        .route(
+            &format!("{gw}/{{vgw_id}}/certificate/{{certificate_id}}"),
+            op(s, "UpdateVgwCertificate", put(gateways::update_certificate)),
+        )
         // Customer gateways.
         .route(
             cgw,

@@ -563,3 +563,79 @@ fn connection_updates_merge_and_rotate_the_psk() {
         Some(m::ConnectionStatus::Active)
     );
 }
+
+#[test]
+fn gm_connections_need_certificates_and_no_psk() {
+    let mut p = project();
+    let c = ctx(t0(), Delays::zero());
+    let mut req = gw_req();
+    req.flavor = Some(m::GatewayFlavor::Gm);
+    let gw = p.create_gateway(req, c).unwrap().id;
+    let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
+    let mut with_ca = cgw_req("203.0.113.5");
+    with_ca.ca_certificate = Some(m::CaCertificateRequest {
+        id: None,
+        content: Some(pem.into()),
+    });
+    let cgw = p.create_customer_gateway(with_ca, c).unwrap().id;
+    let plain = p
+        .create_customer_gateway(cgw_req("203.0.113.6"), c)
+        .unwrap()
+        .id;
+    p.advance(t0());
+    let mut conn = conn_req(&gw, EIP1, &cgw);
+    conn.psk = None;
+    assert!(p
+        .create_connection(conn.clone(), c)
+        .unwrap_err()
+        .message
+        .contains("no bound certificate"));
+    let key = "-----BEGIN EC PRIVATE KEY-----\nsecret-key-material\n-----END EC PRIVATE KEY-----";
+    let body = |k: &str| m::CreateVpnGatewayCertificateBody {
+        name: None,
+        certificate: pem.into(),
+        private_key: k.into(),
+        certificate_chain: pem.into(),
+        enc_certificate: pem.into(),
+        enc_private_key: key.into(),
+    };
+    let e = p.create_certificate(&gw, body("not a key"), c).unwrap_err();
+    assert!(!e.message.contains("not a key"));
+    let cert = p.create_certificate(&gw, body(key), c).unwrap();
+    assert!(cert.status.is_none());
+    assert_eq!(
+        p.get_certificate(&gw, t0()).unwrap().status,
+        Some(m::CertificateStatus::Bound)
+    );
+    assert_eq!(p.get_gateway(&gw).unwrap().certificate_id, cert.id);
+    let mut no_ca = conn.clone();
+    no_ca.cgw_id = plain;
+    assert!(p
+        .create_connection(no_ca, c)
+        .unwrap_err()
+        .message
+        .contains("CA certificate"));
+    let mut with_psk = conn.clone();
+    with_psk.psk = Some("Secret-Psk-2025".into());
+    assert!(p
+        .create_connection(with_psk, c)
+        .unwrap_err()
+        .message
+        .contains("psk is not supported"));
+    let made = p.create_connection(conn, c).unwrap();
+    let ike = made.ikepolicy.unwrap();
+    assert_eq!(
+        ike.authentication_method,
+        Some(m::AuthenticationMethod::DigitalEnvelopeV2)
+    );
+    assert_eq!(ike.encryption_algorithm, Some(m::EncryptionAlgorithm::Sm4));
+    assert!(ike.dh_group.is_none());
+    // Certificates are for GM gateways only.
+    let mut fixed = gw_req();
+    fixed.eip1 = eip("e0000000-0000-4000-8000-000000000003");
+    fixed.eip2 = eip("e0000000-0000-4000-8000-000000000004");
+    let other = p.create_gateway(fixed, c).unwrap().id;
+    p.advance(t0());
+    let e = p.create_certificate(&other, body(key), c).unwrap_err();
+    assert!(e.message.contains("only for flavor GM"), "{}", e.message);
+}

@@ -31,6 +31,7 @@ use super::errors::{ApiError, ApiResult};
 use super::world::World;
 use crate::cloud::model as m;
 
+pub mod certificates;
 pub mod connections;
 pub mod customer_gateways;
 pub mod gateways;
