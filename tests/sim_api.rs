@@ -642,6 +642,37 @@ async fn drift_behind_the_clients_back() {
 }
 
 #[tokio::test]
+async fn a_world_can_be_loaded_for_every_project() {
+    let (sim, c) = start().await;
+    let admin = Admin::new(&sim);
+    let loaded = admin
+        .put(
+            "/world",
+            json!({"default": {"quotas": {"vpn_gateway": 0}}, "projects": {PROJECT2: {"eip_quota": 3}}}),
+        )
+        .await;
+    assert_eq!(loaded["loaded"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        code(&expect_err(
+            c.create_gateway(&gateway_body(EIP[0], EIP[1])).await
+        )),
+        "VPN.0513"
+    );
+    let w2 = admin.get(&format!("/projects/{PROJECT2}/world")).await;
+    assert_eq!(
+        (
+            w2["eip_quota"].as_u64(),
+            w2["quotas"]["vpn_gateway"].as_u64()
+        ),
+        (Some(3), Some(50))
+    );
+    let (status, body) = admin
+        .call(reqwest::Method::PUT, "/world", Some(json!({"vpcs": 1})))
+        .await;
+    assert_eq!(status, 400, "{body}");
+}
+
+#[tokio::test]
 async fn projects_are_isolated() {
     let (sim, c) = start().await;
     let c2 = client_with(

@@ -639,3 +639,18 @@ fn gm_connections_need_certificates_and_no_psk() {
     let e = p.create_certificate(&other, body(key), c).unwrap_err();
     assert!(e.message.contains("only for flavor GM"), "{}", e.message);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_tokio_clock_drives_the_state_machine_under_paused_time() {
+    use crate::sim::clock::Clock;
+    let clock = Clock::tokio();
+    let mut p = project();
+    let d = Delays::uniform(Duration::from_secs(30));
+    let id = p.create_gateway(gw_req(), ctx(clock.now(), d)).unwrap().id;
+    tokio::time::advance(Duration::from_secs(29)).await;
+    p.advance(clock.now());
+    assert_eq!(status(&p, &id), m::GatewayStatus::PendingCreate);
+    tokio::time::advance(Duration::from_secs(1)).await;
+    p.advance(clock.now());
+    assert_eq!(status(&p, &id), m::GatewayStatus::Active);
+}
