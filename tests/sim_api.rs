@@ -186,6 +186,105 @@ async fn lifecycle_of_gateway_customer_gateway_connections_and_monitor() {
 }
 
 #[tokio::test]
+async fn availability_zones_specification_changes_and_full_lists() {
+    let (sim, c) = start().await;
+    let admin = Admin::new(&sim);
+    let azs = c.list_availability_zones().await.unwrap();
+    assert_eq!(
+        azs.zones_for(&m::GatewayFlavor::Professional1, &m::AttachmentType::Vpc),
+        ["cn-north-4a", "cn-north-4b", "cn-north-4c"]
+    );
+    assert!(azs
+        .zones_for(&m::GatewayFlavor::Basic, &m::AttachmentType::Er)
+        .is_empty());
+    let ext = c.list_extended_availability_zones().await.unwrap();
+    assert_eq!(ext.len(), 3);
+    assert!(ext[0].available_specs.as_ref().unwrap().len() > 4);
+
+    let gw = c
+        .create_gateway(&gateway_body(EIP[0], EIP[1]))
+        .await
+        .unwrap()
+        .id;
+    let got = c.get_gateway(&gw).await.unwrap();
+    let supported = got.supported_flavors.unwrap();
+    assert!(
+        supported.contains(&m::GatewayFlavor::Professional2)
+            && !supported.contains(&m::GatewayFlavor::Professional1)
+    );
+    let e = expect_err(
+        c.update_gateway_specification(&gw, &m::GatewayFlavor::Gm)
+            .await,
+    );
+    assert!(e.message.contains("supported_flavors"), "{}", e.message);
+    admin.put("/delays", json!({"gateway_update": "1h"})).await;
+    let resized = c
+        .update_gateway_specification(&gw, &m::GatewayFlavor::Professional2)
+        .await
+        .unwrap();
+    assert_eq!(resized.flavor, Some(m::GatewayFlavor::Professional2));
+    assert_eq!(
+        c.get_gateway(&gw).await.unwrap().status,
+        Some(m::GatewayStatus::PendingUpdate)
+    );
+    admin.put("/delays", json!({"gateway_update": "0s"})).await;
+    // The running transition keeps its due time; the admin moves it along.
+    admin
+        .post(
+            &format!("/projects/{PROJECT}/vpn-gateways/{gw}/status"),
+            json!({"status": "ACTIVE"}),
+        )
+        .await;
+
+    let cgw = c
+        .create_customer_gateway(&cgw_body("203.0.113.10"))
+        .await
+        .unwrap()
+        .id;
+    let mut ids = Vec::new();
+    for (i, eip) in [EIP[0], EIP[1], EIP[0]].iter().enumerate() {
+        let mut body = connection_body(&gw, eip, &cgw);
+        body.peer_subnets = Some(vec![format!("172.16.{i}.0/24")]);
+        ids.push(c.create_connection(&body).await.unwrap().id);
+    }
+    let all = c
+        .list_all_connections(&m::ListVpnConnectionsQuery {
+            limit: Some(2),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 3);
+    let by_ip = c
+        .list_connections(&m::ListVpnConnectionsQuery {
+            vgw_ip: Some(EIP[1].into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(by_ip.items.len(), 1);
+    for id in &ids[..2] {
+        c.create_connection_monitor(id).await.unwrap();
+    }
+    assert_eq!(
+        c.list_connection_monitors(&Default::default())
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    let one = c
+        .list_connection_monitors(&m::ListConnectionMonitorsQuery {
+            vpn_connection_id: Some(ids[1].clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0].vpn_connection_id.as_deref(), Some(ids[1].as_str()));
+}
+
+#[tokio::test]
 async fn the_psk_is_write_only_but_its_rotation_is_visible_to_the_admin() {
     let (sim, c) = start().await;
     let admin = Admin::new(&sim);
