@@ -23,8 +23,8 @@ use super::backoff::pending_requeue;
 use super::context::{Context, Note};
 use super::error::{Error, Result};
 use super::ownership::{
-    cloud_name, desired_tags, ownership, render_tags, tag_diff, Ownership, TagDiff, MAX_TAGS,
-    TAG_OWNER, TAG_UID,
+    check_tag_count, cloud_name, desired_tags, ownership, render_tags, tag_diff, Ownership,
+    TagDiff, MAX_TAGS, TAG_OWNER, TAG_UID,
 };
 use super::reconciler::{mark, now, Managed, Outcome};
 use super::status::{drift_entries, new_drift, FieldDiff};
@@ -227,20 +227,6 @@ pub fn wire_id_type(t: IdType) -> crate::cloud::model::IdType {
 
 fn wire_asn(asn: Option<i64>) -> Option<u64> {
     asn.and_then(|a| u64::try_from(a).ok())
-}
-
-/// Refuses a tag set the cloud would reject: at most [`MAX_TAGS`] per resource, and the
-/// operator adds its two owner tags to the user's.
-pub fn check_tag_count(tags: &[VpnResourceTag]) -> Result<()> {
-    if tags.len() > MAX_TAGS {
-        return Err(Error::InvalidSpec(format!(
-            "{} tags requested but a cloud resource holds at most {MAX_TAGS}, and the operator adds \
-             its own {TAG_UID} and {TAG_OWNER} tags: use at most {} tags in spec.tags",
-            tags.len(),
-            MAX_TAGS - 2
-        )));
-    }
-    Ok(())
 }
 
 /// The create body: everything in the spec plus the owner tags.
