@@ -105,6 +105,6 @@ pub(super) async fn read_psk(
                 sel.key
             ))
         })?;
-    let data = secret.data.unwrap_or_default();
-    psk_from_data(data.get(&sel.key).map(|b| b.0.as_slice()), &sel.key).map_err(err)
+    let data = crate::controller::secrets::secret_data(secret);
+    psk_from_data(data.get(&sel.key).map(Vec::as_slice), &sel.key).map_err(err)
 }
