@@ -635,3 +635,6 @@ async fn cleanup(obj: Arc<VpnConnection>, ctx: Arc<Context>) -> Result<Vec<Note>
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod sim_tests;
