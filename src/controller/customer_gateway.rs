@@ -959,3 +959,6 @@ async fn cleanup(obj: Arc<CustomerGateway>, ctx: Arc<Context>) -> Result<Vec<Not
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod sim_tests;
