@@ -47,6 +47,8 @@ pub mod events {
     pub const UPDATED: &str = "Updated";
     /// An existing customer gateway (spec.cloudId) is now managed by this object.
     pub const ADOPTED: &str = "Adopted";
+    /// A customer gateway created earlier for this object was found by its owner tag.
+    pub const RECOVERED: &str = "Recovered";
     /// The customer gateway was deleted in the cloud.
     pub const DELETED: &str = "Deleted";
     /// The cloud differs from the spec in a way the operator did not cause.
@@ -753,12 +755,22 @@ async fn apply(
             update,
             tags: tag_changes,
         } => {
-            if how == How::Adopted {
-                notes.push(note(
+            match how {
+                How::Adopted => notes.push(note(
                     events::ADOPTED,
                     "AdoptCustomerGateway",
                     format!("adopted customer gateway {} (spec.cloudId)", cgw.id),
-                ));
+                )),
+                How::Recovered => notes.push(note(
+                    events::RECOVERED,
+                    "ObserveCustomerGateway",
+                    format!(
+                        "found customer gateway {} created for this object earlier; using it \
+                         instead of creating another",
+                        cgw.id
+                    ),
+                )),
+                How::Recorded => {}
             }
             let diffs = drift(spec, &name, &tags, &cgw, &observed_tags);
             let spec_unchanged = generation.is_some() && generation == prev.observed_generation;
