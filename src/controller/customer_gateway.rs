@@ -696,7 +696,18 @@ async fn apply(
                 .as_ref()
                 .and_then(|c| c.content.as_deref())
                 .map(sha256_hex);
-            let conds = conditions(true, None, false, &[]);
+            let mut conds = conditions(true, None, false, &[]);
+            if let Some(gone) = &observation.gone {
+                // Say once that the old one vanished; the next reconcile reports Available.
+                conds.0 = (
+                    ConditionStatus::False,
+                    reasons::NOT_FOUND,
+                    format!(
+                        "customer gateway {gone} no longer exists in the cloud; created {} to replace it",
+                        created.id
+                    ),
+                );
+            }
             let status = build_status(
                 &prev,
                 Seen::Exists(&created),
