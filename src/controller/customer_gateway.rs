@@ -255,7 +255,9 @@ pub fn desired_create(
 /// A PUT that makes the updatable fields match, and the spec fields it changes.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Update {
+    /// The PUT body.
     pub body: UpdateCustomerGatewayRequestBody,
+    /// The spec fields it changes (for the event).
     pub fields: Vec<&'static str>,
 }
 

@@ -147,6 +147,7 @@ pub enum Plan {
 /// Everything [`plan`] decides from.
 #[derive(Clone, Debug)]
 pub struct PlanInput<'a> {
+    /// The object's spec.
     pub spec: &'a VpnConnectionSpec,
     /// Cloud name of the connection.
     pub name: &'a str,
@@ -160,6 +161,7 @@ pub struct PlanInput<'a> {
     pub psk: Option<&'a Psk>,
     /// `status.pskSha256`: the hash of the key last sent.
     pub recorded_psk_sha256: Option<&'a str>,
+    /// What the cloud holds.
     pub observation: &'a Observation,
 }
 
