@@ -47,6 +47,8 @@ pub mod events {
     pub const UPDATED: &str = "Updated";
     /// An existing customer gateway (spec.cloudId) is now managed by this object.
     pub const ADOPTED: &str = "Adopted";
+    /// A customer gateway created earlier for this object was found by its owner tag.
+    pub const RECOVERED: &str = "Recovered";
     /// The customer gateway was deleted in the cloud.
     pub const DELETED: &str = "Deleted";
     /// The cloud differs from the spec in a way the operator did not cause.
@@ -253,7 +255,9 @@ pub fn desired_create(
 /// A PUT that makes the updatable fields match, and the spec fields it changes.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Update {
+    /// The PUT body.
     pub body: UpdateCustomerGatewayRequestBody,
+    /// The spec fields it changes (for the event).
     pub fields: Vec<&'static str>,
 }
 
@@ -694,7 +698,18 @@ async fn apply(
                 .as_ref()
                 .and_then(|c| c.content.as_deref())
                 .map(sha256_hex);
-            let conds = conditions(true, None, false, &[]);
+            let mut conds = conditions(true, None, false, &[]);
+            if let Some(gone) = &observation.gone {
+                // Say once that the old one vanished; the next reconcile reports Available.
+                conds.0 = (
+                    ConditionStatus::False,
+                    reasons::NOT_FOUND,
+                    format!(
+                        "customer gateway {gone} no longer exists in the cloud; created {} to replace it",
+                        created.id
+                    ),
+                );
+            }
             let status = build_status(
                 &prev,
                 Seen::Exists(&created),
@@ -753,12 +768,22 @@ async fn apply(
             update,
             tags: tag_changes,
         } => {
-            if how == How::Adopted {
-                notes.push(note(
+            match how {
+                How::Adopted => notes.push(note(
                     events::ADOPTED,
                     "AdoptCustomerGateway",
                     format!("adopted customer gateway {} (spec.cloudId)", cgw.id),
-                ));
+                )),
+                How::Recovered => notes.push(note(
+                    events::RECOVERED,
+                    "ObserveCustomerGateway",
+                    format!(
+                        "found customer gateway {} created for this object earlier; using it \
+                         instead of creating another",
+                        cgw.id
+                    ),
+                )),
+                How::Recorded => {}
             }
             let diffs = drift(spec, &name, &tags, &cgw, &observed_tags);
             let spec_unchanged = generation.is_some() && generation == prev.observed_generation;
@@ -959,3 +984,6 @@ async fn cleanup(obj: Arc<CustomerGateway>, ctx: Arc<Context>) -> Result<Vec<Not
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod sim_tests;

@@ -26,7 +26,7 @@ use super::error::{Error, Result};
 use super::ownership::{
     check_tag_count, cloud_name, desired_tags, ownership, tag_diff, Ownership, TagDiff, TAG_UID,
 };
-use super::reconciler::{now, Managed, Outcome};
+use super::reconciler::{mark, now, Managed, Outcome};
 use super::status::{new_drift, FieldDiff};
 use super::wire::since_transition;
 use crate::cloud::model::common::VpnResourceTag;
@@ -147,6 +147,7 @@ pub enum Plan {
 /// Everything [`plan`] decides from.
 #[derive(Clone, Debug)]
 pub struct PlanInput<'a> {
+    /// The object's spec.
     pub spec: &'a VpnConnectionSpec,
     /// Cloud name of the connection.
     pub name: &'a str,
@@ -160,6 +161,7 @@ pub struct PlanInput<'a> {
     pub psk: Option<&'a Psk>,
     /// `status.pskSha256`: the hash of the key last sent.
     pub recorded_psk_sha256: Option<&'a str>,
+    /// What the cloud holds.
     pub observation: &'a Observation,
 }
 
@@ -412,7 +414,7 @@ async fn apply(obj: Arc<VpnConnection>, ctx: Arc<Context>) -> Result<Outcome<Vpn
                 ),
             ));
             let synced = synced_condition(false, &[], None, true);
-            let status = build_status(
+            let mut status = build_status(
                 &prev,
                 Seen::Exists(&created, &[]),
                 Known {
@@ -424,6 +426,20 @@ async fn apply(obj: Arc<VpnConnection>, ctx: Arc<Context>) -> Result<Outcome<Vpn
                 generation,
                 &at,
             );
+            if let Some(gone) = &observation.gone {
+                // Say once that the old one vanished; the next reconcile reports the new state.
+                mark(
+                    &mut status.conditions,
+                    types::READY,
+                    ConditionStatus::False,
+                    reasons::NOT_FOUND,
+                    format!(
+                        "connection {gone} no longer exists in the cloud; created {} to replace it",
+                        created.id
+                    ),
+                    generation,
+                );
+            }
             Ok(Outcome {
                 status,
                 requeue: ctx.settings.pending_requeue,
@@ -635,3 +651,6 @@ async fn cleanup(obj: Arc<VpnConnection>, ctx: Arc<Context>) -> Result<Vec<Note>
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod sim_tests;

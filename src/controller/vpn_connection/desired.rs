@@ -119,11 +119,14 @@ pub fn desired_create(
 
 /// The complete IKE policy to PUT: the cloud's current policy with the spec's fields on top
 /// (PUT semantics are undocumented, so nothing is left out; `authenticationMethod` cannot change).
+///
+/// Exception: an `ip`-type `localId` / `peerId` the spec does not set is left out. The cloud
+/// reports the gateway's and the customer gateway's addresses there when none was configured,
+/// and sending them back would pin the old peer address when the connection moves to another
+/// customer gateway.
 pub fn merged_ike(spec: Option<&IkePolicy>, observed: Option<&WireIke>) -> UpdateIkePolicy {
     let mut out = observed.map(UpdateIkePolicy::from).unwrap_or_default();
-    let Some(p) = spec.map(wire_ike) else {
-        return out;
-    };
+    let p = spec.map(wire_ike).unwrap_or_default();
     macro_rules! over {
         ($($f:ident),+) => { $( if p.$f.is_some() { out.$f = p.$f.clone(); } )+ };
     }
@@ -139,6 +142,13 @@ pub fn merged_ike(spec: Option<&IkePolicy>, observed: Option<&WireIke>) -> Updat
         peer_id_type,
         peer_id
     );
+    let fqdn = |t: &Option<WireIkeIdType>| matches!(t, Some(WireIkeIdType::Fqdn));
+    if p.local_id.is_none() && !fqdn(&out.local_id_type) {
+        out.local_id = None;
+    }
+    if p.peer_id.is_none() && !fqdn(&out.peer_id_type) {
+        out.peer_id = None;
+    }
     if let Some(d) = p.dpd {
         let mut dpd = out.dpd.take().unwrap_or_default();
         dpd.timeout = d.timeout.or(dpd.timeout);

@@ -14,8 +14,11 @@ use super::ResolvedGateway;
 /// One condition to set.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cond {
+    /// `True`, `False` or `Unknown`.
     pub status: ConditionStatus,
+    /// One of [`reasons`].
     pub reason: &'static str,
+    /// What happened and what to do.
     pub message: String,
 }
 
@@ -35,9 +38,13 @@ impl Cond {
 /// previous value stands while the cloud cannot tell.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StateConds {
+    /// `Ready`; `None` keeps the previous one.
     pub ready: Option<Cond>,
+    /// `TunnelUp`.
     pub tunnel: Cond,
+    /// `status.tunnelState`: `Up`, `Down` or `Unknown`.
     pub tunnel_state: &'static str,
+    /// The state is transitional: look again soon.
     pub pending: bool,
 }
 

@@ -587,7 +587,7 @@ fn update_sends_complete_policies_with_spec_fields_over_the_cloud_values() {
     assert_eq!(ike.lifetime_seconds, Some(3600), "spec wins");
     assert_eq!(ike.ike_version, Some(IkeVersion::V2), "cloud value kept");
     assert_eq!(ike.dh_group, Some(WireDhGroup::Group15));
-    assert_eq!(ike.local_id.as_deref(), Some("198.51.100.10"));
+    assert_eq!(ike.local_id, None, "a default ip identity is not pinned");
     assert_eq!(
         ike.dpd,
         Some(WireDpd {
@@ -626,20 +626,32 @@ fn update_sends_complete_policies_with_spec_fields_over_the_cloud_values() {
 }
 
 #[test]
-fn merged_policies_without_a_spec_repeat_the_cloud() {
+fn merged_policies_without_a_spec_repeat_the_cloud_except_default_ip_identities() {
     let observed = cloud(ConnectionStatus::Active);
     let ike = merged_ike(None, observed.ikepolicy.as_ref());
-    assert_eq!(
-        ike,
-        crate::cloud::model::connection::UpdateIkePolicy::from(
-            observed.ikepolicy.as_ref().unwrap_or(&WireIke::default())
-        )
+    let mut expected = crate::cloud::model::connection::UpdateIkePolicy::from(
+        observed.ikepolicy.as_ref().unwrap_or(&WireIke::default()),
     );
+    // The cloud reports the addresses as ip identities when none were configured: not sent back.
+    expected.local_id = None;
+    expected.peer_id = None;
+    assert_eq!(ike, expected);
     assert_eq!(
         merged_ipsec(None, observed.ipsecpolicy.as_ref()),
         observed.ipsecpolicy.clone().unwrap_or_default()
     );
     assert_eq!(merged_ipsec(None, None), WireIpsec::default());
+
+    // Configured identities are kept: fqdn ones from the cloud, any from the spec.
+    let mut fqdn = observed.ikepolicy.clone().unwrap_or_default();
+    fqdn.peer_id_type = Some(crate::cloud::model::connection::IkeIdType::Fqdn);
+    fqdn.peer_id = Some("branch.example.com".into());
+    let kept = merged_ike(None, Some(&fqdn));
+    assert_eq!(kept.peer_id.as_deref(), Some("branch.example.com"));
+    assert_eq!(kept.local_id, None);
+    let s = spec(json!({"ikePolicy": {"localId": "198.51.100.10"}}));
+    let set = merged_ike(s.ike_policy.as_ref(), observed.ikepolicy.as_ref());
+    assert_eq!(set.local_id.as_deref(), Some("198.51.100.10"));
 }
 
 // ----- drift -------------------------------------------------------------------------------
