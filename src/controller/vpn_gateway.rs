@@ -48,6 +48,7 @@ impl Managed for VpnGateway {
         let observe_only = obj.spec.management_policy == ManagementPolicy::Observe;
         let name = ownership::cloud_name(obj.spec.name.as_deref(), &obj.name_any());
         let tags = ownership::desired_tags(&ctx.settings.cluster_name, &*obj, &obj.spec.tags);
+        ownership::check_tag_count(&tags)?;
         let plan = plan(&obj.spec, &name, &tags, found.gateway.as_ref());
         let mut notes = found.notes.clone();
         let previous = obj.status.clone().unwrap_or_default();
