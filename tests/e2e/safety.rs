@@ -1,0 +1,205 @@
+//! Safety and day-2 operations (issue 4), proven end to end: the real operator binary against
+//! the simulator (with its fault injection and admin API) and a Kubernetes API, driven with
+//! real `kubectl`. Every scenario checks the cloud through the simulator's admin API and
+//! Kubernetes through `kubectl`, and prints a `FIGURES` line from the simulator's counters.
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::harness::{reason, tag, wait_until, Env, OWNER_UID_TAG, PROJECT};
+
+/// Generous: the machine is shared.
+const TIMEOUT: Duration = Duration::from_secs(120);
+const API: &str = "vpn.hwcloud.dev/v1alpha1";
+const VPC: &str = "a0000000-0000-4000-8000-000000000001";
+const SUBNET: &str = "b0000000-0000-4000-8000-000000000001";
+const PSK: &str = "Safety-Psk-2026a";
+
+/// Short state-machine delays: pending states are seen, scenarios stay short.
+const FAST: &[&str] = &["--delay", "1s"];
+/// Lets a restarted operator take over the Lease of a killed one quickly.
+const QUICK_LEASE: &[&str] = &["--lease-duration", "5s", "--renew-deadline", "4s"];
+
+fn eip(n: u32) -> String {
+    format!("e0000000-0000-4000-8000-{n:012}")
+}
+
+fn gateway(name: &str, eips: [u32; 2]) -> Value {
+    json!({
+        "apiVersion": API, "kind": "VpnGateway", "metadata": {"name": name},
+        "spec": {
+            "name": name, "attachmentType": "vpc", "networkType": "public",
+            "vpcId": VPC, "connectSubnet": SUBNET, "localSubnets": ["192.168.0.0/24"],
+            "flavor": "Professional1", "haMode": "active-active",
+            "eip1": {"id": eip(eips[0])}, "eip2": {"id": eip(eips[1])}
+        }
+    })
+}
+
+fn customer_gateway(name: &str, ip: &str) -> Value {
+    json!({
+        "apiVersion": API, "kind": "CustomerGateway", "metadata": {"name": name},
+        "spec": {"name": name, "idType": "ip", "idValue": ip, "bgpAsn": 65000}
+    })
+}
+
+fn connection(name: &str, gw: &str, cgw: &str, psk_secret: &str) -> Value {
+    json!({
+        "apiVersion": API, "kind": "VpnConnection", "metadata": {"name": name},
+        "spec": {
+            "name": name, "vpnGatewayRef": {"name": gw}, "gatewayIp": "eip1",
+            "customerGatewayRef": {"name": cgw}, "style": "static",
+            "peerSubnets": ["172.16.0.0/16"],
+            "pskSecretRef": {"name": psk_secret, "key": "psk"},
+            "ikePolicy": {"ikeVersion": "v2", "lifetimeSeconds": 86400},
+            "ipsecPolicy": {"lifetimeSeconds": 3600}
+        }
+    })
+}
+
+/// `obj` with `patch` merged into its spec.
+fn with_spec(mut obj: Value, patch: Value) -> Value {
+    if let (Some(spec), Some(p)) = (obj["spec"].as_object_mut(), patch.as_object()) {
+        for (k, v) in p {
+            spec.insert(k.clone(), v.clone());
+        }
+    }
+    obj
+}
+
+fn apply(env: &Env, obj: &Value) {
+    env.apply(&obj.to_string());
+}
+
+fn ready(env: &Env, kind: &str, name: &str) -> Value {
+    env.wait_condition(kind, name, "Ready", "True", TIMEOUT)
+}
+
+fn cloud_id(obj: &Value) -> String {
+    obj["status"]["cloudId"].as_str().unwrap_or("").to_string()
+}
+
+fn has_event(env: &Env, name: &str, reason: &str) -> bool {
+    env.events(name).iter().any(|(r, _)| r == reason)
+}
+
+fn kinds_of(obj: &str) -> (&'static str, &'static str) {
+    match obj {
+        "vpngateway" => ("vpn_gateways", "vpn-gateways"),
+        "customergateway" => ("customer_gateways", "customer-gateways"),
+        _ => ("vpn_connections", "vpn-connections"),
+    }
+}
+
+/// Asserts that exactly one cloud resource carries the owner tag of `kind/name`, and that it
+/// is the one recorded in status.
+fn exactly_one(env: &Env, kind: &str, name: &str) {
+    let obj = env.get(kind, name).expect("object exists");
+    let uid = obj["metadata"]["uid"].as_str().unwrap();
+    let owned = env.owned(kinds_of(kind).0, uid);
+    assert_eq!(
+        owned.len(),
+        1,
+        "{kind}/{name}: exactly one cloud resource with its owner tag: {owned:?}"
+    );
+    assert_eq!(owned[0]["id"], obj["status"]["cloudId"], "{kind}/{name}");
+}
+
+/// A gateway, a customer gateway and a connection with the given suffix.
+fn trio(env: &Env, suffix: &str, eips: [u32; 2], peer_ip: &str) -> [(&'static str, String); 3] {
+    let (gw, cgw, conn) = (
+        format!("gw-{suffix}"),
+        format!("cgw-{suffix}"),
+        format!("conn-{suffix}"),
+    );
+    apply(env, &gateway(&gw, eips));
+    apply(env, &customer_gateway(&cgw, peer_ip));
+    apply(env, &connection(&conn, &gw, &cgw, "psk"));
+    [
+        ("vpngateway", gw),
+        ("customergateway", cgw),
+        ("vpnconnection", conn),
+    ]
+}
+
+// ----- 1. no duplicates --------------------------------------------------------------------
+
+#[test]
+fn lost_create_responses_and_kills_never_duplicate() {
+    let Some(mut env) = Env::start_with("no-duplicates", FAST, QUICK_LEASE) else {
+        return;
+    };
+    env.apply_secret("psk", &[("psk", PSK)]);
+
+    // (a) Every create is carried out but its response is lost.
+    env.set_faults(json!([{
+        "ops": ["CreateVgw", "CreateCgw", "CreateVpnConnection"],
+        "fault": {"kind": "drop_response"}, "trigger": {"next": 3}
+    }]));
+    let a = trio(&env, "a", [1, 2], "203.0.113.10");
+    for (kind, name) in &a {
+        ready(&env, kind, name);
+        exactly_one(&env, kind, name);
+        assert!(
+            has_event(&env, name, "Recovered"),
+            "{kind}/{name} found its resource by the owner tag"
+        );
+    }
+    let dropped = env.sim_admin("/_sim/counters");
+    for op in ["CreateVgw", "CreateCgw", "CreateVpnConnection"] {
+        let c = &dropped["operations"][op];
+        assert_eq!(c["calls"], 1, "{op}: one create, never repeated: {c}");
+        assert_eq!(c["by_status"]["dropped"], 1, "{op}: {c}");
+    }
+
+    // (b) The operator is killed (SIGKILL) after the cloud has the resource and before status
+    // records its id; a new process takes over. Slow list calls hold the recovering reconcile,
+    // so the window between "in the cloud" and "in status" is seconds wide.
+    env.set_faults(json!([
+        {
+            "ops": ["CreateVgw", "CreateCgw", "CreateVpnConnection"],
+            "fault": {"kind": "drop_response"}, "trigger": {"next": 3}
+        },
+        {
+            "ops": ["ListVgws", "ListCgws", "ListVpnConnections"],
+            "fault": {"kind": "latency", "ms": 2000}, "trigger": "always"
+        }
+    ]));
+    let b = trio(&env, "b", [3, 4], "203.0.113.11");
+    for (kind, name) in &b {
+        let uid = env.uid(kind, name);
+        let (state_kind, _) = kinds_of(kind);
+        wait_until(&format!("the cloud holds {kind}/{name}"), TIMEOUT, || {
+            (!env.owned(state_kind, &uid).is_empty()).then_some(())
+        });
+        let obj = env.get(kind, name).unwrap();
+        assert_eq!(cloud_id(&obj), "", "{kind}/{name}: status has no id yet");
+        env.kill_operator_hard();
+        env.restart_operator();
+    }
+    env.set_faults(json!([]));
+    for (kind, name) in &b {
+        ready(&env, kind, name);
+        exactly_one(&env, kind, name);
+    }
+
+    // (c) Kills at random moments while a third set converges.
+    let c = trio(&env, "c", [5, 6], "203.0.113.12");
+    for _ in 0..3 {
+        std::thread::sleep(Duration::from_millis(rand::random::<u64>() % 2500));
+        env.kill_operator_hard();
+        env.restart_operator();
+    }
+    for (kind, name) in &c {
+        ready(&env, kind, name);
+        exactly_one(&env, kind, name);
+    }
+    for (state_kind, n) in [
+        ("vpn_gateways", 3),
+        ("customer_gateways", 3),
+        ("vpn_connections", 3),
+    ] {
+        assert_eq!(env.cloud_resources(state_kind).len(), n, "{state_kind}");
+    }
+    env.figures("no-duplicates");
+}
