@@ -55,6 +55,8 @@ pub mod events {
     pub const DRIFT_DETECTED: &str = "DriftDetected";
     /// The customer gateway recorded in status is gone; a new one is created.
     pub const RECREATING: &str = "Recreating";
+    /// The object was deleted but its customer gateway belongs to another object: left in place.
+    pub const NOT_DELETED: &str = "NotDeleted";
 }
 
 /// `cloudState` reported while the customer gateway exists: the API has no status for
@@ -652,9 +654,15 @@ async fn apply(
         observe_only,
     );
     let observation = observe(&vpn, step, &uid, !observe_only && spec.cloud_id.is_none()).await?;
-    if let Some((cgw, How::Adopted)) = &observation.found {
+    let observed_tags = match &observation.found {
+        Some((cgw, _)) => observed_tags(&vpn, cgw).await?,
+        None => Vec::new(),
+    };
+    // Every way of finding it (not only adoption: an id recorded while observing, too) must
+    // not hand another object's customer gateway to this one.
+    if let Some((cgw, _)) = &observation.found {
         if !observe_only {
-            if let Ownership::Foreign(owner) = ownership(cgw.tags.as_deref(), &uid) {
+            if let Ownership::Foreign(owner) = ownership(Some(&observed_tags), &uid) {
                 return Err(Error::OwnershipConflict(format!(
                     "customer gateway {} is managed by {owner} (its {TAG_UID} tag names another object); \
                      refusing to adopt it. Use managementPolicy Observe to only read it",
@@ -663,10 +671,6 @@ async fn apply(
             }
         }
     }
-    let observed_tags = match &observation.found {
-        Some((cgw, _)) => observed_tags(&vpn, cgw).await?,
-        None => Vec::new(),
-    };
     let at = now();
     let mut notes = Vec::new();
 
@@ -946,20 +950,42 @@ async fn cleanup(obj: Arc<CustomerGateway>, ctx: Arc<Context>) -> Result<Vec<Not
         ));
     }
     let vpn = ctx.clouds.vpn(&obj.cloud_override()).await?;
+    let uid = obj.uid().unwrap_or_default();
     let id = match status
         .cloud_id
         .clone()
         .or_else(|| obj.spec.cloud_id.clone())
     {
         Some(id) => id,
-        None => {
-            let uid = obj.uid().unwrap_or_default();
-            match find_owned(vpn.list_all_customer_gateways(None).await?, &uid) {
-                Some(c) => c.id,
-                None => return Ok(Vec::new()),
-            }
-        }
+        None => match find_owned(vpn.list_all_customer_gateways(None).await?, &uid) {
+            Some(c) => c.id,
+            None => return Ok(Vec::new()),
+        },
     };
+    // Never delete what another object owns (a refused adoption, or an id recorded while
+    // observing): the finalizer goes, the customer gateway stays.
+    let cgw = match vpn.get_customer_gateway(&id).await {
+        Ok(c) => c,
+        Err(e) if e.is_not_found() => {
+            return Ok(vec![note(
+                events::DELETED,
+                "DeleteCustomerGateway",
+                format!("customer gateway {id} was already gone"),
+            )])
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let tags = observed_tags(&vpn, &cgw).await?;
+    if let Ownership::Foreign(owner) = ownership(Some(&tags), &uid) {
+        return Ok(vec![Note::warning(
+            events::NOT_DELETED,
+            "DeleteCustomerGateway",
+            format!(
+                "customer gateway {id} is managed by {owner} (its {TAG_UID} tag names another \
+                 object); it was left in place"
+            ),
+        )]);
+    }
     match delete(&vpn, &id).await? {
         Deletion::Deleted => Ok(vec![note(
             events::DELETED,

@@ -78,6 +78,8 @@ pub mod events {
     pub const DRIFT_DETECTED: &str = "DriftDetected";
     /// The connection recorded in status is gone; a new one is created.
     pub const RECREATING: &str = "Recreating";
+    /// The object was deleted but its connection belongs to another object: left in place.
+    pub const NOT_DELETED: &str = "NotDeleted";
 }
 
 impl Managed for VpnConnection {
@@ -335,9 +337,11 @@ async fn apply(obj: Arc<VpnConnection>, ctx: Arc<Context>) -> Result<Outcome<Vpn
     )
     .await?;
     let exists = observation.found.is_some();
-    if let Some((c, How::Adopted)) = &observation.found {
+    // Every way of finding it (not only adoption: an id recorded while observing, too) must
+    // not hand another object's connection to this one.
+    if let Some((c, _)) = &observation.found {
         if !observe_only {
-            if let Ownership::Foreign(owner) = ownership(c.tags.as_deref(), &uid) {
+            if let Ownership::Foreign(owner) = ownership(Some(&observation.tags), &uid) {
                 return Err(Error::OwnershipConflict(format!(
                     "connection {} is managed by {owner} (its {TAG_UID} tag names another object); \
                      refusing to adopt it. Use managementPolicy Observe to only read it",
@@ -612,7 +616,16 @@ async fn cleanup(obj: Arc<VpnConnection>, ctx: Arc<Context>) -> Result<Vec<Note>
             }
         }
     };
-    match teardown(&vpn, &ctx.gateway_locks, &id).await? {
+    let uid = obj.uid().unwrap_or_default();
+    match teardown(&vpn, &ctx.gateway_locks, &id, &uid).await? {
+        Teardown::Foreign(owner) => Ok(vec![Note::warning(
+            events::NOT_DELETED,
+            "DeleteVpnConnection",
+            format!(
+                "connection {id} is managed by {owner} (its {TAG_UID} tag names another object); \
+                 it was left in place"
+            ),
+        )]),
         Teardown::Gone => Ok(vec![Note::normal(
             events::DELETED,
             "DeleteVpnConnection",

@@ -46,6 +46,21 @@ impl Managed for VpnGateway {
         let cloud = ctx.clouds.vpn(&obj.cloud_override()).await?;
         let found = observe(&cloud, &obj).await?;
         let observe_only = obj.spec.management_policy == ManagementPolicy::Observe;
+        // Whichever way it was found (adoption, or an id recorded while observing), another
+        // object's gateway is never managed by this one.
+        if let Some(owner) = found
+            .gateway
+            .as_ref()
+            .filter(|_| !observe_only)
+            .and_then(|g| foreign_owner(g, &obj.uid().unwrap_or_default()))
+        {
+            return Err(Error::OwnershipConflict(format!(
+                "VPN gateway {} is managed by {owner} (its {} tag names another object); refusing \
+                 to adopt it. Use managementPolicy Observe to only read it",
+                found.id(),
+                ownership::TAG_UID
+            )));
+        }
         let name = ownership::cloud_name(obj.spec.name.as_deref(), &obj.name_any());
         let tags = ownership::desired_tags(&ctx.settings.cluster_name, &*obj, &obj.spec.tags);
         ownership::check_tag_count(&tags)?;
@@ -202,6 +217,20 @@ impl Managed for VpnGateway {
                 "the VPN gateway is gone from the cloud",
             )]);
         };
+        // Never delete what another object owns (a refused adoption, or an id recorded while
+        // observing): the finalizer goes, the gateway stays.
+        if let Some(owner) = foreign_owner(&gw, &obj.uid().unwrap_or_default()) {
+            return Ok(vec![Note::warning(
+                "NotDeleted",
+                "DeleteVpnGateway",
+                format!(
+                    "VPN gateway {} is managed by {owner} (its {} tag names another object); it \
+                     was left in place",
+                    gw.id,
+                    ownership::TAG_UID
+                ),
+            )]);
+        }
         let pending =
             |msg: String| Error::waiting(reasons::DELETING, msg, ctx.settings.pending_requeue);
         match gw.status.clone().unwrap_or(GatewayStatus::PendingCreate) {
@@ -265,19 +294,13 @@ async fn observe(cloud: &VpnClient, obj: &VpnGateway) -> Result<Found> {
         return match cloud.get_gateway(&id).await {
             Ok(gw) => {
                 let mut notes = Vec::new();
-                if recorded.is_none() {
-                    match ownership::ownership(gw.tags.as_deref(), &uid) {
-                        Ownership::Foreign(owner) => {
-                            return Err(Error::OwnershipConflict(format!(
-                                "VPN gateway {id} is managed by {owner}; refusing to adopt it"
-                            )))
-                        }
-                        _ => notes.push(Note::normal(
-                            "Adopted",
-                            "Adopt",
-                            format!("adopted existing VPN gateway {id}"),
-                        )),
-                    }
+                let observe_only = obj.spec.management_policy == ManagementPolicy::Observe;
+                if recorded.is_none() && !observe_only && foreign_owner(&gw, &uid).is_none() {
+                    notes.push(Note::normal(
+                        "Adopted",
+                        "Adopt",
+                        format!("adopted existing VPN gateway {id}"),
+                    ));
                 }
                 Ok(Found {
                     gateway: Some(gw),
@@ -314,6 +337,14 @@ async fn observe(cloud: &VpnClient, obj: &VpnGateway) -> Result<Found> {
         gateway: mine,
         notes,
     })
+}
+
+/// The object named in the gateway's owner tag when that is another object than `uid`.
+fn foreign_owner(gw: &ResponseVpnGateway, uid: &str) -> Option<String> {
+    match ownership::ownership(gw.tags.as_deref(), uid) {
+        Ownership::Foreign(owner) => Some(owner),
+        _ => None,
+    }
 }
 
 /// The next step, decided from the spec and the observed gateway only.
