@@ -496,6 +496,27 @@ pub fn tag<'a>(resource: &'a Value, key: &str) -> Option<&'a str> {
         .as_str()
 }
 
+/// Calls made between two snapshots of [`Env::calls_by_op`] (operations with none left out).
+pub fn delta(
+    after: &BTreeMap<String, u64>,
+    before: &BTreeMap<String, u64>,
+) -> BTreeMap<String, u64> {
+    after
+        .iter()
+        .map(|(op, n)| (op.clone(), n - before.get(op).copied().unwrap_or(0)))
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}
+
+/// Only the operations that change the cloud.
+pub fn writes(calls: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+    calls
+        .iter()
+        .filter(|(op, _)| !is_read_op(op))
+        .map(|(op, n)| (op.clone(), *n))
+        .collect()
+}
+
 /// Read-only operations (by the simulator's operation names).
 pub fn is_read_op(op: &str) -> bool {
     ["Show", "List", "Count"].iter().any(|p| op.starts_with(p))

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::harness::{reason, tag, wait_until, Env, OWNER_UID_TAG, PROJECT};
+use vpn_operator::cloud::{ApiClient, ClientConfig, Credentials, VpnClient};
+
+use crate::harness::{delta, reason, tag, wait_until, writes, Env, AK, OWNER_UID_TAG, PROJECT, SK};
 
 /// Generous: the machine is shared.
 const TIMEOUT: Duration = Duration::from_secs(120);
@@ -202,4 +204,176 @@ fn lost_create_responses_and_kills_never_duplicate() {
         assert_eq!(env.cloud_resources(state_kind).len(), n, "{state_kind}");
     }
     env.figures("no-duplicates");
+}
+
+// ----- 2. adoption -------------------------------------------------------------------------
+
+/// A client of the simulated cloud that is not the operator: resources it makes carry no
+/// owner tag.
+fn raw_client(env: &Env) -> (tokio::runtime::Runtime, VpnClient) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let cfg = ClientConfig::new(
+        env.sim_url.parse().unwrap(),
+        PROJECT,
+        Credentials::aksk(AK, SK),
+    );
+    let api = ApiClient::new(cfg).expect("client");
+    (rt, VpnClient::new(api))
+}
+
+#[test]
+fn adoption_by_cloud_id_and_refusal_of_foreign_resources() {
+    let Some(env) = Env::start("adoption", FAST) else {
+        return;
+    };
+    env.apply_secret("psk", &[("psk", PSK)]);
+
+    // Untagged resources made with a raw API client are adopted through spec.cloudId.
+    let (rt, raw) = raw_client(&env);
+    let gw_body = serde_json::from_value(json!({
+        "name": "raw-gw", "vpc_id": VPC, "connect_subnet": SUBNET,
+        "local_subnets": ["192.168.0.0/24"], "flavor": "Professional1",
+        "attachment_type": "vpc", "network_type": "public", "ha_mode": "active-active",
+        "bgp_asn": 64512, "eip1": {"id": eip(3)}, "eip2": {"id": eip(4)}
+    }))
+    .unwrap();
+    let raw_gw = rt
+        .block_on(raw.create_gateway(&gw_body))
+        .expect("raw create");
+    let cgw_body = serde_json::from_value(json!({
+        "name": "raw-cgw", "id_type": "ip", "id_value": "203.0.113.20", "bgp_asn": 65000
+    }))
+    .unwrap();
+    let raw_cgw = rt
+        .block_on(raw.create_customer_gateway(&cgw_body))
+        .expect("raw create");
+    assert!(env.cloud_resources("vpn_gateways")[0]["tags"]
+        .as_array()
+        .is_none_or(|t| t.is_empty()));
+
+    apply(
+        &env,
+        &with_spec(
+            gateway("adopted-gw", [3, 4]),
+            json!({"name": "raw-gw", "cloudId": raw_gw.id}),
+        ),
+    );
+    apply(
+        &env,
+        &with_spec(
+            customer_gateway("adopted-cgw", "203.0.113.20"),
+            json!({"name": "raw-cgw", "cloudId": raw_cgw.id}),
+        ),
+    );
+    for (kind, name, id) in [
+        ("vpngateway", "adopted-gw", &raw_gw.id),
+        ("customergateway", "adopted-cgw", &raw_cgw.id),
+    ] {
+        let obj = ready(&env, kind, name);
+        assert_eq!(&cloud_id(&obj), id, "{kind}/{name} adopted, not created");
+        assert!(has_event(&env, name, "Adopted"), "{kind}/{name}");
+        let uid = obj["metadata"]["uid"].as_str().unwrap().to_string();
+        wait_until(&format!("{kind}/{name} tagged as owner"), TIMEOUT, || {
+            (env.owned(kinds_of(kind).0, &uid).len() == 1).then_some(())
+        });
+    }
+    assert_eq!(
+        env.cloud_resources("vpn_gateways").len(),
+        1,
+        "nothing created"
+    );
+    assert_eq!(env.cloud_resources("customer_gateways").len(), 1);
+
+    // ... and then managed through the CR.
+    env.patch(
+        "vpngateway",
+        "adopted-gw",
+        &json!({"spec": {"localSubnets": ["192.168.0.0/24", "192.168.9.0/24"]}}),
+    );
+    env.patch(
+        "customergateway",
+        "adopted-cgw",
+        &json!({"spec": {"name": "office-renamed"}}),
+    );
+    wait_until("the adopted resources follow their CRs", TIMEOUT, || {
+        let gw = &env.cloud_resources("vpn_gateways")[0];
+        let cgw = &env.cloud_resources("customer_gateways")[0];
+        (gw["local_subnets"].as_array()?.len() == 2 && cgw["name"] == "office-renamed")
+            .then_some(())
+    });
+    ready(&env, "vpngateway", "adopted-gw");
+    ready(&env, "customergateway", "adopted-cgw");
+
+    // Resources owned by other objects are refused, and deleting the refused objects leaves
+    // the owners' resources alone.
+    let owners = trio(&env, "owner", [1, 2], "203.0.113.10");
+    let mut ids = Vec::new();
+    for (kind, name) in &owners {
+        ids.push(cloud_id(&ready(&env, kind, name)));
+    }
+    let before = env.calls_by_op();
+    apply(
+        &env,
+        &with_spec(gateway("thief-gw", [1, 2]), json!({"cloudId": ids[0]})),
+    );
+    apply(
+        &env,
+        &with_spec(
+            customer_gateway("thief-cgw", "203.0.113.10"),
+            json!({"cloudId": ids[1]}),
+        ),
+    );
+    apply(
+        &env,
+        &with_spec(
+            connection("thief-conn", "gw-owner", "cgw-owner", "psk"),
+            json!({"cloudId": ids[2]}),
+        ),
+    );
+    for (kind, name, owner) in [
+        ("vpngateway", "thief-gw", "gw-owner"),
+        ("customergateway", "thief-cgw", "cgw-owner"),
+        ("vpnconnection", "thief-conn", "conn-owner"),
+    ] {
+        let obj = env.wait_reason(kind, name, "Synced", "OwnershipConflict", TIMEOUT);
+        let msg = crate::harness::condition(&obj, "Synced").unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            msg.contains(owner) && msg.contains("refusing to adopt"),
+            "{kind}/{name}: {msg}"
+        );
+        assert_eq!(cloud_id(&obj), "", "{kind}/{name} records nothing");
+    }
+    assert_eq!(
+        writes(&delta(&env.calls_by_op(), &before)),
+        Default::default(),
+        "refused adoptions change nothing in the cloud"
+    );
+    for (kind, name) in [
+        ("vpnconnection", "thief-conn"),
+        ("customergateway", "thief-cgw"),
+        ("vpngateway", "thief-gw"),
+    ] {
+        env.kubectl_ok(&["delete", kind, name, "--wait=false"]);
+        env.wait_gone(kind, name, TIMEOUT);
+    }
+    assert_eq!(
+        writes(&delta(&env.calls_by_op(), &before)),
+        Default::default(),
+        "deleting a refused object deletes nothing in the cloud"
+    );
+    for name in ["thief-gw", "thief-cgw", "thief-conn"] {
+        assert!(has_event(&env, name, "NotDeleted"), "{name}");
+    }
+    for ((kind, name), id) in owners.iter().zip(&ids) {
+        let obj = ready(&env, kind, name);
+        assert_eq!(&cloud_id(&obj), id);
+        exactly_one(&env, kind, name);
+    }
+    env.figures("adoption");
 }
