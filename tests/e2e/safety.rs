@@ -377,3 +377,57 @@ fn adoption_by_cloud_id_and_refusal_of_foreign_resources() {
     }
     env.figures("adoption");
 }
+
+// ----- 3. deletionPolicy -------------------------------------------------------------------
+
+#[test]
+fn orphan_leaves_every_kind_in_the_cloud() {
+    let Some(env) = Env::start("orphan", FAST) else {
+        return;
+    };
+    env.apply_secret("psk", &[("psk", PSK)]);
+    let orphan = json!({"deletionPolicy": "Orphan"});
+    apply(&env, &with_spec(gateway("gw", [1, 2]), orphan.clone()));
+    apply(
+        &env,
+        &with_spec(customer_gateway("cgw", "203.0.113.10"), orphan.clone()),
+    );
+    apply(
+        &env,
+        &with_spec(connection("conn", "gw", "cgw", "psk"), orphan.clone()),
+    );
+    let objects = [
+        ("vpnconnection", "conn"),
+        ("customergateway", "cgw"),
+        ("vpngateway", "gw"),
+    ];
+    let mut ids = Vec::new();
+    for (kind, name) in objects {
+        let obj = ready(&env, kind, name);
+        assert_eq!(obj["spec"]["deletionPolicy"], "Orphan");
+        ids.push(cloud_id(&obj));
+    }
+
+    // The gateway is deleted first: with Orphan it does not wait for its connection.
+    let before = env.calls_by_op();
+    for (kind, name) in objects.iter().rev() {
+        env.kubectl_ok(&["delete", kind, name, "--wait=false"]);
+    }
+    for (kind, name) in objects {
+        env.wait_gone(kind, name, TIMEOUT);
+        assert!(has_event(&env, name, "Orphaned"), "{kind}/{name}");
+    }
+    assert_eq!(
+        writes(&delta(&env.calls_by_op(), &before)),
+        Default::default(),
+        "orphaning changes nothing in the cloud"
+    );
+    for ((kind, _), id) in objects.iter().zip(&ids) {
+        let left = env.cloud_resources(kinds_of(kind).0);
+        assert_eq!(left.len(), 1, "{kind}: {left:?}");
+        assert_eq!(&left[0]["id"], id, "{kind} left in place");
+    }
+    let conn = &env.cloud_resources("vpn_connections")[0];
+    assert_eq!(conn["status"], "ACTIVE", "the orphaned tunnel keeps running");
+    env.figures("orphan");
+}
