@@ -8,7 +8,9 @@ use serde_json::{json, Value};
 
 use vpn_operator::cloud::{ApiClient, ClientConfig, Credentials, VpnClient};
 
-use crate::harness::{delta, reason, tag, wait_until, writes, Env, AK, OWNER_UID_TAG, PROJECT, SK};
+use crate::harness::{
+    condition, delta, reason, tag, wait_until, writes, Env, AK, OWNER_UID_TAG, PROJECT, SK,
+};
 
 /// Generous: the machine is shared.
 const TIMEOUT: Duration = Duration::from_secs(120);
@@ -339,7 +341,7 @@ fn adoption_by_cloud_id_and_refusal_of_foreign_resources() {
         ("vpnconnection", "thief-conn", "conn-owner"),
     ] {
         let obj = env.wait_reason(kind, name, "Synced", "OwnershipConflict", TIMEOUT);
-        let msg = crate::harness::condition(&obj, "Synced").unwrap()["message"]
+        let msg = condition(&obj, "Synced").unwrap()["message"]
             .as_str()
             .unwrap()
             .to_string();
@@ -428,6 +430,198 @@ fn orphan_leaves_every_kind_in_the_cloud() {
         assert_eq!(&left[0]["id"], id, "{kind} left in place");
     }
     let conn = &env.cloud_resources("vpn_connections")[0];
-    assert_eq!(conn["status"], "ACTIVE", "the orphaned tunnel keeps running");
+    assert_eq!(
+        conn["status"], "ACTIVE",
+        "the orphaned tunnel keeps running"
+    );
     env.figures("orphan");
+}
+
+// ----- 4. pause and observe-only ----------------------------------------------------------
+
+/// Resync often, so that an operator that ignored the pause would be seen calling the cloud.
+const RESYNC: &[&str] = &["--resync-interval", "3s"];
+
+fn set_paused(env: &Env, kind: &str, name: &str, paused: bool) {
+    let value = if paused {
+        "vpn.hwcloud.dev/paused=true"
+    } else {
+        "vpn.hwcloud.dev/paused-"
+    };
+    env.kubectl_ok(&["annotate", "--overwrite", kind, name, value]);
+}
+
+#[test]
+fn pause_stops_every_cloud_call() {
+    let Some(env) = Env::start_with("pause", FAST, RESYNC) else {
+        return;
+    };
+    env.apply_secret("psk", &[("psk", PSK)]);
+    let objects = trio(&env, "p", [1, 2], "203.0.113.10");
+    for (kind, name) in &objects {
+        ready(&env, kind, name);
+    }
+    for (kind, name) in &objects {
+        set_paused(&env, kind, name, true);
+    }
+    for (kind, name) in &objects {
+        let obj = env.wait_reason(kind, name, "Synced", "Paused", TIMEOUT);
+        assert_eq!(condition(&obj, "Synced").unwrap()["status"], "False");
+    }
+    let before = env.calls_by_op();
+
+    // Spec changes, a new PSK and a deletion while paused: the status says Paused for the new
+    // generation, and nothing reaches the cloud.
+    env.patch(
+        "vpngateway",
+        "gw-p",
+        &json!({"spec": {"localSubnets": ["192.168.0.0/24", "192.168.5.0/24"]}}),
+    );
+    env.patch(
+        "customergateway",
+        "cgw-p",
+        &json!({"spec": {"name": "renamed"}}),
+    );
+    env.apply_secret("psk", &[("psk", "Rotated-Psk-2026b")]);
+    env.kubectl_ok(&["delete", "vpnconnection", "conn-p", "--wait=false"]);
+    for (kind, name) in &objects[..2] {
+        let obj = env.wait_condition(kind, name, "Synced", "False", TIMEOUT);
+        assert_eq!(reason(&obj, "Synced"), "Paused");
+        assert_eq!(obj["metadata"]["generation"], 2);
+    }
+    // Absence of calls needs a window: two resync intervals, in which an operator that ignored
+    // the pause would have observed (and changed) everything.
+    std::thread::sleep(Duration::from_secs(7));
+    assert_eq!(
+        delta(&env.calls_by_op(), &before),
+        Default::default(),
+        "no cloud call at all while paused"
+    );
+    let conn = env
+        .get("vpnconnection", "conn-p")
+        .expect("kept while paused");
+    assert!(conn["metadata"]["deletionTimestamp"].is_string());
+    assert_eq!(env.cloud_resources("vpn_connections").len(), 1);
+    assert_eq!(
+        env.cloud_resources("customer_gateways")[0]["name"],
+        "cgw-p",
+        "not renamed while paused"
+    );
+
+    // Unpaused: everything catches up.
+    for (kind, name) in &objects {
+        set_paused(&env, kind, name, false);
+    }
+    env.wait_gone("vpnconnection", "conn-p", TIMEOUT);
+    ready(&env, "vpngateway", "gw-p");
+    ready(&env, "customergateway", "cgw-p");
+    wait_until("the cloud catches up", TIMEOUT, || {
+        let gw = &env.cloud_resources("vpn_gateways")[0];
+        let cgw = &env.cloud_resources("customer_gateways")[0];
+        (gw["local_subnets"].as_array()?.len() == 2
+            && cgw["name"] == "renamed"
+            && env.cloud_resources("vpn_connections").is_empty())
+        .then_some(())
+    });
+    for (kind, name) in &objects[..2] {
+        let obj = env.get(kind, name).unwrap();
+        assert_eq!(reason(&obj, "Synced"), "ReconcileSuccess", "{kind}/{name}");
+    }
+    env.figures("pause");
+}
+
+#[test]
+fn observe_only_reads_and_reports_but_never_writes() {
+    let Some(env) = Env::start_with("observe", FAST, RESYNC) else {
+        return;
+    };
+    env.apply_secret("psk", &[("psk", PSK)]);
+    let owners = trio(&env, "owner", [1, 2], "203.0.113.10");
+    let mut ids = Vec::new();
+    for (kind, name) in &owners {
+        ids.push(cloud_id(&ready(&env, kind, name)));
+    }
+    let before = env.calls_by_op();
+
+    // Observers of the same resources, with specs that differ from the cloud.
+    let observe = |id: &str| json!({"managementPolicy": "Observe", "cloudId": id});
+    let mut gw = with_spec(gateway("watch-gw", [1, 2]), observe(&ids[0]));
+    gw["spec"]["localSubnets"] = json!(["192.168.0.0/24", "192.168.8.0/24"]);
+    let mut cgw = with_spec(
+        customer_gateway("watch-cgw", "203.0.113.10"),
+        observe(&ids[1]),
+    );
+    cgw["spec"]["name"] = json!("another-name");
+    let mut conn = with_spec(
+        connection("watch-conn", "gw-owner", "cgw-owner", "psk"),
+        observe(&ids[2]),
+    );
+    conn["spec"]["ipsecPolicy"]["lifetimeSeconds"] = json!(7200);
+    for o in [&gw, &cgw, &conn] {
+        apply(&env, o);
+    }
+    let watchers = [
+        ("vpngateway", "watch-gw", "localSubnets"),
+        ("customergateway", "watch-cgw", "name"),
+        ("vpnconnection", "watch-conn", "ipsecPolicy.lifetimeSeconds"),
+    ];
+    for ((kind, name, field), id) in watchers.iter().zip(&ids) {
+        let obj = env.wait_condition(kind, name, "Synced", "True", TIMEOUT);
+        assert_eq!(
+            reason(&obj, "Synced"),
+            "ObserveOnly",
+            "{kind}/{name}: {obj}"
+        );
+        assert_eq!(
+            &cloud_id(&obj),
+            id,
+            "{kind}/{name} reports the cloud resource"
+        );
+        let drift: Vec<&str> = obj["status"]["drift"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d["field"].as_str())
+            .collect();
+        assert!(
+            drift.contains(field),
+            "{kind}/{name} reports drift in {field}: {drift:?}"
+        );
+    }
+    // A spec change is read and reported, not applied.
+    env.patch(
+        "customergateway",
+        "watch-cgw",
+        &json!({"spec": {"name": "third-name"}}),
+    );
+    let obj = env.wait_condition("customergateway", "watch-cgw", "Synced", "True", TIMEOUT);
+    assert_eq!(obj["status"]["observedGeneration"], 2);
+    wait_until("drift shows the new desired name", TIMEOUT, || {
+        let obj = env.get("customergateway", "watch-cgw")?;
+        obj["status"]["drift"]
+            .as_array()?
+            .iter()
+            .any(|d| d["field"] == "name" && d["desired"] == "third-name")
+            .then_some(())
+    });
+    // Deleting observers leaves the resources alone.
+    for (kind, name, _) in watchers {
+        env.kubectl_ok(&["delete", kind, name, "--wait=false"]);
+        env.wait_gone(kind, name, TIMEOUT);
+    }
+    let observed_calls = delta(&env.calls_by_op(), &before);
+    assert_eq!(
+        writes(&observed_calls),
+        Default::default(),
+        "{observed_calls:?}"
+    );
+    assert!(!observed_calls.is_empty(), "observers do read the cloud");
+    for ((kind, name), id) in owners.iter().zip(&ids) {
+        assert_eq!(&cloud_id(&ready(&env, kind, name)), id);
+        exactly_one(&env, kind, name);
+    }
+    let cgw = &env.cloud_resources("customer_gateways")[0];
+    assert_eq!(cgw["name"], "cgw-owner", "never renamed by the observer");
+    println!("FIGURES observe: calls while the observers existed (owners resyncing included): {observed_calls:?}");
+    env.figures("observe");
 }
