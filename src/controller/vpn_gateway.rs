@@ -162,17 +162,21 @@ impl Managed for VpnGateway {
             _ => found.gateway.clone(),
         };
 
-        let gw = observed.expect("every plan but Missing has a gateway after acting");
-        let diffs = drift(&obj.spec, &name, &tags, &gw);
-        let fresh = new_drift(&previous.drift, &diffs);
-        if !fresh.is_empty() {
-            let fields: Vec<&str> = fresh.iter().map(|d| d.field.as_str()).collect();
-            notes.push(Note::normal(
-                "DriftDetected",
-                "Observe",
-                format!("the cloud differs from the spec in: {}", fields.join(", ")),
+        // Drift is judged on what was observed, before acting: a correction made in this
+        // reconcile must still be reported.
+        let spec_unchanged = obj.metadata.generation.is_some()
+            && obj.metadata.generation == previous.observed_generation;
+        if let Some(before) = found.gateway.as_ref() {
+            let seen = drift(&obj.spec, &name, &tags, before);
+            notes.extend(drift_note(
+                &previous.drift,
+                &seen,
+                observe_only,
+                spec_unchanged,
             ));
         }
+        let gw = observed.expect("every plan but Missing has a gateway after acting");
+        let diffs = drift(&obj.spec, &name, &tags, &gw);
         let mut status = status(
             &previous,
             &gw,
@@ -610,6 +614,41 @@ pub fn drift(
         add("tags", render_tags(tags), render_tags(observed_tags), true);
     }
     out
+}
+
+/// A `DriftDetected` event for differences the operator did not cause: any new one when only
+/// observing, a new immutable one, or an updatable one that changed in the cloud while the spec
+/// stayed the same (a spec change is not drift).
+fn drift_note(
+    previous: &[DriftEntry],
+    diffs: &[FieldDiff],
+    observe_only: bool,
+    spec_unchanged: bool,
+) -> Option<Note> {
+    let fresh: Vec<&FieldDiff> = new_drift(previous, diffs)
+        .into_iter()
+        .filter(|d| observe_only || !d.updatable || spec_unchanged)
+        .collect();
+    if fresh.is_empty() {
+        return None;
+    }
+    let list = fresh
+        .iter()
+        .map(|d| format!("{} (spec {}, cloud {})", d.field, d.desired, d.observed))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let tail = if observe_only {
+        "not corrected: managementPolicy is Observe"
+    } else if fresh.iter().all(|d| d.updatable) {
+        "changed outside the operator; being corrected"
+    } else {
+        "the cloud cannot change some of these fields; those are left alone"
+    };
+    Some(Note::warning(
+        "DriftDetected",
+        "ObserveVpnGateway",
+        format!("VPN gateway differs from the spec: {list} ({tail})"),
+    ))
 }
 
 /// After PUT / update-specification the cloud answers with the gateway, which then passes
