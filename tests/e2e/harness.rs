@@ -465,6 +465,17 @@ impl Drop for Env {
             let _ = c.kill();
             let _ = c.wait();
         }
+        // VPN_E2E_KEEP_LOGS=DIR keeps the operator and simulator logs of every scenario.
+        if let Some(dir) = std::env::var_os("VPN_E2E_KEEP_LOGS") {
+            let dir = PathBuf::from(dir);
+            let _ = std::fs::create_dir_all(&dir);
+            for f in ["operator.log", "sim.log"] {
+                let _ = std::fs::copy(
+                    self.dir.path().join(f),
+                    dir.join(format!("{}-{f}", self.name)),
+                );
+            }
+        }
         if std::thread::panicking() {
             eprintln!(
                 "---- operator log ({}) ----\n{}",

@@ -625,3 +625,146 @@ fn observe_only_reads_and_reports_but_never_writes() {
     println!("FIGURES observe: calls while the observers existed (owners resyncing included): {observed_calls:?}");
     env.figures("observe");
 }
+
+// ----- 5. drift ----------------------------------------------------------------------------
+
+/// The `DriftDetected` event messages of an object.
+fn drift_events(env: &Env, name: &str) -> Vec<String> {
+    env.events(name)
+        .into_iter()
+        .filter(|(r, _)| r == "DriftDetected")
+        .map(|(_, m)| m)
+        .collect()
+}
+
+fn drift_fields(obj: &Value) -> Vec<String> {
+    obj["status"]["drift"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d["field"].as_str().map(String::from))
+        .collect()
+}
+
+#[test]
+fn drift_is_detected_corrected_and_reported() {
+    let Some(env) = Env::start_with("drift", FAST, RESYNC) else {
+        return;
+    };
+    env.apply_secret("psk", &[("psk", PSK)]);
+    let objects = trio(&env, "d", [1, 2], "203.0.113.10");
+    let mut ids = Vec::new();
+    for (kind, name) in &objects {
+        ids.push(cloud_id(&ready(&env, kind, name)));
+    }
+    // Observed only: resources made outside the operator.
+    let (rt, raw) = raw_client(&env);
+    let raw_cgw = rt
+        .block_on(
+            raw.create_customer_gateway(
+                &serde_json::from_value(json!({
+                    "name": "watched", "id_type": "ip", "id_value": "203.0.113.30", "bgp_asn": 65000
+                }))
+                .unwrap(),
+            ),
+        )
+        .unwrap();
+    apply(
+        &env,
+        &with_spec(
+            customer_gateway("watched", "203.0.113.30"),
+            json!({"managementPolicy": "Observe", "cloudId": raw_cgw.id}),
+        ),
+    );
+    let watched = env.wait_condition("customergateway", "watched", "Synced", "True", TIMEOUT);
+    assert!(drift_fields(&watched).is_empty(), "{watched}");
+
+    // Out-of-band changes through the admin API.
+    let p = format!("/_sim/projects/{PROJECT}");
+    let changed_at = Instant::now();
+    env.sim_patch(
+        &format!("{p}/vpn-gateways/{}", ids[0]),
+        &json!({"name": "tampered", "local_subnets": ["192.168.0.0/24", "10.99.0.0/24"]}),
+    );
+    env.sim_patch(
+        &format!("{p}/customer-gateways/{}", ids[1]),
+        &json!({"name": "tampered-cgw"}),
+    );
+    env.sim_patch(
+        &format!("{p}/vpn-connections/{}", ids[2]),
+        &json!({"ikepolicy": {"lifetime_seconds": 7200}}),
+    );
+    env.sim_patch(
+        &format!("{p}/customer-gateways/{}", raw_cgw.id),
+        &json!({"name": "changed-by-hand"}),
+    );
+
+    // Managed resources are corrected ...
+    let corrected = wait_until("the cloud is corrected", TIMEOUT, || {
+        let gw = &env.cloud_resources("vpn_gateways")[0];
+        let cgw = env
+            .cloud_resources("customer_gateways")
+            .into_iter()
+            .find(|c| c["id"] == ids[1].as_str())?;
+        let conn = &env.cloud_resources("vpn_connections")[0];
+        (gw["name"] == "gw-d"
+            && gw["local_subnets"] == json!(["192.168.0.0/24"])
+            && cgw["name"] == "cgw-d"
+            && conn["ikepolicy"]["lifetime_seconds"] == 86400)
+            .then(|| changed_at.elapsed())
+    });
+    // ... and reported: an event naming the fields.
+    for ((kind, name), fields) in objects.iter().zip([
+        &["name", "localSubnets"][..],
+        &["name"][..],
+        &["ikePolicy.lifetimeSeconds"][..],
+    ]) {
+        let events = wait_until(&format!("DriftDetected on {kind}/{name}"), TIMEOUT, || {
+            let e = drift_events(&env, name);
+            (!e.is_empty()).then_some(e)
+        });
+        for f in fields {
+            assert!(
+                events.iter().any(|m| m.contains(f)),
+                "{kind}/{name}: the event names {f}: {events:?}"
+            );
+        }
+        let obj = ready(&env, kind, name);
+        assert_eq!(reason(&obj, "Synced"), "ReconcileSuccess", "{kind}/{name}");
+        assert!(drift_fields(&obj).is_empty(), "corrected: {obj}");
+    }
+    // Observed only: reported in status.drift and an event, never corrected.
+    let watched = wait_until(
+        "status.drift of the observed customer gateway",
+        TIMEOUT,
+        || {
+            let obj = env.get("customergateway", "watched")?;
+            drift_fields(&obj)
+                .contains(&"name".to_string())
+                .then_some(obj)
+        },
+    );
+    assert_eq!(reason(&watched, "Synced"), "ObserveOnly");
+    let drift = &watched["status"]["drift"][0];
+    assert_eq!(
+        (&drift["desired"], &drift["observed"]),
+        (&json!("watched"), &json!("changed-by-hand"))
+    );
+    assert!(drift_events(&env, "watched")
+        .iter()
+        .any(|m| m.contains("name")));
+    let raw_now = env
+        .cloud_resources("customer_gateways")
+        .into_iter()
+        .find(|c| c["id"] == raw_cgw.id.as_str())
+        .unwrap();
+    assert_eq!(
+        raw_now["name"], "changed-by-hand",
+        "observe-only never corrects"
+    );
+    println!(
+        "FIGURES drift: corrected {:.1}s after the out-of-band change (resync 3s)",
+        corrected.as_secs_f64()
+    );
+    env.figures("drift");
+}
