@@ -768,3 +768,72 @@ fn drift_is_detected_corrected_and_reported() {
     );
     env.figures("drift");
 }
+
+// ----- 6. PSK rotation ---------------------------------------------------------------------
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// The simulator's hash of the key a connection holds.
+fn cloud_psk_sha256(env: &Env) -> String {
+    env.cloud_entries("vpn_connections")[0]["psk_sha256"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}
+
+#[test]
+fn psk_rotation_follows_the_secret_without_a_spec_change() {
+    let Some(env) = Env::start("psk-rotation", FAST) else {
+        return;
+    };
+    env.apply_secret("psk", &[("psk", PSK)]);
+    trio(&env, "k", [1, 2], "203.0.113.10");
+    let conn = ready(&env, "vpnconnection", "conn-k");
+    assert_eq!(conn["status"]["pskSha256"], sha256_hex(PSK));
+    assert_eq!(cloud_psk_sha256(&env), sha256_hex(PSK));
+
+    let new_psk = "Rotated#Key-2026-b";
+    let rotated_at = Instant::now();
+    env.apply_secret("psk", &[("psk", new_psk)]);
+    let took = wait_until("the cloud holds the new key", TIMEOUT, || {
+        (cloud_psk_sha256(&env) == sha256_hex(new_psk)).then(|| rotated_at.elapsed())
+    });
+    let conn = wait_until("status.pskSha256 follows", TIMEOUT, || {
+        let c = env.get("vpnconnection", "conn-k")?;
+        (c["status"]["pskSha256"] == sha256_hex(new_psk)).then_some(c)
+    });
+    assert_eq!(
+        conn["metadata"]["generation"], 1,
+        "the connection was not edited"
+    );
+    assert!(has_event(&env, "conn-k", "PskRotated"));
+    let conn = ready(&env, "vpnconnection", "conn-k");
+    assert_eq!(reason(&conn, "TunnelUp"), "TunnelActive");
+
+    // The key itself is nowhere: operator log, events, status of any object.
+    let events = env.kubectl_ok(&["get", "events", "-o", "json"]);
+    let objects = env.kubectl_ok(&[
+        "get",
+        "vpngateways,customergateways,vpnconnections",
+        "-o",
+        "json",
+    ]);
+    let log = env.operator_log();
+    assert!(
+        log.contains("UpdateVpnConnection"),
+        "the log is the operator's"
+    );
+    for key in [PSK, new_psk] {
+        assert!(!log.contains(key), "a PSK is in the operator log");
+        assert!(!events.contains(key), "a PSK is in an event");
+        assert!(!objects.contains(key), "a PSK is in a status");
+    }
+    println!(
+        "FIGURES psk-rotation: new key in the cloud {:.1}s after the Secret changed",
+        took.as_secs_f64()
+    );
+    env.figures("psk-rotation");
+}
