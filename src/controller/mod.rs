@@ -7,6 +7,7 @@
 pub mod backoff;
 pub mod clouds;
 pub mod context;
+pub mod customer_gateway;
 pub mod error;
 pub mod locks;
 pub mod ownership;
@@ -28,12 +29,13 @@ use kube::{Api, Resource, ResourceExt};
 pub use context::{Context, Settings};
 use reconciler::{error_policy, reconcile, Managed};
 
+use crate::crd::customer_gateway::CustomerGateway;
 use crate::crd::vpn_connection::VpnConnection;
 use crate::crd::vpn_gateway::VpnGateway;
 use crate::crd::PAUSED_ANNOTATION;
 
 /// Names of the controllers, for readiness reporting.
-pub const CONTROLLERS: &[&str] = &["VpnGateway"];
+pub const CONTROLLERS: &[&str] = &["VpnGateway", "CustomerGateway"];
 
 /// Where and how the controllers run.
 #[derive(Clone, Debug)]
@@ -133,22 +135,38 @@ pub async fn run_all<S, F>(
     S: Future<Output = ()> + Clone + Send + Sync + 'static,
     F: Fn(&'static str) + Send + Sync + Clone + 'static,
 {
-    // Gateways: look again when a connection that uses it goes away (deletion waits for them).
+    // Gateways and customer gateways wait for their connections on deletion: look again when a
+    // connection that uses them is being deleted or is gone.
     let gateways = controller::<VpnGateway>(&client, &opts).watches(
         api::<VpnConnection>(&client, &opts.namespace),
         watcher::Config::default(),
-        |c: VpnConnection| {
-            let ns = c.namespace().unwrap_or_default();
-            let gone = c.metadata.deletion_timestamp.is_some();
-            c.spec
-                .vpn_gateway_ref
-                .name
-                .filter(|_| gone)
-                .map(|n| ObjectRef::<VpnGateway>::new(&n).within(&ns))
-        },
+        |c: VpnConnection| departing_ref(&c, c.spec.vpn_gateway_ref.name.clone()),
     );
-    let s = started.clone();
-    tokio::join!(drive(gateways, ctx.clone(), shutdown.clone(), move || s(
-        "VpnGateway"
-    )));
+    let customer_gateways = controller::<CustomerGateway>(&client, &opts).watches(
+        api::<VpnConnection>(&client, &opts.namespace),
+        watcher::Config::default(),
+        |c: VpnConnection| departing_ref(&c, c.spec.customer_gateway_ref.name.clone()),
+    );
+    let (s1, s2) = (started.clone(), started.clone());
+    tokio::join!(
+        drive(gateways, ctx.clone(), shutdown.clone(), move || s1(
+            "VpnGateway"
+        )),
+        drive(
+            customer_gateways,
+            ctx.clone(),
+            shutdown.clone(),
+            move || s2("CustomerGateway")
+        ),
+    );
+}
+
+/// The object a departing connection refers to by name (nothing while the connection lives).
+fn departing_ref<K>(c: &VpnConnection, name: Option<String>) -> Option<ObjectRef<K>>
+where
+    K: Resource<DynamicType = ()>,
+{
+    let ns = c.namespace().unwrap_or_default();
+    name.filter(|_| c.metadata.deletion_timestamp.is_some())
+        .map(|n| ObjectRef::<K>::new(&n).within(&ns))
 }
