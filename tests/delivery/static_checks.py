@@ -7,6 +7,7 @@ docs cover what the code defines. Standard library only (so tests/delivery/sync.
     print-config-table   print that table (used by sync.sh)
     conditions-doc       docs/CONDITIONS.md documents every condition reason the code can write
     health-reasons       every reason health.lua names exists in the code's vocabulary
+    dockerfile           the Dockerfile runs `vpn-operator run` as uid 65532, like the manifests
 """
 
 from __future__ import annotations
@@ -172,6 +173,26 @@ def check_health_reasons() -> None:
     print(f"  {len(named)} reasons in health.lua exist in the code")
 
 
+def check_dockerfile() -> None:
+    text = (REPO / "Dockerfile").read_text()
+    stages = re.findall(r"^FROM\s+(\S+)", text, re.M)
+    if len(stages) < 2:
+        raise Failure("the Dockerfile must be multi-stage (build, then a minimal runtime)")
+    final = text[text.rindex("\nFROM ") :]
+    for want in ("USER 65532:65532", 'ENTRYPOINT ["/usr/local/bin/vpn-operator"]', 'CMD ["run"]'):
+        if want not in final:
+            raise Failure(f"the final stage lacks {want!r}")
+    if "--locked" not in text:
+        raise Failure("the build must use --locked (Cargo.lock versions)")
+    ignore = (REPO / ".dockerignore").read_text().split()
+    if "target/" not in ignore:
+        raise Failure(".dockerignore must exclude target/")
+    for manifest in ("deploy/deployment.yaml", "charts/vpn-operator/values.yaml"):
+        if "runAsUser: 65532" not in (REPO / manifest).read_text():
+            raise Failure(f"{manifest} does not run as uid 65532 like the image")
+    print(f"  stages {stages}; runs `vpn-operator run` as 65532:65532")
+
+
 def main(argv: list[str]) -> int:
     commands = {
         "crds": lambda: check_crds(argv[2]),
@@ -180,6 +201,7 @@ def main(argv: list[str]) -> int:
         "print-config-table": lambda: print(config_table(), end=""),
         "conditions-doc": check_conditions_doc,
         "health-reasons": check_health_reasons,
+        "dockerfile": check_dockerfile,
     }
     if len(argv) < 2 or argv[1] not in commands:
         print(__doc__, file=sys.stderr)
