@@ -4,7 +4,7 @@ docs cover what the code defines. Standard library only (so tests/delivery/sync.
     crds DIR             DIR holds exactly the files of crds/, byte for byte
     argocd-cm            deploy/argocd/argocd-cm-health.yaml embeds deploy/argocd/health.lua per kind
     config-table         the table in docs/INSTALL.md equals the one generated from src/config.rs
-    print-config-table   print that table (used by sync.sh)
+    write-config-table   write that table into docs/INSTALL.md (used by sync.sh)
     conditions-doc       docs/CONDITIONS.md documents every condition reason the code can write
     health-reasons       every reason health.lua names exists in the code's vocabulary
     dockerfile           the Dockerfile runs `vpn-operator run` as uid 65532, like the manifests
@@ -118,6 +118,16 @@ def config_table() -> str:
     return "\n".join(rows) + "\n"
 
 
+def write_config_table() -> None:
+    path = REPO / "docs/INSTALL.md"
+    text = path.read_text()
+    pattern = re.escape(TABLE_BEGIN) + r"\n.*?" + re.escape(TABLE_END)
+    if not re.search(pattern, text, re.S):
+        raise Failure("docs/INSTALL.md lacks the config-table markers")
+    table = config_table()
+    path.write_text(re.sub(pattern, lambda _: TABLE_BEGIN + "\n" + table + TABLE_END, text, flags=re.S))
+
+
 def check_config_table() -> None:
     text = (REPO / "docs/INSTALL.md").read_text()
     m = re.search(re.escape(TABLE_BEGIN) + r"\n(.*?)" + re.escape(TABLE_END), text, re.S)
@@ -198,7 +208,7 @@ def main(argv: list[str]) -> int:
         "crds": lambda: check_crds(argv[2]),
         "argocd-cm": check_argocd_cm,
         "config-table": check_config_table,
-        "print-config-table": lambda: print(config_table(), end=""),
+        "write-config-table": write_config_table,
         "conditions-doc": check_conditions_doc,
         "health-reasons": check_health_reasons,
         "dockerfile": check_dockerfile,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Refreshes the generated delivery files from their single sources:
 # - deploy/crds/ and charts/vpn-operator/crds/ from crds/ (kustomize and Helm cannot reach crds/);
-# - deploy/argocd/argocd-cm-health.yaml from deploy/argocd/health.lua.
+# - deploy/argocd/argocd-cm-health.yaml from deploy/argocd/health.lua;
+# - the configuration table in docs/INSTALL.md from src/config.rs.
 # tests/delivery/run.sh fails while any of them is stale.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -35,4 +36,5 @@ HEAD
     sed 's/^\(.\)/    \1/' deploy/argocd/health.lua
   done
 } > deploy/argocd/argocd-cm-health.yaml
-echo "synced: deploy/crds, charts/vpn-operator/crds, deploy/argocd/argocd-cm-health.yaml"
+python3 tests/delivery/static_checks.py write-config-table
+echo "synced: deploy/crds, charts/vpn-operator/crds, deploy/argocd/argocd-cm-health.yaml, docs/INSTALL.md table"
