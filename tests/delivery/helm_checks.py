@@ -8,6 +8,7 @@ Each subcommand is one check: it prints what it saw and exits 0 (pass) or 1 (fai
                                       in its first line (`# expect: <part of the error>`)
     install VALUES RELEASE NS         helm install / upgrade / uninstall against $KUBECONFIG,
                                       with the memory release storage (see the kube stand-in)
+    kustomize FILE                    check the output of `kubectl kustomize deploy/`
 """
 
 from __future__ import annotations
@@ -149,19 +150,7 @@ def check_rendered(docs: list[dict], values: dict, merged: dict, release_ns: str
     if ports.get("http") != merged["metrics"]["port"]:
         raise Failure(f"container port http={ports.get('http')}, want {merged['metrics']['port']}")
     if merged["securityContext"] == yaml.safe_load((CHART / "values.yaml").read_text())["securityContext"]:
-        sc = container["securityContext"]
-        want = {
-            "runAsNonRoot": True,
-            "readOnlyRootFilesystem": True,
-            "allowPrivilegeEscalation": False,
-        }
-        for k, v in want.items():
-            if sc.get(k) != v:
-                raise Failure(f"container securityContext.{k}={sc.get(k)!r}, want {v!r}")
-        if sc.get("capabilities", {}).get("drop") != ["ALL"]:
-            raise Failure("container must drop ALL capabilities")
-        if sc.get("seccompProfile", {}).get("type") != "RuntimeDefault":
-            raise Failure("container seccompProfile must be RuntimeDefault")
+        hardened(container)
     if dep["spec"]["replicas"] != merged["replicaCount"]:
         raise Failure(f"replicas={dep['spec']['replicas']}, want {merged['replicaCount']}")
     selector = dep["spec"]["selector"]["matchLabels"]
@@ -224,6 +213,80 @@ def check_rendered(docs: list[dict], values: dict, merged: dict, release_ns: str
             raise Failure(f"{b['kind']} binds {subject}, not the operator's ServiceAccount")
     notes.append(f"rendered {len(docs)} objects: {sorted(by_kind)}")
     return notes
+
+
+def hardened(container: dict) -> None:
+    sc = container.get("securityContext", {})
+    want = {"runAsNonRoot": True, "readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False}
+    for k, v in want.items():
+        if sc.get(k) != v:
+            raise Failure(f"container securityContext.{k}={sc.get(k)!r}, want {v!r}")
+    if sc.get("capabilities", {}).get("drop") != ["ALL"]:
+        raise Failure("container must drop ALL capabilities")
+    if sc.get("seccompProfile", {}).get("type") != "RuntimeDefault":
+        raise Failure("container seccompProfile must be RuntimeDefault")
+
+
+def cmd_kustomize(path: str) -> None:
+    docs = [d for d in yaml.load_all(Path(path).read_text(), Loader=UniqueKeyLoader) if d]
+    by_kind: dict[str, list[dict]] = {}
+    for d in docs:
+        by_kind.setdefault(d["kind"], []).append(d)
+    crds = sorted(d["metadata"]["name"] for d in by_kind.get("CustomResourceDefinition", []))
+    want_crds = sorted(
+        yaml.safe_load(p.read_text())["metadata"]["name"] for p in (REPO / "crds").glob("*.yaml")
+    )
+    if crds != want_crds:
+        raise Failure(f"CRDs {crds}, want {want_crds}")
+    (ns,) = by_kind["Namespace"]
+    namespace = ns["metadata"]["name"]
+    for d in docs:
+        if d["kind"] not in ("Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding"):
+            if d["metadata"].get("namespace") != namespace:
+                raise Failure(f"{d['kind']}/{d['metadata']['name']} is not in {namespace}")
+    if "Secret" in by_kind:
+        raise Failure("deploy/ must not ship a Secret (credentials are created by the user)")
+    (dep,) = by_kind["Deployment"]
+    pod = dep["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    args = container["args"]
+    if args[0] != "run" or not any(a.startswith("--credentials-secret=") for a in args):
+        raise Failure(f"args must be `run` with --credentials-secret: {args}")
+    hardened(container)
+    if pod["securityContext"].get("runAsNonRoot") is not True:
+        raise Failure("pod securityContext must set runAsNonRoot")
+    env = {e["name"]: e for e in container["env"]}
+    for name, field in (("POD_NAME", "metadata.name"), ("POD_NAMESPACE", "metadata.namespace")):
+        if env.get(name, {}).get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") != field:
+            raise Failure(f"env {name} must come from {field}")
+    if container["livenessProbe"]["httpGet"]["path"] != "/healthz" or container["readinessProbe"]["httpGet"]["path"] != "/readyz":
+        raise Failure("probes must be /healthz (liveness) and /readyz (readiness)")
+    if not container.get("resources", {}).get("requests") or not container.get("resources", {}).get("limits"):
+        raise Failure("resources must have requests and limits")
+    config_maps = {d["metadata"]["name"]: d for d in by_kind.get("ConfigMap", [])}
+    for src in container.get("envFrom", []):
+        name = src["configMapRef"]["name"]
+        if name not in config_maps:
+            raise Failure(f"envFrom names ConfigMap {name}, which kustomize did not generate")
+        unknown = [k for k in config_maps[name]["data"] if not k.startswith("VPN_OPERATOR_")]
+        if unknown:
+            raise Failure(f"config.env sets variables the operator does not read: {unknown}")
+    labels = dep["spec"]["template"]["metadata"]["labels"]
+    (svc,) = by_kind["Service"]
+    if any(labels.get(k) != v for k, v in svc["spec"]["selector"].items()):
+        raise Failure("the metrics Service selects no operator pod")
+    sa = pod["serviceAccountName"]
+    if [d["metadata"]["name"] for d in by_kind["ServiceAccount"]] != [sa]:
+        raise Failure("the pod does not use the ServiceAccount deploy/ creates")
+    cluster_rules, ns_rules = expected_rules()
+    (role,) = by_kind["ClusterRole"]
+    (lrole,) = by_kind["Role"]
+    if rule_set(role["rules"]) != cluster_rules or rule_set(lrole["rules"]) != ns_rules:
+        raise Failure("deploy/ RBAC differs from deploy/rbac-rules.yaml")
+    for b in by_kind["ClusterRoleBinding"] + by_kind["RoleBinding"]:
+        if b["subjects"] != [{"kind": "ServiceAccount", "name": sa, "namespace": namespace}]:
+            raise Failure(f"{b['kind']} does not bind the operator's ServiceAccount")
+    print(f"  {len(docs)} objects in {namespace}; {len(crds)} CRDs; args {args}")
 
 
 def cmd_template(values_path: str, release: str, namespace: str, out: str) -> None:
@@ -353,6 +416,7 @@ def main(argv: list[str]) -> int:
         "template": (cmd_template, 4),
         "reject": (cmd_reject, 1),
         "install": (cmd_install, 3),
+        "kustomize": (cmd_kustomize, 1),
     }
     if len(argv) < 2 or argv[1] not in commands or len(argv) - 2 != commands[argv[1]][1]:
         print(__doc__, file=sys.stderr)

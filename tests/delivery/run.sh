@@ -135,6 +135,7 @@ done
 # ---------------------------------------------------------------- Kubernetes schemas
 step "Kubernetes object schemas (strict)"
 check "kubectl kustomize deploy/" sh -c "kubectl kustomize deploy/ > '$work/kustomize.yaml'"
+check "deploy/ objects: hardened pod, probes, config, Service, RBAC" "$py" tests/delivery/helm_checks.py kustomize "$work/kustomize.yaml"
 # 1.28 is the documented minimum (docs/INSTALL.md, Chart.yaml kubeVersion): the CRDs' CEL rules
 # use fieldPath, which older API servers reject.
 for k in 1.28.0 1.33.0; do
