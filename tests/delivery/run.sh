@@ -110,6 +110,7 @@ check "docs/INSTALL.md configuration table matches src/config.rs" python3 tests/
 check "docs/CONDITIONS.md documents every condition reason" python3 tests/delivery/static_checks.py conditions-doc
 check "health.lua names only reasons the code writes" python3 tests/delivery/static_checks.py health-reasons
 check "Dockerfile: multi-stage, non-root 65532, vpn-operator run" python3 tests/delivery/static_checks.py dockerfile
+check "examples carry Argo CD sync waves (gateways 0, connections 1)" python3 tests/delivery/static_checks.py sync-waves
 
 # ---------------------------------------------------------------- Argo CD health
 step "Argo CD health checks under lua5.1 (Argo CD's sandbox)"

@@ -8,6 +8,7 @@ docs cover what the code defines. Standard library only (so tests/delivery/sync.
     conditions-doc       docs/CONDITIONS.md documents every condition reason the code can write
     health-reasons       every reason health.lua names exists in the code's vocabulary
     dockerfile           the Dockerfile runs `vpn-operator run` as uid 65532, like the manifests
+    sync-waves           examples/: gateways and customer gateways in Argo CD wave 0, connections in 1
 """
 
 from __future__ import annotations
@@ -203,6 +204,23 @@ def check_dockerfile() -> None:
     print(f"  stages {stages}; runs `vpn-operator run` as 65532:65532")
 
 
+def check_sync_waves() -> None:
+    want = {"VpnGateway": "0", "CustomerGateway": "0", "VpnConnection": "1", "CloudVpnService": "0"}
+    seen = 0
+    for path in sorted((REPO / "examples").glob("*.yaml")):
+        for doc in path.read_text().split("\n---"):
+            kind = re.search(r"^kind: (\w+)", doc, re.M)
+            if not kind or kind.group(1) not in want:
+                continue
+            wave = re.search(r'argocd\.argoproj\.io/sync-wave: "(-?\d+)"', doc)
+            if not wave or wave.group(1) != want[kind.group(1)]:
+                raise Failure(f"{path.name}: {kind.group(1)} needs sync-wave \"{want[kind.group(1)]}\"")
+            seen += 1
+    if seen == 0:
+        raise Failure("no example custom resources found")
+    print(f"  {seen} examples carry the right sync wave")
+
+
 def main(argv: list[str]) -> int:
     commands = {
         "crds": lambda: check_crds(argv[2]),
@@ -212,6 +230,7 @@ def main(argv: list[str]) -> int:
         "conditions-doc": check_conditions_doc,
         "health-reasons": check_health_reasons,
         "dockerfile": check_dockerfile,
+        "sync-waves": check_sync_waves,
     }
     if len(argv) < 2 or argv[1] not in commands:
         print(__doc__, file=sys.stderr)
