@@ -23,8 +23,8 @@ use super::backoff::pending_requeue;
 use super::context::{Context, Note};
 use super::error::{Error, Result};
 use super::ownership::{
-    cloud_name, desired_tags, ownership, render_tags, tag_diff, Ownership, TagDiff, MAX_TAGS,
-    TAG_OWNER, TAG_UID,
+    check_tag_count, cloud_name, desired_tags, ownership, render_tags, tag_diff, Ownership,
+    TagDiff, MAX_TAGS, TAG_OWNER, TAG_UID,
 };
 use super::reconciler::{mark, now, Managed, Outcome};
 use super::status::{drift_entries, new_drift, FieldDiff};
@@ -146,7 +146,9 @@ pub fn find_owned(
     owned.into_iter().next()
 }
 
-async fn observe(
+/// Reads the customer gateway (see [`lookup`]). `may_create`: when the recorded one is gone,
+/// also search by owner tag (a copy may exist) before anything is created.
+pub async fn observe(
     vpn: &VpnClient,
     step: Lookup,
     uid: &str,
@@ -198,7 +200,7 @@ async fn observe(
 }
 
 /// The tags of a customer gateway: from the GET response, or the tag API when it has none.
-async fn observed_tags(
+pub async fn observed_tags(
     vpn: &VpnClient,
     cgw: &ResponseCustomerGateway,
 ) -> Result<Vec<VpnResourceTag>> {
@@ -227,20 +229,6 @@ pub fn wire_id_type(t: IdType) -> crate::cloud::model::IdType {
 
 fn wire_asn(asn: Option<i64>) -> Option<u64> {
     asn.and_then(|a| u64::try_from(a).ok())
-}
-
-/// Refuses a tag set the cloud would reject: at most [`MAX_TAGS`] per resource, and the
-/// operator adds its two owner tags to the user's.
-pub fn check_tag_count(tags: &[VpnResourceTag]) -> Result<()> {
-    if tags.len() > MAX_TAGS {
-        return Err(Error::InvalidSpec(format!(
-            "{} tags requested but a cloud resource holds at most {MAX_TAGS}, and the operator adds \
-             its own {TAG_UID} and {TAG_OWNER} tags: use at most {} tags in spec.tags",
-            tags.len(),
-            MAX_TAGS - 2
-        )));
-    }
-    Ok(())
 }
 
 /// The create body: everything in the spec plus the owner tags.
@@ -775,32 +763,19 @@ async fn apply(
             let diffs = drift(spec, &name, &tags, &cgw, &observed_tags);
             let spec_unchanged = generation.is_some() && generation == prev.observed_generation;
             notes.extend(drift_notes(&prev, &diffs, false, spec_unchanged));
-            let mut changed: Vec<&str> = Vec::new();
-            if !tag_changes.is_empty() {
-                apply_tags(&vpn, &cgw.id, &tag_changes).await?;
-                changed.push("tags");
-            }
-            let mut cgw = cgw;
-            let mut ca_sha = prev.ca_certificate_sha256.clone();
-            if let Some(u) = update {
-                let tags_before = cgw.tags.clone();
-                cgw = vpn.update_customer_gateway(&cgw.id, &u.body).await?;
-                if cgw.tags.is_none() {
-                    cgw.tags = tags_before;
-                }
-                if u.body
-                    .ca_certificate
+            let (cgw, changed) = sync(&vpn, cgw, update.as_ref(), &tag_changes).await?;
+            let ca_sent = update
+                .as_ref()
+                .and_then(|u| u.body.ca_certificate.as_ref())
+                .is_some_and(|c| c.content.is_some());
+            let ca_sha = if ca_sent {
+                spec.ca_certificate
                     .as_ref()
-                    .is_some_and(|c| c.content.is_some())
-                {
-                    ca_sha = spec
-                        .ca_certificate
-                        .as_ref()
-                        .and_then(|c| c.content.as_deref())
-                        .map(sha256_hex);
-                }
-                changed.extend(u.fields);
-            }
+                    .and_then(|c| c.content.as_deref())
+                    .map(sha256_hex)
+            } else {
+                prev.ca_certificate_sha256.clone()
+            };
             if !changed.is_empty() {
                 notes.push(note(
                     events::UPDATED,
@@ -833,16 +808,55 @@ async fn apply(
     }
 }
 
-/// Runs a tag diff through the tag API (at most [`MAX_TAGS`] tags per call).
-async fn apply_tags(vpn: &VpnClient, id: &str, diff: &TagDiff) -> Result<()> {
+/// Applies a [`Plan::Sync`]: tags through the tag API (at most [`MAX_TAGS`] per call), then
+/// the PUT. Returns the customer gateway afterwards and the spec fields changed.
+pub async fn sync(
+    vpn: &VpnClient,
+    mut cgw: ResponseCustomerGateway,
+    update: Option<&Update>,
+    tags: &TagDiff,
+) -> Result<(ResponseCustomerGateway, Vec<&'static str>)> {
     let kind = TagResourceType::CustomerGateway;
-    for chunk in diff.remove.chunks(MAX_TAGS) {
-        vpn.remove_tags(&kind, id, chunk).await?;
+    let mut changed = Vec::new();
+    if !tags.is_empty() {
+        for chunk in tags.remove.chunks(MAX_TAGS) {
+            vpn.remove_tags(&kind, &cgw.id, chunk).await?;
+        }
+        for chunk in tags.add.chunks(MAX_TAGS) {
+            vpn.add_tags(&kind, &cgw.id, chunk).await?;
+        }
+        changed.push("tags");
     }
-    for chunk in diff.add.chunks(MAX_TAGS) {
-        vpn.add_tags(&kind, id, chunk).await?;
+    if let Some(u) = update {
+        let before = cgw.tags.take();
+        cgw = vpn.update_customer_gateway(&cgw.id, &u.body).await?;
+        if cgw.tags.is_none() {
+            cgw.tags = before;
+        }
+        changed.extend(u.fields.iter().copied());
     }
-    Ok(())
+    Ok((cgw, changed))
+}
+
+/// What a delete call found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Deletion {
+    /// Deleted now.
+    Deleted,
+    /// It was already gone (404).
+    AlreadyGone,
+    /// The cloud refuses: connections still use it.
+    InUse,
+}
+
+/// Deletes customer gateway `id` (synchronous: done when the call returns).
+pub async fn delete(vpn: &VpnClient, id: &str) -> Result<Deletion> {
+    match vpn.delete_customer_gateway(id).await {
+        Ok(()) => Ok(Deletion::Deleted),
+        Err(e) if e.is_not_found() => Ok(Deletion::AlreadyGone),
+        Err(e) if e.kind == ErrorKind::InUse => Ok(Deletion::InUse),
+        Err(e) => Err(e.into()),
+    }
 }
 
 // ----- cleanup -----------------------------------------------------------------------------
@@ -921,18 +935,18 @@ async fn cleanup(obj: Arc<CustomerGateway>, ctx: Arc<Context>) -> Result<Vec<Not
             }
         }
     };
-    match vpn.delete_customer_gateway(&id).await {
-        Ok(()) => Ok(vec![note(
+    match delete(&vpn, &id).await? {
+        Deletion::Deleted => Ok(vec![note(
             events::DELETED,
             "DeleteCustomerGateway",
             format!("deleted customer gateway {id}"),
         )]),
-        Err(e) if e.is_not_found() => Ok(vec![note(
+        Deletion::AlreadyGone => Ok(vec![note(
             events::DELETED,
             "DeleteCustomerGateway",
             format!("customer gateway {id} was already gone"),
         )]),
-        Err(e) if e.kind == ErrorKind::InUse => Err(Error::waiting(
+        Deletion::InUse => Err(Error::waiting(
             reasons::WAITING_FOR_DEPENDENTS,
             format!(
                 "the cloud still has VPN connections on customer gateway {id} (possibly not managed \
@@ -940,7 +954,6 @@ async fn cleanup(obj: Arc<CustomerGateway>, ctx: Arc<Context>) -> Result<Vec<Not
             ),
             wait,
         )),
-        Err(e) => Err(e.into()),
     }
 }
 

@@ -13,6 +13,7 @@ pub mod locks;
 pub mod ownership;
 pub mod reconciler;
 pub mod status;
+pub mod vpn_connection;
 pub mod vpn_gateway;
 pub mod wire;
 

@@ -110,6 +110,20 @@ pub fn tag_diff(desired: &[VpnResourceTag], observed: &[VpnResourceTag]) -> TagD
     TagDiff { add, remove }
 }
 
+/// Refuses a tag set the cloud would reject: at most [`MAX_TAGS`] per resource, and the
+/// operator adds its two owner tags to the user's.
+pub fn check_tag_count(tags: &[VpnResourceTag]) -> super::error::Result<()> {
+    if tags.len() > MAX_TAGS {
+        return Err(super::error::Error::InvalidSpec(format!(
+            "{} tags requested but a cloud resource holds at most {MAX_TAGS}, and the operator adds \
+             its own {TAG_UID} and {TAG_OWNER} tags: use at most {} tags in spec.tags",
+            tags.len(),
+            MAX_TAGS - 2
+        )));
+    }
+    Ok(())
+}
+
 /// Renders tags as `k=v, k=v` sorted by key, for drift entries and events.
 pub fn render_tags(tags: &[VpnResourceTag]) -> String {
     let mut pairs: Vec<String> = tags
