@@ -79,11 +79,13 @@ if synced ~= nil and synced.reason == "Paused" then
   return hs
 end
 
--- Status written for an older spec says nothing about the current one.
-if meta.generation ~= nil and tostring(status.observedGeneration) ~= tostring(meta.generation) then
+-- Status written for an older spec says nothing about the current one. (tonumber: Argo CD may
+-- hand over a number as a string.)
+local observed = status.observedGeneration
+if meta.generation ~= nil and (observed == nil or tonumber(observed) ~= tonumber(meta.generation)) then
   hs.message = "Waiting for the operator to observe generation " .. tostring(meta.generation)
-  if status.observedGeneration ~= nil then
-    hs.message = hs.message .. " (status describes generation " .. tostring(status.observedGeneration) .. ")"
+  if observed ~= nil then
+    hs.message = hs.message .. " (status describes generation " .. tostring(observed) .. ")"
   end
   return hs
 end

@@ -6,7 +6,7 @@
 -- usage: lua5.1 harness.lua HEALTH_SCRIPT CASES_FILE...
 -- A cases file returns { kind = "VpnGateway", cases = { { name, expect = {status, message}, obj }, ... } }.
 -- It may use the global `builders` (builders.lua next to this file).
--- Prints one "PASS"/"FAIL" line per case and "health: N passed, M failed"; exits 1 on failure.
+-- Prints one "PASS"/"FAIL" line per case and a count; exits 1 on failure.
 
 local script_path = arg[1]
 if script_path == nil or arg[2] == nil then
@@ -103,5 +103,5 @@ for i = 2, #arg do
     end
   end
 end
-print(string.format("health: %d passed, %d failed", passed, failed))
+print(string.format("Lua health cases: %d ok, %d wrong", passed, failed))
 os.exit(failed == 0 and passed > 0 and 0 or 1)

@@ -106,5 +106,8 @@ return {
         o.status.observedGeneration = "3"
         return o
       end)() },
+    { name = "large generations compare as numbers",
+      expect = { status = "Progressing", message = "Waiting for the operator to observe generation 123456790 (status describes generation 123456789)" },
+      obj = cr(K, { generation = 123456790, observed = 123456789, conditions = { c("Ready", "True", "Available", "ok"), synced_ok } }) },
   },
 }
