@@ -17,8 +17,9 @@
 #   charts, and of the argocd-cm snippet; helm install / upgrade / uninstall (memory driver);
 # - live: the operator binary (--cloud sim) reconciles a good and a broken VpnGateway on the
 #   API server; the health check must call them Healthy and Degraded; its /healthz, /readyz
-#   and /metrics (the Deployment's probes and Service) answer. Skipped with a notice when no
-#   binary exists (set VPN_OPERATOR_BIN, or `cargo build --bin vpn-operator` first).
+#   and /metrics (the Deployment's probes and Service) answer. Needs the binary
+#   ($VPN_OPERATOR_BIN, default target/debug/vpn-operator): with CI=true or
+#   VPN_DELIVERY_REQUIRE_LIVE=1 a missing binary is a failure, otherwise a notice.
 #
 # Tools it installs: a Python venv under a temp dir (or $VPN_DELIVERY_VENV, reused if present)
 # with pinned helm-python-sdk, PyYAML and kubernetes-validate; lua5.1 with apt-get when missing.
@@ -193,7 +194,11 @@ check "argocd-cm snippet applies and round-trips health.lua" argocd_cm_roundtrip
 step "live: the operator binary against the API server"
 bin="${VPN_OPERATOR_BIN:-$repo/target/debug/vpn-operator}"
 if [ ! -x "$bin" ]; then
-  echo "SKIP live checks: no operator binary at $bin (cargo build --bin vpn-operator, or set VPN_OPERATOR_BIN)"
+  if [ "${CI:-}" = true ] || [ "${VPN_DELIVERY_REQUIRE_LIVE:-}" = 1 ]; then
+    fail "live checks: no operator binary at $bin (build it before this script in CI)"
+  else
+    echo "SKIP live checks: no operator binary at $bin (cargo build --bin vpn-operator, or set VPN_OPERATOR_BIN)"
+  fi
 else
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   POD_NAMESPACE=delivery-live POD_NAME=delivery-live-operator "$bin" run --cloud sim \
