@@ -12,6 +12,7 @@
 pub mod credentials;
 pub mod error;
 pub mod limiter;
+pub mod listcache;
 pub mod model;
 pub mod retry;
 pub mod signer;

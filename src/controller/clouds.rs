@@ -11,6 +11,7 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
 
 use super::error::{Error, Result};
+use crate::cloud::listcache::ListCache;
 use crate::cloud::transport::{CallObserver, RateLimits};
 use crate::cloud::{retry::RetryPolicy, ApiClient, ClientConfig, Credentials, VpnClient};
 use crate::config::{credentials_from_secret, SecretRef};
@@ -66,6 +67,8 @@ pub struct Clouds {
     kube: kube::Client,
     defaults: CloudDefaults,
     cache: Mutex<HashMap<CloudKey, (VpnClient, Instant)>>,
+    /// List observations shared by every object of a kind in one account.
+    lists: Arc<ListCache>,
 }
 
 impl Clouds {
@@ -74,6 +77,7 @@ impl Clouds {
             kube,
             defaults,
             cache: Mutex::new(HashMap::new()),
+            lists: Arc::default(),
         }
     }
 
@@ -152,7 +156,7 @@ impl Clouds {
             timeout: self.defaults.timeout,
             observer: self.defaults.observer.clone(),
         })?;
-        let client = VpnClient { api };
+        let client = VpnClient::new(api).with_lists(self.lists.clone());
         self.cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())

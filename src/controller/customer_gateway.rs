@@ -26,7 +26,7 @@ use super::ownership::{
     check_tag_count, cloud_name, desired_tags, ownership, render_tags, tag_diff, Ownership,
     TagDiff, MAX_TAGS, TAG_OWNER, TAG_UID,
 };
-use super::reconciler::{mark, now, Managed, Outcome};
+use super::reconciler::{mark, now, observation_age, Managed, Outcome};
 use super::status::{drift_entries, new_drift, FieldDiff};
 use crate::cloud::model::{
     CaCertificateRequest, CreateCustomerGatewayRequestBody, ResponseCustomerGateway,
@@ -156,13 +156,7 @@ pub async fn observe(
     uid: &str,
     may_create: bool,
 ) -> Result<Observation> {
-    let get = |id: String| async move {
-        match vpn.get_customer_gateway(&id).await {
-            Ok(c) => Ok(Some(c)),
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(Error::from(e)),
-        }
-    };
+    let get = |id: String| async move { Ok::<_, Error>(vpn.observe_customer_gateway(&id).await?) };
     let by_tag = || async {
         let all = vpn.list_all_customer_gateways(None).await?;
         Ok::<_, Error>(find_owned(all, uid).map(|c| (c, How::Recovered)))
@@ -644,7 +638,11 @@ async fn apply(
     if !observe_only {
         check_tag_count(&tags)?;
     }
-    let vpn = ctx.clouds.vpn(&obj.cloud_override()).await?;
+    let vpn = ctx
+        .clouds
+        .vpn(&obj.cloud_override())
+        .await?
+        .observing(observation_age(&*obj, &ctx));
 
     let step = lookup(
         prev.cloud_id.as_deref(),
@@ -945,7 +943,11 @@ async fn cleanup(obj: Arc<CustomerGateway>, ctx: Arc<Context>) -> Result<Vec<Not
             wait,
         ));
     }
-    let vpn = ctx.clouds.vpn(&obj.cloud_override()).await?;
+    let vpn = ctx
+        .clouds
+        .vpn(&obj.cloud_override())
+        .await?
+        .observing(observation_age(&*obj, &ctx));
     let id = match status
         .cloud_id
         .clone()

@@ -26,7 +26,7 @@ use super::error::{Error, Result};
 use super::ownership::{
     check_tag_count, cloud_name, desired_tags, ownership, tag_diff, Ownership, TagDiff, TAG_UID,
 };
-use super::reconciler::{mark, now, Managed, Outcome};
+use super::reconciler::{mark, now, observation_age, Managed, Outcome};
 use super::status::{new_drift, FieldDiff};
 use super::wire::since_transition;
 use crate::cloud::model::common::VpnResourceTag;
@@ -308,7 +308,11 @@ async fn apply(obj: Arc<VpnConnection>, ctx: Arc<Context>) -> Result<Outcome<Vpn
     if !observe_only {
         check_tag_count(&tags)?;
     }
-    let vpn = ctx.clouds.vpn(&obj.cloud_override()).await?;
+    let vpn = ctx
+        .clouds
+        .vpn(&obj.cloud_override())
+        .await?
+        .observing(observation_age(&*obj, &ctx));
     let retry = waiting_requeue(&ctx, &prev);
 
     // References: resolved now, but only required when creating (see below).
@@ -582,7 +586,11 @@ async fn apply(obj: Arc<VpnConnection>, ctx: Arc<Context>) -> Result<Outcome<Vpn
 
 async fn cleanup(obj: Arc<VpnConnection>, ctx: Arc<Context>) -> Result<Vec<Note>> {
     let status = obj.status.clone().unwrap_or_default();
-    let vpn = ctx.clouds.vpn(&obj.cloud_override()).await?;
+    let vpn = ctx
+        .clouds
+        .vpn(&obj.cloud_override())
+        .await?
+        .observing(observation_age(&*obj, &ctx));
     let since = obj
         .metadata
         .deletion_timestamp

@@ -14,16 +14,16 @@ use super::backoff::pending_requeue;
 use super::context::{Context, Note};
 use super::error::{Error, Result};
 use super::ownership::{self, render_tags, tag_diff, Ownership, TagDiff};
-use super::reconciler::{mark, Managed, Outcome};
+use super::reconciler::{mark, observation_age, Managed, Outcome};
 use super::status::{drift_entries, new_drift, FieldDiff};
 use super::wire::{enum_str, since_transition};
 use crate::cloud::model::common::VpnResourceTag;
 use crate::cloud::model::gateway::{
     AttachmentType as WireAttachment, ChargeMode as WireChargeMode, CreateRequestEip,
     CreateVpnGatewayRequestBody, EipType as WireEipType, GatewayFlavor, GatewayStatus,
-    HaMode as WireHaMode, IpVersion as WireIpVersion, ListVpnGatewaysQuery,
-    NetworkType as WireNetworkType, PolicyTemplate as WirePolicyTemplate, ResponseEip,
-    ResponseVpnGateway, UpdateVpnGatewayRequestBody,
+    HaMode as WireHaMode, IpVersion as WireIpVersion, NetworkType as WireNetworkType,
+    PolicyTemplate as WirePolicyTemplate, ResponseEip, ResponseVpnGateway,
+    UpdateVpnGatewayRequestBody,
 };
 use crate::cloud::model::tag::TagResourceType;
 use crate::cloud::VpnClient;
@@ -43,7 +43,11 @@ impl Managed for VpnGateway {
     }
 
     async fn apply(obj: Arc<Self>, ctx: Arc<Context>) -> Result<Outcome<VpnGatewayStatus>> {
-        let cloud = ctx.clouds.vpn(&obj.cloud_override()).await?;
+        let cloud = ctx
+            .clouds
+            .vpn(&obj.cloud_override())
+            .await?
+            .observing(observation_age(&*obj, &ctx));
         let found = observe(&cloud, &obj).await?;
         let observe_only = obj.spec.management_policy == ManagementPolicy::Observe;
         let name = ownership::cloud_name(obj.spec.name.as_deref(), &obj.name_any());
@@ -193,7 +197,11 @@ impl Managed for VpnGateway {
                     .max(std::time::Duration::from_secs(5)),
             ));
         }
-        let cloud = ctx.clouds.vpn(&obj.cloud_override()).await?;
+        let cloud = ctx
+            .clouds
+            .vpn(&obj.cloud_override())
+            .await?
+            .observing(observation_age(&*obj, &ctx));
         let found = observe(&cloud, &obj).await?;
         let Some(gw) = found.gateway else {
             return Ok(vec![Note::normal(
@@ -262,8 +270,8 @@ async fn observe(cloud: &VpnClient, obj: &VpnGateway) -> Result<Found> {
     let recorded = obj.status.as_ref().and_then(|s| s.cloud_id.clone());
     let adopt = obj.spec.cloud_id.clone();
     if let Some(id) = recorded.clone().or(adopt.clone()) {
-        return match cloud.get_gateway(&id).await {
-            Ok(gw) => {
+        return match cloud.observe_gateway(&id).await {
+            Ok(Some(gw)) => {
                 let mut notes = Vec::new();
                 if recorded.is_none() {
                     match ownership::ownership(gw.tags.as_deref(), &uid) {
@@ -285,7 +293,7 @@ async fn observe(cloud: &VpnClient, obj: &VpnGateway) -> Result<Found> {
                     notes,
                 })
             }
-            Err(e) if e.is_not_found() => Ok(Found {
+            Ok(None) => Ok(Found {
                 gateway: None,
                 id: Some(id),
                 notes: vec![],
@@ -293,9 +301,7 @@ async fn observe(cloud: &VpnClient, obj: &VpnGateway) -> Result<Found> {
             Err(e) => Err(e.into()),
         };
     }
-    let all = cloud
-        .list_gateways(&ListVpnGatewaysQuery::default())
-        .await?;
+    let all = cloud.observe_all_gateways().await?;
     let mine = all
         .into_iter()
         .find(|g| ownership::ownership(g.tags.as_deref(), &uid) == Ownership::Ours);
