@@ -39,23 +39,7 @@ use crate::crd::common::{
 use crate::crd::customer_gateway::{IdType, ObservedCaCertificate};
 use crate::crd::{CustomerGateway, CustomerGatewaySpec, CustomerGatewayStatus, VpnConnection};
 
-/// Event reasons of this reconciler (the `reason` of Kubernetes Events, not of conditions).
-pub mod events {
-    /// The customer gateway was created in the cloud.
-    pub const CREATED: &str = "Created";
-    /// The name, CA certificate or tags were changed in the cloud.
-    pub const UPDATED: &str = "Updated";
-    /// An existing customer gateway (spec.cloudId) is now managed by this object.
-    pub const ADOPTED: &str = "Adopted";
-    /// A customer gateway created earlier for this object was found by its owner tag.
-    pub const RECOVERED: &str = "Recovered";
-    /// The customer gateway was deleted in the cloud.
-    pub const DELETED: &str = "Deleted";
-    /// The cloud differs from the spec in a way the operator did not cause.
-    pub const DRIFT_DETECTED: &str = "DriftDetected";
-    /// The customer gateway recorded in status is gone; a new one is created.
-    pub const RECREATING: &str = "Recreating";
-}
+pub use super::events;
 
 /// `cloudState` reported while the customer gateway exists: the API has no status for
 /// customer gateways, so "it answers GET" is all there is to report.

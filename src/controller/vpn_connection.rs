@@ -58,27 +58,7 @@ pub use refs::{
 use refs::{not_ready, resolve_customer_gateway, resolve_gateway};
 pub use status::{build_status, state_conditions, synced_condition, Cond, Known, Seen, StateConds};
 
-/// Event reasons of this reconciler (the `reason` of Kubernetes Events, not of conditions).
-pub mod events {
-    /// The connection was created in the cloud.
-    pub const CREATED: &str = "Created";
-    /// Updatable fields, tags or the health check were changed in the cloud.
-    pub const UPDATED: &str = "Updated";
-    /// An existing connection (spec.cloudId) is now managed by this object.
-    pub const ADOPTED: &str = "Adopted";
-    /// A connection created earlier for this object was found by its owner tag.
-    pub const RECOVERED: &str = "Recovered";
-    /// The connection is gone from the cloud.
-    pub const DELETED: &str = "Deleted";
-    /// The connection's deletion was requested; the operator waits until it is gone.
-    pub const DELETE_REQUESTED: &str = "DeleteRequested";
-    /// A new pre-shared key was sent to the cloud (the value is never shown).
-    pub const PSK_ROTATED: &str = "PskRotated";
-    /// The cloud differs from the spec in a way the operator did not cause.
-    pub const DRIFT_DETECTED: &str = "DriftDetected";
-    /// The connection recorded in status is gone; a new one is created.
-    pub const RECREATING: &str = "Recreating";
-}
+pub use super::events;
 
 impl Managed for VpnConnection {
     const KIND: &'static str = "VpnConnection";

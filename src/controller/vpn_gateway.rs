@@ -13,6 +13,7 @@ use kube::{Api, ResourceExt};
 use super::backoff::pending_requeue;
 use super::context::{Context, Note};
 use super::error::{Error, Result};
+use super::events;
 use super::ownership::{self, render_tags, tag_diff, Ownership, TagDiff};
 use super::reconciler::{mark, observation_age, Managed, Outcome};
 use super::status::{drift_entries, new_drift, FieldDiff};
@@ -61,7 +62,7 @@ impl Managed for VpnGateway {
             (Plan::Create(body), false) => {
                 let gw = cloud.create_gateway(body).await?;
                 notes.push(Note::normal(
-                    "Created",
+                    events::CREATED,
                     "CreateVpnGateway",
                     format!(
                         "created VPN gateway {} ({name}); waiting for it to become ACTIVE",
@@ -78,7 +79,7 @@ impl Managed for VpnGateway {
                 let _lock = ctx.gateway_locks.lock(&id).await;
                 let gw = cloud.update_gateway(&id, body).await?;
                 notes.push(Note::normal(
-                    "Updated",
+                    events::UPDATED,
                     "UpdateVpnGateway",
                     format!("updated {} of VPN gateway {id}", fields.join(", ")),
                 ));
@@ -89,7 +90,7 @@ impl Managed for VpnGateway {
                 let _lock = ctx.gateway_locks.lock(&id).await;
                 let gw = cloud.update_gateway_specification(&id, flavor).await?;
                 notes.push(Note::normal(
-                    "Updated",
+                    events::UPDATED,
                     "UpdateVpnGatewaySpecification",
                     format!("changed the flavor of VPN gateway {id} to {flavor}"),
                 ));
@@ -108,7 +109,7 @@ impl Managed for VpnGateway {
                         .await?;
                 }
                 notes.push(Note::normal(
-                    "Updated",
+                    events::UPDATED,
                     "UpdateTags",
                     format!("updated the tags of VPN gateway {id}"),
                 ));
@@ -157,7 +158,7 @@ impl Managed for VpnGateway {
         if !fresh.is_empty() {
             let fields: Vec<&str> = fresh.iter().map(|d| d.field.as_str()).collect();
             notes.push(Note::normal(
-                "DriftDetected",
+                events::DRIFT_DETECTED,
                 "Observe",
                 format!("the cloud differs from the spec in: {}", fields.join(", ")),
             ));
@@ -205,7 +206,7 @@ impl Managed for VpnGateway {
         let found = observe(&cloud, &obj).await?;
         let Some(gw) = found.gateway else {
             return Ok(vec![Note::normal(
-                "Deleted",
+                events::DELETED,
                 "DeleteVpnGateway",
                 "the VPN gateway is gone from the cloud",
             )]);
@@ -231,7 +232,7 @@ impl Managed for VpnGateway {
                     Err(e) => return Err(e.into()),
                 }
                 notes.push(Note::normal(
-                    "DeleteRequested",
+                    events::DELETE_REQUESTED,
                     "DeleteVpnGateway",
                     format!("deleting VPN gateway {}; waiting until it is gone", gw.id),
                 ));
@@ -281,7 +282,7 @@ async fn observe(cloud: &VpnClient, obj: &VpnGateway) -> Result<Found> {
                             )))
                         }
                         _ => notes.push(Note::normal(
-                            "Adopted",
+                            events::ADOPTED,
                             "Adopt",
                             format!("adopted existing VPN gateway {id}"),
                         )),
@@ -308,8 +309,7 @@ async fn observe(cloud: &VpnClient, obj: &VpnGateway) -> Result<Found> {
     let notes = mine
         .iter()
         .map(|g| {
-            Note::normal(
-                "Recovered",
+            Note::normal(events::RECOVERED,
                 "Observe",
                 format!("found VPN gateway {} created for this object earlier; using it instead of creating another", g.id),
             )
@@ -755,7 +755,7 @@ async fn delete_finished_jobs(cloud: &VpnClient, gateway_id: &str) -> Result<Vec
         if job.status.as_ref().is_some_and(|s| s.is_terminal()) {
             match cloud.delete_job(&job.id).await {
                 Ok(()) => notes.push(Note::normal(
-                    "JobDeleted",
+                    events::JOB_DELETED,
                     "DeleteJob",
                     format!("deleted finished gateway job {}", job.id),
                 )),
