@@ -39,6 +39,27 @@ impl Freshness {
     }
 }
 
+/// A listed resource's id.
+trait Listed: Clone {
+    fn cloud_id(&self) -> &str;
+}
+
+macro_rules! listed {
+    ($($t:ty),*) => {$(
+        impl Listed for $t {
+            fn cloud_id(&self) -> &str {
+                &self.id
+            }
+        }
+    )*};
+}
+listed!(
+    ResponseVpnGateway,
+    ResponseCustomerGateway,
+    ResponseVpnConnection,
+    ConnectionMonitorInfo
+);
+
 struct Snapshot<T> {
     /// When the list call that produced `items` started.
     fetched: Option<Instant>,
@@ -69,7 +90,7 @@ impl<T> Default for Family<T> {
     }
 }
 
-impl<T: Clone> Family<T> {
+impl<T: Listed> Family<T> {
     fn cell(&self, account: &str) -> Cell<T> {
         self.cells
             .lock()
@@ -87,7 +108,6 @@ impl<T: Clone> Family<T> {
         max_age: Duration,
         not_before: Option<Instant>,
         fetch: F,
-        id_of: impl Fn(&T) -> String,
     ) -> Result<Arc<HashMap<String, T>>>
     where
         F: FnOnce() -> Fut,
@@ -101,10 +121,39 @@ impl<T: Clone> Family<T> {
         if !fresh {
             let started = Instant::now();
             let items = fetch().await?;
-            snap.items = Arc::new(items.into_iter().map(|i| (id_of(&i), i)).collect());
+            snap.items = Arc::new(
+                items
+                    .into_iter()
+                    .map(|i| (i.cloud_id().to_string(), i))
+                    .collect(),
+            );
             snap.fetched = Some(started);
         }
         Ok(snap.items.clone())
+    }
+
+    /// Resource `id` from a snapshot at most `max_age` old; a miss is confirmed with `get`
+    /// (`None` on 404), since a list can lag behind a create.
+    async fn one<F, Fut, G, GFut>(
+        &self,
+        account: &str,
+        id: &str,
+        max_age: Duration,
+        not_before: Option<Instant>,
+        fetch: F,
+        get: G,
+    ) -> Result<Option<T>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Vec<T>>>,
+        G: FnOnce() -> GFut,
+        GFut: Future<Output = Result<T>>,
+    {
+        let items = self.snapshot(account, max_age, not_before, fetch).await?;
+        match items.get(id) {
+            Some(v) => Ok(Some(v.clone())),
+            None => not_found_as_none(get().await),
+        }
     }
 }
 
@@ -141,115 +190,83 @@ impl ListCache {
             .copied()
     }
 
-    /// The gateway `id`, or `None` when it does not exist (confirmed by GET).
+    /// The gateway `id`, or `None` when it does not exist.
     pub async fn gateway(
         &self,
         cloud: &VpnClient,
         id: &str,
         f: Freshness,
     ) -> Result<Option<ResponseVpnGateway>> {
-        let items = self
-            .gateways
-            .snapshot(
-                &account(cloud),
-                f.max_age,
-                self.last_write(id),
-                || async { cloud.list_gateways(&ListVpnGatewaysQuery::default()).await },
-                |g| g.id.clone(),
-            )
-            .await?;
-        match items.get(id) {
-            Some(g) => Ok(Some(g.clone())),
-            None => not_found_as_none(cloud.get_gateway(id).await),
-        }
+        let list = || async { cloud.list_gateways(&ListVpnGatewaysQuery::default()).await };
+        let (acct, seen) = (account(cloud), self.last_write(id));
+        self.gateways
+            .one(&acct, id, f.max_age, seen, list, || cloud.get_gateway(id))
+            .await
     }
 
     /// All gateways of the account, refreshed now (for the look-up before a create).
     pub async fn all_gateways(&self, cloud: &VpnClient) -> Result<Vec<ResponseVpnGateway>> {
+        let list = || async { cloud.list_gateways(&ListVpnGatewaysQuery::default()).await };
         let items = self
             .gateways
-            .snapshot(
-                &account(cloud),
-                Duration::ZERO,
-                None,
-                || async { cloud.list_gateways(&ListVpnGatewaysQuery::default()).await },
-                |g| g.id.clone(),
-            )
+            .snapshot(&account(cloud), Duration::ZERO, None, list)
             .await?;
         Ok(items.values().cloned().collect())
     }
 
-    /// The customer gateway `id`, or `None` when it does not exist (confirmed by GET).
+    /// The customer gateway `id`, or `None` when it does not exist.
     pub async fn customer_gateway(
         &self,
         cloud: &VpnClient,
         id: &str,
         f: Freshness,
     ) -> Result<Option<ResponseCustomerGateway>> {
-        let items = self
-            .customer_gateways
-            .snapshot(
-                &account(cloud),
-                f.max_age,
-                self.last_write(id),
-                || cloud.list_all_customer_gateways(None),
-                |c| c.id.clone(),
-            )
-            .await?;
-        match items.get(id) {
-            Some(c) => Ok(Some(c.clone())),
-            None => not_found_as_none(cloud.get_customer_gateway(id).await),
-        }
+        let list = || cloud.list_all_customer_gateways(None);
+        let (acct, seen) = (account(cloud), self.last_write(id));
+        self.customer_gateways
+            .one(&acct, id, f.max_age, seen, list, || {
+                cloud.get_customer_gateway(id)
+            })
+            .await
     }
 
-    /// The connection `id`, or `None` when it does not exist (confirmed by GET).
+    /// The connection `id`, or `None` when it does not exist.
     pub async fn connection(
         &self,
         cloud: &VpnClient,
         id: &str,
         f: Freshness,
     ) -> Result<Option<ResponseVpnConnection>> {
-        let items = self
-            .connections
-            .snapshot(
-                &account(cloud),
-                f.max_age,
-                self.last_write(id),
-                || async {
-                    cloud
-                        .list_all_connections(&ListVpnConnectionsQuery::default())
-                        .await
-                },
-                |c| c.id.clone(),
-            )
-            .await?;
-        match items.get(id) {
-            Some(c) => Ok(Some(c.clone())),
-            None => not_found_as_none(cloud.get_connection(id).await),
-        }
+        let list = || async {
+            cloud
+                .list_all_connections(&ListVpnConnectionsQuery::default())
+                .await
+        };
+        let (acct, seen) = (account(cloud), self.last_write(id));
+        self.connections
+            .one(&acct, id, f.max_age, seen, list, || {
+                cloud.get_connection(id)
+            })
+            .await
     }
 
     /// The monitors of connection `connection_id` (the operator's writes to the connection's
-    /// monitors are recorded under the connection id).
+    /// monitors are recorded under the connection id, deletes under [`MONITORS`]).
     pub async fn monitors_of(
         &self,
         cloud: &VpnClient,
         connection_id: &str,
         f: Freshness,
     ) -> Result<Vec<ConnectionMonitorInfo>> {
+        let list = || async {
+            cloud
+                .list_connection_monitors(&ListConnectionMonitorsQuery::default())
+                .await
+        };
+        let seen = latest(self.last_write(connection_id), self.last_write(MONITORS));
         let items = self
             .monitors
-            .snapshot(
-                &account(cloud),
-                f.max_age,
-                latest(self.last_write(connection_id), self.last_write(MONITORS)),
-                || async {
-                    cloud
-                        .list_connection_monitors(&ListConnectionMonitorsQuery::default())
-                        .await
-                },
-                |m| m.id.clone(),
-            )
+            .snapshot(&account(cloud), f.max_age, seen, list)
             .await?;
         Ok(items
             .values()
@@ -279,6 +296,12 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
+    impl Listed for String {
+        fn cloud_id(&self) -> &str {
+            self
+        }
+    }
+
     fn fetcher<'a>(
         calls: &'a AtomicUsize,
         items: Vec<&str>,
@@ -294,13 +317,9 @@ mod tests {
         let calls = AtomicUsize::new(0);
         for _ in 0..100 {
             let items = fam
-                .snapshot(
-                    "acct",
-                    Duration::from_secs(600),
-                    None,
-                    || fetcher(&calls, vec!["a", "b"]),
-                    |s| s.clone(),
-                )
+                .snapshot("acct", Duration::from_secs(600), None, || {
+                    fetcher(&calls, vec!["a", "b"])
+                })
                 .await
                 .unwrap();
             assert!(items.contains_key("a"));
@@ -312,24 +331,12 @@ mod tests {
     async fn an_older_snapshot_than_allowed_is_refreshed() {
         let fam = Family::<String>::default();
         let calls = AtomicUsize::new(0);
-        fam.snapshot(
-            "acct",
-            Duration::ZERO,
-            None,
-            || fetcher(&calls, vec!["a"]),
-            |s| s.clone(),
-        )
-        .await
-        .unwrap();
-        fam.snapshot(
-            "acct",
-            Duration::ZERO,
-            None,
-            || fetcher(&calls, vec!["a"]),
-            |s| s.clone(),
-        )
-        .await
-        .unwrap();
+        fam.snapshot("acct", Duration::ZERO, None, || fetcher(&calls, vec!["a"]))
+            .await
+            .unwrap();
+        fam.snapshot("acct", Duration::ZERO, None, || fetcher(&calls, vec!["a"]))
+            .await
+            .unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 2, "max_age zero always lists");
     }
 
@@ -337,34 +344,22 @@ mod tests {
     async fn a_snapshot_from_before_our_own_write_is_not_used() {
         let fam = Family::<String>::default();
         let calls = AtomicUsize::new(0);
-        fam.snapshot(
-            "acct",
-            Duration::from_secs(600),
-            None,
-            || fetcher(&calls, vec!["a"]),
-            |s| s.clone(),
-        )
+        fam.snapshot("acct", Duration::from_secs(600), None, || {
+            fetcher(&calls, vec!["a"])
+        })
         .await
         .unwrap();
         let wrote = Instant::now();
-        fam.snapshot(
-            "acct",
-            Duration::from_secs(600),
-            Some(wrote),
-            || fetcher(&calls, vec!["a"]),
-            |s| s.clone(),
-        )
+        fam.snapshot("acct", Duration::from_secs(600), Some(wrote), || {
+            fetcher(&calls, vec!["a"])
+        })
         .await
         .unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 2);
         // The refreshed snapshot started after the write: it serves later readers.
-        fam.snapshot(
-            "acct",
-            Duration::from_secs(600),
-            Some(wrote),
-            || fetcher(&calls, vec!["a"]),
-            |s| s.clone(),
-        )
+        fam.snapshot("acct", Duration::from_secs(600), Some(wrote), || {
+            fetcher(&calls, vec!["a"])
+        })
         .await
         .unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 2);
@@ -375,23 +370,15 @@ mod tests {
         let fam = Family::<String>::default();
         let calls = AtomicUsize::new(0);
         let a = fam
-            .snapshot(
-                "p1",
-                Duration::from_secs(600),
-                None,
-                || fetcher(&calls, vec!["x"]),
-                |s| s.clone(),
-            )
+            .snapshot("p1", Duration::from_secs(600), None, || {
+                fetcher(&calls, vec!["x"])
+            })
             .await
             .unwrap();
         let b = fam
-            .snapshot(
-                "p2",
-                Duration::from_secs(600),
-                None,
-                || fetcher(&calls, vec!["y"]),
-                |s| s.clone(),
-            )
+            .snapshot("p2", Duration::from_secs(600), None, || {
+                fetcher(&calls, vec!["y"])
+            })
             .await
             .unwrap();
         assert!(a.contains_key("x") && !a.contains_key("y"));
@@ -407,19 +394,13 @@ mod tests {
         for _ in 0..20 {
             let (fam, calls) = (fam.clone(), calls.clone());
             tasks.push(tokio::spawn(async move {
-                fam.snapshot(
-                    "acct",
-                    Duration::from_secs(60),
-                    None,
-                    || {
-                        calls.fetch_add(1, Ordering::SeqCst);
-                        async {
-                            tokio::task::yield_now().await;
-                            Ok(vec!["a".to_string()])
-                        }
-                    },
-                    |s| s.clone(),
-                )
+                fam.snapshot("acct", Duration::from_secs(60), None, || {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    async {
+                        tokio::task::yield_now().await;
+                        Ok(vec!["a".to_string()])
+                    }
+                })
                 .await
                 .unwrap()
             }));
