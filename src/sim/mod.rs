@@ -10,7 +10,8 @@
 //! - [`auth`]: SDK-HMAC-SHA256 verification, tokens, `POST /v3/auth/tokens`;
 //! - [`faults`]: fault injection; [`counters`]: call counters;
 //! - [`server`]: pipeline, listener, router; [`routes`]: one module per API area;
-//! - [`admin`]: the `/_sim` admin API; [`cli`]: `vpn-operator sim`.
+//! - [`admin`]: the `/_sim` admin API; [`cli`]: `vpn-operator sim`;
+//! - [`ies`]: the simulated CloudOpera IES (own router and state, mounted beside the VPN API).
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -35,6 +36,7 @@ pub mod config;
 pub mod counters;
 pub mod errors;
 pub mod faults;
+pub mod ies;
 pub mod routes;
 pub mod server;
 pub mod state;
