@@ -4,6 +4,7 @@
 //! - [`vpn_gateway`], [`customer_gateway`], [`vpn_connection`]: observe → plan → act → status per kind.
 //! - [`clouds`]: which cloud account an object talks to; [`ownership`]: tags and names.
 //! - [`status`], [`backoff`], [`locks`], [`error`], [`context`], [`wire`]: small helpers.
+pub mod autoscaler;
 pub mod backoff;
 pub mod clouds;
 pub mod context;

@@ -741,6 +741,12 @@ where
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
+/// Traffic-rate units per unit of `Bandwidth`. ASSUMPTION (neither unit is documented):
+/// `Bandwidth` is in kbit/s (the examples use 30000 and 60000) and `traffic-rate` in bit/s
+/// (every example value × 75 is an integer: bytes × 8 / 600 s), so a line of bandwidth `b` is
+/// full at a rate of `b × 1000`. The operator's utilisation and the simulator use this.
+pub const TRAFFIC_RATE_PER_BANDWIDTH_UNIT: f64 = 1000.0;
+
 /// A decoded sample: time and value as `f64`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Sample {

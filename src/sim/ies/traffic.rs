@@ -24,8 +24,8 @@ use super::config::TrafficConfig;
 use super::services::Service;
 use crate::cloud::model::ies::{Direction, Indicator, Metric, TimeDimension};
 
-/// Bit/s of traffic per unit of `Bandwidth` (kbit/s → bit/s).
-pub const BPS_PER_BANDWIDTH_UNIT: f64 = 1000.0;
+/// Bit/s of traffic per unit of `Bandwidth` (kbit/s → bit/s), the client's assumption.
+pub const BPS_PER_BANDWIDTH_UNIT: f64 = crate::cloud::model::ies::TRAFFIC_RATE_PER_BANDWIDTH_UNIT;
 
 /// How demand moves between profile points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
