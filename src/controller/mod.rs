@@ -6,6 +6,7 @@
 //! - [`status`], [`backoff`], [`locks`], [`error`], [`context`], [`wire`]: small helpers.
 pub mod autoscaler;
 pub mod backoff;
+pub mod cloud_vpn_service;
 pub mod clouds;
 pub mod context;
 pub mod error;
