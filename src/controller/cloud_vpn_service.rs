@@ -77,7 +77,7 @@ impl Managed for CloudVpnService {
     async fn apply(obj: Arc<Self>, ctx: Arc<Context>) -> Result<Outcome<CloudVpnServiceStatus>> {
         let target = ies_target(&obj);
         let cloud = ctx.clouds.ies(&target).await?;
-        let result = reconcile(&cloud, &obj, &ctx).await;
+        let result = reconcile(&cloud, &obj, &ctx, chrono::Utc::now().timestamp()).await;
         forget_on_auth_failure(&ctx, &target, result.as_ref().err());
         result
     }
@@ -682,11 +682,13 @@ async fn resolve_definition(
                         }
                     )));
                 }
-                many => return Err(Error::InvalidSpec(format!(
+                many => {
+                    return Err(Error::InvalidSpec(format!(
                     "{} IES service definitions are named {name:?} ({}); set serviceDefinition.id",
                     many.len(),
                     many.join(", ")
-                ))),
+                )))
+                }
             }
         }
         (None, None) => {
@@ -754,15 +756,16 @@ fn secs_since(t: Option<&Time>, now_secs: i64) -> Duration {
         .unwrap_or(Duration::MAX)
 }
 
-async fn reconcile(
+/// One reconcile of an object at `now_secs` (epoch seconds; injected for tests).
+pub async fn reconcile(
     cloud: &IesClient,
     obj: &CloudVpnService,
     ctx: &Context,
+    now_secs: i64,
 ) -> Result<Outcome<CloudVpnServiceStatus>> {
     let spec = &obj.spec;
     let prev = obj.status.clone().unwrap_or_default();
     let gen = obj.metadata.generation;
-    let now_secs = chrono::Utc::now().timestamp();
     let name = service_name(obj);
     let observe_only = spec.management_policy == ManagementPolicy::Observe;
     let found = observe(cloud, obj, &name).await?;
@@ -819,7 +822,7 @@ async fn reconcile(
         status.template_id = Some(template_id);
         status.last_operation = Some("create".into());
         status.last_operation_id = accepted.operation_id.clone();
-        status.last_operation_time = Some(now());
+        status.last_operation_time = Some(time_of(now_secs));
         status.target_bandwidth = Some(spec.bandwidth);
         status.spec_bandwidth = Some(spec.bandwidth);
         status.current_bandwidth = None;
@@ -938,6 +941,15 @@ async fn reconcile(
             let msg = format!("IES finished the change to bandwidth {wanted} but the line shows {have} (rolled back?); the operator tries again later");
             notes.push(Note::warning(UPDATE_NOT_APPLIED, "UpdateService", &msg));
             status.target_bandwidth = None;
+            // A spec (or manual) change that did not take is applied again later as such.
+            let from_spec = spec.autoscaling.is_none()
+                || prev
+                    .scaling_history
+                    .first()
+                    .is_some_and(|h| h.reason == MANUAL_CHANGE && h.to_bandwidth == wanted);
+            if from_spec {
+                status.spec_bandwidth = None;
+            }
             ready_available(&mut status, &svc, gen);
             mark(
                 &mut status.conditions,
@@ -1064,7 +1076,7 @@ async fn reconcile(
             .map_err(|e| busy_to_wait(e, ctx))?;
         status.last_operation = Some("update".into());
         status.last_operation_id = accepted.operation_id.clone();
-        status.last_operation_time = Some(now());
+        status.last_operation_time = Some(time_of(now_secs));
         status.target_bandwidth = Some(plan.desired);
         let (from, to) = (current, plan.desired);
         let what = if from != to {
@@ -1085,7 +1097,7 @@ async fn reconcile(
                 record(
                     &mut status.scaling_history,
                     ScalingDecision {
-                        time: now(),
+                        time: time_of(now_secs),
                         from_bandwidth: from,
                         to_bandwidth: to,
                         utilization_percent: d.utilization.map(round1),
@@ -1202,7 +1214,8 @@ fn ready_available(status: &mut CloudVpnServiceStatus, svc: &ServiceInstance, ge
 
 // ----- delete ------------------------------------------------------------------------------
 
-async fn delete(cloud: &IesClient, obj: &CloudVpnService, ctx: &Context) -> Result<Vec<Note>> {
+/// Deletes the instance (finalizer): `Ok` when it is gone, `Err(Waiting)` while IES works.
+pub async fn delete(cloud: &IesClient, obj: &CloudVpnService, ctx: &Context) -> Result<Vec<Note>> {
     let gone = |id: &str| {
         vec![Note::normal(
             "Deleted",
