@@ -379,6 +379,9 @@ fn classify_code(code: &str, msg: &str) -> Option<ErrorKind> {
             "0001" if msg.contains("has connection") || msg.contains("has vpn connection") => InUse,
             // "ILLEGAL not allowed update/delete vpnConnection": refused in the current state.
             "0001" if msg.contains("not allowed") => NotReady,
+            // No code is documented for the customer-gateway and connection quotas; the
+            // simulator (and, we assume, the service) says "insufficient ... quota".
+            "0001" if msg.contains("quota") => QuotaExceeded,
             "0001" => InvalidRequest,
             "0002" => ServerError,
             "0003" if msg.contains("is not ready") => NotReady,
@@ -592,6 +595,12 @@ mod tests {
     fn documented_vpn_codes() {
         let table: &[(u16, &str, &str, ErrorKind)] = &[
             (400, "VPN.0001", "invalid request:xxx", InvalidRequest),
+            (
+                400,
+                "VPN.0001",
+                "invalid request: insufficient vpn connection quota",
+                QuotaExceeded,
+            ),
             (
                 400,
                 "VPN.0001",

@@ -9,11 +9,14 @@ pub mod backoff;
 pub mod cloud_vpn_service;
 pub mod clouds;
 pub mod context;
+pub mod customer_gateway;
 pub mod error;
 pub mod locks;
 pub mod ownership;
 pub mod reconciler;
+pub mod secrets;
 pub mod status;
+pub mod vpn_connection;
 pub mod vpn_gateway;
 pub mod wire;
 
@@ -22,6 +25,8 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
 use futures::{Stream, StreamExt};
+use k8s_openapi::api::core::v1::Secret;
+use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{Config as ControllerConfig, Controller};
 use kube::runtime::reflector::{self, ObjectRef};
 use kube::runtime::{watcher, PredicateConfig, WatchStreamExt};
@@ -29,13 +34,15 @@ use kube::{Api, Resource, ResourceExt};
 
 pub use context::{Context, Settings};
 use reconciler::{error_policy, reconcile, Managed};
+use vpn_connection::Referenced;
 
+use crate::crd::customer_gateway::CustomerGateway;
 use crate::crd::vpn_connection::VpnConnection;
 use crate::crd::vpn_gateway::VpnGateway;
 use crate::crd::PAUSED_ANNOTATION;
 
 /// Names of the controllers, for readiness reporting.
-pub const CONTROLLERS: &[&str] = &["VpnGateway"];
+pub const CONTROLLERS: &[&str] = &["VpnGateway", "CustomerGateway", "VpnConnection"];
 
 /// Where and how the controllers run.
 #[derive(Clone, Debug)]
@@ -135,22 +142,78 @@ pub async fn run_all<S, F>(
     S: Future<Output = ()> + Clone + Send + Sync + 'static,
     F: Fn(&'static str) + Send + Sync + Clone + 'static,
 {
-    // Gateways: look again when a connection that uses it goes away (deletion waits for them).
+    // Gateways and customer gateways wait for their connections on deletion: look again when a
+    // connection that uses them is being deleted or is gone.
     let gateways = controller::<VpnGateway>(&client, &opts).watches(
         api::<VpnConnection>(&client, &opts.namespace),
         watcher::Config::default(),
-        |c: VpnConnection| {
-            let ns = c.namespace().unwrap_or_default();
-            let gone = c.metadata.deletion_timestamp.is_some();
-            c.spec
-                .vpn_gateway_ref
-                .name
-                .filter(|_| gone)
-                .map(|n| ObjectRef::<VpnGateway>::new(&n).within(&ns))
-        },
+        |c: VpnConnection| departing_ref(&c, c.spec.vpn_gateway_ref.name.clone()),
     );
-    let s = started.clone();
-    tokio::join!(drive(gateways, ctx.clone(), shutdown.clone(), move || s(
-        "VpnGateway"
-    )));
+    let customer_gateways = controller::<CustomerGateway>(&client, &opts).watches(
+        api::<VpnConnection>(&client, &opts.namespace),
+        watcher::Config::default(),
+        |c: VpnConnection| departing_ref(&c, c.spec.customer_gateway_ref.name.clone()),
+    );
+    // Connections: reconciled when the gateway or customer gateway they name changes (e.g.
+    // becomes Ready), and when their PSK Secret changes (rotation). Secrets are watched as
+    // metadata only, so their values never enter the operator's caches.
+    let connections = controller::<VpnConnection>(&client, &opts);
+    let store = connections.store();
+    let (st1, st2, st3) = (store.clone(), store.clone(), store);
+    let secret_api: Api<PartialObjectMeta<Secret>> = match &opts.namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    };
+    let secrets = watcher(secret_api, watcher::Config::default())
+        .default_backoff()
+        .touched_objects();
+    let connections = connections
+        .watches(
+            api::<VpnGateway>(&client, &opts.namespace),
+            watcher::Config::default(),
+            move |g: VpnGateway| referencing(&st1.state(), Referenced::VpnGateway, &g),
+        )
+        .watches(
+            api::<CustomerGateway>(&client, &opts.namespace),
+            watcher::Config::default(),
+            move |c: CustomerGateway| referencing(&st2.state(), Referenced::CustomerGateway, &c),
+        )
+        .watches_stream(secrets, move |s: PartialObjectMeta<Secret>| {
+            referencing(&st3.state(), Referenced::Secret, &s)
+        });
+    let (s1, s2, s3) = (started.clone(), started.clone(), started.clone());
+    tokio::join!(
+        drive(gateways, ctx.clone(), shutdown.clone(), move || s1(
+            "VpnGateway"
+        )),
+        drive(
+            customer_gateways,
+            ctx.clone(),
+            shutdown.clone(),
+            move || s2("CustomerGateway")
+        ),
+        drive(connections, ctx.clone(), shutdown.clone(), move || s3(
+            "VpnConnection"
+        )),
+    );
+}
+
+fn referencing<O: Resource>(
+    items: &[Arc<VpnConnection>],
+    kind: Referenced,
+    obj: &O,
+) -> Vec<ObjectRef<VpnConnection>> {
+    let ns = obj.meta().namespace.clone().unwrap_or_default();
+    let name = obj.meta().name.clone().unwrap_or_default();
+    vpn_connection::connections_referencing(items.iter().map(|c| &**c), kind, &ns, &name)
+}
+
+/// The object a departing connection refers to by name (nothing while the connection lives).
+fn departing_ref<K>(c: &VpnConnection, name: Option<String>) -> Option<ObjectRef<K>>
+where
+    K: Resource<DynamicType = ()>,
+{
+    let ns = c.namespace().unwrap_or_default();
+    name.filter(|_| c.metadata.deletion_timestamp.is_some())
+        .map(|n| ObjectRef::<K>::new(&n).within(&ns))
 }

@@ -72,6 +72,68 @@ pub fn cloud_name(spec_name: Option<&str>, object_name: &str) -> String {
     truncate(spec_name.unwrap_or(object_name), 64)
 }
 
+/// Tag changes that make a resource's tags match the desired set (for the tag API, which is
+/// the only way to change tags after creation).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TagDiff {
+    /// Tags to add or whose value to overwrite (`tags/create`).
+    pub add: Vec<VpnResourceTag>,
+    /// Tags to remove (`tags/delete`). Never an owner tag.
+    pub remove: Vec<VpnResourceTag>,
+}
+
+impl TagDiff {
+    /// True when the tags already match.
+    pub fn is_empty(&self) -> bool {
+        self.add.is_empty() && self.remove.is_empty()
+    }
+}
+
+/// What to add and remove so that `observed` becomes `desired`. Owner tags are only ever added
+/// (or overwritten), never removed: removing them would orphan the resource.
+pub fn tag_diff(desired: &[VpnResourceTag], observed: &[VpnResourceTag]) -> TagDiff {
+    let add = desired
+        .iter()
+        .filter(|d| {
+            !observed
+                .iter()
+                .any(|o| o.key == d.key && o.value == d.value)
+        })
+        .cloned()
+        .collect();
+    let remove = observed
+        .iter()
+        .filter(|o| o.key != TAG_UID && o.key != TAG_OWNER)
+        .filter(|o| !desired.iter().any(|d| d.key == o.key))
+        .cloned()
+        .collect();
+    TagDiff { add, remove }
+}
+
+/// Refuses a tag set the cloud would reject: at most [`MAX_TAGS`] per resource, and the
+/// operator adds its two owner tags to the user's.
+pub fn check_tag_count(tags: &[VpnResourceTag]) -> super::error::Result<()> {
+    if tags.len() > MAX_TAGS {
+        return Err(super::error::Error::InvalidSpec(format!(
+            "{} tags requested but a cloud resource holds at most {MAX_TAGS}, and the operator adds \
+             its own {TAG_UID} and {TAG_OWNER} tags: use at most {} tags in spec.tags",
+            tags.len(),
+            MAX_TAGS - 2
+        )));
+    }
+    Ok(())
+}
+
+/// Renders tags as `k=v, k=v` sorted by key, for drift entries and events.
+pub fn render_tags(tags: &[VpnResourceTag]) -> String {
+    let mut pairs: Vec<String> = tags
+        .iter()
+        .map(|t| format!("{}={}", t.key, t.value))
+        .collect();
+    pairs.sort();
+    pairs.join(", ")
+}
+
 fn truncate(s: &str, max_chars: usize) -> String {
     s.chars().take(max_chars).collect()
 }
@@ -132,5 +194,27 @@ mod tests {
     fn cloud_name_defaults_to_object_name_within_64_chars() {
         assert_eq!(cloud_name(Some("edge"), "gw"), "edge");
         assert_eq!(cloud_name(None, &"x".repeat(80)).len(), 64);
+    }
+
+    #[test]
+    fn tag_diff_adds_missing_overwrites_changed_and_never_removes_owner_tags() {
+        let t = VpnResourceTag::new;
+        let desired = vec![t("env", "prod"), t("team", "net"), t(TAG_UID, "me")];
+        let observed = vec![
+            t("env", "dev"),
+            t("stale", "x"),
+            t(TAG_OWNER, "c:ns:gw"),
+            t(TAG_UID, "me"),
+        ];
+        let diff = tag_diff(&desired, &observed);
+        assert_eq!(diff.add, vec![t("env", "prod"), t("team", "net")]);
+        assert_eq!(diff.remove, vec![t("stale", "x")]);
+        assert!(tag_diff(&desired, &desired).is_empty());
+    }
+
+    #[test]
+    fn rendered_tags_are_sorted() {
+        let t = VpnResourceTag::new;
+        assert_eq!(render_tags(&[t("b", "2"), t("a", "1")]), "a=1, b=2");
     }
 }

@@ -9,6 +9,71 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::error::Result;
+use crate::crd::common::DriftEntry;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+/// Most drift entries a status holds (the CRD schema's limit).
+pub const MAX_DRIFT: usize = 20;
+
+/// One field whose cloud value differs from the desired value, as found by a kind's pure
+/// `drift` function (before detection times are attached).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldDiff {
+    /// Spec field path in camelCase, e.g. `ikePolicy.lifetimeSeconds`.
+    pub field: String,
+    /// Desired value as text (never a secret).
+    pub desired: String,
+    /// Cloud value as text.
+    pub observed: String,
+    /// Whether the cloud can change this field in place (false: immutable after creation).
+    pub updatable: bool,
+}
+
+impl FieldDiff {
+    pub fn new(
+        field: impl Into<String>,
+        desired: impl Into<String>,
+        observed: impl Into<String>,
+        updatable: bool,
+    ) -> Self {
+        Self {
+            field: field.into(),
+            desired: desired.into(),
+            observed: observed.into(),
+            updatable,
+        }
+    }
+}
+
+/// The `status.drift` list for `diffs`: an entry keeps its `detectedAt` from `prev` while the
+/// same field differs in the same way, and gets `now` otherwise. At most [`MAX_DRIFT`] entries.
+pub fn drift_entries(prev: &[DriftEntry], diffs: &[FieldDiff], now: &Time) -> Vec<DriftEntry> {
+    diffs
+        .iter()
+        .take(MAX_DRIFT)
+        .map(|d| {
+            let detected_at = prev
+                .iter()
+                .find(|p| p.field == d.field && p.desired == d.desired && p.observed == d.observed)
+                .map_or_else(|| now.clone(), |p| p.detected_at.clone());
+            DriftEntry {
+                field: d.field.clone(),
+                desired: d.desired.clone(),
+                observed: d.observed.clone(),
+                detected_at,
+            }
+        })
+        .collect()
+}
+
+/// The diffs whose field was not drifting in `prev` (for a `DriftDetected` event only when
+/// something new appears, not on every resync).
+pub fn new_drift<'a>(prev: &[DriftEntry], diffs: &'a [FieldDiff]) -> Vec<&'a FieldDiff> {
+    diffs
+        .iter()
+        .filter(|d| !prev.iter().any(|p| p.field == d.field))
+        .collect()
+}
 
 /// The JSON merge patch (RFC 7386) that turns `old` into `new`; `None` when they are equal.
 pub fn merge_patch(old: &Value, new: &Value) -> Option<Value> {
@@ -82,6 +147,38 @@ mod tests {
             merge_patch(&old, &new),
             Some(json!({"eip1": {"ipAddress": null}, "drift": null, "cloudState": "ACTIVE"}))
         );
+    }
+
+    fn at(seconds: i64) -> Time {
+        Time(k8s_openapi::jiff::Timestamp::from_second(seconds).unwrap_or_default())
+    }
+
+    #[test]
+    fn drift_keeps_first_detection_time_while_the_difference_is_unchanged() {
+        let prev = drift_entries(&[], &[FieldDiff::new("name", "a", "b", true)], &at(10));
+        let same = drift_entries(&prev, &[FieldDiff::new("name", "a", "b", true)], &at(20));
+        assert_eq!(same[0].detected_at, at(10));
+        let changed = drift_entries(&prev, &[FieldDiff::new("name", "a", "c", true)], &at(30));
+        assert_eq!(changed[0].detected_at, at(30));
+        assert!(drift_entries(&prev, &[], &at(40)).is_empty());
+    }
+
+    #[test]
+    fn drift_is_capped_and_only_new_fields_count_as_new() {
+        let many: Vec<FieldDiff> = (0..30)
+            .map(|i| FieldDiff::new(format!("f{i}"), "a", "b", true))
+            .collect();
+        let entries = drift_entries(&[], &many, &at(0));
+        assert_eq!(entries.len(), MAX_DRIFT);
+        let diffs = [
+            FieldDiff::new("f0", "a", "z", true),
+            FieldDiff::new("other", "a", "b", true),
+        ];
+        let fresh: Vec<&str> = new_drift(&entries, &diffs)
+            .iter()
+            .map(|d| d.field.as_str())
+            .collect();
+        assert_eq!(fresh, ["other"]);
     }
 
     #[test]

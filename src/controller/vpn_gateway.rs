@@ -13,8 +13,9 @@ use kube::{Api, ResourceExt};
 use super::backoff::pending_requeue;
 use super::context::{Context, Note};
 use super::error::{Error, Result};
-use super::ownership::{self, Ownership};
+use super::ownership::{self, render_tags, tag_diff, Ownership, TagDiff};
 use super::reconciler::{mark, Managed, Outcome};
+use super::status::{drift_entries, new_drift, FieldDiff};
 use super::wire::{enum_str, since_transition};
 use crate::cloud::model::common::VpnResourceTag;
 use crate::cloud::model::gateway::{
@@ -47,6 +48,7 @@ impl Managed for VpnGateway {
         let observe_only = obj.spec.management_policy == ManagementPolicy::Observe;
         let name = ownership::cloud_name(obj.spec.name.as_deref(), &obj.name_any());
         let tags = ownership::desired_tags(&ctx.settings.cluster_name, &*obj, &obj.spec.tags);
+        ownership::check_tag_count(&tags)?;
         let plan = plan(&obj.spec, &name, &tags, found.gateway.as_ref());
         let mut notes = found.notes.clone();
         let previous = obj.status.clone().unwrap_or_default();
@@ -89,16 +91,16 @@ impl Managed for VpnGateway {
                 ));
                 Some(pending_after_update(gw, found.gateway.as_ref()))
             }
-            (Plan::Retag { add, remove }, false) => {
+            (Plan::Retag(diff), false) => {
                 let id = found.id();
-                if !remove.is_empty() {
+                if !diff.remove.is_empty() {
                     cloud
-                        .remove_tags(&TagResourceType::VpnGateway, &id, remove)
+                        .remove_tags(&TagResourceType::VpnGateway, &id, &diff.remove)
                         .await?;
                 }
-                if !add.is_empty() {
+                if !diff.add.is_empty() {
                     cloud
-                        .add_tags(&TagResourceType::VpnGateway, &id, add)
+                        .add_tags(&TagResourceType::VpnGateway, &id, &diff.add)
                         .await?;
                 }
                 notes.push(Note::normal(
@@ -146,9 +148,10 @@ impl Managed for VpnGateway {
         };
 
         let gw = observed.expect("every plan but Missing has a gateway after acting");
-        let drift = drift(&obj.spec, &name, &tags, &gw);
-        if !drift.is_empty() && drift_changed(&previous.drift, &drift) {
-            let fields: Vec<&str> = drift.iter().map(|d| d.field.as_str()).collect();
+        let diffs = drift(&obj.spec, &name, &tags, &gw);
+        let fresh = new_drift(&previous.drift, &diffs);
+        if !fresh.is_empty() {
+            let fields: Vec<&str> = fresh.iter().map(|d| d.field.as_str()).collect();
             notes.push(Note::normal(
                 "DriftDetected",
                 "Observe",
@@ -158,10 +161,16 @@ impl Managed for VpnGateway {
         let mut status = status(
             &previous,
             &gw,
-            keep_detected_at(&previous.drift, drift),
+            drift_entries(&previous.drift, &diffs, &super::reconciler::now()),
             obj.metadata.generation,
         );
-        set_synced(&mut status, &plan, observe_only, obj.metadata.generation);
+        set_synced(
+            &mut status,
+            &plan,
+            &diffs,
+            observe_only,
+            obj.metadata.generation,
+        );
         let requeue = requeue_for(&status, &ctx);
         Ok(Outcome {
             status,
@@ -193,7 +202,6 @@ impl Managed for VpnGateway {
                 "the VPN gateway is gone from the cloud",
             )]);
         };
-        let mut notes = delete_finished_jobs(&cloud, &gw.id).await?;
         let pending =
             |msg: String| Error::waiting(reasons::DELETING, msg, ctx.settings.pending_requeue);
         match gw.status.clone().unwrap_or(GatewayStatus::PendingCreate) {
@@ -206,6 +214,8 @@ impl Managed for VpnGateway {
                 gw.id
             ))),
             _ => {
+                // Job records (upgrades) outlive the gateway unless deleted: clean them first.
+                let mut notes = delete_finished_jobs(&cloud, &gw.id).await?;
                 let _lock = ctx.gateway_locks.lock(&gw.id).await;
                 match cloud.delete_gateway(&gw.id).await {
                     Ok(()) => {}
@@ -325,10 +335,7 @@ pub enum Plan {
     /// Change the flavor.
     Resize(GatewayFlavor),
     /// Align tags.
-    Retag {
-        add: Vec<VpnResourceTag>,
-        remove: Vec<VpnResourceTag>,
-    },
+    Retag(TagDiff),
     /// Nothing to do.
     InSync,
 }
@@ -373,9 +380,9 @@ pub fn plan(
     if gw.flavor.as_ref() != Some(&flavor) {
         return Plan::Resize(flavor);
     }
-    let (add, remove) = tag_diff(tags, gw.tags.as_deref().unwrap_or_default());
-    if !add.is_empty() || !remove.is_empty() {
-        return Plan::Retag { add, remove };
+    let diff = tag_diff(tags, gw.tags.as_deref().unwrap_or_default());
+    if !diff.is_empty() {
+        return Plan::Retag(diff);
     }
     Plan::InSync
 }
@@ -507,61 +514,43 @@ fn same_set(want: &[String], have: Option<&[String]>) -> bool {
     a == b
 }
 
-/// Tags to add (missing or different value) and to remove (present but not desired). Tags the
-/// operator did not put there and the user did not ask for are removed too: `spec.tags` is the
-/// whole truth, plus the owner tags.
-pub fn tag_diff(
-    want: &[VpnResourceTag],
-    have: &[VpnResourceTag],
-) -> (Vec<VpnResourceTag>, Vec<VpnResourceTag>) {
-    let add = want.iter().filter(|w| !have.contains(w)).cloned().collect();
-    let remove = have
-        .iter()
-        .filter(|h| !want.iter().any(|w| w.key == h.key))
-        .cloned()
-        .collect();
-    (add, remove)
-}
-
 /// Differences between spec and cloud, immutable fields included (e.g. after adoption).
 pub fn drift(
     spec: &VpnGatewaySpec,
     name: &str,
     tags: &[VpnResourceTag],
     gw: &ResponseVpnGateway,
-) -> Vec<DriftEntry> {
+) -> Vec<FieldDiff> {
     let mut out = Vec::new();
-    let mut add = |field: &str, desired: String, observed: String| {
+    let mut add = |field: &str, desired: String, observed: String, updatable: bool| {
         if desired != observed {
-            out.push(DriftEntry {
-                field: field.into(),
-                desired,
-                observed,
-                detected_at: super::reconciler::now(),
-            })
+            out.push(FieldDiff::new(field, desired, observed, updatable));
         }
     };
     let opt = |s: Option<&str>| s.unwrap_or("").to_string();
-    add("name", name.into(), opt(gw.name.as_deref()));
+    add("name", name.into(), opt(gw.name.as_deref()), true);
     if !spec.local_subnets.is_empty() && !same_set(&spec.local_subnets, gw.local_subnets.as_deref())
     {
-        add(
-            "localSubnets",
-            spec.local_subnets.join(","),
-            gw.local_subnets.clone().unwrap_or_default().join(","),
-        );
+        let observed = gw.local_subnets.clone().unwrap_or_default().join(",");
+        add("localSubnets", spec.local_subnets.join(","), observed, true);
     }
     if let Some(f) = &gw.flavor {
-        add("flavor", enum_str(&spec.flavor), f.to_string());
+        add("flavor", enum_str(&spec.flavor), f.to_string(), true);
     }
     if let Some(n) = &gw.network_type {
-        add("networkType", enum_str(&spec.network_type), n.to_string());
+        add(
+            "networkType",
+            enum_str(&spec.network_type),
+            n.to_string(),
+            false,
+        );
     }
     if let Some(a) = &gw.attachment_type {
         add(
             "attachmentType",
             enum_str(&spec.attachment_type),
             a.to_string(),
+            false,
         );
     }
     if spec.vpc_id.is_some() && gw.vpc_id.is_some() {
@@ -569,54 +558,27 @@ pub fn drift(
             "vpcId",
             opt(spec.vpc_id.as_deref()),
             opt(gw.vpc_id.as_deref()),
+            false,
         );
     }
     if spec.connect_subnet.is_some() && gw.connect_subnet.is_some() {
-        add(
-            "connectSubnet",
+        let (want, have) = (
             opt(spec.connect_subnet.as_deref()),
             opt(gw.connect_subnet.as_deref()),
         );
+        add("connectSubnet", want, have, false);
     }
     if let Some(asn) = gw.bgp_asn {
-        add("bgpAsn", spec.bgp_asn.to_string(), asn.to_string());
+        add("bgpAsn", spec.bgp_asn.to_string(), asn.to_string(), false);
     }
     if let Some(h) = &gw.ha_mode {
-        add("haMode", enum_str(&spec.ha_mode), h.to_string());
+        add("haMode", enum_str(&spec.ha_mode), h.to_string(), false);
     }
-    let (missing, extra) = tag_diff(tags, gw.tags.as_deref().unwrap_or_default());
-    if !missing.is_empty() || !extra.is_empty() {
-        let show = |t: &[VpnResourceTag]| {
-            t.iter()
-                .map(|t| format!("{}={}", t.key, t.value))
-                .collect::<Vec<_>>()
-                .join(",")
-        };
-        add(
-            "tags",
-            show(tags),
-            show(gw.tags.as_deref().unwrap_or_default()),
-        );
+    let observed_tags = gw.tags.as_deref().unwrap_or_default();
+    if !tag_diff(tags, observed_tags).is_empty() {
+        add("tags", render_tags(tags), render_tags(observed_tags), true);
     }
     out
-}
-
-/// Drift entries keep the time they were first seen.
-fn keep_detected_at(previous: &[DriftEntry], mut now: Vec<DriftEntry>) -> Vec<DriftEntry> {
-    for d in &mut now {
-        if let Some(p) = previous
-            .iter()
-            .find(|p| p.field == d.field && p.desired == d.desired && p.observed == d.observed)
-        {
-            d.detected_at = p.detected_at.clone();
-        }
-    }
-    now
-}
-
-fn drift_changed(previous: &[DriftEntry], now: &[DriftEntry]) -> bool {
-    let key = |d: &DriftEntry| (d.field.clone(), d.desired.clone(), d.observed.clone());
-    previous.iter().map(key).collect::<Vec<_>>() != now.iter().map(key).collect::<Vec<_>>()
 }
 
 /// After PUT / update-specification the cloud answers with the gateway, which then passes
@@ -704,14 +666,14 @@ fn observed_eip(e: &ResponseEip) -> ObservedEip {
 fn set_synced(
     status: &mut VpnGatewayStatus,
     plan: &Plan,
+    diffs: &[FieldDiff],
     observe_only: bool,
     generation: Option<i64>,
 ) {
-    let immutable: Vec<&str> = status
-        .drift
+    let immutable: Vec<&str> = diffs
         .iter()
+        .filter(|d| !d.updatable)
         .map(|d| d.field.as_str())
-        .filter(|f| !matches!(*f, "name" | "localSubnets" | "flavor" | "tags"))
         .collect();
     let (st, reason, msg) = if observe_only {
         (
@@ -731,7 +693,7 @@ fn set_synced(
     } else {
         let msg = match plan {
             Plan::Create(_) => "create requested",
-            Plan::Update { .. } | Plan::Resize(_) | Plan::Retag { .. } => "update requested",
+            Plan::Update { .. } | Plan::Resize(_) | Plan::Retag(_) => "update requested",
             Plan::Wait => "waiting for the cloud to finish an operation",
             _ => "",
         };
@@ -936,11 +898,11 @@ mod tests {
         let s = spec();
         let mut gw = active(&s);
         gw.tags = Some(vec![VpnResourceTag::new("stale", "x")]);
-        let Plan::Retag { add, remove } = plan(&s, "gw", &tags(), Some(&gw)) else {
+        let Plan::Retag(diff) = plan(&s, "gw", &tags(), Some(&gw)) else {
             panic!()
         };
-        assert_eq!(add, tags());
-        assert_eq!(remove, vec![VpnResourceTag::new("stale", "x")]);
+        assert_eq!(diff.add, tags());
+        assert_eq!(diff.remove, vec![VpnResourceTag::new("stale", "x")]);
     }
 
     #[test]
@@ -996,8 +958,9 @@ mod tests {
             Plan::InSync,
             "networkType cannot be changed in the cloud"
         );
-        let mut st = status(&VpnGatewayStatus::default(), &gw, d, Some(1));
-        set_synced(&mut st, &Plan::InSync, false, Some(1));
+        assert!(!d[0].updatable);
+        let mut st = status(&VpnGatewayStatus::default(), &gw, vec![], Some(1));
+        set_synced(&mut st, &Plan::InSync, &d, false, Some(1));
         let synced = find_condition(&st.conditions, types::SYNCED).unwrap();
         assert_eq!(synced.reason, "ImmutableFieldDrift");
         let _ = NetworkType::Public;

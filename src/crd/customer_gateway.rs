@@ -165,6 +165,10 @@ pub struct CustomerGatewayStatus {
     /// The CA certificate the cloud holds, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_certificate: Option<ObservedCaCertificate>,
+    /// Hex SHA-256 of the `caCertificate.content` last sent to the cloud. The cloud never
+    /// returns the content, so this is how a change of the spec's certificate is detected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_certificate_sha256: Option<String>,
     /// Creation time reported by the cloud.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,

@@ -9,6 +9,7 @@
 //! | `POST /_sim/reset` | back to the starting configuration (resources, worlds, delays, faults, counters, tokens) |
 //! | `GET /_sim/state` | every project: world and all resources, with pending transitions and PSK hashes (leak checks) |
 //! | `GET /_sim/projects/{p}` | the same for one project |
+//! | `PUT /_sim/world` | load a world into every project: a world, or `{default, projects}` as in `--world` |
 //! | `GET`/`PUT /_sim/projects/{p}/world` | read / replace a project's world (resources are kept) |
 //! | `PATCH /_sim/projects/{p}/world/eips/{id}` | JSON merge patch of one EIP (e.g. `{"frozen": true}`) |
 //! | `PATCH /_sim/projects/{p}/{kind}/{id}` | JSON merge patch of a resource's stored wire model (drift) |
@@ -36,7 +37,7 @@ use super::config::{parse_duration, Delays};
 use super::faults::{FaultConfig, FaultRule};
 use super::server::{lock, Sim};
 use super::state::Project;
-use super::world::{Eip, World};
+use super::world::{Eip, World, WorldFile};
 use crate::cloud::model as m;
 
 /// An admin API error: `{"error": "..."}`.
@@ -192,6 +193,22 @@ async fn put_world(
         proj.world = world;
         Ok(Json(to_value(&proj.world)))
     })
+}
+
+async fn put_all_worlds(State(sim): State<Sim>, Json(body): Json<Value>) -> AdminResult {
+    let text = serde_json::to_string(&body).unwrap_or_default();
+    let file = WorldFile::parse(&text, "request.json").map_err(|e| bad(e.to_string()))?;
+    let now = sim.clock.now();
+    let mut store = lock(&sim.store);
+    let mut loaded = Vec::new();
+    for (id, p) in store.projects.iter_mut() {
+        p.advance(now);
+        if let Some(w) = file.projects.get(id).or(file.default.as_ref()) {
+            p.world = w.clone();
+            loaded.push(id.clone());
+        }
+    }
+    Ok(Json(json!({ "loaded": loaded })))
 }
 
 async fn patch_eip(
@@ -442,6 +459,7 @@ pub fn router() -> Router<Sim> {
         .route("/health", get(health))
         .route("/reset", post(reset))
         .route("/state", get(state))
+        .route("/world", axum::routing::put(put_all_worlds))
         .route("/projects/{project_id}", get(project))
         .route(
             "/projects/{project_id}/world",

@@ -335,4 +335,34 @@ mod tests {
             FaultKind::Latency { ms: 250 }
         );
     }
+
+    #[test]
+    fn world_file_and_manual_clock_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("world.yaml");
+        std::fs::write(
+            &path,
+            "default:\n  quotas: {vpn_gateway: 2}\nprojects:\n  p9:\n    eip_quota: 1\n",
+        )
+        .unwrap();
+        let cli = Cli::try_parse_from([
+            "sim",
+            "--world",
+            path.to_str().unwrap(),
+            "--manual-clock",
+            "--delay",
+            "0",
+        ])
+        .unwrap();
+        let cfg = cli.sim.to_config().unwrap();
+        assert_eq!(cfg.world.quotas.vpn_gateway, 2);
+        assert_eq!(cfg.project_worlds["p9"].eip_quota, 1);
+        assert!(cfg.clock.is_manual());
+        assert_eq!(cfg.delays, Delays::zero());
+        let bad = dir.path().join("bad.yaml");
+        std::fs::write(&bad, "vpcs: 3\n").unwrap();
+        let cli = Cli::try_parse_from(["sim", "--world", bad.to_str().unwrap()]).unwrap();
+        let err = format!("{:#}", cli.sim.to_config().unwrap_err());
+        assert!(err.contains("bad.yaml"), "{err}");
+    }
 }

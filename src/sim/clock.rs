@@ -119,6 +119,14 @@ mod tests {
         assert!(!Clock::system().advance(std::time::Duration::from_secs(1)));
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn tokio_clock_follows_paused_time() {
+        let c = Clock::tokio();
+        let t0 = c.now();
+        tokio::time::advance(std::time::Duration::from_secs(90)).await;
+        assert_eq!((c.now() - t0).num_seconds(), 90);
+    }
+
     #[tokio::test]
     async fn tokio_clock_starts_at_wall_time() {
         let c = Clock::tokio();

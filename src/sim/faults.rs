@@ -30,6 +30,7 @@ pub enum FaultKind {
     /// The call is carried out, then the connection is closed without a response.
     DropResponse,
     /// The call is carried out, then a 504 without a body is returned.
+    #[serde(rename = "commit_then_504")]
     CommitThen504,
 }
 

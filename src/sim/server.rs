@@ -458,6 +458,7 @@ pub fn app(sim: Sim) -> Router {
         .nest("/_sim", super::admin::router())
         .fallback(|| async { ApiError::no_such_api() })
         .with_state(sim)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn(finish))
 }
 

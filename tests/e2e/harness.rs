@@ -6,7 +6,7 @@
 use std::fs::File;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -31,7 +31,11 @@ pub fn kubeconfig(scenario: &str) -> Option<PathBuf> {
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A running scenario: its own namespace, simulator and operator. Everything stops on drop.
@@ -65,7 +69,9 @@ impl Env {
             operator: None,
             started: Instant::now(),
         };
-        env.apply(&format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {namespace}\n"));
+        env.apply(&format!(
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {namespace}\n"
+        ));
         env.kubectl_ok(&["apply", "-f", &repo_path("crds").to_string_lossy()]);
         env.start_sim(sim_args);
         env.start_operator(&[]);
@@ -77,7 +83,14 @@ impl Env {
         let log = File::create(self.dir.path().join("sim.log")).unwrap();
         let mut cmd = Command::new(BIN);
         cmd.args(["sim", "--listen", &format!("127.0.0.1:{port}")])
-            .args(["--access-key", AK, "--secret-key", SK, "--project-id", PROJECT])
+            .args([
+                "--access-key",
+                AK,
+                "--secret-key",
+                SK,
+                "--project-id",
+                PROJECT,
+            ])
             .args(extra)
             .stdout(log.try_clone().unwrap())
             .stderr(log);
@@ -108,7 +121,10 @@ impl Env {
         cmd.arg("run")
             .args(["--cloud", "real", "--endpoint", &self.sim_url])
             .args(["--region", "cn-north-4", "--project-id", PROJECT])
-            .args(["--credentials-secret", &format!("{}/hwcloud-credentials", self.namespace)])
+            .args([
+                "--credentials-secret",
+                &format!("{}/hwcloud-credentials", self.namespace),
+            ])
             .args(["--namespace", &self.namespace])
             .args(["--metrics-addr", &format!("127.0.0.1:{port}")])
             .args(["--lease-namespace", &self.namespace])
@@ -120,7 +136,9 @@ impl Env {
             .stderr(log);
         self.operator = Some(cmd.spawn().expect("start operator"));
         let url = format!("{}/readyz", self.metrics_url);
-        wait_until("operator ready", Duration::from_secs(30), || http_get(&url).filter(|(s, _)| *s == 200));
+        wait_until("operator ready", Duration::from_secs(30), || {
+            http_get(&url).filter(|(s, _)| *s == 200)
+        });
     }
 
     pub fn stop_operator(&mut self) {
@@ -166,7 +184,10 @@ impl Env {
 
     /// `kubectl apply -f -` of a YAML document (stream).
     pub fn apply(&self, yaml: &str) {
-        let path = self.dir.path().join(format!("apply-{}.yaml", rand::random::<u32>()));
+        let path = self
+            .dir
+            .path()
+            .join(format!("apply-{}.yaml", rand::random::<u32>()));
         std::fs::write(&path, yaml).unwrap();
         self.kubectl_ok(&["apply", "-f", &path.to_string_lossy()]);
     }
@@ -178,36 +199,61 @@ impl Env {
     /// The object as JSON, or `None` when it does not exist.
     pub fn get(&self, kind: &str, name: &str) -> Option<Value> {
         let out = self.kubectl(&["get", kind, name, "-o", "json"]);
-        out.status.success().then(|| serde_json::from_slice(&out.stdout).unwrap())
+        out.status
+            .success()
+            .then(|| serde_json::from_slice(&out.stdout).unwrap())
     }
 
     /// Waits until `kind/name` has condition `type_` with `status` and a current observedGeneration.
-    pub fn wait_condition(&self, kind: &str, name: &str, type_: &str, status: &str, timeout: Duration) -> Value {
+    pub fn wait_condition(
+        &self,
+        kind: &str,
+        name: &str,
+        type_: &str,
+        status: &str,
+        timeout: Duration,
+    ) -> Value {
         wait_until(&format!("{kind}/{name} {type_}={status}"), timeout, || {
             let obj = self.get(kind, name)?;
             let cond = condition(&obj, type_)?;
             let gen = obj["metadata"]["generation"].as_i64();
-            (cond["status"] == status && obj["status"]["observedGeneration"].as_i64() == gen).then_some(obj)
+            (cond["status"] == status && obj["status"]["observedGeneration"].as_i64() == gen)
+                .then_some(obj)
         })
     }
 
     /// Waits until the object is gone.
     pub fn wait_gone(&self, kind: &str, name: &str, timeout: Duration) {
-        wait_until(&format!("{kind}/{name} deleted"), timeout, || self.get(kind, name).is_none().then_some(()));
+        wait_until(&format!("{kind}/{name} deleted"), timeout, || {
+            self.get(kind, name).is_none().then_some(())
+        });
     }
 
     /// GET on the simulator's admin API, decoded.
     pub fn sim_admin(&self, path: &str) -> Value {
-        let (status, body) = http_get(&format!("{}{path}", self.sim_url)).expect("simulator reachable");
+        let (status, body) =
+            http_get(&format!("{}{path}", self.sim_url)).expect("simulator reachable");
         assert_eq!(status, 200, "GET {path}: {body}");
         serde_json::from_str(&body).unwrap()
     }
 
     /// Events recorded for an object (reason list).
     pub fn event_reasons(&self, name: &str) -> Vec<String> {
-        let out = self.kubectl_ok(&["get", "events", "--field-selector", &format!("involvedObject.name={name}"), "-o", "json"]);
+        let out = self.kubectl_ok(&[
+            "get",
+            "events",
+            "--field-selector",
+            &format!("involvedObject.name={name}"),
+            "-o",
+            "json",
+        ]);
         let v: Value = serde_json::from_str(&out).unwrap();
-        v["items"].as_array().into_iter().flatten().filter_map(|e| e["reason"].as_str().map(String::from)).collect()
+        v["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["reason"].as_str().map(String::from))
+            .collect()
     }
 }
 
@@ -219,8 +265,13 @@ impl Drop for Env {
             let _ = c.wait();
         }
         if std::thread::panicking() {
-            eprintln!("---- operator log ({}) ----\n{}", self.name, tail(&self.operator_log(), 80));
-            let sim_log = std::fs::read_to_string(self.dir.path().join("sim.log")).unwrap_or_default();
+            eprintln!(
+                "---- operator log ({}) ----\n{}",
+                self.name,
+                tail(&self.operator_log(), 80)
+            );
+            let sim_log =
+                std::fs::read_to_string(self.dir.path().join("sim.log")).unwrap_or_default();
             eprintln!("---- simulator log ----\n{}", tail(&sim_log, 30));
         }
         let _ = self.kubectl(&["delete", "namespace", &self.namespace, "--wait=false"]);
@@ -233,7 +284,10 @@ fn tail(s: &str, n: usize) -> String {
 }
 
 pub fn condition<'a>(obj: &'a Value, type_: &str) -> Option<&'a Value> {
-    obj["status"]["conditions"].as_array()?.iter().find(|c| c["type"] == type_)
+    obj["status"]["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == type_)
 }
 
 /// Polls `probe` until it returns `Some`, failing after `timeout`. This is a wait on an observable
@@ -244,7 +298,10 @@ pub fn wait_until<T>(what: &str, timeout: Duration, mut probe: impl FnMut() -> O
         if let Some(v) = probe() {
             return v;
         }
-        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
 }
@@ -257,7 +314,10 @@ pub fn http_get(url: &str) -> Option<(u16, String)> {
 pub fn http_request(method: &str, url: &str, body: Option<&str>) -> Option<(u16, String)> {
     use std::io::{Read, Write};
     let rest = url.strip_prefix("http://")?;
-    let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap_or((rest, "/".into()));
     let mut s = std::net::TcpStream::connect(host).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
     let body = body.unwrap_or("");
@@ -271,7 +331,14 @@ pub fn http_request(method: &str, url: &str, body: Option<&str>) -> Option<(u16,
     let text = String::from_utf8_lossy(&buf);
     let (head, body) = text.split_once("\r\n\r\n")?;
     let status: u16 = head.split_whitespace().nth(1)?.parse().ok()?;
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_string() };
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
     Some((status, body))
 }
 

@@ -158,3 +158,42 @@ pub async fn routing_table(
         },
     ))
 }
+
+fn cert(c: m::VpnGatewayCertificate) -> m::VpnGatewayCertificateResponse {
+    m::VpnGatewayCertificateResponse {
+        certificate: c,
+        request_id: None,
+    }
+}
+
+pub async fn create_certificate(
+    State(sim): State<Sim>,
+    Path((p, id)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult<Reply> {
+    let req: m::CreateVpnGatewayCertificateRequest = parse_body(&body)?;
+    let c = sim.with_project(&p, |proj, ctx| {
+        proj.create_certificate(&id, req.certificate, ctx)
+    })?;
+    Ok(Reply::json(StatusCode::CREATED, &cert(c)))
+}
+
+pub async fn show_certificate(
+    State(sim): State<Sim>,
+    Path((p, id)): Path<(String, String)>,
+) -> ApiResult<Reply> {
+    let c = sim.with_project(&p, |proj, ctx| proj.get_certificate(&id, ctx.now))?;
+    Ok(Reply::json(StatusCode::OK, &cert(c)))
+}
+
+pub async fn update_certificate(
+    State(sim): State<Sim>,
+    Path((p, id, cert_id)): Path<(String, String, String)>,
+    body: Bytes,
+) -> ApiResult<Reply> {
+    let req: m::UpdateVpnGatewayCertificateRequest = parse_body(&body)?;
+    let c = sim.with_project(&p, |proj, ctx| {
+        proj.update_certificate(&id, &cert_id, req.certificate, ctx)
+    })?;
+    Ok(Reply::json(StatusCode::OK, &cert(c)))
+}

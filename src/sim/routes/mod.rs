@@ -63,11 +63,11 @@ pub fn router(sim: &Sim) -> Router<Sim> {
         )
         .route(
             &format!("{gw}/jobs"),
-            op(s, "ListJobs", get(gateways::list_jobs)),
+            op(s, "ListResourceJobs", get(gateways::list_jobs)),
         )
         .route(
             &format!("{gw}/jobs/{{job_id}}"),
-            op(s, "DeleteJob", delete(gateways::delete_job)),
+            op(s, "DeleteResourceJob", delete(gateways::delete_job)),
         )
         .route(
             &format!("{gw}/{{vgw_id}}"),
@@ -90,6 +90,19 @@ pub fn router(sim: &Sim) -> Router<Sim> {
         .route(
             &format!("{gw}/{{vgw_id}}/routing-table"),
             op(s, "ShowVgwRoutingTable", get(gateways::routing_table)),
+        )
+        .route(
+            &format!("{gw}/{{vgw_id}}/certificate"),
+            op(
+                s,
+                "CreateVgwCertificate",
+                post(gateways::create_certificate),
+            )
+            .merge(op(s, "ShowVgwCertificate", get(gateways::show_certificate))),
+        )
+        .route(
+            &format!("{gw}/{{vgw_id}}/certificate/{{certificate_id}}"),
+            op(s, "UpdateVgwCertificate", put(gateways::update_certificate)),
         )
         // Customer gateways.
         .route(

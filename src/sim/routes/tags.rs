@@ -116,7 +116,7 @@ fn routes_for(s: &Sim, rt: &str, param: &str, kind: TagKind) -> Router<Sim> {
             &format!("{base}/{{{param}}}/tags"),
             op(
                 s,
-                "ListResourceTags",
+                "ShowResourceTags",
                 get(
                     move |State(sim): State<Sim>, Path((p, id)): Path<(String, String)>| {
                         of_resource(sim, kind, p, id)

@@ -487,6 +487,22 @@ impl Project {
         let gm = is_gm(g);
         let ipv6 = g.gw.ip_version == Some(m::IpVersion::Ipv6);
         let er = g.gw.attachment_type == Some(m::AttachmentType::Er);
+        if gm {
+            // GM prerequisites (connections reference §5.1 d [uncertain]): the gateway's
+            // certificate is bound and the customer gateway has a CA certificate.
+            if !self.gm_certificate_bound(&req.vgw_id, ctx.now) {
+                return Err(ApiError::invalid(format!(
+                    "GM vpn gateway {} has no bound certificate; import one first",
+                    req.vgw_id
+                )));
+            }
+            if cgw.cgw.ca_certificate.is_none() {
+                return Err(ApiError::invalid(format!(
+                    "customer gateway {} has no CA certificate, which GM connections need",
+                    req.cgw_id
+                )));
+            }
+        }
         if style == St::PolicyTemplate && !is_non_fixed(g) {
             return Err(ApiError::invalid(
                 "style policy-template needs a Professional1-NonFixedIP or Professional2-NonFixedIP gateway",

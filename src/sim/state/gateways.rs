@@ -38,6 +38,8 @@ pub struct GatewayRec {
     pub created: DateTime<Utc>,
     pub updated: DateTime<Utc>,
     pub applied: DateTime<Utc>,
+    /// GM gateways: the imported certificate (see [`super::certificates`]).
+    pub certificate: Option<super::certificates::CertificateRec>,
 }
 
 /// Which response a gateway is rendered for.
@@ -735,6 +737,7 @@ impl Project {
             created,
             updated: created,
             applied: created,
+            certificate: None,
         };
         self.gateways.insert(id.clone(), rec);
         Ok(self.render_gateway(&self.gateways[&id], View::Create))

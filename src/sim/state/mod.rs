@@ -31,6 +31,7 @@ use super::errors::{ApiError, ApiResult};
 use super::world::World;
 use crate::cloud::model as m;
 
+pub mod certificates;
 pub mod connections;
 pub mod customer_gateways;
 pub mod gateways;
@@ -290,3 +291,6 @@ mod tests {
         assert!(page(items, Some(2), Some("not-a-time"), 200, 200).is_err());
     }
 }
+
+#[cfg(test)]
+mod lifecycle_tests;
