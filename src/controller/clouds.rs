@@ -3,7 +3,7 @@
 //!
 //! Credentials are read from Kubernetes Secrets and cached for a short time, so a rotated
 //! Secret takes effect within [`CREDENTIALS_TTL`] (at once after an authentication failure).
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -214,12 +214,7 @@ impl Clouds {
             .ok_or_else(|| {
                 secret_err("not found; create it with keys authToken and/or bearerToken".into())
             })?;
-        let data: BTreeMap<String, Vec<u8>> = secret
-            .data
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(k, v)| (k, v.0))
-            .collect();
+        let data = super::secrets::secret_data(secret);
         ies_credentials_from_secret(&data).map_err(secret_err)
     }
 
