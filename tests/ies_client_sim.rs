@@ -445,3 +445,47 @@ async fn throttling_is_retried_and_a_lost_create_answer_is_not() {
     assert_eq!(e.kind, ErrorKind::ServerError);
     assert_eq!(calls(&h, "CreateService").await, 2);
 }
+
+/// How the lead mounts the IES router beside the VPN simulator: merged into the VPN app, sharing
+/// its clock. Both APIs and both admin APIs answer on one port.
+#[tokio::test]
+async fn mounts_beside_the_vpn_simulator() {
+    use std::sync::Arc;
+    use vpn_operator::sim::{server, SimConfig, SimState};
+
+    let vpn = Arc::new(SimState::new(SimConfig::default()));
+    let state =
+        Arc::new(ies::IesState::new(IesConfig::default().with_clock(vpn.clock.clone())).unwrap());
+    let app = server::app(vpn).merge(ies::router(state));
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        axum::serve(
+            server::SimListener(listener),
+            app.into_make_service_with_connect_info::<server::ConnKill>(),
+        )
+        .await
+    });
+    let base = format!("http://{addr}");
+    let c = IesClient::connect(
+        format!("{base}/rest").parse().unwrap(),
+        IesCredentials::token(DEFAULT_AUTH_TOKEN),
+        options(),
+    )
+    .unwrap();
+    assert_eq!(c.list_service_definitions().await.unwrap().data.len(), 1);
+    let get = |path: &str| {
+        let url = format!("{base}{path}");
+        async move { reqwest::get(url).await.unwrap().status().as_u16() }
+    };
+    assert_eq!(
+        get("/_sim/health").await,
+        200,
+        "the VPN admin API still answers"
+    );
+    assert_eq!(get("/_sim/ies/state").await, 200);
+    assert_eq!(get("/rest/unknown/api").await, 404);
+    task.abort();
+}
