@@ -57,7 +57,8 @@ pub const UPDATE_CONFIRM_GRACE: Duration = Duration::from_secs(60);
 pub const TRAFFIC_WINDOW: i64 = 600;
 /// Most entries kept in `status.scalingHistory`.
 pub const MAX_HISTORY: usize = 10;
-/// Condition reason (Synced=False): IES finished an update but the line does not show it.
+/// Event reason: IES finished an update but the line does not show it (the Synced condition
+/// then reads `ReconcileError` with the same message).
 pub const UPDATE_NOT_APPLIED: &str = "UpdateNotApplied";
 /// History reason: the user changed `spec.bandwidth`.
 pub const MANUAL_CHANGE: &str = "ManualChange";
@@ -955,7 +956,7 @@ pub async fn reconcile(
                 &mut status.conditions,
                 types::SYNCED,
                 ConditionStatus::False,
-                UPDATE_NOT_APPLIED,
+                reasons::RECONCILE_ERROR,
                 &msg,
                 gen,
             );

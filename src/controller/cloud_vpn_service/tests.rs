@@ -817,7 +817,7 @@ async fn rolled_back_update_is_reported_not_retried_at_once() {
     assert_eq!(reasons_of(&out), [UPDATE_NOT_APPLIED]);
     assert_eq!(
         cond(&obj, types::SYNCED),
-        (ConditionStatus::False, UPDATE_NOT_APPLIED.into())
+        (ConditionStatus::False, "ReconcileError".into())
     );
     assert_eq!(
         cond(&obj, types::READY),
