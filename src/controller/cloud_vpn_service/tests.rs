@@ -915,3 +915,37 @@ async fn autoscaling_follows_a_rising_then_falling_load() {
     assert!(out.notes.is_empty());
     assert_eq!(obj.status.as_ref().unwrap().current_bandwidth, Some(30000));
 }
+
+#[test]
+fn examples_decode_and_build_valid_requests() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut seen = 0;
+    for name in ["cloudvpnservice.yaml", "cloudvpnservice-autoscaling.yaml"] {
+        let text = std::fs::read_to_string(dir.join(name)).unwrap();
+        let obj: CloudVpnService = serde_yaml::from_str(&text).unwrap();
+        let req = create_request(&obj.spec, "n", DEFAULT_SERVICE_DEF_ID, DEFAULT_TEMPLATE_ID);
+        let (list, line) = req.service.parameters.as_ref().unwrap().line().unwrap();
+        assert_eq!(list, topology(obj.spec.kind), "{name}");
+        assert_eq!(line.bandwidth(), Some(obj.spec.bandwidth), "{name}");
+        if let Some(a) = &obj.spec.autoscaling {
+            assert!(
+                (a.min_bandwidth..=a.max_bandwidth).contains(&obj.spec.bandwidth),
+                "{name}"
+            );
+            assert!(a.window_seconds >= 60, "{name}: the CRD minimum");
+        }
+        assert_eq!(
+            obj.spec
+                .cloud
+                .as_ref()
+                .and_then(|c| c.credentials_secret_ref.as_ref())
+                .map(|r| r.name.as_str()),
+            Some("ies-credentials"),
+            "{name} uses the example Secret"
+        );
+        seen += 1;
+    }
+    let secret = std::fs::read_to_string(dir.join("cloudvpnservice-credentials.yaml")).unwrap();
+    assert!(secret.contains(&format!("authToken: {DEFAULT_AUTH_TOKEN}")));
+    assert_eq!(seen, 2);
+}
