@@ -67,7 +67,12 @@ pub async fn serve_state(
     sim: Sim,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = server::app(sim);
+    // The simulated IES (`/rest/...`, `/_sim/ies/...`) beside the VPN API, on the same clock.
+    let ies_state = Arc::new(
+        ies::IesState::new(ies::IesConfig::default().with_clock(sim.clock.clone()))
+            .map_err(std::io::Error::other)?,
+    );
+    let app = server::app(sim).merge(ies::router(ies_state));
     axum::serve(
         server::SimListener(listener),
         app.into_make_service_with_connect_info::<server::ConnKill>(),
