@@ -348,7 +348,7 @@ pub fn phase(svc: &ServiceInstance, prev: &CloudVpnServiceStatus, since_op: Dura
         _ => reasons::UPDATING,
     };
     if !status.is_completed() {
-        let late = if since_op > OPERATION_DEADLINE {
+        let late = if since_op > OPERATION_DEADLINE && since_op != Duration::MAX {
             format!(
                 "; not Completed {} minutes after the operation was sent: check the service in IES",
                 since_op.as_secs() / 60
@@ -576,6 +576,8 @@ pub fn autoscale_interval(window_seconds: i64) -> Duration {
 struct Found {
     service: Option<ServiceInstance>,
     notes: Vec<Note>,
+    /// Found by name: this object created it, but its status never recorded the create.
+    recovered: bool,
 }
 
 /// Finds the instance: by the id in status, else the id to adopt, else by name.
@@ -597,6 +599,7 @@ async fn observe(cloud: &IesClient, obj: &CloudVpnService, name: &str) -> Result
                 Ok(Found {
                     service: Some(svc),
                     notes,
+                    recovered: false,
                 })
             }
             Err(e) if e.is_not_found() => Ok(Found::default()),
@@ -614,6 +617,7 @@ async fn observe(cloud: &IesClient, obj: &CloudVpnService, name: &str) -> Result
                 ),
             )],
             service: Some(*svc),
+            recovered: true,
         }),
         ByName::Foreign { id, vpn_name } => Err(Error::OwnershipConflict(format!(
             "an IES service named {name} exists ({id}) with CloudVpnName {vpn_name}, not {}; set spec.serviceName to another name or adopt it with spec.cloudId",
@@ -770,6 +774,12 @@ pub async fn reconcile(
     let name = service_name(obj);
     let observe_only = spec.management_policy == ManagementPolicy::Observe;
     let found = observe(cloud, obj, &name).await?;
+    let mut prev = prev;
+    if found.recovered {
+        // This object created it with the spec's bandwidth; the status write was lost.
+        prev.last_operation.get_or_insert_with(|| "create".into());
+        prev.spec_bandwidth.get_or_insert(spec.bandwidth);
+    }
     let mut notes = found.notes;
     let mut status = prev.clone();
 

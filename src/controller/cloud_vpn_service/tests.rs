@@ -678,6 +678,11 @@ async fn lost_status_write_or_create_answer_never_duplicates() {
     let out = r.step(&mut obj).await;
     assert_eq!(reasons_of(&out), ["Recovered"]);
     assert_eq!(r.services().await.len(), 1);
+    assert_eq!(
+        cond(&obj, types::READY),
+        (ConditionStatus::False, "Creating".into())
+    );
+    assert_eq!(obj.status.as_ref().unwrap().spec_bandwidth, Some(30000));
 
     // The create answer itself is lost: the next reconcile finds the instance by name.
     let mut other = object(s2dc());
