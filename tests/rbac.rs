@@ -200,7 +200,8 @@ fn crd_kinds() -> BTreeMap<String, String> {
 fn resource_of(kind: &str, crds: &BTreeMap<String, String>) -> Option<Vec<(String, String)>> {
     let one = |g: &str, r: &str| Some(vec![(g.to_string(), r.to_string())]);
     match kind {
-        "Secret" => one("", "secrets"),
+        // Metadata-only watches (`Api<PartialObjectMeta<Secret>>`) still need list/watch.
+        "Secret" | "PartialObjectMeta<Secret" | "PartialObjectMeta<Secret>" => one("", "secrets"),
         "Lease" => one("coordination.k8s.io", "leases"),
         // A generic parameter: one of the operator's own kinds.
         "K" | "Self" | "T" => Some(

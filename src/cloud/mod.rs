@@ -14,6 +14,7 @@ pub mod credentials;
 pub mod error;
 pub mod ies;
 pub mod limiter;
+pub mod listcache;
 pub mod model;
 pub mod retry;
 pub mod signer;

@@ -12,6 +12,7 @@ use kube::Api;
 
 use super::error::{Error, Result};
 use crate::cloud::ies::{IesClientOptions, IesCredentials};
+use crate::cloud::listcache::ListCache;
 use crate::cloud::transport::{CallObserver, RateLimits};
 use crate::cloud::{
     retry::RetryPolicy, ApiClient, ClientConfig, Credentials, IesClient, VpnClient,
@@ -105,6 +106,8 @@ pub struct Clouds {
     cache: Mutex<HashMap<CloudKey, (VpnClient, Instant)>>,
     ies_defaults: IesDefaults,
     ies_cache: Mutex<HashMap<IesKey, (IesClient, Instant)>>,
+    /// List observations shared by every object of a kind in one account.
+    lists: Arc<ListCache>,
 }
 
 impl Clouds {
@@ -115,6 +118,7 @@ impl Clouds {
             cache: Mutex::new(HashMap::new()),
             ies_defaults: IesDefaults::default(),
             ies_cache: Mutex::new(HashMap::new()),
+            lists: Arc::default(),
         }
     }
 
@@ -293,7 +297,7 @@ impl Clouds {
             timeout: self.defaults.timeout,
             observer: self.defaults.observer.clone(),
         })?;
-        let client = VpnClient { api };
+        let client = VpnClient::new(api).with_lists(self.lists.clone());
         self.cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -11,6 +11,7 @@ pub mod clouds;
 pub mod context;
 pub mod customer_gateway;
 pub mod error;
+pub mod events;
 pub mod locks;
 pub mod ownership;
 pub mod reconciler;

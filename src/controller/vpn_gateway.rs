@@ -13,17 +13,18 @@ use kube::{Api, ResourceExt};
 use super::backoff::pending_requeue;
 use super::context::{Context, Note};
 use super::error::{Error, Result};
+use super::events;
 use super::ownership::{self, render_tags, tag_diff, Ownership, TagDiff};
-use super::reconciler::{mark, Managed, Outcome};
+use super::reconciler::{mark, observation_age, Managed, Outcome};
 use super::status::{drift_entries, new_drift, FieldDiff};
 use super::wire::{enum_str, since_transition};
 use crate::cloud::model::common::VpnResourceTag;
 use crate::cloud::model::gateway::{
     AttachmentType as WireAttachment, ChargeMode as WireChargeMode, CreateRequestEip,
     CreateVpnGatewayRequestBody, EipType as WireEipType, GatewayFlavor, GatewayStatus,
-    HaMode as WireHaMode, IpVersion as WireIpVersion, ListVpnGatewaysQuery,
-    NetworkType as WireNetworkType, PolicyTemplate as WirePolicyTemplate, ResponseEip,
-    ResponseVpnGateway, UpdateVpnGatewayRequestBody,
+    HaMode as WireHaMode, IpVersion as WireIpVersion, NetworkType as WireNetworkType,
+    PolicyTemplate as WirePolicyTemplate, ResponseEip, ResponseVpnGateway,
+    UpdateVpnGatewayRequestBody,
 };
 use crate::cloud::model::tag::TagResourceType;
 use crate::cloud::VpnClient;
@@ -43,7 +44,11 @@ impl Managed for VpnGateway {
     }
 
     async fn apply(obj: Arc<Self>, ctx: Arc<Context>) -> Result<Outcome<VpnGatewayStatus>> {
-        let cloud = ctx.clouds.vpn(&obj.cloud_override()).await?;
+        let cloud = ctx
+            .clouds
+            .vpn(&obj.cloud_override())
+            .await?
+            .observing(observation_age(&*obj, &ctx));
         let found = observe(&cloud, &obj).await?;
         let observe_only = obj.spec.management_policy == ManagementPolicy::Observe;
         let name = ownership::cloud_name(obj.spec.name.as_deref(), &obj.name_any());
@@ -57,7 +62,7 @@ impl Managed for VpnGateway {
             (Plan::Create(body), false) => {
                 let gw = cloud.create_gateway(body).await?;
                 notes.push(Note::normal(
-                    "Created",
+                    events::CREATED,
                     "CreateVpnGateway",
                     format!(
                         "created VPN gateway {} ({name}); waiting for it to become ACTIVE",
@@ -74,7 +79,7 @@ impl Managed for VpnGateway {
                 let _lock = ctx.gateway_locks.lock(&id).await;
                 let gw = cloud.update_gateway(&id, body).await?;
                 notes.push(Note::normal(
-                    "Updated",
+                    events::UPDATED,
                     "UpdateVpnGateway",
                     format!("updated {} of VPN gateway {id}", fields.join(", ")),
                 ));
@@ -85,7 +90,7 @@ impl Managed for VpnGateway {
                 let _lock = ctx.gateway_locks.lock(&id).await;
                 let gw = cloud.update_gateway_specification(&id, flavor).await?;
                 notes.push(Note::normal(
-                    "Updated",
+                    events::UPDATED,
                     "UpdateVpnGatewaySpecification",
                     format!("changed the flavor of VPN gateway {id} to {flavor}"),
                 ));
@@ -104,7 +109,7 @@ impl Managed for VpnGateway {
                         .await?;
                 }
                 notes.push(Note::normal(
-                    "Updated",
+                    events::UPDATED,
                     "UpdateTags",
                     format!("updated the tags of VPN gateway {id}"),
                 ));
@@ -153,7 +158,7 @@ impl Managed for VpnGateway {
         if !fresh.is_empty() {
             let fields: Vec<&str> = fresh.iter().map(|d| d.field.as_str()).collect();
             notes.push(Note::normal(
-                "DriftDetected",
+                events::DRIFT_DETECTED,
                 "Observe",
                 format!("the cloud differs from the spec in: {}", fields.join(", ")),
             ));
@@ -193,11 +198,15 @@ impl Managed for VpnGateway {
                     .max(std::time::Duration::from_secs(5)),
             ));
         }
-        let cloud = ctx.clouds.vpn(&obj.cloud_override()).await?;
+        let cloud = ctx
+            .clouds
+            .vpn(&obj.cloud_override())
+            .await?
+            .observing(observation_age(&*obj, &ctx));
         let found = observe(&cloud, &obj).await?;
         let Some(gw) = found.gateway else {
             return Ok(vec![Note::normal(
-                "Deleted",
+                events::DELETED,
                 "DeleteVpnGateway",
                 "the VPN gateway is gone from the cloud",
             )]);
@@ -223,7 +232,7 @@ impl Managed for VpnGateway {
                     Err(e) => return Err(e.into()),
                 }
                 notes.push(Note::normal(
-                    "DeleteRequested",
+                    events::DELETE_REQUESTED,
                     "DeleteVpnGateway",
                     format!("deleting VPN gateway {}; waiting until it is gone", gw.id),
                 ));
@@ -262,8 +271,8 @@ async fn observe(cloud: &VpnClient, obj: &VpnGateway) -> Result<Found> {
     let recorded = obj.status.as_ref().and_then(|s| s.cloud_id.clone());
     let adopt = obj.spec.cloud_id.clone();
     if let Some(id) = recorded.clone().or(adopt.clone()) {
-        return match cloud.get_gateway(&id).await {
-            Ok(gw) => {
+        return match cloud.observe_gateway(&id).await {
+            Ok(Some(gw)) => {
                 let mut notes = Vec::new();
                 if recorded.is_none() {
                     match ownership::ownership(gw.tags.as_deref(), &uid) {
@@ -273,7 +282,7 @@ async fn observe(cloud: &VpnClient, obj: &VpnGateway) -> Result<Found> {
                             )))
                         }
                         _ => notes.push(Note::normal(
-                            "Adopted",
+                            events::ADOPTED,
                             "Adopt",
                             format!("adopted existing VPN gateway {id}"),
                         )),
@@ -285,7 +294,7 @@ async fn observe(cloud: &VpnClient, obj: &VpnGateway) -> Result<Found> {
                     notes,
                 })
             }
-            Err(e) if e.is_not_found() => Ok(Found {
+            Ok(None) => Ok(Found {
                 gateway: None,
                 id: Some(id),
                 notes: vec![],
@@ -293,17 +302,14 @@ async fn observe(cloud: &VpnClient, obj: &VpnGateway) -> Result<Found> {
             Err(e) => Err(e.into()),
         };
     }
-    let all = cloud
-        .list_gateways(&ListVpnGatewaysQuery::default())
-        .await?;
+    let all = cloud.observe_all_gateways().await?;
     let mine = all
         .into_iter()
         .find(|g| ownership::ownership(g.tags.as_deref(), &uid) == Ownership::Ours);
     let notes = mine
         .iter()
         .map(|g| {
-            Note::normal(
-                "Recovered",
+            Note::normal(events::RECOVERED,
                 "Observe",
                 format!("found VPN gateway {} created for this object earlier; using it instead of creating another", g.id),
             )
@@ -749,7 +755,7 @@ async fn delete_finished_jobs(cloud: &VpnClient, gateway_id: &str) -> Result<Vec
         if job.status.as_ref().is_some_and(|s| s.is_terminal()) {
             match cloud.delete_job(&job.id).await {
                 Ok(()) => notes.push(Note::normal(
-                    "JobDeleted",
+                    events::JOB_DELETED,
                     "DeleteJob",
                     format!("deleted finished gateway job {}", job.id),
                 )),
