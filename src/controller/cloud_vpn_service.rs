@@ -33,6 +33,7 @@ use super::backoff::pending_requeue;
 use super::clouds::IesTarget;
 use super::context::{Context, Note};
 use super::error::{Error, Result};
+use super::events;
 use super::reconciler::{mark, now, Managed, Outcome};
 use crate::cloud::ies::IesClient;
 use crate::cloud::model::ies::{
@@ -60,7 +61,9 @@ pub const MAX_HISTORY: usize = 10;
 /// Event reason: IES finished an update but the line does not show it (the Synced condition
 /// then reads `ReconcileError` with the same message).
 pub const UPDATE_NOT_APPLIED: &str = "UpdateNotApplied";
-/// History reason: the user changed `spec.bandwidth`.
+/// Event reason: a bandwidth changed in IES was put back (autoscaling off).
+pub const DRIFT_CORRECTED: &str = "DriftCorrected";
+/// History and event reason: the user changed `spec.bandwidth`.
 pub const MANUAL_CHANGE: &str = "ManualChange";
 /// History reason: the bandwidth was changed in IES by someone else.
 pub const EXTERNAL_CHANGE: &str = "ExternalChange";
@@ -589,7 +592,7 @@ async fn observe(cloud: &IesClient, obj: &CloudVpnService, name: &str) -> Result
             Ok(svc) => {
                 let notes = if recorded.is_none() {
                     vec![Note::normal(
-                        "Adopted",
+                        events::ADOPTED,
                         "Adopt",
                         format!("adopted existing CloudVPN service {id}"),
                     )]
@@ -609,7 +612,7 @@ async fn observe(cloud: &IesClient, obj: &CloudVpnService, name: &str) -> Result
     match by_name(cloud, name, &obj.spec.cloud_vpn_name).await? {
         ByName::Ours(svc) => Ok(Found {
             notes: vec![Note::normal(
-                "Recovered",
+                events::RECOVERED,
                 "Observe",
                 format!(
                     "found CloudVPN service {} ({name}) created for this object earlier; using it instead of creating another",
@@ -817,7 +820,7 @@ pub async fn reconcile(
         }
         if let Some(old) = &prev.cloud_id {
             notes.push(Note::warning(
-                "Recreating",
+                events::RECREATING,
                 "CreateService",
                 format!("CloudVPN service {old} recorded in status is gone from IES; creating a new one"),
             ));
@@ -869,7 +872,7 @@ pub async fn reconcile(
             gen,
         );
         notes.push(Note::normal(
-            "Created",
+            events::CREATED,
             "CreateService",
             format!("created CloudVPN service {id} ({name}, CloudVpnName {}, bandwidth {}); waiting for Completed", spec.cloud_vpn_name, spec.bandwidth),
         ));
@@ -1029,7 +1032,11 @@ pub async fn reconcile(
         let before = crate::crd::common::find_condition(&prev.conditions, types::SYNCED)
             .map(|c| c.message.clone());
         if before.as_deref() != Some(msg.as_str()) {
-            notes.push(Note::warning("DriftDetected", "Observe", msg.clone()));
+            notes.push(Note::warning(
+                events::DRIFT_DETECTED,
+                "Observe",
+                msg.clone(),
+            ));
         }
     }
 
@@ -1119,12 +1126,12 @@ pub async fn reconcile(
                 notes.push(Note::normal(d.reason, "Autoscale", d.message.clone()));
             }
             Some(Cause::Drift) => notes.push(Note::normal(
-                "DriftCorrected",
+                DRIFT_CORRECTED,
                 "UpdateService",
                 format!("the bandwidth was changed in IES to {from}; setting it back to {to}"),
             )),
             Some(Cause::Spec) | None => notes.push(Note::normal(
-                "Updated",
+                events::UPDATED,
                 "UpdateService",
                 format!("changing {what} of CloudVPN service {}", svc.service_id),
             )),
@@ -1229,7 +1236,7 @@ fn ready_available(status: &mut CloudVpnServiceStatus, svc: &ServiceInstance, ge
 pub async fn delete(cloud: &IesClient, obj: &CloudVpnService, ctx: &Context) -> Result<Vec<Note>> {
     let gone = |id: &str| {
         vec![Note::normal(
-            "Deleted",
+            events::DELETED,
             "DeleteService",
             format!("CloudVPN service {id} is gone from IES"),
         )]
@@ -1266,7 +1273,7 @@ pub async fn delete(cloud: &IesClient, obj: &CloudVpnService, ctx: &Context) -> 
     match cloud.delete_service(&id).await {
         Ok(a) => {
             let note = Note::normal(
-                "DeleteRequested",
+                events::DELETE_REQUESTED,
                 "DeleteService",
                 format!(
                     "deleting CloudVPN service {id} (operation {}); waiting until it is gone",
