@@ -4,7 +4,9 @@
 //! - [`vpn_gateway`], [`customer_gateway`], [`vpn_connection`]: observe → plan → act → status per kind.
 //! - [`clouds`]: which cloud account an object talks to; [`ownership`]: tags and names.
 //! - [`status`], [`backoff`], [`locks`], [`error`], [`context`], [`wire`]: small helpers.
+pub mod autoscaler;
 pub mod backoff;
+pub mod cloud_vpn_service;
 pub mod clouds;
 pub mod context;
 pub mod customer_gateway;
