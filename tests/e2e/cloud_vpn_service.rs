@@ -14,7 +14,12 @@ const KIND: &str = "cloudvpnservice";
 
 /// Short IES operation delays (the default create takes 10 s).
 fn short_delays(env: &Env) {
-    sim_ies(env, "PUT", "/delays", json!({"create": "2s", "update": "1s", "delete": "1s"}));
+    sim_ies(
+        env,
+        "PUT",
+        "/delays",
+        json!({"create": "2s", "update": "1s", "delete": "1s"}),
+    );
 }
 
 /// A call to the IES admin API of the simulator.
@@ -100,7 +105,14 @@ fn cloud_vpn_service_apply_resize_and_delete() {
     assert_eq!(ies_bandwidth(&env, "dc-link-01"), Some(30000));
 
     // Resize: IES follows and status reports it.
-    env.kubectl_ok(&["patch", KIND, "dc-link", "--type=merge", "-p", r#"{"spec":{"bandwidth":60000}}"#]);
+    env.kubectl_ok(&[
+        "patch",
+        KIND,
+        "dc-link",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"bandwidth":60000}}"#,
+    ]);
     let obj = wait_bandwidth(&env, "dc-link", 60000, READY_TIMEOUT);
     assert_eq!(obj["status"]["observedGeneration"], 2);
     assert_eq!(obj["status"]["cloudId"], id.as_str(), "resized in place");
@@ -136,23 +148,44 @@ fn cloud_vpn_service_autoscales_with_the_load() {
     let started = Instant::now();
     let obj = wait_bandwidth(&env, "branch-link", 40000, SCALE_TIMEOUT);
     let history = obj["status"]["scalingHistory"].as_array().unwrap().clone();
-    let ups: Vec<&Value> = history.iter().rev().filter(|h| h["reason"] == "ScalingUp").collect();
-    let steps: Vec<i64> = ups.iter().filter_map(|h| h["toBandwidth"].as_i64()).collect();
+    let ups: Vec<&Value> = history
+        .iter()
+        .rev()
+        .filter(|h| h["reason"] == "ScalingUp")
+        .collect();
+    let steps: Vec<i64> = ups
+        .iter()
+        .filter_map(|h| h["toBandwidth"].as_i64())
+        .collect();
     assert_eq!(steps, [20000, 30000, 40000], "step by step: {history:?}");
     let times: Vec<i64> = ups
         .iter()
         .filter_map(|h| h["time"].as_str())
         .map(|t| chrono::DateTime::parse_from_rfc3339(t).unwrap().timestamp())
         .collect();
-    assert!(times.windows(2).all(|w| w[1] - w[0] >= 20), "cooldown honoured: {times:?}");
-    assert_eq!(obj["spec"]["bandwidth"], 10000, "the spec is never written back");
+    assert!(
+        times.windows(2).all(|w| w[1] - w[0] >= 20),
+        "cooldown honoured: {times:?}"
+    );
+    assert_eq!(
+        obj["spec"]["bandwidth"], 10000,
+        "the spec is never written back"
+    );
     assert_eq!(ies_bandwidth(&env, "branch-link-01"), Some(40000));
     let obj = wait_until("Scaling AtLimit", Duration::from_secs(60), || {
         let o = env.get(KIND, "branch-link")?;
         (reason(&o, "Scaling") == "AtLimit").then_some(o)
     });
-    assert!(obj["status"]["traffic"]["utilizationPercent"].as_f64().unwrap() > 90.0);
-    println!("FIGURES autoscale: 10000 → 40000 in {:.0}s", started.elapsed().as_secs_f64());
+    assert!(
+        obj["status"]["traffic"]["utilizationPercent"]
+            .as_f64()
+            .unwrap()
+            > 90.0
+    );
+    println!(
+        "FIGURES autoscale: 10000 → 40000 in {:.0}s",
+        started.elapsed().as_secs_f64()
+    );
 
     // The load falls: lowered after the 40 s scale-down cooldown, once the window is quiet.
     sim_ies(
@@ -187,7 +220,11 @@ fn cloud_vpn_service_orphan_keeps_the_line() {
     };
     short_delays(&env);
     env.apply_file(&repo_path("examples/cloudvpnservice-credentials.yaml"));
-    apply_example(&env, "examples/cloudvpnservice.yaml", json!({"deletionPolicy": "Orphan"}));
+    apply_example(
+        &env,
+        "examples/cloudvpnservice.yaml",
+        json!({"deletionPolicy": "Orphan"}),
+    );
     let obj = env.wait_condition(KIND, "dc-link", "Ready", "True", READY_TIMEOUT);
     let id = obj["status"]["cloudId"].as_str().unwrap().to_string();
 
