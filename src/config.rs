@@ -78,8 +78,8 @@ pub struct RunArgs {
     #[arg(long, env = "VPN_OPERATOR_RESYNC_INTERVAL", default_value = "10m", value_parser = parse_duration)]
     pub resync_interval: Duration,
 
-    /// Requeue delay while a cloud resource is in a PENDING_* state, e.g. `2s`.
-    #[arg(long, env = "VPN_OPERATOR_PENDING_REQUEUE", default_value = "2s", value_parser = parse_duration)]
+    /// How often an object whose cloud state is changing (PENDING_*) is looked at for the first two minutes (then less often), e.g. `1s`. Cheap: such reads come from one list call per kind shared by all objects.
+    #[arg(long, env = "VPN_OPERATOR_PENDING_REQUEUE", default_value = "1s", value_parser = parse_duration)]
     pub pending_requeue: Duration,
 
     /// Client-side limit of cloud read calls per second (per endpoint and project).
@@ -844,7 +844,7 @@ mod tests {
     fn defaults_match_the_documentation() {
         let cfg = real(&[]).expect("valid");
         assert_eq!(cfg.resync_interval, Duration::from_secs(600));
-        assert_eq!(cfg.pending_requeue, Duration::from_secs(2));
+        assert_eq!(cfg.pending_requeue, Duration::from_secs(1));
         assert_eq!(cfg.metrics_addr, "0.0.0.0:8080".parse().unwrap());
         assert_eq!(
             cfg.log,

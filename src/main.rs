@@ -10,10 +10,13 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use futures::FutureExt;
 
+use vpn_operator::cloud::ies::IesCredentials;
 use vpn_operator::cloud::retry::RetryPolicy;
 use vpn_operator::cloud::Credentials;
 use vpn_operator::config::{CloudTarget, OperatorConfig, RunArgs};
-use vpn_operator::controller::clouds::{CloudDefaults, Clouds, CredentialSource};
+use vpn_operator::controller::clouds::{
+    CloudDefaults, Clouds, CredentialSource, IesCredentialSource, IesDefaults,
+};
 use vpn_operator::controller::{self, Context, RunOptions, Settings};
 use vpn_operator::http::{self, Health, Shutdown};
 use vpn_operator::leader::{self, ElectionEnd, LeaderElector};
@@ -105,11 +108,11 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let client = kube::Client::try_default()
         .await
         .context("cannot build a Kubernetes client (set KUBECONFIG, or run in a cluster)")?;
-    let (defaults, _simulator) = cloud_defaults(&cfg, &metrics).await?;
+    let (defaults, ies, _simulator) = cloud_defaults(&cfg, &metrics).await?;
     let identity = leader::default_identity();
     let ctx = Context::new(
         client.clone(),
-        Clouds::new(client.clone(), defaults),
+        Clouds::new(client.clone(), defaults).with_ies(ies),
         metrics.clone(),
         Settings {
             resync_interval: cfg.resync_interval,
@@ -185,7 +188,7 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 async fn cloud_defaults(
     cfg: &OperatorConfig,
     metrics: &Metrics,
-) -> anyhow::Result<(CloudDefaults, Option<sim::SimHandle>)> {
+) -> anyhow::Result<(CloudDefaults, IesDefaults, Option<sim::SimHandle>)> {
     let observer: Option<Arc<dyn vpn_operator::cloud::transport::CallObserver>> =
         Some(Arc::new(metrics.clone()));
     let base = |vpn_endpoint, credentials| CloudDefaults {
@@ -199,16 +202,29 @@ async fn cloud_defaults(
         observer: observer.clone(),
     };
     match &cfg.cloud {
-        CloudTarget::Real(real) => Ok((
-            base(
-                real.vpn_endpoint.clone(),
-                CredentialSource::Secret {
-                    namespace: real.credentials.namespace.clone(),
-                    name: real.credentials.name.clone(),
-                },
-            ),
-            None,
-        )),
+        CloudTarget::Real(real) => {
+            let (namespace, name) = (
+                real.credentials.namespace.clone(),
+                real.credentials.name.clone(),
+            );
+            // IES (CloudVpnService) tokens live in the same Secret, under `authToken` /
+            // `bearerToken`; without `--ies-endpoint` CloudVpnServices must name their endpoint.
+            let ies = IesDefaults {
+                endpoint: real.ies_endpoint.clone(),
+                credentials: Some(IesCredentialSource::Secret {
+                    namespace: namespace.clone(),
+                    name: name.clone(),
+                }),
+            };
+            Ok((
+                base(
+                    real.vpn_endpoint.clone(),
+                    CredentialSource::Secret { namespace, name },
+                ),
+                ies,
+                None,
+            ))
+        }
         CloudTarget::Sim { .. } => {
             let access_key = format!("SIM{}", uuid::Uuid::new_v4().simple()).to_uppercase();
             let secret_key = uuid::Uuid::new_v4().simple().to_string();
@@ -232,7 +248,17 @@ async fn cloud_defaults(
                 secret_key,
                 security_token: None,
             };
-            Ok((base(url, CredentialSource::Static(creds)), Some(handle)))
+            let ies = IesDefaults {
+                endpoint: Some(url.join("rest").map_err(|e| anyhow::anyhow!(e))?),
+                credentials: Some(IesCredentialSource::Static(IesCredentials::token(
+                    sim::ies::config::DEFAULT_AUTH_TOKEN,
+                ))),
+            };
+            Ok((
+                base(url, CredentialSource::Static(creds)),
+                ies,
+                Some(handle),
+            ))
         }
     }
 }

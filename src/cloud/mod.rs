@@ -9,9 +9,12 @@
 //! - [`transport`]: the signed, rate-limited, retrying HTTP executor every API uses.
 //! - [`model`]: the VPN v5 wire models, field names exactly as documented.
 //! - [`vpn`]: the VPN v5 operations (one method per documented API).
+//! - [`ies`]: the CloudOpera IES operations (catalog, service manager, CloudVPN traffic).
 pub mod credentials;
 pub mod error;
+pub mod ies;
 pub mod limiter;
+pub mod listcache;
 pub mod model;
 pub mod retry;
 pub mod signer;
@@ -21,5 +24,6 @@ pub mod vpn;
 
 pub use credentials::Credentials;
 pub use error::{CloudError, ErrorKind};
+pub use ies::IesClient;
 pub use transport::{ApiClient, ClientConfig, OpKind, Operation};
 pub use vpn::VpnClient;

@@ -11,9 +11,13 @@
 //! connections (only batch-create is plural) and the `/v5.1` prefix of the extended
 //! availability-zone API. Path parameters are percent-encoded, and empty, `.` or `..`
 //! IDs are refused before any request is sent.
+use std::sync::Arc;
+use std::time::Duration;
+
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::error::{CloudError, ErrorKind};
+use super::listcache::{self, Freshness, ListCache};
 use super::model::{
     BatchCreateVpnConnectionsRequest, BatchCreateVpnConnectionsResponse, ConnectionLog,
     ConnectionMonitorInfo, ConnectionMonitorResponse, CreateConnectionMonitorRequest,
@@ -123,6 +127,15 @@ const _: () = {
     ));
 };
 
+/// `Ok(None)` for a 404.
+fn found<T>(r: Result<T, CloudError>) -> Result<Option<T>, CloudError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Most pages `list_all_*` follows before giving up (a server whose markers never end).
 const MAX_PAGES: usize = 1000;
 
@@ -138,12 +151,124 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 pub struct VpnClient {
     /// The shared executor (endpoint, project, credentials, limits, retries).
     pub api: ApiClient,
+    /// Shared list observations, when the caller opted in ([`with_lists`](Self::with_lists)).
+    observation: Option<Observation>,
+}
+
+#[derive(Clone)]
+struct Observation {
+    lists: Arc<ListCache>,
+    max_age: Duration,
 }
 
 impl VpnClient {
     /// A client over an executor.
     pub fn new(api: ApiClient) -> Self {
-        Self { api }
+        Self {
+            api,
+            observation: None,
+        }
+    }
+
+    /// Serves the `observe_*` reads from list snapshots shared through `lists` (one list call
+    /// per kind serves every resource), and records this client's writes there so a snapshot
+    /// taken before a write is never mistaken for the state after it.
+    pub fn with_lists(mut self, lists: Arc<ListCache>) -> Self {
+        self.observation = Some(Observation {
+            lists,
+            max_age: Duration::ZERO,
+        });
+        self
+    }
+
+    /// A copy whose `observe_*` reads accept a list snapshot up to `max_age` old.
+    pub fn observing(&self, max_age: Duration) -> Self {
+        let mut c = self.clone();
+        if let Some(o) = &mut c.observation {
+            o.max_age = max_age;
+        }
+        c
+    }
+
+    fn wrote(&self, resource_id: &str) {
+        if let Some(o) = &self.observation {
+            o.lists.wrote(resource_id);
+        }
+    }
+
+    /// The gateway `id` as observed (shared list snapshot, or GET without one); `None` when it
+    /// does not exist.
+    pub async fn observe_gateway(
+        &self,
+        id: &str,
+    ) -> Result<Option<ResponseVpnGateway>, CloudError> {
+        match &self.observation {
+            Some(o) => {
+                o.lists
+                    .gateway(self, id, Freshness::within(o.max_age))
+                    .await
+            }
+            None => found(self.get_gateway(id).await),
+        }
+    }
+
+    /// Every gateway of the project, read now (for the look-up before a create).
+    pub async fn observe_all_gateways(&self) -> Result<Vec<ResponseVpnGateway>, CloudError> {
+        match &self.observation {
+            Some(o) => o.lists.all_gateways(self).await,
+            None => self.list_gateways(&ListVpnGatewaysQuery::default()).await,
+        }
+    }
+
+    /// The customer gateway `id` as observed; `None` when it does not exist.
+    pub async fn observe_customer_gateway(
+        &self,
+        id: &str,
+    ) -> Result<Option<ResponseCustomerGateway>, CloudError> {
+        match &self.observation {
+            Some(o) => {
+                o.lists
+                    .customer_gateway(self, id, Freshness::within(o.max_age))
+                    .await
+            }
+            None => found(self.get_customer_gateway(id).await),
+        }
+    }
+
+    /// The connection `id` as observed; `None` when it does not exist.
+    pub async fn observe_connection(
+        &self,
+        id: &str,
+    ) -> Result<Option<ResponseVpnConnection>, CloudError> {
+        match &self.observation {
+            Some(o) => {
+                o.lists
+                    .connection(self, id, Freshness::within(o.max_age))
+                    .await
+            }
+            None => found(self.get_connection(id).await),
+        }
+    }
+
+    /// The monitors of connection `connection_id` as observed.
+    pub async fn observe_monitors_of(
+        &self,
+        connection_id: &str,
+    ) -> Result<Vec<ConnectionMonitorInfo>, CloudError> {
+        match &self.observation {
+            Some(o) => {
+                o.lists
+                    .monitors_of(self, connection_id, Freshness::within(o.max_age))
+                    .await
+            }
+            None => {
+                let query = ListConnectionMonitorsQuery {
+                    vpn_connection_id: Some(connection_id.to_string()),
+                    ..Default::default()
+                };
+                self.list_connection_monitors(&query).await
+            }
+        }
     }
 
     // ----- VPN gateways -----------------------------------------------------
@@ -159,7 +284,12 @@ impl VpnClient {
             vpn_gateway: body.clone(),
         };
         let req = post(ops::CREATE_VGW, self.path(&["vpn-gateways"])).json_body(&request);
-        Ok(self.api.json::<VpnGatewayResponse>(req).await?.vpn_gateway)
+        let result =
+            async { Ok(self.api.json::<VpnGatewayResponse>(req).await?.vpn_gateway) }.await;
+        if let Ok(created) = &result {
+            self.wrote(&created.id);
+        }
+        result
     }
 
     /// Reads one gateway. 404 (VPN.0004 / VPN.0509) when it does not exist.
@@ -197,7 +327,10 @@ impl VpnClient {
             vpn_gateway: body.clone(),
         };
         let req = put(op, self.path(&["vpn-gateways", id(op, vgw_id)?])).json_body(&request);
-        Ok(self.api.json::<VpnGatewayResponse>(req).await?.vpn_gateway)
+        let result =
+            async { Ok(self.api.json::<VpnGatewayResponse>(req).await?.vpn_gateway) }.await;
+        self.wrote(vgw_id);
+        result
     }
 
     /// Changes the flavor (must be in the gateway's `supported_flavors`); then poll
@@ -215,15 +348,23 @@ impl VpnClient {
         };
         let path = self.path(&["vpn-gateways", id(op, vgw_id)?, "update-specification"]);
         let req = post(op, path).json_body(&request);
-        Ok(self.api.json::<VpnGatewayResponse>(req).await?.vpn_gateway)
+        let result =
+            async { Ok(self.api.json::<VpnGatewayResponse>(req).await?.vpn_gateway) }.await;
+        self.wrote(vgw_id);
+        result
     }
 
     /// Deletes a gateway (204). It goes `PENDING_DELETE`; done when GET returns 404.
     pub async fn delete_gateway(&self, vgw_id: &str) -> Result<(), CloudError> {
         let op = ops::DELETE_VGW;
-        self.api
-            .no_content(delete(op, self.path(&["vpn-gateways", id(op, vgw_id)?])))
-            .await
+        let result = async {
+            self.api
+                .no_content(delete(op, self.path(&["vpn-gateways", id(op, vgw_id)?])))
+                .await
+        }
+        .await;
+        self.wrote(vgw_id);
+        result
     }
 
     /// Gateway AZs per flavor and attachment type (v5; no IPv6 information).
@@ -279,11 +420,18 @@ impl VpnClient {
             customer_gateway: body.clone(),
         };
         let req = post(ops::CREATE_CGW, self.path(&["customer-gateways"])).json_body(&request);
-        Ok(self
-            .api
-            .json::<CustomerGatewayResponse>(req)
-            .await?
-            .customer_gateway)
+        let result = async {
+            Ok(self
+                .api
+                .json::<CustomerGatewayResponse>(req)
+                .await?
+                .customer_gateway)
+        }
+        .await;
+        if let Ok(created) = &result {
+            self.wrote(&created.id);
+        }
+        result
     }
 
     /// Reads one customer gateway.
@@ -361,11 +509,16 @@ impl VpnClient {
             self.path(&["customer-gateways", id(op, customer_gateway_id)?]),
         )
         .json_body(&request);
-        Ok(self
-            .api
-            .json::<CustomerGatewayResponse>(req)
-            .await?
-            .customer_gateway)
+        let result = async {
+            Ok(self
+                .api
+                .json::<CustomerGatewayResponse>(req)
+                .await?
+                .customer_gateway)
+        }
+        .await;
+        self.wrote(customer_gateway_id);
+        result
     }
 
     /// Deletes a customer gateway (204). Fails with VPN.0001 "... has connection"
@@ -375,12 +528,17 @@ impl VpnClient {
         customer_gateway_id: &str,
     ) -> Result<(), CloudError> {
         let op = ops::DELETE_CGW;
-        self.api
-            .no_content(delete(
-                op,
-                self.path(&["customer-gateways", id(op, customer_gateway_id)?]),
-            ))
-            .await
+        let result = async {
+            self.api
+                .no_content(delete(
+                    op,
+                    self.path(&["customer-gateways", id(op, customer_gateway_id)?]),
+                ))
+                .await
+        }
+        .await;
+        self.wrote(customer_gateway_id);
+        result
     }
 
     // ----- VPN connections --------------------------------------------------
@@ -396,11 +554,18 @@ impl VpnClient {
         };
         let req =
             post(ops::CREATE_VPN_CONNECTION, self.path(&["vpn-connection"])).json_body(&request);
-        Ok(self
-            .api
-            .json::<VpnConnectionResponse>(req)
-            .await?
-            .vpn_connection)
+        let result = async {
+            Ok(self
+                .api
+                .json::<VpnConnectionResponse>(req)
+                .await?
+                .vpn_connection)
+        }
+        .await;
+        if let Ok(created) = &result {
+            self.wrote(&created.id);
+        }
+        result
     }
 
     /// Creates 1-2 connections of one gateway in one call (the dual-tunnel pattern).
@@ -503,22 +668,32 @@ impl VpnClient {
             self.path(&["vpn-connection", id(op, vpn_connection_id)?]),
         )
         .json_body(&request);
-        Ok(self
-            .api
-            .json::<VpnConnectionResponse>(req)
-            .await?
-            .vpn_connection)
+        let result = async {
+            Ok(self
+                .api
+                .json::<VpnConnectionResponse>(req)
+                .await?
+                .vpn_connection)
+        }
+        .await;
+        self.wrote(vpn_connection_id);
+        result
     }
 
     /// Deletes a connection (204); done when GET returns 404.
     pub async fn delete_connection(&self, vpn_connection_id: &str) -> Result<(), CloudError> {
         let op = ops::DELETE_VPN_CONNECTION;
-        self.api
-            .no_content(delete(
-                op,
-                self.path(&["vpn-connection", id(op, vpn_connection_id)?]),
-            ))
-            .await
+        let result = async {
+            self.api
+                .no_content(delete(
+                    op,
+                    self.path(&["vpn-connection", id(op, vpn_connection_id)?]),
+                ))
+                .await
+        }
+        .await;
+        self.wrote(vpn_connection_id);
+        result
     }
 
     /// Recent IKE/IPsec negotiation log lines of a connection (explains `DOWN`).
@@ -548,11 +723,16 @@ impl VpnClient {
             },
         };
         let req = post(op, self.path(&["connection-monitors"])).json_body(&request);
-        Ok(self
-            .api
-            .json::<ConnectionMonitorResponse>(req)
-            .await?
-            .connection_monitor)
+        let result = async {
+            Ok(self
+                .api
+                .json::<ConnectionMonitorResponse>(req)
+                .await?
+                .connection_monitor)
+        }
+        .await;
+        self.wrote(vpn_connection_id);
+        result
     }
 
     /// Reads one monitor.
@@ -597,12 +777,17 @@ impl VpnClient {
         connection_monitor_id: &str,
     ) -> Result<(), CloudError> {
         let op = ops::DELETE_CONNECTION_MONITOR;
-        self.api
-            .no_content(delete(
-                op,
-                self.path(&["connection-monitors", id(op, connection_monitor_id)?]),
-            ))
-            .await
+        let result = async {
+            self.api
+                .no_content(delete(
+                    op,
+                    self.path(&["connection-monitors", id(op, connection_monitor_id)?]),
+                ))
+                .await
+        }
+        .await;
+        self.wrote(listcache::MONITORS);
+        result
     }
 
     // ----- quotas and tags --------------------------------------------------
@@ -620,14 +805,19 @@ impl VpnClient {
         resource_id: &str,
         tags: &[VpnResourceTag],
     ) -> Result<(), CloudError> {
-        self.tags_call(
-            ops::CREATE_RESOURCE_TAGS,
-            "create",
-            resource_type,
-            resource_id,
-            tags,
-        )
-        .await
+        let result = async {
+            self.tags_call(
+                ops::CREATE_RESOURCE_TAGS,
+                "create",
+                resource_type,
+                resource_id,
+                tags,
+            )
+            .await
+        }
+        .await;
+        self.wrote(resource_id);
+        result
     }
 
     /// Removes tags from a resource (204; a POST, not DELETE, despite the source's example).
@@ -637,14 +827,19 @@ impl VpnClient {
         resource_id: &str,
         tags: &[VpnResourceTag],
     ) -> Result<(), CloudError> {
-        self.tags_call(
-            ops::DELETE_RESOURCE_TAGS,
-            "delete",
-            resource_type,
-            resource_id,
-            tags,
-        )
-        .await
+        let result = async {
+            self.tags_call(
+                ops::DELETE_RESOURCE_TAGS,
+                "delete",
+                resource_type,
+                resource_id,
+                tags,
+            )
+            .await
+        }
+        .await;
+        self.wrote(resource_id);
+        result
     }
 
     /// The tags of one resource.

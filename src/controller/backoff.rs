@@ -73,11 +73,17 @@ pub fn exponential(base: Duration, max: Duration, n: u32) -> Duration {
     base.saturating_mul(factor).min(max)
 }
 
-/// How soon to look again at an object whose cloud state is pending (`PENDING_*`):
-/// `base` at first, then a fifth of the time it has been pending, at most one minute.
-/// A create that takes 10 s is polled every 2 s; one stuck for 10 minutes every minute.
+/// How soon to look again at an object whose cloud state is pending (`PENDING_*`): every
+/// `base` for the first two minutes (observations come from a list shared by all objects of a
+/// kind, so polling a pending object costs no extra cloud call and a state change is seen
+/// within about `base`), then less often the longer it lasts: a twentieth of the time it has
+/// been pending, at most 30 s (a gateway stuck for ten minutes is looked at every 30 s).
 pub fn pending_requeue(base: Duration, pending_for: Duration) -> Duration {
-    (pending_for / 5).clamp(base, Duration::from_secs(60).max(base))
+    if pending_for < Duration::from_secs(120) {
+        base
+    } else {
+        (pending_for / 20).clamp(base, Duration::from_secs(30).max(base))
+    }
 }
 
 #[cfg(test)]
@@ -105,15 +111,16 @@ mod tests {
 
     #[test]
     fn pending_objects_are_polled_less_often_the_longer_they_wait() {
-        let base = Duration::from_secs(2);
+        let base = Duration::from_secs(1);
         assert_eq!(pending_requeue(base, Duration::ZERO), base);
+        assert_eq!(pending_requeue(base, Duration::from_secs(100)), base);
         assert_eq!(
-            pending_requeue(base, Duration::from_secs(50)),
-            Duration::from_secs(10)
+            pending_requeue(base, Duration::from_secs(300)),
+            Duration::from_secs(15)
         );
         assert_eq!(
             pending_requeue(base, Duration::from_secs(3600)),
-            Duration::from_secs(60)
+            Duration::from_secs(30)
         );
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! Credentials are read from Kubernetes Secrets and cached for a short time, so a rotated
 //! Secret takes effect within [`CREDENTIALS_TTL`] (at once after an authentication failure).
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -11,8 +11,12 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
 
 use super::error::{Error, Result};
+use crate::cloud::ies::{IesClientOptions, IesCredentials};
+use crate::cloud::listcache::ListCache;
 use crate::cloud::transport::{CallObserver, RateLimits};
-use crate::cloud::{retry::RetryPolicy, ApiClient, ClientConfig, Credentials, VpnClient};
+use crate::cloud::{
+    retry::RetryPolicy, ApiClient, ClientConfig, Credentials, IesClient, VpnClient,
+};
 use crate::config::{credentials_from_secret, SecretRef};
 
 /// How long credentials read from a Secret are reused before being read again.
@@ -61,11 +65,49 @@ pub struct CloudKey {
     pub secret: Option<(String, String)>,
 }
 
-/// Builds and caches [`VpnClient`]s.
+/// Where IES credentials come from.
+#[derive(Clone, Debug)]
+pub enum IesCredentialSource {
+    /// Fixed tokens (the in-process simulator).
+    Static(IesCredentials),
+    /// A Secret with `authToken` (sent as `X-Auth-Token`) and/or `bearerToken` (sent as
+    /// `Authorization: Bearer`).
+    Secret { namespace: String, name: String },
+}
+
+/// The operator-wide IES defaults (`--ies-endpoint` and an IES credentials source). Unset
+/// fields must then come from each object's `spec.cloud`.
+#[derive(Clone, Debug, Default)]
+pub struct IesDefaults {
+    /// Base URL including `/rest` (added when the URL has no path).
+    pub endpoint: Option<url::Url>,
+    pub credentials: Option<IesCredentialSource>,
+}
+
+/// Per-object IES settings (from a `CloudVpnService`'s `spec.cloud`). `credentials_secret`
+/// names a Secret in the object's own namespace.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct IesTarget {
+    pub endpoint: Option<String>,
+    pub credentials_secret: Option<(String, String)>,
+}
+
+/// Resolved identity of an IES tenant: objects with the same key share a client.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct IesKey {
+    endpoint: String,
+    secret: Option<(String, String)>,
+}
+
+/// Builds and caches [`VpnClient`]s and [`IesClient`]s.
 pub struct Clouds {
     kube: kube::Client,
     defaults: CloudDefaults,
     cache: Mutex<HashMap<CloudKey, (VpnClient, Instant)>>,
+    ies_defaults: IesDefaults,
+    ies_cache: Mutex<HashMap<IesKey, (IesClient, Instant)>>,
+    /// List observations shared by every object of a kind in one account.
+    lists: Arc<ListCache>,
 }
 
 impl Clouds {
@@ -74,7 +116,110 @@ impl Clouds {
             kube,
             defaults,
             cache: Mutex::new(HashMap::new()),
+            ies_defaults: IesDefaults::default(),
+            ies_cache: Mutex::new(HashMap::new()),
+            lists: Arc::default(),
         }
+    }
+
+    /// Sets the IES defaults (without them, every `CloudVpnService` needs `spec.cloud`).
+    pub fn with_ies(mut self, ies: IesDefaults) -> Self {
+        self.ies_defaults = ies;
+        self
+    }
+
+    fn ies_key(&self, target: &IesTarget) -> Result<IesKey> {
+        let endpoint = match (&target.endpoint, &self.ies_defaults.endpoint) {
+            (Some(e), _) => e.clone(),
+            (None, Some(e)) => e.to_string(),
+            (None, None) => {
+                return Err(Error::InvalidSpec(
+                    "no IES endpoint: set spec.cloud.endpoint (e.g. https://ies.example:17100/rest) or start the operator with --ies-endpoint".into(),
+                ))
+            }
+        };
+        url::Url::parse(&endpoint).map_err(|e| {
+            Error::InvalidSpec(format!("IES endpoint {endpoint:?} is not a URL: {e}"))
+        })?;
+        let secret = match (&target.credentials_secret, &self.ies_defaults.credentials) {
+            (Some(s), _) => Some(s.clone()),
+            (None, Some(IesCredentialSource::Secret { namespace, name })) => {
+                Some((namespace.clone(), name.clone()))
+            }
+            (None, Some(IesCredentialSource::Static(_))) => None,
+            (None, None) => {
+                return Err(Error::Credentials(
+                    "no IES credentials: set spec.cloud.credentialsSecretRef (a Secret with authToken and/or bearerToken) or give the operator default IES credentials".into(),
+                ))
+            }
+        };
+        Ok(IesKey {
+            endpoint: endpoint.trim_end_matches('/').to_string(),
+            secret,
+        })
+    }
+
+    /// An IES client for `target`, reading credentials when not cached.
+    pub async fn ies(&self, target: &IesTarget) -> Result<IesClient> {
+        let key = self.ies_key(target)?;
+        if let Some((c, at)) = self
+            .ies_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            if at.elapsed() < CREDENTIALS_TTL {
+                return Ok(c.clone());
+            }
+        }
+        let credentials = match (&key.secret, &self.ies_defaults.credentials) {
+            (Some((ns, name)), _) => self.read_ies_credentials(ns, name).await?,
+            (None, Some(IesCredentialSource::Static(c))) => c.clone(),
+            (None, _) => return Err(Error::Credentials("no IES credentials".into())),
+        };
+        let endpoint =
+            url::Url::parse(&key.endpoint).map_err(|e| Error::InvalidSpec(e.to_string()))?;
+        let client = IesClient::connect(
+            endpoint,
+            credentials,
+            IesClientOptions {
+                limits: self.defaults.limits,
+                retry: self.defaults.retry,
+                timeout: self.defaults.timeout,
+                observer: self.defaults.observer.clone(),
+            },
+        )?;
+        self.ies_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, (client.clone(), Instant::now()));
+        Ok(client)
+    }
+
+    /// Forgets the cached IES client of `target` (after an authentication failure).
+    pub fn invalidate_ies(&self, target: &IesTarget) {
+        if let Ok(key) = self.ies_key(target) {
+            self.ies_cache
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&key);
+        }
+    }
+
+    async fn read_ies_credentials(&self, namespace: &str, name: &str) -> Result<IesCredentials> {
+        let secret_err = |problem: String| Error::Secret {
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+            problem,
+        };
+        let secret = Api::<Secret>::namespaced(self.kube.clone(), namespace)
+            .get_opt(name)
+            .await?
+            .ok_or_else(|| {
+                secret_err("not found; create it with keys authToken and/or bearerToken".into())
+            })?;
+        let data = super::secrets::secret_data(secret);
+        ies_credentials_from_secret(&data).map_err(secret_err)
     }
 
     pub fn defaults(&self) -> &CloudDefaults {
@@ -152,7 +297,7 @@ impl Clouds {
             timeout: self.defaults.timeout,
             observer: self.defaults.observer.clone(),
         })?;
-        let client = VpnClient { api };
+        let client = VpnClient::new(api).with_lists(self.lists.clone());
         self.cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -186,5 +331,70 @@ impl Clouds {
             name: name.to_string(),
         };
         credentials_from_secret(&r, &data).map_err(|e| Error::Credentials(e.to_string()))
+    }
+}
+
+/// IES tokens from a Secret's data: `authToken` (sent as `X-Auth-Token`) and/or `bearerToken`
+/// (sent as `Authorization: Bearer`). The problem text never contains a value.
+pub fn ies_credentials_from_secret(
+    data: &BTreeMap<String, Vec<u8>>,
+) -> std::result::Result<IesCredentials, String> {
+    let get = |key: &str| -> std::result::Result<Option<String>, String> {
+        match data.get(key) {
+            None => Ok(None),
+            Some(bytes) => {
+                let v = std::str::from_utf8(bytes)
+                    .map_err(|_| format!("key {key} is not UTF-8 text"))?
+                    .trim()
+                    .to_string();
+                if v.is_empty() {
+                    Err(format!("key {key} is empty"))
+                } else {
+                    Ok(Some(v))
+                }
+            }
+        }
+    };
+    let creds = IesCredentials {
+        auth_token: get("authToken")?,
+        bearer_token: get("bearerToken")?,
+    };
+    if creds.is_usable() {
+        Ok(creds)
+    } else {
+        Err("has neither authToken nor bearerToken; add the IES tenant token as authToken".into())
+    }
+}
+
+#[cfg(test)]
+mod ies_tests {
+    use super::*;
+
+    #[test]
+    fn ies_tokens_from_a_secret() {
+        let data = |pairs: &[(&str, &str)]| -> BTreeMap<String, Vec<u8>> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+                .collect()
+        };
+        let c = ies_credentials_from_secret(&data(&[("authToken", "MIItoken\n")])).unwrap();
+        assert_eq!(c.auth_token.as_deref(), Some("MIItoken"));
+        assert_eq!(c.bearer_token, None);
+        let c = ies_credentials_from_secret(&data(&[("bearerToken", "b-1")])).unwrap();
+        assert_eq!(c.bearer_token.as_deref(), Some("b-1"));
+        for (pairs, want) in [
+            (&[][..], "neither"),
+            (&[("authToken", " ")][..], "authToken is empty"),
+            (&[("accessKey", "AK")][..], "neither"),
+        ] {
+            let e = ies_credentials_from_secret(&data(pairs)).unwrap_err();
+            assert!(e.contains(want), "{e}");
+        }
+        let mut bad = BTreeMap::new();
+        bad.insert("authToken".to_string(), vec![0xff, 0xfe]);
+        assert!(ies_credentials_from_secret(&bad)
+            .unwrap_err()
+            .contains("UTF-8"));
     }
 }

@@ -26,7 +26,7 @@ use super::ownership::{
     check_tag_count, cloud_name, desired_tags, ownership, render_tags, tag_diff, Ownership,
     TagDiff, MAX_TAGS, TAG_OWNER, TAG_UID,
 };
-use super::reconciler::{mark, now, Managed, Outcome};
+use super::reconciler::{mark, now, observation_age, Managed, Outcome};
 use super::status::{drift_entries, new_drift, FieldDiff};
 use crate::cloud::model::{
     CaCertificateRequest, CreateCustomerGatewayRequestBody, ResponseCustomerGateway,
@@ -39,25 +39,7 @@ use crate::crd::common::{
 use crate::crd::customer_gateway::{IdType, ObservedCaCertificate};
 use crate::crd::{CustomerGateway, CustomerGatewaySpec, CustomerGatewayStatus, VpnConnection};
 
-/// Event reasons of this reconciler (the `reason` of Kubernetes Events, not of conditions).
-pub mod events {
-    /// The customer gateway was created in the cloud.
-    pub const CREATED: &str = "Created";
-    /// The name, CA certificate or tags were changed in the cloud.
-    pub const UPDATED: &str = "Updated";
-    /// An existing customer gateway (spec.cloudId) is now managed by this object.
-    pub const ADOPTED: &str = "Adopted";
-    /// A customer gateway created earlier for this object was found by its owner tag.
-    pub const RECOVERED: &str = "Recovered";
-    /// The customer gateway was deleted in the cloud.
-    pub const DELETED: &str = "Deleted";
-    /// The cloud differs from the spec in a way the operator did not cause.
-    pub const DRIFT_DETECTED: &str = "DriftDetected";
-    /// The customer gateway recorded in status is gone; a new one is created.
-    pub const RECREATING: &str = "Recreating";
-    /// The object was deleted but its customer gateway belongs to another object: left in place.
-    pub const NOT_DELETED: &str = "NotDeleted";
-}
+pub use super::events;
 
 /// `cloudState` reported while the customer gateway exists: the API has no status for
 /// customer gateways, so "it answers GET" is all there is to report.
@@ -158,13 +140,7 @@ pub async fn observe(
     uid: &str,
     may_create: bool,
 ) -> Result<Observation> {
-    let get = |id: String| async move {
-        match vpn.get_customer_gateway(&id).await {
-            Ok(c) => Ok(Some(c)),
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(Error::from(e)),
-        }
-    };
+    let get = |id: String| async move { Ok::<_, Error>(vpn.observe_customer_gateway(&id).await?) };
     let by_tag = || async {
         let all = vpn.list_all_customer_gateways(None).await?;
         Ok::<_, Error>(find_owned(all, uid).map(|c| (c, How::Recovered)))
@@ -646,7 +622,11 @@ async fn apply(
     if !observe_only {
         check_tag_count(&tags)?;
     }
-    let vpn = ctx.clouds.vpn(&obj.cloud_override()).await?;
+    let vpn = ctx
+        .clouds
+        .vpn(&obj.cloud_override())
+        .await?
+        .observing(observation_age(&*obj, &ctx));
 
     let step = lookup(
         prev.cloud_id.as_deref(),
@@ -949,7 +929,11 @@ async fn cleanup(obj: Arc<CustomerGateway>, ctx: Arc<Context>) -> Result<Vec<Not
             wait,
         ));
     }
-    let vpn = ctx.clouds.vpn(&obj.cloud_override()).await?;
+    let vpn = ctx
+        .clouds
+        .vpn(&obj.cloud_override())
+        .await?
+        .observing(observation_age(&*obj, &ctx));
     let uid = obj.uid().unwrap_or_default();
     let id = match status
         .cloud_id
@@ -964,16 +948,12 @@ async fn cleanup(obj: Arc<CustomerGateway>, ctx: Arc<Context>) -> Result<Vec<Not
     };
     // Never delete what another object owns (a refused adoption, or an id recorded while
     // observing): the finalizer goes, the customer gateway stays.
-    let cgw = match vpn.get_customer_gateway(&id).await {
-        Ok(c) => c,
-        Err(e) if e.is_not_found() => {
-            return Ok(vec![note(
-                events::DELETED,
-                "DeleteCustomerGateway",
-                format!("customer gateway {id} was already gone"),
-            )])
-        }
-        Err(e) => return Err(e.into()),
+    let Some(cgw) = vpn.observe_customer_gateway(&id).await? else {
+        return Ok(vec![note(
+            events::DELETED,
+            "DeleteCustomerGateway",
+            format!("customer gateway {id} was already gone"),
+        )]);
     };
     let tags = observed_tags(&vpn, &cgw).await?;
     if let Ownership::Foreign(owner) = ownership(Some(&tags), &uid) {

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::cloud::{CloudError, ErrorKind};
+use crate::crd::common::reasons;
 
 /// Why a reconcile did not finish. `Display` is shown to users (conditions, events):
 /// it never contains secret values.
@@ -62,24 +63,14 @@ impl Error {
     /// A stable CamelCase reason for the `Synced` condition and events.
     pub fn reason(&self) -> &'static str {
         match self {
-            Error::Cloud(e) => match e.kind {
-                ErrorKind::NotFound => "CloudNotFound",
-                ErrorKind::Throttled => "Throttled",
-                ErrorKind::Busy | ErrorKind::RepeatedOperation | ErrorKind::NotReady => "CloudBusy",
-                ErrorKind::InUse => "CloudResourceInUse",
-                ErrorKind::QuotaExceeded => "QuotaExceeded",
-                ErrorKind::InvalidRequest => "InvalidSpec",
-                ErrorKind::AuthFailed => "AuthFailed",
-                ErrorKind::Conflict => "CloudConflict",
-                ErrorKind::ServerError => "CloudServerError",
-                ErrorKind::Transport | ErrorKind::Timeout => "CloudUnreachable",
-                ErrorKind::Decode => "CloudResponseInvalid",
-            },
-            Error::Kube(_) => "KubernetesError",
-            Error::InvalidSpec(_) => "InvalidSpec",
-            Error::Secret { .. } => "SecretNotReady",
-            Error::Credentials(_) => "AuthFailed",
-            Error::OwnershipConflict(_) => "OwnershipConflict",
+            // The cloud layer names its own reasons (it knows nothing of Kubernetes); every one
+            // of them is documented in `crd::common::reasons` (checked by a test below).
+            Error::Cloud(e) => e.reason(),
+            Error::Kube(_) => reasons::KUBERNETES_ERROR,
+            Error::InvalidSpec(_) => reasons::INVALID_SPEC,
+            Error::Secret { .. } => reasons::SECRET_NOT_READY,
+            Error::Credentials(_) => reasons::AUTH_FAILED,
+            Error::OwnershipConflict(_) => reasons::OWNERSHIP_CONFLICT,
             Error::Waiting { reason, .. } => reason,
         }
     }
@@ -117,3 +108,37 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_reason_a_failure_can_report_is_documented() {
+        let documented: Vec<&str> = reasons::ALL.iter().map(|(r, _)| *r).collect();
+        for kind in ErrorKind::ALL {
+            let e = Error::Cloud(CloudError::new(kind, "Op", "m"));
+            assert!(
+                documented.contains(&e.reason()),
+                "{kind:?} -> {} is not in reasons::ALL",
+                e.reason()
+            );
+        }
+        for e in [
+            Error::InvalidSpec("x".into()),
+            Error::Secret {
+                namespace: "n".into(),
+                name: "s".into(),
+                problem: "p".into(),
+            },
+            Error::Credentials("c".into()),
+            Error::OwnershipConflict("o".into()),
+        ] {
+            assert!(
+                documented.contains(&e.reason()),
+                "{} is not in reasons::ALL",
+                e.reason()
+            );
+        }
+    }
+}

@@ -4,11 +4,14 @@
 //! - [`vpn_gateway`], [`customer_gateway`], [`vpn_connection`]: observe → plan → act → status per kind.
 //! - [`clouds`]: which cloud account an object talks to; [`ownership`]: tags and names.
 //! - [`status`], [`backoff`], [`locks`], [`error`], [`context`], [`wire`]: small helpers.
+pub mod autoscaler;
 pub mod backoff;
+pub mod cloud_vpn_service;
 pub mod clouds;
 pub mod context;
 pub mod customer_gateway;
 pub mod error;
+pub mod events;
 pub mod locks;
 pub mod ownership;
 pub mod reconciler;
@@ -34,13 +37,19 @@ pub use context::{Context, Settings};
 use reconciler::{error_policy, reconcile, Managed};
 use vpn_connection::Referenced;
 
+use crate::crd::cloud_vpn_service::CloudVpnService;
 use crate::crd::customer_gateway::CustomerGateway;
 use crate::crd::vpn_connection::VpnConnection;
 use crate::crd::vpn_gateway::VpnGateway;
 use crate::crd::PAUSED_ANNOTATION;
 
 /// Names of the controllers, for readiness reporting.
-pub const CONTROLLERS: &[&str] = &["VpnGateway", "CustomerGateway", "VpnConnection"];
+pub const CONTROLLERS: &[&str] = &[
+    "VpnGateway",
+    "CustomerGateway",
+    "VpnConnection",
+    "CloudVpnService",
+];
 
 /// Where and how the controllers run.
 #[derive(Clone, Debug)]
@@ -179,7 +188,13 @@ pub async fn run_all<S, F>(
         .watches_stream(secrets, move |s: PartialObjectMeta<Secret>| {
             referencing(&st3.state(), Referenced::Secret, &s)
         });
-    let (s1, s2, s3) = (started.clone(), started.clone(), started.clone());
+    let services = controller::<CloudVpnService>(&client, &opts);
+    let (s1, s2, s3, s4) = (
+        started.clone(),
+        started.clone(),
+        started.clone(),
+        started.clone(),
+    );
     tokio::join!(
         drive(gateways, ctx.clone(), shutdown.clone(), move || s1(
             "VpnGateway"
@@ -192,6 +207,9 @@ pub async fn run_all<S, F>(
         ),
         drive(connections, ctx.clone(), shutdown.clone(), move || s3(
             "VpnConnection"
+        )),
+        drive(services, ctx.clone(), shutdown.clone(), move || s4(
+            "CloudVpnService"
         )),
     );
 }

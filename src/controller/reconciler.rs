@@ -21,8 +21,8 @@ use super::context::{Context, Note};
 use super::error::{Error, Result};
 use super::status::write_status;
 use crate::crd::common::{
-    reasons, set_condition, types, CloudSettings, Condition, ConditionStatus, DeletionPolicy,
-    ManagedSpec, ManagedStatus, ManagementPolicy,
+    find_condition, reasons, set_condition, types, CloudSettings, Condition, ConditionStatus,
+    DeletionPolicy, ManagedSpec, ManagedStatus, ManagementPolicy,
 };
 use crate::crd::{FINALIZER, PAUSED_ANNOTATION};
 
@@ -349,4 +349,39 @@ pub fn mark(
         Condition::new(type_, status, reason, message, generation),
         now(),
     );
+}
+
+/// Whether `obj` is settled: its spec was observed and the cloud is not in the middle of
+/// something for it. Unsettled objects are observed with fresh (sub-second) list snapshots.
+pub fn is_settled<K: Managed>(obj: &K) -> bool {
+    if obj.meta().deletion_timestamp.is_some() {
+        return false;
+    }
+    let Some(status) = HasStatus::status(obj) else {
+        return false;
+    };
+    match find_condition(status.conditions(), types::READY) {
+        None => false,
+        Some(c) => {
+            c.observed_generation == obj.meta().generation
+                && !matches!(
+                    c.reason.as_str(),
+                    reasons::CREATING
+                        | reasons::UPDATING
+                        | reasons::DELETING
+                        | reasons::DEPENDENCY_NOT_READY
+                )
+        }
+    }
+}
+
+/// How old a list observation of `obj` may be: half the pending requeue while it is
+/// unsettled, the resync interval when it is settled (at rest, one list call per kind and
+/// account per interval serves every object).
+pub fn observation_age<K: Managed>(obj: &K, ctx: &Context) -> Duration {
+    if is_settled(obj) {
+        ctx.settings.resync_interval
+    } else {
+        ctx.settings.pending_requeue / 2
+    }
 }

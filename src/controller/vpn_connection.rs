@@ -26,7 +26,7 @@ use super::error::{Error, Result};
 use super::ownership::{
     check_tag_count, cloud_name, desired_tags, ownership, tag_diff, Ownership, TagDiff, TAG_UID,
 };
-use super::reconciler::{mark, now, Managed, Outcome};
+use super::reconciler::{mark, now, observation_age, Managed, Outcome};
 use super::status::{new_drift, FieldDiff};
 use super::wire::since_transition;
 use crate::cloud::model::common::VpnResourceTag;
@@ -58,29 +58,7 @@ pub use refs::{
 use refs::{not_ready, resolve_customer_gateway, resolve_gateway};
 pub use status::{build_status, state_conditions, synced_condition, Cond, Known, Seen, StateConds};
 
-/// Event reasons of this reconciler (the `reason` of Kubernetes Events, not of conditions).
-pub mod events {
-    /// The connection was created in the cloud.
-    pub const CREATED: &str = "Created";
-    /// Updatable fields, tags or the health check were changed in the cloud.
-    pub const UPDATED: &str = "Updated";
-    /// An existing connection (spec.cloudId) is now managed by this object.
-    pub const ADOPTED: &str = "Adopted";
-    /// A connection created earlier for this object was found by its owner tag.
-    pub const RECOVERED: &str = "Recovered";
-    /// The connection is gone from the cloud.
-    pub const DELETED: &str = "Deleted";
-    /// The connection's deletion was requested; the operator waits until it is gone.
-    pub const DELETE_REQUESTED: &str = "DeleteRequested";
-    /// A new pre-shared key was sent to the cloud (the value is never shown).
-    pub const PSK_ROTATED: &str = "PskRotated";
-    /// The cloud differs from the spec in a way the operator did not cause.
-    pub const DRIFT_DETECTED: &str = "DriftDetected";
-    /// The connection recorded in status is gone; a new one is created.
-    pub const RECREATING: &str = "Recreating";
-    /// The object was deleted but its connection belongs to another object: left in place.
-    pub const NOT_DELETED: &str = "NotDeleted";
-}
+pub use super::events;
 
 impl Managed for VpnConnection {
     const KIND: &'static str = "VpnConnection";
@@ -310,7 +288,11 @@ async fn apply(obj: Arc<VpnConnection>, ctx: Arc<Context>) -> Result<Outcome<Vpn
     if !observe_only {
         check_tag_count(&tags)?;
     }
-    let vpn = ctx.clouds.vpn(&obj.cloud_override()).await?;
+    let vpn = ctx
+        .clouds
+        .vpn(&obj.cloud_override())
+        .await?
+        .observing(observation_age(&*obj, &ctx));
     let retry = waiting_requeue(&ctx, &prev);
 
     // References: resolved now, but only required when creating (see below).
@@ -586,7 +568,11 @@ async fn apply(obj: Arc<VpnConnection>, ctx: Arc<Context>) -> Result<Outcome<Vpn
 
 async fn cleanup(obj: Arc<VpnConnection>, ctx: Arc<Context>) -> Result<Vec<Note>> {
     let status = obj.status.clone().unwrap_or_default();
-    let vpn = ctx.clouds.vpn(&obj.cloud_override()).await?;
+    let vpn = ctx
+        .clouds
+        .vpn(&obj.cloud_override())
+        .await?
+        .observing(observation_age(&*obj, &ctx));
     let since = obj
         .metadata
         .deletion_timestamp

@@ -13,17 +13,18 @@ use kube::{Api, ResourceExt};
 use super::backoff::pending_requeue;
 use super::context::{Context, Note};
 use super::error::{Error, Result};
+use super::events;
 use super::ownership::{self, render_tags, tag_diff, Ownership, TagDiff};
-use super::reconciler::{mark, Managed, Outcome};
+use super::reconciler::{mark, observation_age, Managed, Outcome};
 use super::status::{drift_entries, new_drift, FieldDiff};
 use super::wire::{enum_str, since_transition};
 use crate::cloud::model::common::VpnResourceTag;
 use crate::cloud::model::gateway::{
     AttachmentType as WireAttachment, ChargeMode as WireChargeMode, CreateRequestEip,
     CreateVpnGatewayRequestBody, EipType as WireEipType, GatewayFlavor, GatewayStatus,
-    HaMode as WireHaMode, IpVersion as WireIpVersion, ListVpnGatewaysQuery,
-    NetworkType as WireNetworkType, PolicyTemplate as WirePolicyTemplate, ResponseEip,
-    ResponseVpnGateway, UpdateVpnGatewayRequestBody,
+    HaMode as WireHaMode, IpVersion as WireIpVersion, NetworkType as WireNetworkType,
+    PolicyTemplate as WirePolicyTemplate, ResponseEip, ResponseVpnGateway,
+    UpdateVpnGatewayRequestBody,
 };
 use crate::cloud::model::tag::TagResourceType;
 use crate::cloud::VpnClient;
@@ -43,7 +44,11 @@ impl Managed for VpnGateway {
     }
 
     async fn apply(obj: Arc<Self>, ctx: Arc<Context>) -> Result<Outcome<VpnGatewayStatus>> {
-        let cloud = ctx.clouds.vpn(&obj.cloud_override()).await?;
+        let cloud = ctx
+            .clouds
+            .vpn(&obj.cloud_override())
+            .await?
+            .observing(observation_age(&*obj, &ctx));
         let found = observe(&cloud, &obj).await?;
         let observe_only = obj.spec.management_policy == ManagementPolicy::Observe;
         // Whichever way it was found (adoption, or an id recorded while observing), another
@@ -72,7 +77,7 @@ impl Managed for VpnGateway {
             (Plan::Create(body), false) => {
                 let gw = cloud.create_gateway(body).await?;
                 notes.push(Note::normal(
-                    "Created",
+                    events::CREATED,
                     "CreateVpnGateway",
                     format!(
                         "created VPN gateway {} ({name}); waiting for it to become ACTIVE",
@@ -89,7 +94,7 @@ impl Managed for VpnGateway {
                 let _lock = ctx.gateway_locks.lock(&id).await;
                 let gw = cloud.update_gateway(&id, body).await?;
                 notes.push(Note::normal(
-                    "Updated",
+                    events::UPDATED,
                     "UpdateVpnGateway",
                     format!("updated {} of VPN gateway {id}", fields.join(", ")),
                 ));
@@ -100,7 +105,7 @@ impl Managed for VpnGateway {
                 let _lock = ctx.gateway_locks.lock(&id).await;
                 let gw = cloud.update_gateway_specification(&id, flavor).await?;
                 notes.push(Note::normal(
-                    "Updated",
+                    events::UPDATED,
                     "UpdateVpnGatewaySpecification",
                     format!("changed the flavor of VPN gateway {id} to {flavor}"),
                 ));
@@ -119,7 +124,7 @@ impl Managed for VpnGateway {
                         .await?;
                 }
                 notes.push(Note::normal(
-                    "Updated",
+                    events::UPDATED,
                     "UpdateTags",
                     format!("updated the tags of VPN gateway {id}"),
                 ));
@@ -212,11 +217,15 @@ impl Managed for VpnGateway {
                     .max(std::time::Duration::from_secs(5)),
             ));
         }
-        let cloud = ctx.clouds.vpn(&obj.cloud_override()).await?;
+        let cloud = ctx
+            .clouds
+            .vpn(&obj.cloud_override())
+            .await?
+            .observing(observation_age(&*obj, &ctx));
         let found = observe(&cloud, &obj).await?;
         let Some(gw) = found.gateway else {
             return Ok(vec![Note::normal(
-                "Deleted",
+                events::DELETED,
                 "DeleteVpnGateway",
                 "the VPN gateway is gone from the cloud",
             )]);
@@ -225,7 +234,7 @@ impl Managed for VpnGateway {
         // observing): the finalizer goes, the gateway stays.
         if let Some(owner) = foreign_owner(&gw, &obj.uid().unwrap_or_default()) {
             return Ok(vec![Note::warning(
-                "NotDeleted",
+                events::NOT_DELETED,
                 "DeleteVpnGateway",
                 format!(
                     "VPN gateway {} is managed by {owner} (its {} tag names another object); it \
@@ -256,7 +265,7 @@ impl Managed for VpnGateway {
                     Err(e) => return Err(e.into()),
                 }
                 notes.push(Note::normal(
-                    "DeleteRequested",
+                    events::DELETE_REQUESTED,
                     "DeleteVpnGateway",
                     format!("deleting VPN gateway {}; waiting until it is gone", gw.id),
                 ));
@@ -295,13 +304,13 @@ async fn observe(cloud: &VpnClient, obj: &VpnGateway) -> Result<Found> {
     let recorded = obj.status.as_ref().and_then(|s| s.cloud_id.clone());
     let adopt = obj.spec.cloud_id.clone();
     if let Some(id) = recorded.clone().or(adopt.clone()) {
-        return match cloud.get_gateway(&id).await {
-            Ok(gw) => {
+        return match cloud.observe_gateway(&id).await {
+            Ok(Some(gw)) => {
                 let mut notes = Vec::new();
                 let observe_only = obj.spec.management_policy == ManagementPolicy::Observe;
                 if recorded.is_none() && !observe_only && foreign_owner(&gw, &uid).is_none() {
                     notes.push(Note::normal(
-                        "Adopted",
+                        events::ADOPTED,
                         "Adopt",
                         format!("adopted existing VPN gateway {id}"),
                     ));
@@ -312,7 +321,7 @@ async fn observe(cloud: &VpnClient, obj: &VpnGateway) -> Result<Found> {
                     notes,
                 })
             }
-            Err(e) if e.is_not_found() => Ok(Found {
+            Ok(None) => Ok(Found {
                 gateway: None,
                 id: Some(id),
                 notes: vec![],
@@ -320,17 +329,14 @@ async fn observe(cloud: &VpnClient, obj: &VpnGateway) -> Result<Found> {
             Err(e) => Err(e.into()),
         };
     }
-    let all = cloud
-        .list_gateways(&ListVpnGatewaysQuery::default())
-        .await?;
+    let all = cloud.observe_all_gateways().await?;
     let mine = all
         .into_iter()
         .find(|g| ownership::ownership(g.tags.as_deref(), &uid) == Ownership::Ours);
     let notes = mine
         .iter()
         .map(|g| {
-            Note::normal(
-                "Recovered",
+            Note::normal(events::RECOVERED,
                 "Observe",
                 format!("found VPN gateway {} created for this object earlier; using it instead of creating another", g.id),
             )
@@ -645,7 +651,7 @@ fn drift_note(
         "the cloud cannot change some of these fields; those are left alone"
     };
     Some(Note::warning(
-        "DriftDetected",
+        events::DRIFT_DETECTED,
         "ObserveVpnGateway",
         format!("VPN gateway differs from the spec: {list} ({tail})"),
     ))
@@ -819,7 +825,7 @@ async fn delete_finished_jobs(cloud: &VpnClient, gateway_id: &str) -> Result<Vec
         if job.status.as_ref().is_some_and(|s| s.is_terminal()) {
             match cloud.delete_job(&job.id).await {
                 Ok(()) => notes.push(Note::normal(
-                    "JobDeleted",
+                    events::JOB_DELETED,
                     "DeleteJob",
                     format!("deleted finished gateway job {}", job.id),
                 )),

@@ -291,8 +291,10 @@ pub struct Autoscaling {
     #[serde(default = "default_scale_down_cooldown")]
     #[schemars(range(min = 0, max = 86_400))]
     pub scale_down_cooldown_seconds: i64,
-    /// Traffic window the decision looks at (the highest sample in the window counts),
-    /// 60-86400 s. Default 600.
+    /// Traffic window the decision looks at, 60-86400 s: an increase needs the median
+    /// utilisation of the window above the target (a single spike is ignored), a decrease needs
+    /// even its highest sample below it. Samples older than the last change do not count.
+    /// Default 600.
     #[serde(default = "default_window")]
     #[schemars(range(min = 60, max = 86_400))]
     pub window_seconds: i64,
@@ -369,6 +371,10 @@ pub struct CloudVpnServiceStatus {
     /// Bandwidth being applied while a change runs (Scaling=True or Updating).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_bandwidth: Option<i64>,
+    /// The spec.bandwidth the operator last applied. With autoscaling, a spec.bandwidth that
+    /// differs from it is a manual change, which the operator applies once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec_bandwidth: Option<i64>,
     /// Latest traffic sample of the line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traffic: Option<TrafficSample>,
@@ -409,7 +415,9 @@ pub struct ScalingDecision {
     /// Utilisation that led to the decision, in percent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub utilization_percent: Option<f64>,
-    /// Condition reason of the decision (`ScalingUp` or `ScalingDown`).
+    /// Condition reason of the decision (`ScalingUp` or `ScalingDown`), or `ManualChange`
+    /// (spec.bandwidth changed) / `ExternalChange` (changed in IES) for changes the operator
+    /// followed; every kind starts the cooldowns.
     pub reason: String,
     /// Human-readable explanation, e.g. the utilisation against the target.
     #[serde(default)]

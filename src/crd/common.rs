@@ -86,8 +86,31 @@ pub mod reasons {
         /// `managementPolicy: Observe`: the operator only reads the cloud resource and
         /// reports it; it never creates, changes or deletes it.
         OBSERVE_ONLY = "ObserveOnly";
-        /// A referenced Secret or one of its keys is missing.
-        SECRET_NOT_FOUND = "SecretNotFound";
+        /// Synced=False: a referenced Secret (credentials, pre-shared key) or one of its keys is
+        /// missing or unusable. Create or fix the Secret named in the message; the operator retries.
+        SECRET_NOT_READY = "SecretNotReady";
+        /// Synced=False: the cloud resource (`spec.cloudId`) is tagged as managed by another object
+        /// or cluster, so the operator refuses to adopt it. Point `cloudId` at another resource.
+        OWNERSHIP_CONFLICT = "OwnershipConflict";
+        /// Synced=False: the cloud answered 404 for a resource the operator needed (e.g. a
+        /// referenced gateway by cloud id). Check the id and region.
+        CLOUD_NOT_FOUND = "CloudNotFound";
+        /// Synced=False: the cloud refused because the resource is still in use (e.g. a customer
+        /// gateway with connections). The operator retries.
+        CLOUD_RESOURCE_IN_USE = "CloudResourceInUse";
+        /// Synced=False: the cloud answered 409 Conflict. The operator retries.
+        CLOUD_CONFLICT = "CloudConflict";
+        /// Synced=False: the cloud answered with a server error (5xx, VPN.0002). The operator
+        /// retries with backoff; contact support if it persists.
+        CLOUD_SERVER_ERROR = "CloudServerError";
+        /// Synced=False: the cloud endpoint could not be reached or timed out. Check the endpoint,
+        /// network and proxy; the operator retries.
+        CLOUD_UNREACHABLE = "CloudUnreachable";
+        /// Synced=False: the cloud answered with a body the operator could not read. Usually an
+        /// endpoint that is not the VPN API; check `--endpoint`.
+        CLOUD_RESPONSE_INVALID = "CloudResponseInvalid";
+        /// Synced=False: a Kubernetes API call failed (e.g. writing status). The operator retries.
+        KUBERNETES_ERROR = "KubernetesError";
         /// A field that the cloud cannot change differs between the spec and the cloud
         /// resource (e.g. after adoption). The operator does not touch it.
         IMMUTABLE_FIELD_DRIFT = "ImmutableFieldDrift";

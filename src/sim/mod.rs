@@ -10,7 +10,8 @@
 //! - [`auth`]: SDK-HMAC-SHA256 verification, tokens, `POST /v3/auth/tokens`;
 //! - [`faults`]: fault injection; [`counters`]: call counters;
 //! - [`server`]: pipeline, listener, router; [`routes`]: one module per API area;
-//! - [`admin`]: the `/_sim` admin API; [`cli`]: `vpn-operator sim`.
+//! - [`admin`]: the `/_sim` admin API; [`cli`]: `vpn-operator sim`;
+//! - [`ies`]: the simulated CloudOpera IES (own router and state, mounted beside the VPN API).
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -35,6 +36,7 @@ pub mod config;
 pub mod counters;
 pub mod errors;
 pub mod faults;
+pub mod ies;
 pub mod routes;
 pub mod server;
 pub mod state;
@@ -65,7 +67,12 @@ pub async fn serve_state(
     sim: Sim,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = server::app(sim);
+    // The simulated IES (`/rest/...`, `/_sim/ies/...`) beside the VPN API, on the same clock.
+    let ies_state = Arc::new(
+        ies::IesState::new(ies::IesConfig::default().with_clock(sim.clock.clone()))
+            .map_err(std::io::Error::other)?,
+    );
+    let app = server::app(sim).merge(ies::router(ies_state));
     axum::serve(
         server::SimListener(listener),
         app.into_make_service_with_connect_info::<server::ConnKill>(),

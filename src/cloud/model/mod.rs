@@ -21,7 +21,8 @@
 //! - [`connection`] - VPN connections (single and batch create, logs);
 //! - [`monitor`] - connection monitors (NQA health checks);
 //! - [`quota`] - quotas;
-//! - [`tag`] - the resource tag APIs.
+//! - [`tag`] - the resource tag APIs;
+//! - [`ies`] - CloudOpera IES: service catalog, service manager, CloudVPN traffic (not re-exported).
 
 /// Defines a string enum for a documented wire value set that never fails on an
 /// unknown value: the value is kept in an `Other(String)` variant and written back
@@ -155,6 +156,7 @@ pub mod common;
 pub mod connection;
 pub mod customer_gateway;
 pub mod gateway;
+pub mod ies;
 pub mod monitor;
 pub mod quota;
 pub mod tag;

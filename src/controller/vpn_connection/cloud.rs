@@ -5,9 +5,7 @@ use crate::cloud::model::connection::{
     ConnectionStatus, CreateVpnConnectionRequestBody, ListVpnConnectionsQuery,
     ResponseVpnConnection,
 };
-use crate::cloud::model::monitor::{
-    ConnectionMonitorInfo, ListConnectionMonitorsQuery, MonitorStatus,
-};
+use crate::cloud::model::monitor::{ConnectionMonitorInfo, MonitorStatus};
 use crate::cloud::model::tag::TagResourceType;
 use crate::cloud::{ErrorKind, VpnClient};
 use crate::controller::context::Note;
@@ -93,13 +91,7 @@ pub async fn observe(
         let all = vpn.list_all_connections(&query).await?;
         Ok::<_, Error>(find_owned(all, uid).map(|c| (c, How::Recovered)))
     };
-    let get = |id: String| async move {
-        match vpn.get_connection(&id).await {
-            Ok(c) => Ok(Some(c)),
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(Error::from(e)),
-        }
-    };
+    let get = |id: String| async move { Ok::<_, Error>(vpn.observe_connection(&id).await?) };
     let (found, gone) = match step {
         Lookup::Recorded(id) => match get(id.clone()).await? {
             Some(c) => (Some((c, How::Recorded)), None),
@@ -135,13 +127,9 @@ pub async fn observe(
 }
 
 async fn monitors_of(vpn: &VpnClient, connection_id: &str) -> Result<Vec<ConnectionMonitorInfo>> {
-    let query = ListConnectionMonitorsQuery {
-        vpn_connection_id: Some(connection_id.to_string()),
-        ..Default::default()
-    };
     // The filter is applied again here, in case a server ignores it.
     Ok(vpn
-        .list_connection_monitors(&query)
+        .observe_monitors_of(connection_id)
         .await?
         .into_iter()
         .filter(|m| {
@@ -326,10 +314,8 @@ pub async fn teardown(
     id: &str,
     uid: &str,
 ) -> Result<Teardown> {
-    let conn = match vpn.get_connection(id).await {
-        Ok(c) => c,
-        Err(e) if e.is_not_found() => return Ok(Teardown::Gone),
-        Err(e) => return Err(e.into()),
+    let Some(conn) = vpn.observe_connection(id).await? else {
+        return Ok(Teardown::Gone);
     };
     let tags = match &conn.tags {
         Some(t) => t.clone(),

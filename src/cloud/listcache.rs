@@ -1,0 +1,413 @@
+//! Shared list observations: one paginated list call per (cloud account, kind) serves every
+//! object of that kind, instead of one GET per object.
+//!
+//! A reconcile asks for "the cloud view of resource `id`, at most `max_age` old". When the
+//! snapshot of its kind is older (or older than the operator's own last write to that
+//! resource), one caller refreshes it with the list API while concurrent callers wait and then
+//! share the result (single flight). Stable objects accept a snapshot as old as the resync
+//! interval, so at rest a kind costs one list per interval whatever the number of objects;
+//! provisioning objects accept a sub-second snapshot, so a state change is seen within about a
+//! second while one list call a second serves all of them.
+//!
+//! A resource missing from a snapshot is confirmed with a GET before the operator believes it
+//! is gone: a list can lag behind a create.
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::Mutex as AsyncMutex;
+
+use super::error::CloudError;
+use super::model::connection::{ListVpnConnectionsQuery, ResponseVpnConnection};
+use super::model::customer_gateway::ResponseCustomerGateway;
+use super::model::gateway::{ListVpnGatewaysQuery, ResponseVpnGateway};
+use super::model::monitor::{ConnectionMonitorInfo, ListConnectionMonitorsQuery};
+use super::vpn::VpnClient;
+
+type Result<T> = std::result::Result<T, CloudError>;
+
+/// How old an observation may be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Freshness {
+    pub max_age: Duration,
+}
+
+impl Freshness {
+    pub fn within(max_age: Duration) -> Self {
+        Self { max_age }
+    }
+}
+
+/// A listed resource's id.
+trait Listed: Clone {
+    fn cloud_id(&self) -> &str;
+}
+
+macro_rules! listed {
+    ($($t:ty),*) => {$(
+        impl Listed for $t {
+            fn cloud_id(&self) -> &str {
+                &self.id
+            }
+        }
+    )*};
+}
+listed!(
+    ResponseVpnGateway,
+    ResponseCustomerGateway,
+    ResponseVpnConnection,
+    ConnectionMonitorInfo
+);
+
+struct Snapshot<T> {
+    /// When the list call that produced `items` started.
+    fetched: Option<Instant>,
+    items: Arc<HashMap<String, T>>,
+}
+
+impl<T> Default for Snapshot<T> {
+    fn default() -> Self {
+        Self {
+            fetched: None,
+            items: Arc::new(HashMap::new()),
+        }
+    }
+}
+
+type Cell<T> = Arc<AsyncMutex<Snapshot<T>>>;
+
+/// The snapshots of one kind, per cloud account (endpoint + project).
+struct Family<T> {
+    cells: Mutex<HashMap<String, Cell<T>>>,
+}
+
+impl<T> Default for Family<T> {
+    fn default() -> Self {
+        Self {
+            cells: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<T: Listed> Family<T> {
+    fn cell(&self, account: &str) -> Cell<T> {
+        self.cells
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(account.to_string())
+            .or_default()
+            .clone()
+    }
+
+    /// The snapshot for `account`, refreshed with `fetch` when older than `max_age` or than
+    /// `not_before`.
+    async fn snapshot<F, Fut>(
+        &self,
+        account: &str,
+        max_age: Duration,
+        not_before: Option<Instant>,
+        fetch: F,
+    ) -> Result<Arc<HashMap<String, T>>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = std::result::Result<Vec<T>, CloudError>>,
+    {
+        let cell = self.cell(account);
+        let mut snap = cell.lock().await;
+        let fresh = snap
+            .fetched
+            .is_some_and(|t| t.elapsed() <= max_age && not_before.is_none_or(|nb| t > nb));
+        if !fresh {
+            let started = Instant::now();
+            let items = fetch().await?;
+            snap.items = Arc::new(
+                items
+                    .into_iter()
+                    .map(|i| (i.cloud_id().to_string(), i))
+                    .collect(),
+            );
+            snap.fetched = Some(started);
+        }
+        Ok(snap.items.clone())
+    }
+
+    /// Resource `id` from a snapshot at most `max_age` old; a miss is confirmed with `get`
+    /// (`None` on 404), since a list can lag behind a create.
+    async fn one<F, Fut, G, GFut>(
+        &self,
+        account: &str,
+        id: &str,
+        max_age: Duration,
+        not_before: Option<Instant>,
+        fetch: F,
+        get: G,
+    ) -> Result<Option<T>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Vec<T>>>,
+        G: FnOnce() -> GFut,
+        GFut: Future<Output = Result<T>>,
+    {
+        let items = self.snapshot(account, max_age, not_before, fetch).await?;
+        match items.get(id) {
+            Some(v) => Ok(Some(v.clone())),
+            None => not_found_as_none(get().await),
+        }
+    }
+}
+
+/// Shared list observations for every kind the VPN controllers read.
+#[derive(Default)]
+pub struct ListCache {
+    gateways: Family<ResponseVpnGateway>,
+    customer_gateways: Family<ResponseCustomerGateway>,
+    connections: Family<ResponseVpnConnection>,
+    monitors: Family<ConnectionMonitorInfo>,
+    /// When the operator last changed a resource (by cloud id): older snapshots do not show it.
+    writes: Mutex<HashMap<String, Instant>>,
+}
+
+fn account(cloud: &VpnClient) -> String {
+    format!("{}|{}", cloud.api.endpoint(), cloud.api.project_id())
+}
+
+impl ListCache {
+    /// Records that the operator just changed resource `id` (create, update, delete, tags), so
+    /// the next observation of it comes from a list started after now.
+    pub fn wrote(&self, id: &str) {
+        let mut w = self.writes.lock().unwrap_or_else(|e| e.into_inner());
+        // Entries older than any useful snapshot age are dropped to keep the map small.
+        w.retain(|_, t| t.elapsed() < Duration::from_secs(3600));
+        w.insert(id.to_string(), Instant::now());
+    }
+
+    fn last_write(&self, id: &str) -> Option<Instant> {
+        self.writes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .copied()
+    }
+
+    /// The gateway `id`, or `None` when it does not exist.
+    pub async fn gateway(
+        &self,
+        cloud: &VpnClient,
+        id: &str,
+        f: Freshness,
+    ) -> Result<Option<ResponseVpnGateway>> {
+        let list = || async { cloud.list_gateways(&ListVpnGatewaysQuery::default()).await };
+        let (acct, seen) = (account(cloud), self.last_write(id));
+        self.gateways
+            .one(&acct, id, f.max_age, seen, list, || cloud.get_gateway(id))
+            .await
+    }
+
+    /// All gateways of the account, refreshed now (for the look-up before a create).
+    pub async fn all_gateways(&self, cloud: &VpnClient) -> Result<Vec<ResponseVpnGateway>> {
+        let list = || async { cloud.list_gateways(&ListVpnGatewaysQuery::default()).await };
+        let items = self
+            .gateways
+            .snapshot(&account(cloud), Duration::ZERO, None, list)
+            .await?;
+        Ok(items.values().cloned().collect())
+    }
+
+    /// The customer gateway `id`, or `None` when it does not exist.
+    pub async fn customer_gateway(
+        &self,
+        cloud: &VpnClient,
+        id: &str,
+        f: Freshness,
+    ) -> Result<Option<ResponseCustomerGateway>> {
+        let list = || cloud.list_all_customer_gateways(None);
+        let (acct, seen) = (account(cloud), self.last_write(id));
+        self.customer_gateways
+            .one(&acct, id, f.max_age, seen, list, || {
+                cloud.get_customer_gateway(id)
+            })
+            .await
+    }
+
+    /// The connection `id`, or `None` when it does not exist.
+    pub async fn connection(
+        &self,
+        cloud: &VpnClient,
+        id: &str,
+        f: Freshness,
+    ) -> Result<Option<ResponseVpnConnection>> {
+        let list = || async {
+            cloud
+                .list_all_connections(&ListVpnConnectionsQuery::default())
+                .await
+        };
+        let (acct, seen) = (account(cloud), self.last_write(id));
+        self.connections
+            .one(&acct, id, f.max_age, seen, list, || {
+                cloud.get_connection(id)
+            })
+            .await
+    }
+
+    /// The monitors of connection `connection_id` (the operator's writes to the connection's
+    /// monitors are recorded under the connection id, deletes under [`MONITORS`]).
+    pub async fn monitors_of(
+        &self,
+        cloud: &VpnClient,
+        connection_id: &str,
+        f: Freshness,
+    ) -> Result<Vec<ConnectionMonitorInfo>> {
+        let list = || async {
+            cloud
+                .list_connection_monitors(&ListConnectionMonitorsQuery::default())
+                .await
+        };
+        let seen = latest(self.last_write(connection_id), self.last_write(MONITORS));
+        let items = self
+            .monitors
+            .snapshot(&account(cloud), f.max_age, seen, list)
+            .await?;
+        Ok(items
+            .values()
+            .filter(|m| m.vpn_connection_id.as_deref() == Some(connection_id))
+            .cloned()
+            .collect())
+    }
+}
+
+/// Key under which writes to any monitor are recorded (a monitor delete knows only the monitor id).
+pub const MONITORS: &str = "<monitors>";
+
+fn latest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    a.max(b)
+}
+
+fn not_found_as_none<T>(r: std::result::Result<T, CloudError>) -> Result<Option<T>> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    impl Listed for String {
+        fn cloud_id(&self) -> &str {
+            self
+        }
+    }
+
+    fn fetcher<'a>(
+        calls: &'a AtomicUsize,
+        items: Vec<&str>,
+    ) -> impl Future<Output = std::result::Result<Vec<String>, CloudError>> + 'a {
+        calls.fetch_add(1, Ordering::SeqCst);
+        let items: Vec<String> = items.into_iter().map(String::from).collect();
+        async move { Ok(items) }
+    }
+
+    #[tokio::test]
+    async fn one_list_serves_every_reader_within_max_age() {
+        let fam = Family::<String>::default();
+        let calls = AtomicUsize::new(0);
+        for _ in 0..100 {
+            let items = fam
+                .snapshot("acct", Duration::from_secs(600), None, || {
+                    fetcher(&calls, vec!["a", "b"])
+                })
+                .await
+                .unwrap();
+            assert!(items.contains_key("a"));
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn an_older_snapshot_than_allowed_is_refreshed() {
+        let fam = Family::<String>::default();
+        let calls = AtomicUsize::new(0);
+        fam.snapshot("acct", Duration::ZERO, None, || fetcher(&calls, vec!["a"]))
+            .await
+            .unwrap();
+        fam.snapshot("acct", Duration::ZERO, None, || fetcher(&calls, vec!["a"]))
+            .await
+            .unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "max_age zero always lists");
+    }
+
+    #[tokio::test]
+    async fn a_snapshot_from_before_our_own_write_is_not_used() {
+        let fam = Family::<String>::default();
+        let calls = AtomicUsize::new(0);
+        fam.snapshot("acct", Duration::from_secs(600), None, || {
+            fetcher(&calls, vec!["a"])
+        })
+        .await
+        .unwrap();
+        let wrote = Instant::now();
+        fam.snapshot("acct", Duration::from_secs(600), Some(wrote), || {
+            fetcher(&calls, vec!["a"])
+        })
+        .await
+        .unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        // The refreshed snapshot started after the write: it serves later readers.
+        fam.snapshot("acct", Duration::from_secs(600), Some(wrote), || {
+            fetcher(&calls, vec!["a"])
+        })
+        .await
+        .unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn accounts_have_separate_snapshots() {
+        let fam = Family::<String>::default();
+        let calls = AtomicUsize::new(0);
+        let a = fam
+            .snapshot("p1", Duration::from_secs(600), None, || {
+                fetcher(&calls, vec!["x"])
+            })
+            .await
+            .unwrap();
+        let b = fam
+            .snapshot("p2", Duration::from_secs(600), None, || {
+                fetcher(&calls, vec!["y"])
+            })
+            .await
+            .unwrap();
+        assert!(a.contains_key("x") && !a.contains_key("y"));
+        assert!(b.contains_key("y"));
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn concurrent_readers_share_one_refresh() {
+        let fam = Arc::new(Family::<String>::default());
+        let calls = Arc::new(AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..20 {
+            let (fam, calls) = (fam.clone(), calls.clone());
+            tasks.push(tokio::spawn(async move {
+                fam.snapshot("acct", Duration::from_secs(60), None, || {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    async {
+                        tokio::task::yield_now().await;
+                        Ok(vec!["a".to_string()])
+                    }
+                })
+                .await
+                .unwrap()
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+}
