@@ -892,6 +892,37 @@ fn random_faults_converge_without_a_retry_storm() {
     // (each retried inside the call, then with per-object backoff) it stays within a few times
     // that. A storm (retrying without backoff) would make hundreds.
     assert!(per_object <= 25.0, "{per_object:.1} calls per object");
+
+    // A gateway that stays busy (VPN.0030 on every update): Synced=False CloudBusy, retried
+    // with growing per-object backoff, then converges when the cloud is free again.
+    env.set_faults(json!([{
+        "ops": ["UpdateVgw"], "fault": {"kind": "busy"}, "trigger": "always"
+    }]));
+    env.patch(
+        "vpngateway",
+        "gw-f1",
+        &json!({"spec": {"localSubnets": ["192.168.0.0/24", "192.168.6.0/24"]}}),
+    );
+    let obj = env.wait_reason("vpngateway", "gw-f1", "Synced", "CloudBusy", TIMEOUT);
+    assert_eq!(condition(&obj, "Synced").unwrap()["status"], "False");
+    let busy_from = env.calls_by_op();
+    let window = Duration::from_secs(15);
+    // A window long enough for a retry loop without backoff to make a hundred calls.
+    std::thread::sleep(window);
+    let busy_calls = delta(&env.calls_by_op(), &busy_from)
+        .get("UpdateVgw")
+        .copied()
+        .unwrap_or(0);
+    env.set_faults(json!([]));
+    let obj = env.wait_condition("vpngateway", "gw-f1", "Synced", "True", TIMEOUT);
+    assert_eq!(reason(&obj, "Synced"), "ReconcileSuccess");
+    ready(&env, "vpngateway", "gw-f1");
+    println!(
+        "FIGURES faults: busy gateway: {busy_calls} UpdateVgw calls in {}s (4 attempts per \
+         reconcile, per-object backoff 1s, 2s, 4s, ... between reconciles)",
+        window.as_secs()
+    );
+    assert!(busy_calls <= 24, "{busy_calls} calls while busy");
     env.figures("faults");
 }
 
