@@ -324,7 +324,11 @@ pub async fn teardown(
     if let Ownership::Foreign(owner) = ownership(Some(&tags), uid) {
         return Ok(Teardown::Foreign(owner));
     }
-    for m in monitors_of(vpn, id).await? {
+    let monitors = monitors_of(vpn, id).await?;
+    let deletable = monitors
+        .iter()
+        .filter(|m| m.status != Some(MonitorStatus::PendingDelete));
+    for m in deletable {
         match vpn.delete_connection_monitor(&m.id).await {
             Ok(()) => {}
             Err(e) if e.is_not_found() || e.kind == ErrorKind::InvalidRequest => {}
