@@ -997,3 +997,70 @@ fn auth_failures_and_invalid_specs_wait_for_a_fix() {
     );
     env.figures("terminal");
 }
+
+// ----- 8. connection health check ----------------------------------------------------------
+
+#[test]
+fn health_check_creates_and_deletes_the_connection_monitor() {
+    let Some(env) = Env::start("health-check", FAST) else {
+        return;
+    };
+    env.apply_secret("psk", &[("psk", PSK)]);
+    trio(&env, "h", [1, 2], "203.0.113.10");
+    let conn = ready(&env, "vpnconnection", "conn-h");
+    assert!(conn["status"]["monitorId"].is_null());
+    assert!(env.cloud_resources("connection_monitors").is_empty());
+
+    env.patch(
+        "vpnconnection",
+        "conn-h",
+        &json!({"spec": {"healthCheck": {"enabled": true}}}),
+    );
+    let conn = wait_until("the monitor is ACTIVE in status", TIMEOUT, || {
+        let c = env.get("vpnconnection", "conn-h")?;
+        (c["status"]["monitorState"] == "ACTIVE"
+            && c["status"]["observedGeneration"] == c["metadata"]["generation"])
+            .then_some(c)
+    });
+    let monitors = env.cloud_resources("connection_monitors");
+    assert_eq!(monitors.len(), 1, "{monitors:?}");
+    assert_eq!(monitors[0]["id"], conn["status"]["monitorId"]);
+    assert_eq!(monitors[0]["vpn_connection_id"], conn["status"]["cloudId"]);
+
+    env.patch(
+        "vpnconnection",
+        "conn-h",
+        &json!({"spec": {"healthCheck": {"enabled": false}}}),
+    );
+    wait_until("the monitor is gone", TIMEOUT, || {
+        let c = env.get("vpnconnection", "conn-h")?;
+        (c["status"]["monitorId"].is_null()
+            && c["status"]["observedGeneration"] == c["metadata"]["generation"]
+            && env.cloud_resources("connection_monitors").is_empty())
+        .then_some(())
+    });
+    let conn = ready(&env, "vpnconnection", "conn-h");
+    assert_eq!(reason(&conn, "Synced"), "ReconcileSuccess");
+
+    // Enabled again, then the connection is deleted: its monitor goes with it.
+    env.patch(
+        "vpnconnection",
+        "conn-h",
+        &json!({"spec": {"healthCheck": {"enabled": true}}}),
+    );
+    wait_until("a monitor again", TIMEOUT, || {
+        (env.cloud_resources("connection_monitors").len() == 1).then_some(())
+    });
+    env.kubectl_ok(&["delete", "vpnconnection", "conn-h", "--wait=false"]);
+    env.wait_gone("vpnconnection", "conn-h", TIMEOUT);
+    assert!(env.cloud_resources("connection_monitors").is_empty());
+    assert!(env.cloud_resources("vpn_connections").is_empty());
+    let calls = env.calls_by_op();
+    assert_eq!(calls.get("CreateConnectionMonitor"), Some(&2), "{calls:?}");
+    assert_eq!(
+        calls.get("DeleteConnectionMonitor"),
+        Some(&2),
+        "each monitor deleted once: {calls:?}"
+    );
+    env.figures("health-check");
+}
