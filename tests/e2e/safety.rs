@@ -1064,3 +1064,108 @@ fn health_check_creates_and_deletes_the_connection_monitor() {
     );
     env.figures("health-check");
 }
+
+// ----- 9. per-resource cloud settings -----------------------------------------------------
+
+const PROJECT2: &str = "0e2e0000000000000000000000000002";
+const AK2: &str = "E2EACCESSKEY0000002";
+const SK2: &str = "e2e-secret-key-never-logged-0002";
+
+/// Ids of the resources of `kind` in one project of the simulator.
+fn ids_in(env: &Env, project: &str, kind: &str) -> Vec<String> {
+    let inner = kind.trim_end_matches('s');
+    env.sim_admin(&format!("/_sim/projects/{project}"))[kind]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r[inner]["id"].as_str().map(String::from))
+        .collect()
+}
+
+#[test]
+fn per_object_cloud_settings_reach_another_project() {
+    let project2 = format!("{PROJECT2}:{AK2}:{SK2}");
+    let Some(env) = Env::start("multi-project", &["--delay", "1s", "--project", &project2]) else {
+        return;
+    };
+    env.apply_secret("psk", &[("psk", PSK)]);
+    env.apply_secret(
+        "project2-credentials",
+        &[("accessKey", AK2), ("secretKey", SK2)],
+    );
+    let elsewhere = json!({"cloud": {
+        "projectId": PROJECT2, "credentialsSecretRef": {"name": "project2-credentials"}
+    }});
+    // The default project: no spec.cloud.
+    apply(&env, &gateway("gw-default", [1, 2]));
+    // Project 2: a gateway, a customer gateway and a connection between them.
+    apply(
+        &env,
+        &with_spec(gateway("gw-two", [1, 2]), elsewhere.clone()),
+    );
+    apply(
+        &env,
+        &with_spec(
+            customer_gateway("cgw-two", "203.0.113.10"),
+            elsewhere.clone(),
+        ),
+    );
+    apply(
+        &env,
+        &with_spec(
+            connection("conn-two", "gw-two", "cgw-two", "psk"),
+            elsewhere.clone(),
+        ),
+    );
+    let mut ids = Vec::new();
+    for (kind, name) in [
+        ("vpngateway", "gw-default"),
+        ("vpngateway", "gw-two"),
+        ("customergateway", "cgw-two"),
+        ("vpnconnection", "conn-two"),
+    ] {
+        ids.push(cloud_id(&ready(&env, kind, name)));
+    }
+    assert_eq!(ids_in(&env, PROJECT, "vpn_gateways"), vec![ids[0].clone()]);
+    assert_eq!(ids_in(&env, PROJECT2, "vpn_gateways"), vec![ids[1].clone()]);
+    assert_eq!(
+        ids_in(&env, PROJECT2, "customer_gateways"),
+        vec![ids[2].clone()]
+    );
+    assert_eq!(
+        ids_in(&env, PROJECT2, "vpn_connections"),
+        vec![ids[3].clone()]
+    );
+    assert!(ids_in(&env, PROJECT, "customer_gateways").is_empty());
+    assert!(ids_in(&env, PROJECT, "vpn_connections").is_empty());
+    let gw_two = env.get("vpngateway", "gw-two").unwrap();
+    assert_eq!(
+        gw_two["status"]["eip1"]["ipAddress"], "198.51.100.11",
+        "project 2's own EIP"
+    );
+
+    // Deletion goes to the right project too.
+    for (kind, name) in [
+        ("vpnconnection", "conn-two"),
+        ("customergateway", "cgw-two"),
+        ("vpngateway", "gw-two"),
+    ] {
+        env.kubectl_ok(&["delete", kind, name, "--wait=false"]);
+    }
+    for (kind, name) in [
+        ("vpnconnection", "conn-two"),
+        ("customergateway", "cgw-two"),
+        ("vpngateway", "gw-two"),
+    ] {
+        env.wait_gone(kind, name, TIMEOUT);
+    }
+    for kind in ["vpn_gateways", "customer_gateways", "vpn_connections"] {
+        assert!(
+            ids_in(&env, PROJECT2, kind).is_empty(),
+            "{kind} left in project 2"
+        );
+    }
+    assert_eq!(ids_in(&env, PROJECT, "vpn_gateways"), vec![ids[0].clone()]);
+    ready(&env, "vpngateway", "gw-default");
+    env.figures("multi-project");
+}
