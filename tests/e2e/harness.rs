@@ -271,20 +271,12 @@ impl Env {
         serde_json::from_str(&answer).unwrap_or(Value::Null)
     }
 
-    pub fn sim_post(&self, path: &str, body: &Value) -> Value {
-        self.sim_call("POST", path, Some(body))
-    }
-
     pub fn sim_put(&self, path: &str, body: &Value) -> Value {
         self.sim_call("PUT", path, Some(body))
     }
 
     pub fn sim_patch(&self, path: &str, body: &Value) -> Value {
         self.sim_call("PATCH", path, Some(body))
-    }
-
-    pub fn sim_delete(&self, path: &str) -> Value {
-        self.sim_call("DELETE", path, None)
     }
 
     /// Replaces the simulator's fault rules (`[]` clears them).
@@ -295,7 +287,7 @@ impl Env {
         );
     }
 
-    /// Cloud calls per operation since the simulator started (or the last [`Env::reset_counters`]).
+    /// Cloud calls per operation since the simulator started .
     pub fn calls_by_op(&self) -> BTreeMap<String, u64> {
         let c = self.sim_admin("/_sim/counters");
         c["operations"]
@@ -309,18 +301,6 @@ impl Env {
 
     pub fn total_calls(&self) -> u64 {
         self.calls_by_op().values().sum()
-    }
-
-    /// Calls of operations that change the cloud (everything but Show*/List*/Count*).
-    pub fn write_calls(&self) -> BTreeMap<String, u64> {
-        self.calls_by_op()
-            .into_iter()
-            .filter(|(op, _)| !is_read_op(op))
-            .collect()
-    }
-
-    pub fn reset_counters(&self) {
-        self.sim_delete("/_sim/counters");
     }
 
     /// Prints `FIGURES <label>: <run time>s, <N> cloud calls (<by operation>)` from the

@@ -8,9 +8,7 @@ use serde_json::{json, Value};
 
 use vpn_operator::cloud::{ApiClient, ClientConfig, Credentials, VpnClient};
 
-use crate::harness::{
-    condition, delta, reason, tag, wait_until, writes, Env, AK, OWNER_UID_TAG, PROJECT, SK,
-};
+use crate::harness::{condition, delta, reason, wait_until, writes, Env, AK, PROJECT, SK};
 
 /// Generous: the machine is shared.
 const TIMEOUT: Duration = Duration::from_secs(120);
