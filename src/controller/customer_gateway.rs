@@ -54,6 +54,11 @@ impl Managed for CustomerGateway {
         self.spec.cloud.as_ref()
     }
 
+    fn released_resource(&self) -> Option<(TagResourceType, String)> {
+        let id = self.status.as_ref()?.cloud_id.clone()?;
+        Some((TagResourceType::CustomerGateway, id))
+    }
+
     fn apply(
         obj: Arc<Self>,
         ctx: Arc<Context>,

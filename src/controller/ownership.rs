@@ -124,6 +124,35 @@ pub fn check_tag_count(tags: &[VpnResourceTag]) -> super::error::Result<()> {
     Ok(())
 }
 
+/// Takes this object's owner tags off cloud resource `id` (with `deletionPolicy: Orphan`), so
+/// that another object can adopt it later through `spec.cloudId`. Only tags naming `uid` are
+/// removed: a resource that is not (or no longer) ours is left alone. Returns whether tags were
+/// removed; a resource that is gone counts as nothing to do.
+pub async fn release(
+    cloud: &crate::cloud::VpnClient,
+    kind: &crate::cloud::model::tag::TagResourceType,
+    id: &str,
+    uid: &str,
+) -> super::error::Result<bool> {
+    let tags = match cloud.list_tags(kind, id).await {
+        Ok(t) => t,
+        Err(e) if e.is_not_found() => return Ok(false),
+        Err(e) => return Err(e.into()),
+    };
+    if ownership(Some(&tags), uid) != Ownership::Ours {
+        return Ok(false);
+    }
+    let owner_tags: Vec<VpnResourceTag> = tags
+        .into_iter()
+        .filter(|t| t.key == TAG_UID || t.key == TAG_OWNER)
+        .collect();
+    match cloud.remove_tags(kind, id, &owner_tags).await {
+        Ok(()) => Ok(true),
+        Err(e) if e.is_not_found() => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Renders tags as `k=v, k=v` sorted by key, for drift entries and events.
 pub fn render_tags(tags: &[VpnResourceTag]) -> String {
     let mut pairs: Vec<String> = tags

@@ -19,7 +19,9 @@ use tracing::Instrument;
 use super::clouds::CloudOverride;
 use super::context::{Context, Note};
 use super::error::{Error, Result};
+use super::ownership::{release, TAG_OWNER, TAG_UID};
 use super::status::write_status;
+use crate::cloud::model::tag::TagResourceType;
 use crate::crd::common::{
     find_condition, reasons, set_condition, types, CloudSettings, Condition, ConditionStatus,
     DeletionPolicy, ManagedSpec, ManagedStatus, ManagementPolicy,
@@ -69,6 +71,12 @@ pub trait Managed:
     /// requeues. Not called for `deletionPolicy: Orphan` or `managementPolicy: Observe`.
     fn cleanup(obj: Arc<Self>, ctx: Arc<Context>)
         -> impl Future<Output = Result<Vec<Note>>> + Send;
+
+    /// The tag-API type and id of the cloud resource this object manages (recorded in status),
+    /// whose owner tags `deletionPolicy: Orphan` takes off. `None`: nothing to release.
+    fn released_resource(&self) -> Option<(TagResourceType, String)> {
+        None
+    }
 
     /// The cloud an object talks to, from `spec.cloud` (credentials Secret in its namespace).
     fn cloud_override(&self) -> CloudOverride {
@@ -173,11 +181,7 @@ async fn reconcile_inner<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Result<A
             FinalizerEvent::Cleanup(o) => {
                 let spec = o.spec();
                 let notes = if spec.deletion_policy() == DeletionPolicy::Orphan {
-                    vec![Note::normal(
-                        reasons::ORPHANED,
-                        "Orphan",
-                        "deletionPolicy is Orphan: the cloud resource was left in place",
-                    )]
+                    vec![orphan(&*o, &c).await?]
                 } else if spec.management_policy() == ManagementPolicy::Observe {
                     vec![Note::normal(
                         reasons::OBSERVE_ONLY,
@@ -222,6 +226,45 @@ async fn reconcile_inner<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Result<A
                 .reconcile_finished(K::KIND, started.elapsed(), Some(err.reason()));
             Ok(action)
         }
+    }
+}
+
+/// `deletionPolicy: Orphan`: the cloud resource stays, without this object's owner tags (so it
+/// can be adopted again). Terminal failures to remove the tags (credentials, permissions) do not
+/// hold the deletion up: the event says which tags to remove by hand; others are retried.
+async fn orphan<K: Managed>(obj: &K, ctx: &Context) -> Result<Note> {
+    let left = "deletionPolicy is Orphan: the cloud resource was left in place";
+    if obj.spec().management_policy() == ManagementPolicy::Observe {
+        // Observing never tagged it: nothing of ours to take off.
+        return Ok(Note::normal(reasons::ORPHANED, "Orphan", left));
+    }
+    let Some((kind, id)) = obj.released_resource() else {
+        return Ok(Note::normal(reasons::ORPHANED, "Orphan", left));
+    };
+    let uid = obj.uid().unwrap_or_default();
+    let released = match ctx.clouds.vpn(&obj.cloud_override()).await {
+        Ok(cloud) => release(&cloud, &kind, &id, &uid).await,
+        Err(e) => Err(e),
+    };
+    match released {
+        Ok(true) => Ok(Note::normal(
+            reasons::ORPHANED,
+            "Orphan",
+            format!(
+                "{left} ({id}); its {TAG_UID} and {TAG_OWNER} tags were removed, so another \
+                 object can adopt it with spec.cloudId"
+            ),
+        )),
+        Ok(false) => Ok(Note::normal(reasons::ORPHANED, "Orphan", left)),
+        Err(e) if e.is_terminal() => Ok(Note::warning(
+            reasons::ORPHANED,
+            "Orphan",
+            format!(
+                "{left} ({id}), but its owner tags could not be removed ({e}); remove the \
+                 {TAG_UID} and {TAG_OWNER} tags by hand before adopting it with another object"
+            ),
+        )),
+        Err(e) => Err(e),
     }
 }
 

@@ -32,6 +32,7 @@ use super::wire::since_transition;
 use crate::cloud::model::common::VpnResourceTag;
 use crate::cloud::model::connection::{ConnectionStatus, UpdateVpnConnectionRequestBody};
 use crate::cloud::model::monitor::MonitorStatus;
+use crate::cloud::model::tag::TagResourceType;
 use crate::crd::common::{
     find_condition, reasons, types, CloudSettings, Condition, ConditionStatus, ManagementPolicy,
 };
@@ -68,6 +69,11 @@ impl Managed for VpnConnection {
 
     fn cloud_settings(&self) -> Option<&CloudSettings> {
         self.spec.cloud.as_ref()
+    }
+
+    fn released_resource(&self) -> Option<(TagResourceType, String)> {
+        let id = self.status.as_ref()?.cloud_id.clone()?;
+        Some((TagResourceType::VpnConnection, id))
     }
 
     async fn apply(obj: Arc<Self>, ctx: Arc<Context>) -> Result<Outcome<VpnConnectionStatus>> {

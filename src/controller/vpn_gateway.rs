@@ -43,6 +43,11 @@ impl Managed for VpnGateway {
         self.spec.cloud.as_ref()
     }
 
+    fn released_resource(&self) -> Option<(TagResourceType, String)> {
+        let id = self.status.as_ref()?.cloud_id.clone()?;
+        Some((TagResourceType::VpnGateway, id))
+    }
+
     async fn apply(obj: Arc<Self>, ctx: Arc<Context>) -> Result<Outcome<VpnGatewayStatus>> {
         let cloud = ctx
             .clouds

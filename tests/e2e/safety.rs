@@ -8,7 +8,9 @@ use serde_json::{json, Value};
 
 use vpn_operator::cloud::{ApiClient, ClientConfig, Credentials, VpnClient};
 
-use crate::harness::{condition, delta, reason, wait_until, writes, Env, AK, PROJECT, SK};
+use crate::harness::{
+    condition, delta, reason, tag, wait_until, writes, Env, AK, OWNER_UID_TAG, PROJECT, SK,
+};
 
 /// Generous: the machine is shared.
 const TIMEOUT: Duration = Duration::from_secs(120);
@@ -434,21 +436,43 @@ fn orphan_leaves_every_kind_in_the_cloud() {
         env.wait_gone(kind, name, TIMEOUT);
         assert!(has_event(&env, name, "Orphaned"), "{kind}/{name}");
     }
+    let orphaning = writes(&delta(&env.calls_by_op(), &before));
     assert_eq!(
-        writes(&delta(&env.calls_by_op(), &before)),
-        Default::default(),
-        "orphaning changes nothing in the cloud"
+        orphaning,
+        [("BatchDeleteResourceTags".to_string(), 3)].into(),
+        "orphaning only takes the owner tags off"
     );
     for ((kind, _), id) in objects.iter().zip(&ids) {
         let left = env.cloud_resources(kinds_of(kind).0);
         assert_eq!(left.len(), 1, "{kind}: {left:?}");
         assert_eq!(&left[0]["id"], id, "{kind} left in place");
+        assert_eq!(tag(&left[0], OWNER_UID_TAG), None, "{kind} released");
     }
     let conn = &env.cloud_resources("vpn_connections")[0];
     assert_eq!(
         conn["status"], "ACTIVE",
         "the orphaned tunnel keeps running"
     );
+
+    // Released, an orphan can be adopted again; with the default policy (Delete) deleting the
+    // new object deletes it in the cloud.
+    let again = with_spec(
+        connection("conn-again", "unused", "unused", "psk"),
+        json!({
+            "name": "conn", "cloudId": ids[0],
+            "vpnGatewayRef": {"cloudId": ids[2]}, "customerGatewayRef": {"cloudId": ids[1]}
+        }),
+    );
+    apply(&env, &again);
+    let obj = ready(&env, "vpnconnection", "conn-again");
+    assert_eq!(cloud_id(&obj), ids[0]);
+    assert_eq!(obj["spec"]["deletionPolicy"], "Delete");
+    assert!(has_event(&env, "conn-again", "Adopted"));
+    exactly_one(&env, "vpnconnection", "conn-again");
+    env.kubectl_ok(&["delete", "vpnconnection", "conn-again", "--wait=false"]);
+    env.wait_gone("vpnconnection", "conn-again", TIMEOUT);
+    assert!(env.cloud_resources("vpn_connections").is_empty());
+    assert_eq!(env.cloud_resources("vpn_gateways").len(), 1);
     env.figures("orphan");
 }
 

@@ -238,3 +238,46 @@ async fn adopting_reports_immutable_drift_and_sends_the_certificate_once() {
         other => panic!("expected Sync, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn orphan_release_takes_only_our_owner_tags_off() {
+    use crate::controller::ownership::release;
+    let (_sim, vpn) = start().await;
+    let kind = TagResourceType::CustomerGateway;
+    let ours = vpn
+        .create_customer_gateway(&desired_create(&spec(), "office", tags("prod")))
+        .await
+        .expect("create");
+    assert!(release(&vpn, &kind, &ours.id, UID).await.expect("release"));
+    let left = vpn.list_tags(&kind, &ours.id).await.expect("tags");
+    assert_eq!(
+        left,
+        vec![VpnResourceTag::new("env", "prod")],
+        "user tags stay"
+    );
+    assert!(
+        !release(&vpn, &kind, &ours.id, UID).await.expect("again"),
+        "nothing left to release"
+    );
+
+    let mut theirs = spec();
+    theirs.id_value = "203.0.113.11".into();
+    let foreign = vpn
+        .create_customer_gateway(&desired_create(&theirs, "other", tags("prod")))
+        .await
+        .expect("create");
+    let other_uid = "00000000-0000-4000-8000-00000000beef";
+    assert!(!release(&vpn, &kind, &foreign.id, other_uid)
+        .await
+        .expect("release"));
+    assert_eq!(
+        sorted(vpn.list_tags(&kind, &foreign.id).await.expect("tags")),
+        sorted(tags("prod")),
+        "another object's tags are never removed"
+    );
+    assert!(
+        !release(&vpn, &kind, "00000000-0000-4000-8000-000000000404", UID)
+            .await
+            .expect("a missing resource is nothing to do")
+    );
+}
