@@ -17,6 +17,7 @@ pub mod ownership;
 pub mod reconciler;
 pub mod secrets;
 pub mod status;
+pub mod stores;
 pub mod vpn_connection;
 pub mod vpn_gateway;
 pub mod wire;
@@ -156,11 +157,13 @@ pub async fn run_all<S, F>(
         watcher::Config::default(),
         |c: VpnConnection| departing_ref(&c, c.spec.vpn_gateway_ref.name.clone()),
     );
+    let _ = ctx.stores.gateways.set(gateways.store());
     let customer_gateways = controller::<CustomerGateway>(&client, &opts).watches(
         api::<VpnConnection>(&client, &opts.namespace),
         watcher::Config::default(),
         |c: VpnConnection| departing_ref(&c, c.spec.customer_gateway_ref.name.clone()),
     );
+    let _ = ctx.stores.customer_gateways.set(customer_gateways.store());
     // Connections: reconciled when the gateway or customer gateway they name changes (e.g.
     // becomes Ready), and when their PSK Secret changes (rotation). Secrets are watched as
     // metadata only, so their values never enter the operator's caches.

@@ -77,7 +77,10 @@ fn apply_update_and_delete_with_kubectl() {
     // The README's `kubectl get hwvpn`: the category lists every kind of the operator.
     let listed = env.kubectl_ok(&["get", "hwvpn", "-o", "name"]);
     for (_, name) in KINDS {
-        assert!(listed.contains(name), "kubectl get hwvpn lists {name}: {listed}");
+        assert!(
+            listed.contains(name),
+            "kubectl get hwvpn lists {name}: {listed}"
+        );
     }
     let conn = env.get("vpnconnection", "office-link").unwrap();
     assert_eq!(reason(&conn, "TunnelUp"), "TunnelActive", "{conn}");
