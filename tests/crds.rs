@@ -18,7 +18,11 @@ fn committed_crds_match_the_rust_types() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     // crds/ and the copies that kustomize (deploy/crds) and Helm (the chart's crds/) need,
     // because neither can read files outside its own directory.
-    let dirs = [crd_dir(), root.join("deploy/crds"), root.join("charts/vpn-operator/crds")];
+    let dirs = [
+        crd_dir(),
+        root.join("deploy/crds"),
+        root.join("charts/vpn-operator/crds"),
+    ];
     if std::env::var_os("UPDATE_CRDS").is_some() {
         for dir in &dirs {
             std::fs::create_dir_all(dir).expect("create CRD directory");
@@ -31,7 +35,12 @@ fn committed_crds_match_the_rust_types() {
             let path = dir.join(&name);
             let actual = std::fs::read_to_string(&path).unwrap_or_default();
             if actual != expected {
-                stale.push(path.strip_prefix(&root).unwrap_or(&path).display().to_string());
+                stale.push(
+                    path.strip_prefix(&root)
+                        .unwrap_or(&path)
+                        .display()
+                        .to_string(),
+                );
             }
         }
     }
