@@ -634,9 +634,15 @@ async fn apply(
         observe_only,
     );
     let observation = observe(&vpn, step, &uid, !observe_only && spec.cloud_id.is_none()).await?;
-    if let Some((cgw, How::Adopted)) = &observation.found {
+    let observed_tags = match &observation.found {
+        Some((cgw, _)) => observed_tags(&vpn, cgw).await?,
+        None => Vec::new(),
+    };
+    // Every way of finding it (not only adoption: an id recorded while observing, too) must
+    // not hand another object's customer gateway to this one.
+    if let Some((cgw, _)) = &observation.found {
         if !observe_only {
-            if let Ownership::Foreign(owner) = ownership(cgw.tags.as_deref(), &uid) {
+            if let Ownership::Foreign(owner) = ownership(Some(&observed_tags), &uid) {
                 return Err(Error::OwnershipConflict(format!(
                     "customer gateway {} is managed by {owner} (its {TAG_UID} tag names another object); \
                      refusing to adopt it. Use managementPolicy Observe to only read it",
@@ -645,10 +651,6 @@ async fn apply(
             }
         }
     }
-    let observed_tags = match &observation.found {
-        Some((cgw, _)) => observed_tags(&vpn, cgw).await?,
-        None => Vec::new(),
-    };
     let at = now();
     let mut notes = Vec::new();
 
@@ -932,20 +934,38 @@ async fn cleanup(obj: Arc<CustomerGateway>, ctx: Arc<Context>) -> Result<Vec<Not
         .vpn(&obj.cloud_override())
         .await?
         .observing(observation_age(&*obj, &ctx));
+    let uid = obj.uid().unwrap_or_default();
     let id = match status
         .cloud_id
         .clone()
         .or_else(|| obj.spec.cloud_id.clone())
     {
         Some(id) => id,
-        None => {
-            let uid = obj.uid().unwrap_or_default();
-            match find_owned(vpn.list_all_customer_gateways(None).await?, &uid) {
-                Some(c) => c.id,
-                None => return Ok(Vec::new()),
-            }
-        }
+        None => match find_owned(vpn.list_all_customer_gateways(None).await?, &uid) {
+            Some(c) => c.id,
+            None => return Ok(Vec::new()),
+        },
     };
+    // Never delete what another object owns (a refused adoption, or an id recorded while
+    // observing): the finalizer goes, the customer gateway stays.
+    let Some(cgw) = vpn.observe_customer_gateway(&id).await? else {
+        return Ok(vec![note(
+            events::DELETED,
+            "DeleteCustomerGateway",
+            format!("customer gateway {id} was already gone"),
+        )]);
+    };
+    let tags = observed_tags(&vpn, &cgw).await?;
+    if let Ownership::Foreign(owner) = ownership(Some(&tags), &uid) {
+        return Ok(vec![Note::warning(
+            events::NOT_DELETED,
+            "DeleteCustomerGateway",
+            format!(
+                "customer gateway {id} is managed by {owner} (its {TAG_UID} tag names another \
+                 object); it was left in place"
+            ),
+        )]);
+    }
     match delete(&vpn, &id).await? {
         Deletion::Deleted => Ok(vec![note(
             events::DELETED,

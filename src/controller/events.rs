@@ -22,3 +22,6 @@ pub const PSK_ROTATED: &str = "PskRotated";
 pub const DRIFT_DETECTED: &str = "DriftDetected";
 /// The cloud resource recorded in status is gone; a new one is created.
 pub const RECREATING: &str = "Recreating";
+/// The object was deleted but its cloud resource belongs to another object (its owner tag
+/// names another object): the resource was left in place and the finalizer removed.
+pub const NOT_DELETED: &str = "NotDeleted";

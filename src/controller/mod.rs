@@ -31,9 +31,10 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{Config as ControllerConfig, Controller};
 use kube::runtime::reflector::{self, ObjectRef};
-use kube::runtime::{watcher, PredicateConfig, WatchStreamExt};
+use kube::runtime::{predicates, watcher, PredicateConfig, WatchStreamExt};
 use kube::{Api, Resource, ResourceExt};
 
+use clouds::CredentialSource;
 pub use context::{Context, Settings};
 use reconciler::{error_policy, reconcile, Managed};
 use vpn_connection::Referenced;
@@ -150,33 +151,45 @@ pub async fn run_all<S, F>(
     S: Future<Output = ()> + Clone + Send + Sync + 'static,
     F: Fn(&'static str) + Send + Sync + Clone + 'static,
 {
+    // Every kind is reconciled again when the Secret its cloud credentials come from changes:
+    // an object stopped by AuthFailed (retried only slowly) recovers as soon as the Secret is
+    // fixed, without an edit of the object.
+    let default_credentials = match &ctx.clouds.defaults().credentials {
+        CredentialSource::Secret { namespace, name } => Some((namespace.clone(), name.clone())),
+        CredentialSource::Static(_) => None,
+    };
     // Gateways and customer gateways wait for their connections on deletion: look again when a
     // connection that uses them is being deleted or is gone.
-    let gateways = controller::<VpnGateway>(&client, &opts).watches(
-        api::<VpnConnection>(&client, &opts.namespace),
-        watcher::Config::default(),
-        |c: VpnConnection| departing_ref(&c, c.spec.vpn_gateway_ref.name.clone()),
-    );
+    let gateways = controller::<VpnGateway>(&client, &opts);
+    let (gw_store, creds) = (gateways.store(), default_credentials.clone());
+    let gateways = gateways
+        .watches(
+            api::<VpnConnection>(&client, &opts.namespace),
+            watcher::Config::default(),
+            |c: VpnConnection| departing_ref(&c, c.spec.vpn_gateway_ref.name.clone()),
+        )
+        .watches_stream(secret_changes(&client, &opts), move |s| {
+            using_credentials(&gw_store.state(), creds.as_ref(), &s)
+        });
     let _ = ctx.stores.gateways.set(gateways.store());
-    let customer_gateways = controller::<CustomerGateway>(&client, &opts).watches(
-        api::<VpnConnection>(&client, &opts.namespace),
-        watcher::Config::default(),
-        |c: VpnConnection| departing_ref(&c, c.spec.customer_gateway_ref.name.clone()),
-    );
+    let customer_gateways = controller::<CustomerGateway>(&client, &opts);
+    let (cgw_store, creds) = (customer_gateways.store(), default_credentials.clone());
+    let customer_gateways = customer_gateways
+        .watches(
+            api::<VpnConnection>(&client, &opts.namespace),
+            watcher::Config::default(),
+            |c: VpnConnection| departing_ref(&c, c.spec.customer_gateway_ref.name.clone()),
+        )
+        .watches_stream(secret_changes(&client, &opts), move |s| {
+            using_credentials(&cgw_store.state(), creds.as_ref(), &s)
+        });
     let _ = ctx.stores.customer_gateways.set(customer_gateways.store());
     // Connections: reconciled when the gateway or customer gateway they name changes (e.g.
-    // becomes Ready), and when their PSK Secret changes (rotation). Secrets are watched as
-    // metadata only, so their values never enter the operator's caches.
+    // becomes Ready), and when their PSK Secret or credentials Secret changes (rotation).
     let connections = controller::<VpnConnection>(&client, &opts);
     let store = connections.store();
     let (st1, st2, st3) = (store.clone(), store.clone(), store);
-    let secret_api: Api<PartialObjectMeta<Secret>> = match &opts.namespace {
-        Some(ns) => Api::namespaced(client.clone(), ns),
-        None => Api::all(client.clone()),
-    };
-    let secrets = watcher(secret_api, watcher::Config::default())
-        .default_backoff()
-        .touched_objects();
+    let secrets = secret_changes(&client, &opts);
     let connections = connections
         .watches(
             api::<VpnGateway>(&client, &opts.namespace),
@@ -189,7 +202,10 @@ pub async fn run_all<S, F>(
             move |c: CustomerGateway| referencing(&st2.state(), Referenced::CustomerGateway, &c),
         )
         .watches_stream(secrets, move |s: PartialObjectMeta<Secret>| {
-            referencing(&st3.state(), Referenced::Secret, &s)
+            let items = st3.state();
+            let mut refs = referencing(&items, Referenced::Secret, &s);
+            refs.extend(using_credentials(&items, default_credentials.as_ref(), &s));
+            refs
         });
     let services = controller::<CloudVpnService>(&client, &opts);
     let (s1, s2, s3, s4) = (
@@ -215,6 +231,49 @@ pub async fn run_all<S, F>(
             "CloudVpnService"
         )),
     );
+}
+
+/// Changes of Secrets, watched as metadata only (their values never enter the operator's
+/// caches). A Secret passes when its content changed (new resourceVersion), not again on every
+/// re-list of the watch.
+fn secret_changes(
+    client: &kube::Client,
+    opts: &RunOptions,
+) -> impl Stream<Item = Result<PartialObjectMeta<Secret>, watcher::Error>> + Send + 'static {
+    let secret_api: Api<PartialObjectMeta<Secret>> = match &opts.namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    };
+    watcher(secret_api, watcher::Config::default())
+        .default_backoff()
+        .touched_objects()
+        .predicate_filter(predicates::resource_version, PredicateConfig::default())
+}
+
+/// The objects whose cloud credentials come from `secret`: those naming it in
+/// `spec.cloud.credentialsSecretRef` (same namespace), and, when it is the operator's default
+/// credentials Secret, those naming none.
+fn using_credentials<K: Managed>(
+    items: &[Arc<K>],
+    default: Option<&(String, String)>,
+    secret: &PartialObjectMeta<Secret>,
+) -> Vec<ObjectRef<K>> {
+    let ns = secret.namespace().unwrap_or_default();
+    let name = secret.name_any();
+    let is_default = default.is_some_and(|(n, s)| *n == ns && *s == name);
+    items
+        .iter()
+        .filter(|o| {
+            match o
+                .cloud_settings()
+                .and_then(|c| c.credentials_secret_ref.as_ref())
+            {
+                Some(r) => r.name == name && o.namespace().as_deref() == Some(ns.as_str()),
+                None => is_default,
+            }
+        })
+        .map(|o| ObjectRef::from_obj(&**o))
+        .collect()
 }
 
 fn referencing<O: Resource>(

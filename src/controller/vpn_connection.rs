@@ -31,6 +31,7 @@ use super::status::{new_drift, FieldDiff};
 use super::wire::since_transition;
 use crate::cloud::model::common::VpnResourceTag;
 use crate::cloud::model::connection::{ConnectionStatus, UpdateVpnConnectionRequestBody};
+use crate::cloud::model::monitor::MonitorStatus;
 use crate::crd::common::{
     find_condition, reasons, types, CloudSettings, Condition, ConditionStatus, ManagementPolicy,
 };
@@ -212,12 +213,17 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
         })
     });
     let wants_monitor = spec.health_check.is_some_and(|h| h.enabled);
+    // A monitor already being deleted is not deleted again.
+    let deletable: Vec<String> = obs
+        .monitors
+        .iter()
+        .filter(|m| m.status != Some(MonitorStatus::PendingDelete))
+        .map(|m| m.id.clone())
+        .collect();
     let monitor = match (wants_monitor, obs.monitors.is_empty()) {
         _ if update.is_some() => None,
         (true, true) => Some(MonitorChange::Create),
-        (false, false) => Some(MonitorChange::Delete(
-            obs.monitors.iter().map(|m| m.id.clone()).collect(),
-        )),
+        (false, false) if !deletable.is_empty() => Some(MonitorChange::Delete(deletable)),
         _ => None,
     };
     Plan::Sync {
@@ -288,11 +294,18 @@ async fn apply(obj: Arc<VpnConnection>, ctx: Arc<Context>) -> Result<Outcome<Vpn
     if !observe_only {
         check_tag_count(&tags)?;
     }
-    let vpn = ctx
-        .clouds
-        .vpn(&obj.cloud_override())
-        .await?
-        .observing(observation_age(&*obj, &ctx));
+    // A health check being created or deleted does not show in Ready, but is waited for all
+    // the same: it needs fresh observations, not the settled object's resync-old snapshot.
+    let monitor_pending = prev
+        .monitor_state
+        .as_deref()
+        .is_some_and(|s| s.starts_with("PENDING"));
+    let age = if monitor_pending {
+        ctx.settings.pending_requeue / 2
+    } else {
+        observation_age(&*obj, &ctx)
+    };
+    let vpn = ctx.clouds.vpn(&obj.cloud_override()).await?.observing(age);
     let retry = waiting_requeue(&ctx, &prev);
 
     // References: resolved now, but only required when creating (see below).
@@ -319,9 +332,11 @@ async fn apply(obj: Arc<VpnConnection>, ctx: Arc<Context>) -> Result<Outcome<Vpn
     )
     .await?;
     let exists = observation.found.is_some();
-    if let Some((c, How::Adopted)) = &observation.found {
+    // Every way of finding it (not only adoption: an id recorded while observing, too) must
+    // not hand another object's connection to this one.
+    if let Some((c, _)) = &observation.found {
         if !observe_only {
-            if let Ownership::Foreign(owner) = ownership(c.tags.as_deref(), &uid) {
+            if let Ownership::Foreign(owner) = ownership(Some(&observation.tags), &uid) {
                 return Err(Error::OwnershipConflict(format!(
                     "connection {} is managed by {owner} (its {TAG_UID} tag names another object); \
                      refusing to adopt it. Use managementPolicy Observe to only read it",
@@ -600,7 +615,16 @@ async fn cleanup(obj: Arc<VpnConnection>, ctx: Arc<Context>) -> Result<Vec<Note>
             }
         }
     };
-    match teardown(&vpn, &ctx.gateway_locks, &id).await? {
+    let uid = obj.uid().unwrap_or_default();
+    match teardown(&vpn, &ctx.gateway_locks, &id, &uid).await? {
+        Teardown::Foreign(owner) => Ok(vec![Note::warning(
+            events::NOT_DELETED,
+            "DeleteVpnConnection",
+            format!(
+                "connection {id} is managed by {owner} (its {TAG_UID} tag names another object); \
+                 it was left in place"
+            ),
+        )]),
         Teardown::Gone => Ok(vec![Note::normal(
             events::DELETED,
             "DeleteVpnConnection",

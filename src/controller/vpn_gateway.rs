@@ -51,6 +51,21 @@ impl Managed for VpnGateway {
             .observing(observation_age(&*obj, &ctx));
         let found = observe(&cloud, &obj).await?;
         let observe_only = obj.spec.management_policy == ManagementPolicy::Observe;
+        // Whichever way it was found (adoption, or an id recorded while observing), another
+        // object's gateway is never managed by this one.
+        if let Some(owner) = found
+            .gateway
+            .as_ref()
+            .filter(|_| !observe_only)
+            .and_then(|g| foreign_owner(g, &obj.uid().unwrap_or_default()))
+        {
+            return Err(Error::OwnershipConflict(format!(
+                "VPN gateway {} is managed by {owner} (its {} tag names another object); refusing \
+                 to adopt it. Use managementPolicy Observe to only read it",
+                found.id(),
+                ownership::TAG_UID
+            )));
+        }
         let name = ownership::cloud_name(obj.spec.name.as_deref(), &obj.name_any());
         let tags = ownership::desired_tags(&ctx.settings.cluster_name, &*obj, &obj.spec.tags);
         ownership::check_tag_count(&tags)?;
@@ -152,17 +167,21 @@ impl Managed for VpnGateway {
             _ => found.gateway.clone(),
         };
 
-        let gw = observed.expect("every plan but Missing has a gateway after acting");
-        let diffs = drift(&obj.spec, &name, &tags, &gw);
-        let fresh = new_drift(&previous.drift, &diffs);
-        if !fresh.is_empty() {
-            let fields: Vec<&str> = fresh.iter().map(|d| d.field.as_str()).collect();
-            notes.push(Note::normal(
-                events::DRIFT_DETECTED,
-                "Observe",
-                format!("the cloud differs from the spec in: {}", fields.join(", ")),
+        // Drift is judged on what was observed, before acting: a correction made in this
+        // reconcile must still be reported.
+        let spec_unchanged = obj.metadata.generation.is_some()
+            && obj.metadata.generation == previous.observed_generation;
+        if let Some(before) = found.gateway.as_ref() {
+            let seen = drift(&obj.spec, &name, &tags, before);
+            notes.extend(drift_note(
+                &previous.drift,
+                &seen,
+                observe_only,
+                spec_unchanged,
             ));
         }
+        let gw = observed.expect("every plan but Missing has a gateway after acting");
+        let diffs = drift(&obj.spec, &name, &tags, &gw);
         let mut status = status(
             &previous,
             &gw,
@@ -211,6 +230,20 @@ impl Managed for VpnGateway {
                 "the VPN gateway is gone from the cloud",
             )]);
         };
+        // Never delete what another object owns (a refused adoption, or an id recorded while
+        // observing): the finalizer goes, the gateway stays.
+        if let Some(owner) = foreign_owner(&gw, &obj.uid().unwrap_or_default()) {
+            return Ok(vec![Note::warning(
+                events::NOT_DELETED,
+                "DeleteVpnGateway",
+                format!(
+                    "VPN gateway {} is managed by {owner} (its {} tag names another object); it \
+                     was left in place",
+                    gw.id,
+                    ownership::TAG_UID
+                ),
+            )]);
+        }
         let pending =
             |msg: String| Error::waiting(reasons::DELETING, msg, ctx.settings.pending_requeue);
         match gw.status.clone().unwrap_or(GatewayStatus::PendingCreate) {
@@ -274,19 +307,13 @@ async fn observe(cloud: &VpnClient, obj: &VpnGateway) -> Result<Found> {
         return match cloud.observe_gateway(&id).await {
             Ok(Some(gw)) => {
                 let mut notes = Vec::new();
-                if recorded.is_none() {
-                    match ownership::ownership(gw.tags.as_deref(), &uid) {
-                        Ownership::Foreign(owner) => {
-                            return Err(Error::OwnershipConflict(format!(
-                                "VPN gateway {id} is managed by {owner}; refusing to adopt it"
-                            )))
-                        }
-                        _ => notes.push(Note::normal(
-                            events::ADOPTED,
-                            "Adopt",
-                            format!("adopted existing VPN gateway {id}"),
-                        )),
-                    }
+                let observe_only = obj.spec.management_policy == ManagementPolicy::Observe;
+                if recorded.is_none() && !observe_only && foreign_owner(&gw, &uid).is_none() {
+                    notes.push(Note::normal(
+                        events::ADOPTED,
+                        "Adopt",
+                        format!("adopted existing VPN gateway {id}"),
+                    ));
                 }
                 Ok(Found {
                     gateway: Some(gw),
@@ -320,6 +347,14 @@ async fn observe(cloud: &VpnClient, obj: &VpnGateway) -> Result<Found> {
         gateway: mine,
         notes,
     })
+}
+
+/// The object named in the gateway's owner tag when that is another object than `uid`.
+fn foreign_owner(gw: &ResponseVpnGateway, uid: &str) -> Option<String> {
+    match ownership::ownership(gw.tags.as_deref(), uid) {
+        Ownership::Foreign(owner) => Some(owner),
+        _ => None,
+    }
 }
 
 /// The next step, decided from the spec and the observed gateway only.
@@ -585,6 +620,41 @@ pub fn drift(
         add("tags", render_tags(tags), render_tags(observed_tags), true);
     }
     out
+}
+
+/// A `DriftDetected` event for differences the operator did not cause: any new one when only
+/// observing, a new immutable one, or an updatable one that changed in the cloud while the spec
+/// stayed the same (a spec change is not drift).
+fn drift_note(
+    previous: &[DriftEntry],
+    diffs: &[FieldDiff],
+    observe_only: bool,
+    spec_unchanged: bool,
+) -> Option<Note> {
+    let fresh: Vec<&FieldDiff> = new_drift(previous, diffs)
+        .into_iter()
+        .filter(|d| observe_only || !d.updatable || spec_unchanged)
+        .collect();
+    if fresh.is_empty() {
+        return None;
+    }
+    let list = fresh
+        .iter()
+        .map(|d| format!("{} (spec {}, cloud {})", d.field, d.desired, d.observed))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let tail = if observe_only {
+        "not corrected: managementPolicy is Observe"
+    } else if fresh.iter().all(|d| d.updatable) {
+        "changed outside the operator; being corrected"
+    } else {
+        "the cloud cannot change some of these fields; those are left alone"
+    };
+    Some(Note::warning(
+        events::DRIFT_DETECTED,
+        "ObserveVpnGateway",
+        format!("VPN gateway differs from the spec: {list} ({tail})"),
+    ))
 }
 
 /// After PUT / update-specification the cloud answers with the gateway, which then passes

@@ -3,6 +3,7 @@
 //!
 //! Point it at a cluster with `VPN_E2E_KUBECONFIG`; without it every scenario prints `SKIP`
 //! and passes, unless `VPN_E2E_REQUIRED=1` (set by `.ci/run`), which turns the skip into a failure.
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -48,12 +49,19 @@ pub struct Env {
     pub metrics_url: String,
     sim: Option<Child>,
     operator: Option<Child>,
+    /// Extra operator flags, kept for restarts.
+    operator_args: Vec<String>,
     started: Instant,
 }
 
 impl Env {
     /// Starts a scenario with the simulator given `sim_args` (delays, faults) and the operator.
     pub fn start(scenario: &str, sim_args: &[&str]) -> Option<Env> {
+        Self::start_with(scenario, sim_args, &[])
+    }
+
+    /// Like [`Env::start`], with extra operator flags (kept for [`Env::restart_operator`]).
+    pub fn start_with(scenario: &str, sim_args: &[&str], operator_args: &[&str]) -> Option<Env> {
         let kubeconfig = kubeconfig(scenario)?;
         let dir = tempfile::tempdir().unwrap();
         let suffix: u32 = rand::random::<u32>() % 100_000;
@@ -67,6 +75,7 @@ impl Env {
             metrics_url: String::new(),
             sim: None,
             operator: None,
+            operator_args: operator_args.iter().map(|a| a.to_string()).collect(),
             started: Instant::now(),
         };
         env.apply(&format!(
@@ -74,7 +83,7 @@ impl Env {
         ));
         env.kubectl_ok(&["apply", "-f", &repo_path("crds").to_string_lossy()]);
         env.start_sim(sim_args);
-        env.start_operator(&[]);
+        env.restart_operator();
         Some(env)
     }
 
@@ -144,6 +153,21 @@ impl Env {
     pub fn stop_operator(&mut self) {
         if let Some(mut c) = self.operator.take() {
             let _ = Command::new("kill").arg(c.id().to_string()).status();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts the operator again with the flags the scenario started it with.
+    pub fn restart_operator(&mut self) {
+        let args = self.operator_args.clone();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.start_operator(&args);
+    }
+
+    /// Kills the operator with SIGKILL: no shutdown, no lease release, no last status write.
+    pub fn kill_operator_hard(&mut self) {
+        if let Some(mut c) = self.operator.take() {
+            let _ = c.kill();
             let _ = c.wait();
         }
     }
@@ -237,6 +261,163 @@ impl Env {
         serde_json::from_str(&body).unwrap()
     }
 
+    /// A call on the simulator's admin API with a JSON body; panics unless it answers 200.
+    pub fn sim_call(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
+        let text = body.map(Value::to_string);
+        let (status, answer) =
+            http_request(method, &format!("{}{path}", self.sim_url), text.as_deref())
+                .expect("simulator reachable");
+        assert_eq!(status, 200, "{method} {path}: {answer}");
+        serde_json::from_str(&answer).unwrap_or(Value::Null)
+    }
+
+    pub fn sim_put(&self, path: &str, body: &Value) -> Value {
+        self.sim_call("PUT", path, Some(body))
+    }
+
+    pub fn sim_patch(&self, path: &str, body: &Value) -> Value {
+        self.sim_call("PATCH", path, Some(body))
+    }
+
+    /// Replaces the simulator's fault rules (`[]` clears them).
+    pub fn set_faults(&self, rules: Value) {
+        self.sim_put(
+            "/_sim/faults",
+            &serde_json::json!({"seed": 7, "rules": rules}),
+        );
+    }
+
+    /// Cloud calls per operation since the simulator started .
+    pub fn calls_by_op(&self) -> BTreeMap<String, u64> {
+        let c = self.sim_admin("/_sim/counters");
+        c["operations"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(op, v)| Some((op.clone(), v["calls"].as_u64()?)))
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    }
+
+    pub fn total_calls(&self) -> u64 {
+        self.calls_by_op().values().sum()
+    }
+
+    /// Prints `FIGURES <label>: <run time>s, <N> cloud calls (<by operation>)` from the
+    /// simulator's counters, and returns the total.
+    pub fn figures(&self, label: &str) -> u64 {
+        let by_op = self.calls_by_op();
+        let total: u64 = by_op.values().sum();
+        let list: Vec<String> = by_op.iter().map(|(op, n)| format!("{op} {n}")).collect();
+        println!(
+            "FIGURES {label}: {:.1}s, {total} cloud calls ({})",
+            self.elapsed().as_secs_f64(),
+            list.join(", ")
+        );
+        total
+    }
+
+    /// The simulator's entries of `kind` in every project: `{"<kind>": resource, ...}` with the
+    /// extras the admin view adds (e.g. `psk_sha256` of connections).
+    pub fn cloud_entries(&self, kind: &str) -> Vec<Value> {
+        let state = self.sim_admin("/_sim/state");
+        state["projects"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|p| p[kind].as_array().cloned().unwrap_or_default())
+            .collect()
+    }
+
+    /// Every resource of `kind` (`vpn_gateways`, `customer_gateways`, `vpn_connections`,
+    /// `connection_monitors`) in every project of the simulator, as stored.
+    pub fn cloud_resources(&self, kind: &str) -> Vec<Value> {
+        let inner = kind.trim_end_matches('s');
+        self.cloud_entries(kind)
+            .into_iter()
+            .map(|r| r.get(inner).cloned().unwrap_or(r))
+            .collect()
+    }
+
+    /// The cloud resources of `kind` tagged as owned by the object with `uid`.
+    pub fn owned(&self, kind: &str, uid: &str) -> Vec<Value> {
+        self.cloud_resources(kind)
+            .into_iter()
+            .filter(|r| tag(r, OWNER_UID_TAG) == Some(uid))
+            .collect()
+    }
+
+    /// The object's uid.
+    pub fn uid(&self, kind: &str, name: &str) -> String {
+        let obj = self.get(kind, name).expect("object exists");
+        obj["metadata"]["uid"].as_str().unwrap().to_string()
+    }
+
+    /// Waits until `kind/name` has condition `type_` with `reason` (any generation).
+    pub fn wait_reason(
+        &self,
+        kind: &str,
+        name: &str,
+        type_: &str,
+        reason: &str,
+        timeout: Duration,
+    ) -> Value {
+        wait_until(
+            &format!("{kind}/{name} {type_} reason {reason}"),
+            timeout,
+            || {
+                let obj = self.get(kind, name)?;
+                (condition(&obj, type_)?["reason"] == reason).then_some(obj)
+            },
+        )
+    }
+
+    /// Events of an object: (reason, message) pairs.
+    pub fn events(&self, name: &str) -> Vec<(String, String)> {
+        let out = self.kubectl_ok(&[
+            "get",
+            "events",
+            "--field-selector",
+            &format!("involvedObject.name={name}"),
+            "-o",
+            "json",
+        ]);
+        let v: Value = serde_json::from_str(&out).unwrap();
+        v["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                let text = |k: &str| e[k].as_str().unwrap_or("").to_string();
+                (text("reason"), text("message"))
+            })
+            .collect()
+    }
+
+    /// Writes a Secret with `stringData` in the scenario's namespace.
+    pub fn apply_secret(&self, name: &str, data: &[(&str, &str)]) {
+        let mut yaml = format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\n  namespace: {}\nstringData:\n",
+            self.namespace
+        );
+        for (k, v) in data {
+            yaml.push_str(&format!("  {k}: {}\n", serde_json::to_string(v).unwrap()));
+        }
+        self.apply(&yaml);
+    }
+
+    /// `kubectl patch --type=merge`.
+    pub fn patch(&self, kind: &str, name: &str, patch: &Value) {
+        self.kubectl_ok(&[
+            "patch",
+            kind,
+            name,
+            "--type=merge",
+            "-p",
+            &patch.to_string(),
+        ]);
+    }
+
     /// Events recorded for an object (reason list).
     pub fn event_reasons(&self, name: &str) -> Vec<String> {
         let out = self.kubectl_ok(&[
@@ -264,6 +445,17 @@ impl Drop for Env {
             let _ = c.kill();
             let _ = c.wait();
         }
+        // VPN_E2E_KEEP_LOGS=DIR keeps the operator and simulator logs of every scenario.
+        if let Some(dir) = std::env::var_os("VPN_E2E_KEEP_LOGS") {
+            let dir = PathBuf::from(dir);
+            let _ = std::fs::create_dir_all(&dir);
+            for f in ["operator.log", "sim.log"] {
+                let _ = std::fs::copy(
+                    self.dir.path().join(f),
+                    dir.join(format!("{}-{f}", self.name)),
+                );
+            }
+        }
         if std::thread::panicking() {
             eprintln!(
                 "---- operator log ({}) ----\n{}",
@@ -281,6 +473,52 @@ impl Drop for Env {
 fn tail(s: &str, n: usize) -> String {
     let lines: Vec<&str> = s.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// The tag key holding the owner's uid on every cloud resource the operator makes.
+pub const OWNER_UID_TAG: &str = "vpn.hwcloud.dev:uid";
+
+/// The value of tag `key` on a stored cloud resource.
+pub fn tag<'a>(resource: &'a Value, key: &str) -> Option<&'a str> {
+    resource["tags"]
+        .as_array()?
+        .iter()
+        .find(|t| t["key"] == key)?["value"]
+        .as_str()
+}
+
+/// Calls made between two snapshots of [`Env::calls_by_op`] (operations with none left out).
+pub fn delta(
+    after: &BTreeMap<String, u64>,
+    before: &BTreeMap<String, u64>,
+) -> BTreeMap<String, u64> {
+    after
+        .iter()
+        .map(|(op, n)| (op.clone(), n - before.get(op).copied().unwrap_or(0)))
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}
+
+/// Only the operations that change the cloud.
+pub fn writes(calls: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+    calls
+        .iter()
+        .filter(|(op, _)| !is_read_op(op))
+        .map(|(op, n)| (op.clone(), *n))
+        .collect()
+}
+
+/// Read-only operations (by the simulator's operation names).
+pub fn is_read_op(op: &str) -> bool {
+    ["Show", "List", "Count"].iter().any(|p| op.starts_with(p))
+}
+
+/// A condition's reason, or "".
+pub fn reason(obj: &Value, type_: &str) -> String {
+    condition(obj, type_)
+        .and_then(|c| c["reason"].as_str())
+        .unwrap_or("")
+        .to_string()
 }
 
 pub fn condition<'a>(obj: &'a Value, type_: &str) -> Option<&'a Value> {

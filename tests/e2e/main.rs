@@ -2,4 +2,5 @@
 //! Kubernetes API (the kube stand-in in CI, or a real cluster). See `harness.rs` for how to run it.
 mod cloud_vpn_service;
 mod harness;
+mod safety;
 mod vpn;

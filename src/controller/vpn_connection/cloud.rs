@@ -300,22 +300,41 @@ pub enum Teardown {
     Deleting,
     /// Another operation is running (`PENDING_CREATE` / `PENDING_UPDATE`); delete afterwards.
     Busy(String),
+    /// Its owner tag names another object (shown here): it is not this object's to delete.
+    Foreign(String),
 }
 
-/// One step of deleting connection `id`: its monitors first, then the connection, then
-/// waiting for 404. A monitor delete answered with 400 is taken as "already gone" (the
-/// provider's own tooling does the same).
-pub async fn teardown(vpn: &VpnClient, locks: &KeyedLocks, id: &str) -> Result<Teardown> {
-    for m in monitors_of(vpn, id).await? {
+/// One step of deleting connection `id` for the object with `uid`: its monitors first, then
+/// the connection, then waiting for 404. A connection tagged as owned by another object is
+/// left alone, monitors included. A monitor delete answered with 400 is taken as "already
+/// gone" (the provider's own tooling does the same).
+pub async fn teardown(
+    vpn: &VpnClient,
+    locks: &KeyedLocks,
+    id: &str,
+    uid: &str,
+) -> Result<Teardown> {
+    let Some(conn) = vpn.observe_connection(id).await? else {
+        return Ok(Teardown::Gone);
+    };
+    let tags = match &conn.tags {
+        Some(t) => t.clone(),
+        None => vpn.list_tags(&TagResourceType::VpnConnection, id).await?,
+    };
+    if let Ownership::Foreign(owner) = ownership(Some(&tags), uid) {
+        return Ok(Teardown::Foreign(owner));
+    }
+    let monitors = monitors_of(vpn, id).await?;
+    let deletable = monitors
+        .iter()
+        .filter(|m| m.status != Some(MonitorStatus::PendingDelete));
+    for m in deletable {
         match vpn.delete_connection_monitor(&m.id).await {
             Ok(()) => {}
             Err(e) if e.is_not_found() || e.kind == ErrorKind::InvalidRequest => {}
             Err(e) => return Err(e.into()),
         }
     }
-    let Some(conn) = vpn.observe_connection(id).await? else {
-        return Ok(Teardown::Gone);
-    };
     match conn.status.clone() {
         Some(ConnectionStatus::PendingDelete) => return Ok(Teardown::Deleting),
         Some(s @ (ConnectionStatus::PendingCreate | ConnectionStatus::PendingUpdate)) => {

@@ -286,7 +286,9 @@ async fn a_lost_create_response_is_recovered_then_driven_to_the_spec_and_deleted
 
     // Delete: the monitor goes first, then the connection; done when GET answers 404.
     assert_eq!(
-        teardown(&vpn, &locks, &created.id).await.expect("teardown"),
+        teardown(&vpn, &locks, &created.id, UID)
+            .await
+            .expect("teardown"),
         Teardown::Requested
     );
     let monitors = vpn
@@ -295,7 +297,9 @@ async fn a_lost_create_response_is_recovered_then_driven_to_the_spec_and_deleted
         .expect("monitors");
     assert!(monitors.is_empty(), "{monitors:?}");
     assert_eq!(
-        teardown(&vpn, &locks, &created.id).await.expect("teardown"),
+        teardown(&vpn, &locks, &created.id, UID)
+            .await
+            .expect("teardown"),
         Teardown::Gone
     );
 }

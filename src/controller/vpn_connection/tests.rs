@@ -1005,6 +1005,13 @@ fn plan_turns_the_health_check_on_and_off_but_not_during_an_update() {
         Some(MonitorChange::Delete(vec!["m-1".into()]))
     );
     assert_eq!(m(&off, &without), None);
+    let mut leaving = found(cloud(ConnectionStatus::Active));
+    leaving.monitors = vec![monitor("m-1", MonitorStatus::PendingDelete)];
+    assert_eq!(
+        m(&off, &leaving),
+        None,
+        "a monitor being deleted is not deleted again"
+    );
     let renamed = spec(json!({"name": "new", "healthCheck": {"enabled": true}}));
     let mut inp = input(&renamed, &without, None, None, &tags, &g);
     inp.name = "new";
