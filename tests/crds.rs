@@ -15,23 +15,39 @@ fn crd_dir() -> PathBuf {
 
 #[test]
 fn committed_crds_match_the_rust_types() {
-    let dir = crd_dir();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    // crds/ and the copies that kustomize (deploy/crds) and Helm (the chart's crds/) need,
+    // because neither can read files outside its own directory.
+    let dirs = [
+        crd_dir(),
+        root.join("deploy/crds"),
+        root.join("charts/vpn-operator/crds"),
+    ];
     if std::env::var_os("UPDATE_CRDS").is_some() {
-        std::fs::create_dir_all(&dir).expect("create crds/");
-        crd::write_all(&dir).expect("write crds/");
+        for dir in &dirs {
+            std::fs::create_dir_all(dir).expect("create CRD directory");
+            crd::write_all(dir).expect("write CRDs");
+        }
     }
     let mut stale = Vec::new();
-    for (name, expected) in crd::files() {
-        let path = dir.join(&name);
-        let actual = std::fs::read_to_string(&path).unwrap_or_default();
-        if actual != expected {
-            stale.push(name);
+    for dir in &dirs {
+        for (name, expected) in crd::files() {
+            let path = dir.join(&name);
+            let actual = std::fs::read_to_string(&path).unwrap_or_default();
+            if actual != expected {
+                stale.push(
+                    path.strip_prefix(&root)
+                        .unwrap_or(&path)
+                        .display()
+                        .to_string(),
+                );
+            }
         }
     }
     assert!(
         stale.is_empty(),
-        "crds/ is out of date for {stale:?}: run `UPDATE_CRDS=1 cargo test --test crds` \
-         (or `cargo run -- crd --write`) and commit the result"
+        "CRD manifests are out of date: {stale:?}: run `UPDATE_CRDS=1 cargo test --test crds` \
+         and commit the result"
     );
 }
 

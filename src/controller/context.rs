@@ -9,6 +9,7 @@ use kube::{Resource, ResourceExt};
 use super::backoff::PerObjectBackoff;
 use super::clouds::Clouds;
 use super::locks::KeyedLocks;
+use super::stores::Stores;
 use crate::metrics::Metrics;
 
 /// Timing and identity settings of the controllers.
@@ -45,6 +46,8 @@ pub struct Context {
     pub settings: Settings,
     /// One mutating cloud operation at a time per gateway (keyed by gateway cloud id).
     pub gateway_locks: KeyedLocks,
+    /// The controllers' caches of the objects other objects refer to.
+    pub stores: Stores,
 }
 
 /// A Kubernetes Event to publish about an object.
@@ -98,6 +101,7 @@ impl Context {
             backoff: PerObjectBackoff::new(Duration::from_secs(1), Duration::from_secs(300)),
             settings,
             gateway_locks: KeyedLocks::default(),
+            stores: Stores::default(),
         })
     }
 

@@ -17,6 +17,7 @@ pub mod ownership;
 pub mod reconciler;
 pub mod secrets;
 pub mod status;
+pub mod stores;
 pub mod vpn_connection;
 pub mod vpn_gateway;
 pub mod wire;
@@ -170,6 +171,7 @@ pub async fn run_all<S, F>(
         .watches_stream(secret_changes(&client, &opts), move |s| {
             using_credentials(&gw_store.state(), creds.as_ref(), &s)
         });
+    let _ = ctx.stores.gateways.set(gateways.store());
     let customer_gateways = controller::<CustomerGateway>(&client, &opts);
     let (cgw_store, creds) = (customer_gateways.store(), default_credentials.clone());
     let customer_gateways = customer_gateways
@@ -181,6 +183,7 @@ pub async fn run_all<S, F>(
         .watches_stream(secret_changes(&client, &opts), move |s| {
             using_credentials(&cgw_store.state(), creds.as_ref(), &s)
         });
+    let _ = ctx.stores.customer_gateways.set(customer_gateways.store());
     // Connections: reconciled when the gateway or customer gateway they name changes (e.g.
     // becomes Ready), and when their PSK Secret or credentials Secret changes (rotation).
     let connections = controller::<VpnConnection>(&client, &opts);

@@ -93,9 +93,14 @@ fn cloud_vpn_service_apply_resize_and_delete() {
     };
     short_delays(&env);
     env.apply_file(&repo_path("examples/cloudvpnservice-credentials.yaml"));
+    let applied = Instant::now();
     apply_example(&env, "examples/cloudvpnservice.yaml", json!({}));
 
     let obj = env.wait_condition(KIND, "dc-link", "Ready", "True", READY_TIMEOUT);
+    println!(
+        "FIGURES cvpn: Ready {:.1}s after apply (simulated activation)",
+        applied.elapsed().as_secs_f64()
+    );
     let id = obj["status"]["cloudId"].as_str().unwrap().to_string();
     assert_eq!(id.len(), 22, "an IES service id: {obj}");
     assert_eq!(obj["status"]["cloudState"], "Completed");
@@ -203,6 +208,16 @@ fn cloud_vpn_service_autoscales_with_the_load() {
         .unwrap()
         .timestamp();
     assert!(down_at - last_up >= 40, "scale-down cooldown honoured");
+    let decisions = history.len();
+    let downs = history
+        .iter()
+        .filter(|h| h["reason"] == "ScalingDown")
+        .count();
+    println!(
+        "FIGURES autoscale: {decisions} scaling decisions recorded ({} up, {downs} down), back to 10000 in {:.0}s in all",
+        decisions - downs,
+        started.elapsed().as_secs_f64()
+    );
     let events = env.event_reasons("branch-link");
     for want in ["ScalingUp", "ScalingDown"] {
         assert!(events.iter().any(|r| r == want), "{want} in {events:?}");

@@ -4,7 +4,7 @@ use std::borrow::Borrow;
 use std::time::Duration;
 
 use kube::runtime::reflector::ObjectRef;
-use kube::{Api, ResourceExt};
+use kube::ResourceExt;
 
 use crate::cloud::model::gateway::{GatewayStatus, NetworkType, ResponseEip, ResponseVpnGateway};
 use crate::cloud::VpnClient;
@@ -281,18 +281,15 @@ pub(super) async fn resolve_gateway(
     match (&r.name, &r.cloud_id) {
         (Some(name), _) => {
             let ns = obj.namespace().unwrap_or_default();
-            let gw = Api::<VpnGateway>::namespaced(ctx.kube.clone(), &ns)
-                .get_opt(name)
-                .await?;
-            gateway_from_cr(name, gw.as_ref(), which, retry)
+            let gw = ctx.stores.gateway(&ctx.kube, &ns, name).await?;
+            gateway_from_cr(name, gw.as_deref(), which, retry)
         }
-        (None, Some(id)) => match vpn.get_gateway(id).await {
-            Ok(gw) => gateway_from_cloud(&gw, which, retry),
-            Err(e) if e.is_not_found() => Err(not_ready(
+        (None, Some(id)) => match vpn.observe_gateway(id).await? {
+            Some(gw) => gateway_from_cloud(&gw, which, retry),
+            None => Err(not_ready(
                 format!("VPN gateway {id} (vpnGatewayRef.cloudId) does not exist"),
                 retry,
             )),
-            Err(e) => Err(e.into()),
         },
         (None, None) => Err(Error::InvalidSpec(
             "vpnGatewayRef needs name or cloudId".into(),
@@ -309,10 +306,8 @@ pub(super) async fn resolve_customer_gateway(
     match (&r.name, &r.cloud_id) {
         (Some(name), _) => {
             let ns = obj.namespace().unwrap_or_default();
-            let cgw = Api::<CustomerGateway>::namespaced(ctx.kube.clone(), &ns)
-                .get_opt(name)
-                .await?;
-            customer_gateway_from_cr(name, cgw.as_ref(), retry)
+            let cgw = ctx.stores.customer_gateway(&ctx.kube, &ns, name).await?;
+            customer_gateway_from_cr(name, cgw.as_deref(), retry)
         }
         (None, Some(id)) => Ok(id.clone()),
         (None, None) => Err(Error::InvalidSpec(

@@ -1,0 +1,68 @@
+//! Reading the objects a reconcile refers to (a connection's gateway and customer gateway)
+//! from the controllers' own caches instead of the API server: a pending connection is looked
+//! at every second, and each look would otherwise cost two API GETs.
+use std::sync::{Arc, OnceLock};
+
+use futures::FutureExt;
+use kube::runtime::reflector::{ObjectRef, Store};
+use kube::Api;
+
+use super::error::Result;
+use crate::crd::customer_gateway::CustomerGateway;
+use crate::crd::vpn_gateway::VpnGateway;
+
+/// The caches, filled in by `run_all` once the controllers exist. Until then (and in tests
+/// without controllers) reads go to the API server.
+#[derive(Default)]
+pub struct Stores {
+    pub gateways: OnceLock<Store<VpnGateway>>,
+    pub customer_gateways: OnceLock<Store<CustomerGateway>>,
+}
+
+impl Stores {
+    /// The VpnGateway `namespace/name`, from the cache when it is ready, else from the API.
+    pub async fn gateway(
+        &self,
+        kube: &kube::Client,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<Arc<VpnGateway>>> {
+        read(self.gateways.get(), kube, namespace, name).await
+    }
+
+    /// The CustomerGateway `namespace/name`, from the cache when it is ready, else from the API.
+    pub async fn customer_gateway(
+        &self,
+        kube: &kube::Client,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<Arc<CustomerGateway>>> {
+        read(self.customer_gateways.get(), kube, namespace, name).await
+    }
+}
+
+async fn read<K>(
+    store: Option<&Store<K>>,
+    kube: &kube::Client,
+    namespace: &str,
+    name: &str,
+) -> Result<Option<Arc<K>>>
+where
+    K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    // A store is used once its initial list is complete (`wait_until_ready` resolves at once).
+    if let Some(store) = store.filter(|s| {
+        s.wait_until_ready()
+            .now_or_never()
+            .is_some_and(|r| r.is_ok())
+    }) {
+        return Ok(store.get(&ObjectRef::new(name).within(namespace)));
+    }
+    Ok(Api::<K>::namespaced(kube.clone(), namespace)
+        .get_opt(name)
+        .await?
+        .map(Arc::new))
+}
