@@ -163,11 +163,12 @@ pub fn object_yaml(kind: Kind, ns: &str, i: usize, variant: usize) -> String {
                 eip_id(2 * i + 2)
             )
         }
+        // 12.a.b.c with c in 1..=250: a valid host address for every i below 15.6 million.
         Kind::CustomerGateway => format!(
             "  idType: ip\n  idValue: 12.{}.{}.{}\n  tags: {{load: \"v{variant}\"}}\n",
-            (i >> 16) & 255,
-            (i >> 8) & 255,
-            (i & 255) + 1
+            i / 62_500,
+            (i / 250) % 250,
+            i % 250 + 1
         ),
         Kind::Connection => {
             let extra = if variant > 0 {

@@ -180,11 +180,37 @@ fn drive(plan: &LoadPlan, rig: &Rig) -> Result<RunOutcome, String> {
     let mut findings = Findings::default();
     rig.hygiene(&mut findings);
 
-    // Delete.
+    // Figures of the create and rest phases, printed now so a failing delete keeps them.
+    let mut m = Measured {
+        apply,
+        all_ready,
+        list_latency,
+        lags,
+        ltt_lags,
+        create_calls,
+        rest_calls: c1.since(&c0),
+        rest_window,
+        not_ready_after_rest,
+        delete: Duration::ZERO,
+        cloud_empty_after: None,
+        all_calls: c1,
+        rss0_kib: rss0.rss_kib,
+        rss_ready_kib: rss_ready.rss_kib,
+        rss_rest_kib: rss_rest.rss_kib,
+        hwm_kib: rss_rest.hwm_kib,
+        watch_events: 0,
+        watch_restarts: 0,
+    };
+    print_figures(plan, &m);
+    print_calls(&m.create_calls, objects);
+
+    // Delete, dependants first (as `kubectl delete -f` of a directory in this order would).
     println!("deleting all ...");
     let td = Instant::now();
     let std0 = SystemTime::now();
-    rig.kube.delete_all(&Kind::ALL)?;
+    rig.kube
+        .delete_all(&[Kind::Connection, Kind::CustomerGateway, Kind::Gateway])?;
+    let kubectl_delete = td.elapsed();
     let mut cloud_empty_after = None;
     let gone = crate::procs::poll(plan.timeout, poll_every(n), || {
         if cloud_empty_after.is_none() && rig.inventory().is_ok_and(|i| i.is_empty()) {
@@ -202,47 +228,26 @@ fn drive(plan: &LoadPlan, rig: &Rig) -> Result<RunOutcome, String> {
             inventory_summary(&rig.inventory()?)
         ));
     }
-    let delete = after
+    m.delete = after
         .values()
         .filter_map(|s| s.deleted_at)
         .max()
         .and_then(|t| t.duration_since(std0).ok())
         .unwrap_or_else(|| td.elapsed());
+    m.cloud_empty_after = cloud_empty_after;
     let leftovers = rig.inventory()?;
-    let hwm = rig.operator_rss().unwrap_or_default();
-    let all_calls = rig.counters()?;
+    m.hwm_kib = rig.operator_rss().unwrap_or_default().hwm_kib;
+    m.all_calls = rig.counters()?;
     rig.hygiene(&mut findings);
     findings.add_leaks("every watched object version", watch.leaks());
-    let (watch_events, watch_restarts) = watch.stats();
+    (m.watch_events, m.watch_restarts) = watch.stats();
     watch.stop();
-
-    let m = Measured {
-        apply,
-        all_ready,
-        list_latency,
-        lags,
-        ltt_lags,
-        create_calls,
-        rest_calls: c1.since(&c0),
-        rest_window,
-        not_ready_after_rest,
-        delete,
-        cloud_empty_after,
-        all_calls,
-        rss0_kib: rss0.rss_kib,
-        rss_ready_kib: rss_ready.rss_kib,
-        rss_rest_kib: rss_rest.rss_kib,
-        hwm_kib: hwm.hwm_kib,
-        watch_events,
-        watch_restarts,
-    };
+    print_delete(plan, &m, kubectl_delete);
     let verdicts = if plan.targets {
         targets(plan, &m)
     } else {
         Vec::new()
     };
-    print_figures(plan, &m);
-    print_calls(&m.create_calls, objects);
 
     // Invariants.
     let mut inv_table = Table::new("Invariants", &["check", "result"]);
@@ -398,6 +403,17 @@ fn wait_all_ready(
                 return Ok(seen);
             }
         }
+        let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+        for s in seen.values().filter(|s| !s.ready_now) {
+            let r = if s.reason.is_empty() {
+                "no Ready condition"
+            } else {
+                s.reason.as_str()
+            };
+            *reasons
+                .entry(format!("{} {r}", s.kind.crd_kind()))
+                .or_default() += 1;
+        }
         if last_progress.elapsed() >= Duration::from_secs(30) {
             last_progress = Instant::now();
             let calls = rig
@@ -405,7 +421,7 @@ fn wait_all_ready(
                 .map(|c| (c.total(), c.status("429")))
                 .unwrap_or_default();
             println!(
-                "  t={:>5.0}s Ready: gateways {}/{n}, customer gateways {}/{n}, connections {}/{n}; cloud calls {} (429: {}); operator RSS {}",
+                "  t={:>5.0}s Ready: gateways {}/{n}, customer gateways {}/{n}, connections {}/{n}; cloud calls {} (429: {}); operator RSS {}; waiting: {reasons:?}",
                 t0.elapsed().as_secs_f64(),
                 counts[0],
                 counts[1],
@@ -416,12 +432,6 @@ fn wait_all_ready(
             );
         }
         if t0.elapsed() > plan.timeout {
-            let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
-            for s in seen.values().filter(|s| !s.ready_now) {
-                *reasons
-                    .entry(format!("{} {}", s.kind.crd_kind(), s.reason))
-                    .or_default() += 1;
-            }
             return Err(format!(
                 "not all Ready within {}: ready {counts:?} of {n} each; not ready by reason: {reasons:?}",
                 secs(plan.timeout)
@@ -682,6 +692,41 @@ fn print_figures(plan: &LoadPlan, m: &Measured) {
         ),
     ]);
     t.row(vec![
+        format!("operator RSS ({} build)", report::build_profile()),
+        format!(
+            "idle {}, at all Ready {}, steady (end of rest) {}, peak so far (VmHWM) {}",
+            mib(m.rss0_kib),
+            mib(m.rss_ready_kib),
+            mib(m.rss_rest_kib),
+            mib(m.hwm_kib)
+        ),
+    ]);
+    t.row(vec![
+        "429 answers received (until the end of the rest)".into(),
+        m.all_calls.status("429").to_string(),
+    ]);
+    t.row(vec![
+        "kube API: one list of all objects".into(),
+        format!("{} for {objects} objects", secs(m.list_latency)),
+    ]);
+    println!("{}", t.render());
+}
+
+fn print_delete(plan: &LoadPlan, m: &Measured, kubectl_delete: Duration) {
+    let mut t = Table::new(
+        &format!("{} N={}: delete all, whole run", plan.rig.scenario, plan.n),
+        &["figure", "value"],
+    );
+    t.row(vec![
+        "time to delete all: objects gone / cloud empty".into(),
+        format!(
+            "{} / {} (kubectl delete itself took {})",
+            secs(m.delete),
+            m.cloud_empty_after.map_or("-".into(), secs),
+            secs(kubectl_delete)
+        ),
+    ]);
+    t.row(vec![
         "429 answers received (whole run)".into(),
         m.all_calls.status("429").to_string(),
     ]);
@@ -702,29 +747,14 @@ fn print_figures(plan: &LoadPlan, m: &Measured) {
         ]);
     }
     t.row(vec![
-        format!("operator RSS ({} build)", report::build_profile()),
         format!(
-            "idle {}, at all Ready {}, steady (end of rest) {}, peak (VmHWM) {}",
-            mib(m.rss0_kib),
-            mib(m.rss_ready_kib),
-            mib(m.rss_rest_kib),
-            mib(m.hwm_kib)
+            "operator peak RSS, whole run (VmHWM, {} build)",
+            report::build_profile()
         ),
+        mib(m.hwm_kib),
     ]);
     t.row(vec![
-        "time to delete all (objects gone / cloud empty)".into(),
-        format!(
-            "{} / {}",
-            secs(m.delete),
-            m.cloud_empty_after.map_or("-".into(), secs)
-        ),
-    ]);
-    t.row(vec![
-        "kube API: one list of all objects".into(),
-        format!("{} for {objects} objects", secs(m.list_latency)),
-    ]);
-    t.row(vec![
-        "watch events seen (restarts)".into(),
+        "watch events seen (watch restarts)".into(),
         format!("{} ({})", m.watch_events, m.watch_restarts),
     ]);
     println!("{}", t.render());

@@ -44,12 +44,18 @@ enum Scenario {
     Soak(LoadArgs),
     /// kill -9 the operator at random moments during create, update and delete.
     Crash(CrashArgs),
+    /// Judge memory from the summaries (`--json`) of load runs at two or more sizes.
+    Memory {
+        /// summary JSON files written by `load --json`.
+        #[arg(required = true, num_args = 2..)]
+        summaries: Vec<PathBuf>,
+    },
 }
 
 #[derive(Args, Clone)]
 struct Common {
-    /// Kubeconfig of the cluster to use (default: $VPN_E2E_KUBECONFIG, else start a kube stand-in).
-    #[arg(long, env = "VPN_E2E_KUBECONFIG")]
+    /// Kubeconfig of the cluster to use (default: start a fresh kube stand-in).
+    #[arg(long, env = "VPN_LOAD_KUBECONFIG")]
     kubeconfig: Option<PathBuf>,
     /// Directory holding tools/kube-standin (default: ../shared beside the repository).
     #[arg(long, env = "VPN_SHARED_DIR")]
@@ -167,6 +173,41 @@ fn rig_config(
     }
 }
 
+/// Prints the two-point memory verdict; true when met (or targets are not enforced).
+fn memory_verdict(points: &[load::RssPoint]) -> bool {
+    let v = load::rss_scaling(points);
+    let mut t = report::Table::new("Memory target", &["target", "measured", "bound", "verdict"]);
+    t.row(vec![
+        v.name.clone(),
+        v.measured.clone(),
+        v.target.clone(),
+        v.label().into(),
+    ]);
+    println!("{}", t.render());
+    v.met != Some(false) || !enforce_targets()
+}
+
+/// Memory points from load summaries.
+fn memory_from_summaries(files: &[PathBuf]) -> Result<bool, String> {
+    let mut points = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
+        let v: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", f.display()))?;
+        let num = |k: &str| {
+            v[k].as_u64()
+                .ok_or_else(|| format!("{}: no {k} (not a load summary?)", f.display()))
+        };
+        points.push(load::RssPoint {
+            objects: usize::try_from(num("objects")?).unwrap_or(0),
+            idle_kib: num("rss_idle_kib")?,
+            steady_kib: num("rss_steady_kib")?,
+            peak_kib: num("rss_peak_kib")?,
+        });
+    }
+    Ok(memory_verdict(&points))
+}
+
 /// Runs the load (or soak) at every requested size; `Ok(true)` when all targets were met.
 fn run_sizes(
     scenario: &str,
@@ -200,24 +241,14 @@ fn run_sizes(
         points.push(out.rss);
     }
     if targets && points.len() >= 2 {
-        let v = load::rss_scaling(&points);
-        let mut t =
-            report::Table::new("Memory target", &["target", "measured", "bound", "verdict"]);
-        t.row(vec![
-            v.name.clone(),
-            v.measured.clone(),
-            v.target.clone(),
-            v.label().into(),
-        ]);
-        println!("{}", t.render());
-        ok &= v.met != Some(false) || !enforce_targets();
+        ok &= memory_verdict(&points);
     }
     Ok(ok)
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
-    let known = ["load", "soak", "crash", "help", "--help", "-h"];
+    let known = ["load", "soak", "crash", "memory", "help", "--help", "-h"];
     if !args.get(1).is_some_and(|a| known.contains(&a.as_str())) {
         println!(
             "SKIP load: give a scenario, e.g. `cargo test --test load -- load --n 100` (or run tests/load/ci.sh)"
@@ -229,6 +260,7 @@ fn main() -> ExitCode {
     let result = match cli.scenario {
         Scenario::Load(a) => run_sizes("load", &a, 0.0, true),
         Scenario::Soak(a) => run_sizes("soak", &a, 0.2, false),
+        Scenario::Memory { summaries } => memory_from_summaries(&summaries),
         Scenario::Crash(a) => crash::run(&crash::CrashPlan {
             rig: rig_config("crash", a.m, &a.common, 0.0, [s(2), s(1), s(1)]),
             m: a.m,

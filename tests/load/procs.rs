@@ -39,37 +39,73 @@ pub fn poll<T>(
     }
 }
 
-/// The kube stand-in, started from `start.sh` (a Python process).
+/// The kube stand-in (a Python process). `start.sh` creates its virtualenv and kubeconfig;
+/// the server is then restarted without watch bookmarks and with a long watch log.
+///
+/// Why: the stand-in's BOOKMARK carries its newest resourceVersion even while older events
+/// are still queued for that watch, so a client that resumes from the bookmark after the
+/// watch times out (kube-runtime: every 290 s) never sees those events. Under load the
+/// operator then keeps reconciling objects that were deleted long ago. Without bookmarks a
+/// client resumes from the last event it received, as with a real API server.
 pub struct Standin {
     pid: u32,
     pub kubeconfig: PathBuf,
 }
 
 impl Standin {
-    /// Starts the stand-in from `<shared>/tools/kube-standin/start.sh` in `dir`.
+    /// Starts the stand-in from `<shared>/tools/kube-standin` in `dir`.
     pub fn start(shared: &Path, dir: &Path) -> Result<Standin, String> {
-        let script = shared.join("tools/kube-standin/start.sh");
+        let tool = shared.join("tools/kube-standin");
+        let script = tool.join("start.sh");
         if !script.exists() {
             return Err(format!(
-                "{} not found: set VPN_SHARED_DIR, or give a cluster with --kubeconfig / VPN_E2E_KUBECONFIG",
+                "{} not found: set VPN_SHARED_DIR, or give a cluster with --kubeconfig / VPN_LOAD_KUBECONFIG",
                 script.display()
             ));
         }
         let work = dir.join("standin");
+        let port = free_port();
         let out = Command::new(&script)
-            .arg(free_port().to_string())
+            .arg(port.to_string())
             .arg(&work)
             .stderr(Stdio::inherit())
             .output()
             .map_err(|e| format!("running {}: {e}", script.display()))?;
-        let pid: u32 = String::from_utf8_lossy(&out.stdout)
+        let first: u32 = String::from_utf8_lossy(&out.stdout)
             .trim()
             .parse()
             .map_err(|_| format!("{} did not print a pid", script.display()))?;
-        Ok(Standin {
-            pid,
-            kubeconfig: work.join("kubeconfig"),
+        let _ = Command::new("kill").arg(first.to_string()).status();
+        let addr = format!("127.0.0.1:{port}");
+        poll(Duration::from_secs(10), Duration::from_millis(50), || {
+            std::net::TcpStream::connect(&addr).err().map(drop)
         })
+        .ok_or("the first stand-in process did not stop")?;
+        let log = File::create(work.join("standin.log")).map_err(|e| e.to_string())?;
+        let child = Command::new(work.join("venv/bin/python"))
+            .arg(tool.join("kube_standin.py"))
+            .args(["--port", &port.to_string()])
+            .args(["--bookmark-interval", "86400", "--log-size", "200000"])
+            .stdout(log.try_clone().map_err(|e| e.to_string())?)
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("starting the stand-in: {e}"))?;
+        let standin = Standin {
+            pid: child.id(),
+            kubeconfig: work.join("kubeconfig"),
+        };
+        poll(Duration::from_secs(30), Duration::from_millis(100), || {
+            http::request("GET", &format!("http://{addr}/version"), None)
+                .ok()
+                .filter(|a| a.status == 200)
+        })
+        .ok_or_else(|| {
+            format!(
+                "the stand-in did not answer; see {}",
+                work.join("standin.log").display()
+            )
+        })?;
+        Ok(standin)
     }
 
     pub fn pid(&self) -> u32 {
