@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Load, fault-soak and crash runs for CI (called by .ci/run; see docs/PERFORMANCE.md).
+# Uses $VPN_E2E_KUBECONFIG when set, else starts a kube stand-in from
+# ${VPN_SHARED_DIR:-../shared}/tools/kube-standin. Prints the tables; exits non-zero when an
+# invariant fails or a performance target is missed (VPN_LOAD_TARGETS=report: only report).
+#
+# Budget (2 cores, debug build): about 25 minutes. Knobs (environment):
+#   VPN_LOAD_SMALL=100        N of the run at default operator settings
+#   VPN_LOAD_LARGE=1000       N of the run with raised client rate limits (0 to skip)
+#   VPN_LOAD_SOAK=100         N of the fault soak (20% of cloud calls fail)
+#   VPN_LOAD_CRASH=20         crash-test iterations (3 kills each)
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+repo="$(pwd)"
+export VPN_SHARED_DIR="${VPN_SHARED_DIR:-$repo/../shared}"
+small="${VPN_LOAD_SMALL:-100}"
+large="${VPN_LOAD_LARGE:-1000}"
+soak="${VPN_LOAD_SOAK:-100}"
+crash="${VPN_LOAD_CRASH:-20}"
+out="$(mktemp -d /tmp/vpn-load-ci.XXXXXX)"
+step() { printf '\n==== load: %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
+failures=()
+run() {
+  local name="$1"; shift
+  local t0=$SECONDS
+  if cargo test -q --test load -- "$@"; then
+    echo "---- $name passed in $((SECONDS - t0))s"
+  else
+    echo "---- $name FAILED in $((SECONDS - t0))s"
+    failures+=("$name")
+  fi
+}
+
+# The rest window is two resync intervals: every object is re-observed twice, so the
+# reads-at-rest figure is exact and is scaled to the default 10m interval (the harness says so).
+resync=(--resync-interval 60s)
+
+step "build (debug: the profile the rest of CI already built)"
+cargo build -q --bin vpn-operator && cargo test -q --no-run --test load || exit 1
+
+step "load N=$small at default operator settings (resync shortened for the rest window)"
+run "load N=$small" load --n "$small" --rest 120s --json "$out/small.json" -- "${resync[@]}"
+
+if [ "$large" != "0" ]; then
+  # The default client limits (10 reads/s, 2 writes/s) would make 3N creates take 25 minutes
+  # at N=1000; raised here so the run fits the budget. The tables print the flags.
+  step "load N=$large with raised client rate limits"
+  run "load N=$large" load --n "$large" --rest 120s --timeout 15m --json "$out/large.json" -- \
+    "${resync[@]}" --cloud-read-rate 200 --cloud-read-burst 200 --cloud-write-rate 100 --cloud-write-burst 100
+  if [ -f "$out/small.json" ] && [ -f "$out/large.json" ]; then
+    step "memory: two-point estimate at 10,000 objects"
+    run "memory" memory "$out/small.json" "$out/large.json"
+  fi
+fi
+
+step "fault soak N=$soak: 20% of cloud calls fail (429, 5xx, VPN.0030, timeouts, lost responses)"
+run "soak N=$soak" soak --n "$soak" --rest 30s --timeout 20m -- \
+  --cloud-read-rate 50 --cloud-read-burst 50 --cloud-write-rate 20 --cloud-write-burst 20
+
+step "crash test: $crash iterations, kill -9 during create, update and delete"
+run "crash" crash --iterations "$crash" -- --pending-requeue 500ms
+
+rm -rf "$out"
+if [ ${#failures[@]} -gt 0 ]; then
+  step "FAILED: ${failures[*]}"
+  exit 1
+fi
+step "all load checks passed"

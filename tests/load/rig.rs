@@ -1,0 +1,242 @@
+//! A run's environment: work directory, Kubernetes API (given or a fresh stand-in), namespace
+//! with CRDs and Secrets, the simulator with a world sized for the run, and the operator.
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use vpn_operator::sim::{Delays, FaultKind, FaultRule, Trigger};
+
+use crate::cloud::{Counters, Inventory};
+use crate::fixtures::{self, PSK_SECRETS};
+use crate::hygiene::{Findings, Needles};
+use crate::kube::Kube;
+use crate::procs::{Creds, Operator, OperatorSpec, Sim, Standin};
+
+/// Settings shared by every scenario.
+#[derive(Debug, Clone)]
+pub struct RigConfig {
+    pub scenario: String,
+    /// Objects of each kind the world must have room for.
+    pub world_n: usize,
+    pub kubeconfig: Option<PathBuf>,
+    pub shared_dir: PathBuf,
+    /// Simulator flags (delays).
+    pub sim_args: Vec<String>,
+    /// Probability that a cloud call fails (soak), spread over the fault kinds.
+    pub fault_rate: f64,
+    /// Latency added to every cloud call (faults `latency`).
+    pub latency: Duration,
+    pub operator_args: Vec<String>,
+    pub keep: bool,
+}
+
+pub struct Rig {
+    /// Dropped first: the operator stops before the simulator and the stand-in.
+    op: RefCell<Operator>,
+    pub dir: PathBuf,
+    pub kube: Kube,
+    pub sim: Sim,
+    pub creds: Creds,
+    pub needles: Needles,
+    pub keep: bool,
+    /// Kept last: the stand-in outlives everything that talks to it.
+    _standin: Option<Standin>,
+}
+
+impl Rig {
+    pub fn start(cfg: &RigConfig) -> Result<Rig, String> {
+        let suffix = format!("{:05}", rand::random::<u32>() % 100_000);
+        let dir = std::env::temp_dir().join(format!("vpn-load-{}-{suffix}", cfg.scenario));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        println!("work directory (logs, manifests): {}", dir.display());
+
+        let (standin, kubeconfig) = match &cfg.kubeconfig {
+            Some(k) => (None, k.clone()),
+            None => {
+                let s = Standin::start(&cfg.shared_dir, &dir)?;
+                println!("started the kube stand-in (pid {})", s.pid());
+                let k = s.kubeconfig.clone();
+                (Some(s), k)
+            }
+        };
+        let namespace = format!("load-{}-{suffix}", cfg.scenario);
+        let kube = Kube::new(&kubeconfig, &dir, &namespace);
+        kube.create_namespace()?;
+        kube.apply(&repo_path("crds"))?;
+
+        let creds = Creds {
+            ak: "LOADHARNESSACCESSKEY".into(),
+            sk: fixtures::random_sk(),
+            project: format!("{:032x}", rand::random::<u128>()),
+        };
+        let psks: Vec<String> = (0..PSK_SECRETS).map(|_| fixtures::random_psk()).collect();
+        let mut needles = vec![("secret key (SK)".to_string(), creds.sk.clone())];
+        needles.extend(
+            psks.iter()
+                .enumerate()
+                .map(|(i, p)| (format!("pre-shared key of load-psk-{i}"), p.clone())),
+        );
+        let secrets = dir.join("secrets.yaml");
+        std::fs::write(
+            &secrets,
+            fixtures::secrets_yaml(&namespace, &creds.ak, &creds.sk, &psks),
+        )
+        .map_err(|e| e.to_string())?;
+        kube.apply(&secrets)?;
+        // The manifest holds the values in clear: remove it once applied.
+        let _ = std::fs::remove_file(&secrets);
+
+        let world = dir.join("world.json");
+        let w = serde_json::to_string(&fixtures::world(cfg.world_n)).map_err(|e| e.to_string())?;
+        std::fs::write(&world, w).map_err(|e| e.to_string())?;
+        let mut sim_args = vec!["--world".to_string(), world.to_string_lossy().into_owned()];
+        sim_args.extend(cfg.sim_args.iter().cloned());
+        let sim = Sim::start(&dir, &creds, &sim_args)?;
+        let rules = fault_rules(cfg.fault_rate, cfg.latency);
+        if !rules.is_empty() {
+            sim.admin_call("PUT", "/faults", &json!({"seed": 7, "rules": rules}))?;
+        }
+
+        let op = Operator::start(OperatorSpec {
+            dir: dir.clone(),
+            kubeconfig: kubeconfig.clone(),
+            namespace: namespace.clone(),
+            endpoint: sim.url.clone(),
+            project: creds.project.clone(),
+            extra: cfg.operator_args.clone(),
+        })?;
+        Ok(Rig {
+            op: RefCell::new(op),
+            dir,
+            kube,
+            sim,
+            creds,
+            needles: Needles::new(needles),
+            keep: cfg.keep,
+            _standin: standin,
+        })
+    }
+
+    /// Memory of the running operator process.
+    pub fn operator_rss(&self) -> Option<crate::procs::Rss> {
+        self.op.borrow().rss()
+    }
+
+    /// `kill -9` the operator, start a new process and wait until it is ready.
+    pub fn restart_operator(&self) -> Result<(), String> {
+        self.op.borrow_mut().restart()
+    }
+
+    /// Operator processes started so far.
+    pub fn operator_starts(&self) -> u32 {
+        self.op.borrow().starts
+    }
+
+    pub fn counters(&self) -> Result<Counters, String> {
+        Ok(Counters::from_json(&self.sim.admin("/counters")?))
+    }
+
+    pub fn inventory(&self) -> Result<Inventory, String> {
+        Inventory::from_state(&self.sim.admin("/state")?, &self.creds.project)
+    }
+
+    pub fn delays(&self) -> Result<Delays, String> {
+        serde_json::from_value(self.sim.admin("/delays")?).map_err(|e| format!("/_sim/delays: {e}"))
+    }
+
+    pub fn operator_log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("operator.log")).unwrap_or_default()
+    }
+
+    /// The last `n` lines of the operator log (for failure reports).
+    pub fn log_tail(&self, n: usize) -> String {
+        let log = self.operator_log();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(n)..].join("\n")
+    }
+
+    /// Secret hygiene over the operator log, the namespace's Events and the metrics page.
+    pub fn hygiene(&self, findings: &mut Findings) {
+        findings.scan(&self.needles, "operator log", &self.operator_log());
+        match self.kube.events_json() {
+            Ok(ev) => findings.scan(&self.needles, "Kubernetes Events", &ev),
+            Err(e) => findings.leaks.push(format!("could not read Events: {e}")),
+        }
+        if let Ok(a) = crate::http::request(
+            "GET",
+            &format!("{}/metrics", self.op.borrow().metrics_url),
+            None,
+        ) {
+            findings.scan(&self.needles, "metrics", &a.body);
+        }
+    }
+
+    /// Stops everything; removes the work directory unless asked to keep it or `failed`.
+    pub fn finish(self, failed: bool) {
+        self.kube.delete_namespace();
+        let dir = self.dir.clone();
+        let keep = self.keep || failed;
+        drop(self);
+        if keep {
+            println!("kept the work directory {}", dir.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+}
+
+/// The soak's fault mix for a total failure rate `rate` (0.2 = 20% of calls): throttling
+/// 25%, server errors 20%, VPN.0030 busy 20%, lost responses (connection dropped) 15%,
+/// commit-then-504 15%, client timeouts 5% of the failures. Rules are tried in order, so each
+/// gets the conditional probability that yields its share. Latency, if any, comes last.
+pub fn fault_rules(rate: f64, latency: Duration) -> Vec<FaultRule> {
+    let mut rules = Vec::new();
+    if rate > 0.0 {
+        let mix = [
+            (
+                0.25,
+                FaultKind::Throttle {
+                    retry_after_secs: 2,
+                },
+            ),
+            (0.20, FaultKind::ServerError),
+            (0.20, FaultKind::Busy),
+            (0.15, FaultKind::DropResponse),
+            (0.15, FaultKind::CommitThen504),
+            // Held past the operator's 30 s per-attempt timeout, then carried out.
+            (0.05, FaultKind::Timeout { ms: 31_000 }),
+        ];
+        let mut used = 0.0;
+        for (share, fault) in mix {
+            let p = rate * share;
+            rules.push(FaultRule {
+                ops: Vec::new(),
+                project: None,
+                fault,
+                trigger: Trigger::Probability((p / (1.0 - used)).min(1.0)),
+            });
+            used += p;
+        }
+    }
+    if !latency.is_zero() {
+        rules.push(FaultRule {
+            ops: Vec::new(),
+            project: None,
+            fault: FaultKind::Latency {
+                ms: u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
+            },
+            trigger: Trigger::Always,
+        });
+    }
+    rules
+}
+
+pub fn repo_path(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// Reads a JSON value's field as text (for messages).
+pub fn text(v: &Value) -> String {
+    v.as_str().map_or_else(|| v.to_string(), String::from)
+}
