@@ -766,7 +766,7 @@ fn print_calls(c: &Counters, objects: usize) {
         &["operation", "calls", "per object", "answers"],
     );
     let mut ops: Vec<_> = c.0.iter().collect();
-    ops.sort_by(|a, b| b.1.calls.cmp(&a.1.calls));
+    ops.sort_by_key(|o| std::cmp::Reverse(o.1.calls));
     for (op, oc) in ops {
         t.row(vec![
             op.clone(),
