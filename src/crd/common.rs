@@ -313,7 +313,8 @@ pub enum DeletionPolicy {
     /// Delete the cloud resource, then remove the finalizer (default).
     #[default]
     Delete,
-    /// Leave the cloud resource in place and only remove the Kubernetes object.
+    /// Leave the cloud resource in place and only remove the Kubernetes object (the operator
+    /// takes its own owner tags off the resource, so it can be adopted again).
     Orphan,
 }
 
