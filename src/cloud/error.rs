@@ -54,11 +54,14 @@ pub enum ErrorKind {
     Timeout,
     /// The response could not be decoded.
     Decode,
+    /// Not sent: the operator's own client-side write limit (`--cloud-write-rate`) is used up
+    /// by other objects. A token is reserved; the call is made when it is due (`retry_after`).
+    Queued,
 }
 
 impl ErrorKind {
     /// Every kind, for exhaustive tests and documentation tables.
-    pub const ALL: [ErrorKind; 14] = [
+    pub const ALL: [ErrorKind; 15] = [
         ErrorKind::NotFound,
         ErrorKind::Throttled,
         ErrorKind::Busy,
@@ -73,6 +76,7 @@ impl ErrorKind {
         ErrorKind::Transport,
         ErrorKind::Timeout,
         ErrorKind::Decode,
+        ErrorKind::Queued,
     ];
 
     /// The stable CamelCase name, e.g. `"NotReady"` (metrics label, condition reason).
@@ -92,6 +96,7 @@ impl ErrorKind {
             ErrorKind::Transport => "Transport",
             ErrorKind::Timeout => "Timeout",
             ErrorKind::Decode => "Decode",
+            ErrorKind::Queued => "Queued",
         }
     }
 
@@ -107,6 +112,7 @@ impl ErrorKind {
                 | ErrorKind::ServerError
                 | ErrorKind::Transport
                 | ErrorKind::Timeout
+                | ErrorKind::Queued
         )
     }
 }
@@ -268,6 +274,7 @@ impl CloudError {
             ErrorKind::ServerError => "CloudServerError",
             ErrorKind::Transport | ErrorKind::Timeout => "CloudUnreachable",
             ErrorKind::Decode => "CloudResponseInvalid",
+            ErrorKind::Queued => "WriteQueued",
         }
     }
 
@@ -341,6 +348,9 @@ impl CloudError {
             }
             ErrorKind::Decode => {
                 "The cloud answered in an unexpected format: check the endpoint points at the right service and version."
+            }
+            ErrorKind::Queued => {
+                "Other objects are using the operator's cloud write budget: the change is queued and made in turn; raise --cloud-write-rate if the cloud allows more."
             }
         }
     }

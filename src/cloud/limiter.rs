@@ -145,7 +145,42 @@ pub struct Limiter {
     limits: RateLimits,
     read: TokenBucket,
     write: TokenBucket,
+    /// Write tokens reserved by callers that chose not to wait for them (see
+    /// [`Limiter::admit_write`]): caller key -> when the token is due.
+    reserved: Mutex<HashMap<String, Instant>>,
 }
+
+/// Who is asking for a write token, and how long it may block. Set by the reconciler around
+/// one object's reconcile (see [`WRITE_QUEUE`]); absent, a write simply waits for its token.
+#[derive(Clone, Debug)]
+pub struct QueueKey {
+    /// Stable per object (its uid): a later call with the same key claims the token reserved
+    /// for the earlier one, so a queued object keeps its place in line.
+    pub key: String,
+    /// A write whose token is due later than this does not wait: the call fails with
+    /// `ErrorKind::Queued` and a `retry_after` of when the token will be due.
+    pub max_wait: Duration,
+}
+
+tokio::task_local! {
+    /// The [`QueueKey`] of the reconcile running on this task, if any.
+    ///
+    /// Why: a reconcile worker that sleeps for a write token (2/s by default) is a worker not
+    /// available to objects that only need a read, e.g. one whose gateway just became ACTIVE.
+    /// With a key, a long wait becomes a requeue at the time the reserved token is due.
+    pub static WRITE_QUEUE: QueueKey;
+}
+
+/// A write token reserved for later.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Queued {
+    /// When the reserved token is due; the caller should come back then with the same key.
+    pub retry_after: Duration,
+}
+
+/// Reservations never claimed within this long after they were due are forgotten (the object
+/// was deleted or no longer needs the write; the token is lost, the budget stays conservative).
+const RESERVATION_GRACE: Duration = Duration::from_secs(300);
 
 impl Limiter {
     /// A standalone limiter (not shared); prefer [`shared`].
@@ -154,6 +189,7 @@ impl Limiter {
             limits,
             read: TokenBucket::new(limits.read_per_sec, limits.read_burst),
             write: TokenBucket::new(limits.write_per_sec, limits.write_burst),
+            reserved: Mutex::new(HashMap::new()),
         }
     }
 
@@ -168,6 +204,46 @@ impl Limiter {
             OpKind::Read => self.read.acquire().await,
             OpKind::Write => self.write.acquire().await,
         }
+    }
+
+    /// A write token for `q.key`, waiting at most `q.max_wait` for it.
+    ///
+    /// The caller's earlier reservation is claimed first; otherwise a token is reserved now
+    /// (in arrival order, like [`acquire`](Self::acquire)). When it is due within `max_wait`
+    /// this sleeps until then and returns `Ok`; when later, it keeps the reservation under the
+    /// key and returns `Err(Queued)` at once, so the caller can do other work and come back.
+    pub async fn admit_write(&self, q: &QueueKey) -> Result<(), Queued> {
+        let wait = self.reserve_write(q)?;
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+        Ok(())
+    }
+
+    fn reserve_write(&self, q: &QueueKey) -> Result<Duration, Queued> {
+        let now = Instant::now();
+        let mut reserved = self.reserved.lock().unwrap_or_else(|p| p.into_inner());
+        let wait = match reserved.remove(&q.key) {
+            Some(due) => due.saturating_duration_since(now),
+            None => {
+                reserved.retain(|_, due| now.saturating_duration_since(*due) < RESERVATION_GRACE);
+                self.write.reserve()
+            }
+        };
+        if wait <= q.max_wait {
+            Ok(wait)
+        } else {
+            reserved.insert(q.key.clone(), now + wait);
+            Err(Queued { retry_after: wait })
+        }
+    }
+
+    /// Writes reserved by callers that are not waiting for them.
+    pub fn queued_writes(&self) -> usize {
+        self.reserved
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
     }
 }
 
@@ -285,6 +361,88 @@ mod tests {
         assert_eq!(start.elapsed(), Duration::ZERO);
         l.acquire(OpKind::Write).await;
         assert_eq!(start.elapsed(), Duration::from_secs(1));
+    }
+
+    fn key(k: &str) -> QueueKey {
+        QueueKey {
+            key: k.into(),
+            max_wait: Duration::from_millis(100),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_long_write_wait_is_queued_not_slept_and_keeps_its_place() {
+        let l = Limiter::new(RateLimits {
+            write_per_sec: 2.0,
+            write_burst: 1,
+            ..RateLimits::default()
+        });
+        let start = Instant::now();
+        // The burst token: no wait.
+        assert_eq!(l.admit_write(&key("a")).await, Ok(()));
+        // b and c get places 500 ms and 1 s out: neither sleeps.
+        assert_eq!(
+            l.admit_write(&key("b")).await,
+            Err(Queued {
+                retry_after: Duration::from_millis(500)
+            })
+        );
+        assert_eq!(
+            l.admit_write(&key("c")).await,
+            Err(Queued {
+                retry_after: Duration::from_secs(1)
+            })
+        );
+        assert_eq!(start.elapsed(), Duration::ZERO, "nobody slept");
+        assert_eq!(l.queued_writes(), 2);
+        // b comes back early: still queued, with the time left; its place is kept.
+        tokio::time::advance(Duration::from_millis(200)).await;
+        assert_eq!(
+            l.admit_write(&key("b")).await,
+            Err(Queued {
+                retry_after: Duration::from_millis(300)
+            })
+        );
+        // At its time b is admitted without taking another token, so c's place holds.
+        tokio::time::advance(Duration::from_millis(300)).await;
+        assert_eq!(l.admit_write(&key("b")).await, Ok(()));
+        tokio::time::advance(Duration::from_millis(500)).await;
+        assert_eq!(l.admit_write(&key("c")).await, Ok(()));
+        assert_eq!(l.queued_writes(), 0);
+        // A newcomer queues behind everything already reserved.
+        assert_eq!(
+            l.admit_write(&key("d")).await,
+            Err(Queued {
+                retry_after: Duration::from_millis(500)
+            })
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_short_write_wait_is_slept() {
+        let l = Limiter::new(RateLimits {
+            write_per_sec: 20.0,
+            write_burst: 1,
+            ..RateLimits::default()
+        });
+        let start = Instant::now();
+        l.admit_write(&key("a")).await.unwrap();
+        l.admit_write(&key("b")).await.unwrap();
+        assert_eq!(start.elapsed(), Duration::from_millis(50));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn unclaimed_reservations_are_forgotten() {
+        let l = Limiter::new(RateLimits {
+            write_per_sec: 1.0,
+            write_burst: 1,
+            ..RateLimits::default()
+        });
+        l.admit_write(&key("a")).await.unwrap();
+        assert!(l.admit_write(&key("gone")).await.is_err());
+        tokio::time::advance(RESERVATION_GRACE + Duration::from_secs(2)).await;
+        l.admit_write(&key("z")).await.unwrap();
+        assert_eq!(l.queued_writes(), 0);
     }
 
     #[test]

@@ -158,14 +158,44 @@ impl<T: Listed> Family<T> {
 }
 
 /// Shared list observations for every kind the VPN controllers read.
-#[derive(Default)]
 pub struct ListCache {
     gateways: Family<ResponseVpnGateway>,
     customer_gateways: Family<ResponseCustomerGateway>,
     connections: Family<ResponseVpnConnection>,
     monitors: Family<ConnectionMonitorInfo>,
-    /// When the operator last changed a resource (by cloud id): older snapshots do not show it.
-    writes: Mutex<HashMap<String, Instant>>,
+    /// When the operator last changed a resource (by cloud id), or last tried to create one for
+    /// an object (by [`created_key`]): older snapshots do not show it.
+    writes: Mutex<Writes>,
+    /// When this process started acting (see [`begin`](Self::begin)): resources created
+    /// before then, by an earlier process, are in every snapshot taken after it.
+    epoch: Mutex<Instant>,
+}
+
+impl Default for ListCache {
+    fn default() -> Self {
+        Self {
+            gateways: Family::default(),
+            customer_gateways: Family::default(),
+            connections: Family::default(),
+            monitors: Family::default(),
+            writes: Mutex::new(Writes {
+                map: HashMap::new(),
+                sweep_at: 1024,
+            }),
+            epoch: Mutex::new(Instant::now()),
+        }
+    }
+}
+
+struct Writes {
+    map: HashMap<String, Instant>,
+    /// Sweep old entries when the map reaches this size.
+    sweep_at: usize,
+}
+
+/// The key under which create attempts for object `owner` are recorded.
+fn created_key(owner: &str) -> String {
+    format!("<created-for>{owner}")
 }
 
 fn account(cloud: &VpnClient) -> String {
@@ -177,15 +207,41 @@ impl ListCache {
     /// the next observation of it comes from a list started after now.
     pub fn wrote(&self, id: &str) {
         let mut w = self.writes.lock().unwrap_or_else(|e| e.into_inner());
-        // Entries older than any useful snapshot age are dropped to keep the map small.
-        w.retain(|_, t| t.elapsed() < Duration::from_secs(3600));
-        w.insert(id.to_string(), Instant::now());
+        // Entries older than any useful snapshot age are dropped to keep the map small; only
+        // when it has doubled since the last sweep, so a write costs O(1) amortised.
+        if w.map.len() >= w.sweep_at {
+            w.map.retain(|_, t| t.elapsed() < Duration::from_secs(3600));
+            w.sweep_at = (w.map.len() * 2).max(1024);
+        }
+        w.map.insert(id.to_string(), Instant::now());
+    }
+
+    /// Marks the moment this process starts acting on the cloud (the controllers start, e.g.
+    /// after leadership is won). Owner-tag searches only trust snapshots taken after it.
+    pub fn begin(&self) {
+        *self.epoch.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+    }
+
+    /// Records that a create for object `owner` (its uid) just returned, whatever the outcome:
+    /// its owner-tag search must use a snapshot started after now (the response may have been
+    /// lost after the resource was made).
+    pub fn attempted_create(&self, owner: &str) {
+        self.wrote(&created_key(owner));
+    }
+
+    /// The oldest snapshot that can answer "does a resource tagged for `owner` exist?": one
+    /// started after this process began and after `owner`'s last create attempt. Any resource
+    /// of `owner` was made by an earlier process (before the epoch) or by one of those attempts.
+    fn owner_search_floor(&self, owner: &str) -> Option<Instant> {
+        let epoch = *self.epoch.lock().unwrap_or_else(|e| e.into_inner());
+        latest(Some(epoch), self.last_write(&created_key(owner)))
     }
 
     fn last_write(&self, id: &str) -> Option<Instant> {
         self.writes
             .lock()
             .unwrap_or_else(|e| e.into_inner())
+            .map
             .get(id)
             .copied()
     }
@@ -204,14 +260,49 @@ impl ListCache {
             .await
     }
 
-    /// All gateways of the account, refreshed now (for the look-up before a create).
-    pub async fn all_gateways(&self, cloud: &VpnClient) -> Result<Vec<ResponseVpnGateway>> {
+    /// The gateways of the account tagged for object `owner` could be among (the search
+    /// before a create): a snapshot recent enough to hold any that exist, shared by all objects
+    /// searching at the same time instead of one full list each.
+    pub async fn gateways_for_owner(
+        &self,
+        cloud: &VpnClient,
+        owner: &str,
+    ) -> Result<Arc<HashMap<String, ResponseVpnGateway>>> {
         let list = || async { cloud.list_gateways(&ListVpnGatewaysQuery::default()).await };
-        let items = self
-            .gateways
-            .snapshot(&account(cloud), Duration::ZERO, None, list)
-            .await?;
-        Ok(items.values().cloned().collect())
+        let floor = self.owner_search_floor(owner);
+        self.gateways
+            .snapshot(&account(cloud), Duration::MAX, floor, list)
+            .await
+    }
+
+    /// The customer gateways to search for object `owner` (see [`Self::gateways_for_owner`]).
+    pub async fn customer_gateways_for_owner(
+        &self,
+        cloud: &VpnClient,
+        owner: &str,
+    ) -> Result<Arc<HashMap<String, ResponseCustomerGateway>>> {
+        let list = || cloud.list_all_customer_gateways(None);
+        let floor = self.owner_search_floor(owner);
+        self.customer_gateways
+            .snapshot(&account(cloud), Duration::MAX, floor, list)
+            .await
+    }
+
+    /// The connections to search for object `owner` (see [`Self::gateways_for_owner`]).
+    pub async fn connections_for_owner(
+        &self,
+        cloud: &VpnClient,
+        owner: &str,
+    ) -> Result<Arc<HashMap<String, ResponseVpnConnection>>> {
+        let list = || async {
+            cloud
+                .list_all_connections(&ListVpnConnectionsQuery::default())
+                .await
+        };
+        let floor = self.owner_search_floor(owner);
+        self.connections
+            .snapshot(&account(cloud), Duration::MAX, floor, list)
+            .await
     }
 
     /// The customer gateway `id`, or `None` when it does not exist.
@@ -384,6 +475,40 @@ mod tests {
         assert!(a.contains_key("x") && !a.contains_key("y"));
         assert!(b.contains_key("y"));
         assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn owner_searches_share_a_list_until_that_owner_tries_a_create() {
+        let cache = ListCache::default();
+        let fam = Family::<String>::default();
+        let calls = AtomicUsize::new(0);
+        let search = |owner: &'static str| {
+            let floor = cache.owner_search_floor(owner);
+            let (fam, calls) = (&fam, &calls);
+            async move {
+                fam.snapshot("acct", Duration::MAX, floor, || fetcher(calls, vec!["a"]))
+                    .await
+                    .unwrap()
+            }
+        };
+        // 50 objects looking before their first create: one list (taken after the epoch).
+        for _ in 0..50 {
+            search("u1").await;
+            search("u2").await;
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        // u1 tried a create (its answer may be lost): u1's next search needs a newer list...
+        cache.attempted_create("u1");
+        search("u1").await;
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        // ...which then serves everybody again.
+        search("u2").await;
+        search("u1").await;
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        // A new start (leadership won again) distrusts every earlier list.
+        cache.begin();
+        search("u2").await;
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
     }
 
     #[tokio::test]

@@ -143,7 +143,8 @@ pub fn retry_allowed(op: &Operation, err: &CloudError, maybe_sent: bool) -> bool
         | ErrorKind::InvalidRequest
         | ErrorKind::AuthFailed
         | ErrorKind::Conflict
-        | ErrorKind::Decode => false,
+        | ErrorKind::Decode
+        | ErrorKind::Queued => false,
     }
 }
 

@@ -18,7 +18,7 @@ use serde::Serialize;
 use tracing::Instrument;
 
 use super::credentials::Credentials;
-use super::error::CloudError;
+use super::error::{CloudError, ErrorKind};
 use super::limiter::{self, Limiter};
 use super::retry::RetryPolicy;
 use super::signer::{self, SignableRequest};
@@ -398,7 +398,7 @@ impl ApiClient {
         loop {
             attempt += 1;
             budget += 1;
-            self.inner.limiter.acquire(req.op.kind).await;
+            self.take_token(req, attempt).await?;
             let started = tokio::time::Instant::now();
             let result = self.attempt(req).await;
             let elapsed = started.elapsed();
@@ -449,6 +449,30 @@ impl ApiClient {
                 "retrying cloud call"
             );
             tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// Waits for a limiter token. The first attempt of a write made inside a reconcile that
+    /// set [`limiter::WRITE_QUEUE`] does not wait long: it fails with `ErrorKind::Queued`
+    /// (nothing was sent) and its token stays reserved for the object's next try.
+    async fn take_token(&self, req: &ApiRequest, attempt: u32) -> Result<(), CloudError> {
+        let queue = (attempt == 1 && req.op.kind == OpKind::Write)
+            .then(|| limiter::WRITE_QUEUE.try_with(Clone::clone).ok())
+            .flatten();
+        let Some(queue) = queue else {
+            self.inner.limiter.acquire(req.op.kind).await;
+            return Ok(());
+        };
+        match self.inner.limiter.admit_write(&queue).await {
+            Ok(()) => Ok(()),
+            Err(q) => Err(CloudError {
+                retry_after: Some(q.retry_after),
+                ..CloudError::new(
+                    ErrorKind::Queued,
+                    req.op.name,
+                    "waiting for the operator's client-side write budget; not sent yet",
+                )
+            }),
         }
     }
 

@@ -11,6 +11,7 @@
 //! connections (only batch-create is plural) and the `/v5.1` prefix of the extended
 //! availability-zone API. Path parameters are percent-encoded, and empty, `.` or `..`
 //! IDs are refused before any request is sent.
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -146,6 +147,13 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'~');
 
+/// Resources of one kind by id, as listed (shared between callers).
+pub type Listing<T> = Arc<HashMap<String, T>>;
+
+fn by_id<T>(items: Vec<T>, id: impl Fn(&T) -> &String) -> Listing<T> {
+    Arc::new(items.into_iter().map(|i| (id(&i).clone(), i)).collect())
+}
+
 /// The Huawei Cloud VPN v5 API of one project.
 #[derive(Clone)]
 pub struct VpnClient {
@@ -212,11 +220,54 @@ impl VpnClient {
         }
     }
 
-    /// Every gateway of the project, read now (for the look-up before a create).
-    pub async fn observe_all_gateways(&self) -> Result<Vec<ResponseVpnGateway>, CloudError> {
+    /// Records that a create for object `owner` (its uid) just returned, successfully or
+    /// not, so its next owner-tag search uses a list taken after it.
+    pub fn attempted_create(&self, owner: &str) {
+        if let Some(o) = &self.observation {
+            o.lists.attempted_create(owner);
+        }
+    }
+
+    /// The gateways among which one tagged for object `owner` would be (the search before a
+    /// create): a shared snapshot recent enough to show any such gateway, or a list now.
+    pub async fn search_gateways(
+        &self,
+        owner: &str,
+    ) -> Result<Listing<ResponseVpnGateway>, CloudError> {
         match &self.observation {
-            Some(o) => o.lists.all_gateways(self).await,
-            None => self.list_gateways(&ListVpnGatewaysQuery::default()).await,
+            Some(o) => o.lists.gateways_for_owner(self, owner).await,
+            None => Ok(by_id(
+                self.list_gateways(&ListVpnGatewaysQuery::default()).await?,
+                |g| &g.id,
+            )),
+        }
+    }
+
+    /// The customer gateways to search for object `owner` (see [`Self::search_gateways`]).
+    pub async fn search_customer_gateways(
+        &self,
+        owner: &str,
+    ) -> Result<Listing<ResponseCustomerGateway>, CloudError> {
+        match &self.observation {
+            Some(o) => o.lists.customer_gateways_for_owner(self, owner).await,
+            None => Ok(by_id(self.list_all_customer_gateways(None).await?, |c| {
+                &c.id
+            })),
+        }
+    }
+
+    /// The connections to search for object `owner` (see [`Self::search_gateways`]).
+    pub async fn search_connections(
+        &self,
+        owner: &str,
+    ) -> Result<Listing<ResponseVpnConnection>, CloudError> {
+        match &self.observation {
+            Some(o) => o.lists.connections_for_owner(self, owner).await,
+            None => Ok(by_id(
+                self.list_all_connections(&ListVpnConnectionsQuery::default())
+                    .await?,
+                |c| &c.id,
+            )),
         }
     }
 

@@ -122,6 +122,11 @@ impl Clouds {
         }
     }
 
+    /// The list observations shared by every VPN client this builds.
+    pub fn lists(&self) -> &ListCache {
+        &self.lists
+    }
+
     /// Sets the IES defaults (without them, every `CloudVpnService` needs `spec.cloud`).
     pub fn with_ies(mut self, ies: IesDefaults) -> Self {
         self.ies_defaults = ies;

@@ -122,19 +122,15 @@ pub struct Observation {
 }
 
 /// The customer gateway carrying `uid` in its owner tag (the oldest, should there be several).
-pub fn find_owned(
-    items: Vec<ResponseCustomerGateway>,
+pub fn find_owned<'a>(
+    items: impl IntoIterator<Item = &'a ResponseCustomerGateway>,
     uid: &str,
 ) -> Option<ResponseCustomerGateway> {
-    let mut owned: Vec<ResponseCustomerGateway> = items
+    items
         .into_iter()
         .filter(|c| ownership(c.tags.as_deref(), uid) == Ownership::Ours)
-        .collect();
-    owned.sort_by(|a, b| {
-        let at = |c: &ResponseCustomerGateway| c.created_at.as_ref().and_then(|t| t.to_utc());
-        at(a).cmp(&at(b))
-    });
-    owned.into_iter().next()
+        .min_by_key(|c| (c.created_at.as_ref().and_then(|t| t.to_utc()), &c.id))
+        .cloned()
 }
 
 /// Reads the customer gateway (see [`lookup`]). `may_create`: when the recorded one is gone,
@@ -147,8 +143,8 @@ pub async fn observe(
 ) -> Result<Observation> {
     let get = |id: String| async move { Ok::<_, Error>(vpn.observe_customer_gateway(&id).await?) };
     let by_tag = || async {
-        let all = vpn.list_all_customer_gateways(None).await?;
-        Ok::<_, Error>(find_owned(all, uid).map(|c| (c, How::Recovered)))
+        let all = vpn.search_customer_gateways(uid).await?;
+        Ok::<_, Error>(find_owned(all.values(), uid).map(|c| (c, How::Recovered)))
     };
     Ok(match step {
         Lookup::Recorded(id) => match get(id.clone()).await? {
@@ -676,7 +672,9 @@ async fn apply(
                 ));
             }
             let body = desired_create(spec, &name, tags);
-            let created = vpn.create_customer_gateway(&body).await?;
+            let created = vpn.create_customer_gateway(&body).await;
+            vpn.attempted_create(&uid);
+            let created = created?;
             notes.push(note(
                 events::CREATED,
                 "CreateCustomerGateway",
@@ -946,7 +944,7 @@ async fn cleanup(obj: Arc<CustomerGateway>, ctx: Arc<Context>) -> Result<Vec<Not
         .or_else(|| obj.spec.cloud_id.clone())
     {
         Some(id) => id,
-        None => match find_owned(vpn.list_all_customer_gateways(None).await?, &uid) {
+        None => match find_owned(vpn.search_customer_gateways(&uid).await?.values(), &uid) {
             Some(c) => c.id,
             None => return Ok(Vec::new()),
         },

@@ -94,7 +94,12 @@ impl Error {
 
     /// True for waits, which are reported but are not failures (no Warning event, no backoff).
     pub fn is_waiting(&self) -> bool {
-        matches!(self, Error::Waiting { .. })
+        match self {
+            Error::Waiting { .. } => true,
+            // Queued behind the operator's own write budget: nothing failed.
+            Error::Cloud(e) => e.kind == ErrorKind::Queued,
+            _ => false,
+        }
     }
 
     /// A hint from the cloud (`Retry-After`) or the wait itself.

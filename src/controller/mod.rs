@@ -151,6 +151,9 @@ pub async fn run_all<S, F>(
     S: Future<Output = ()> + Clone + Send + Sync + 'static,
     F: Fn(&'static str) + Send + Sync + Clone + 'static,
 {
+    // From now on this process acts on the cloud: owner-tag searches trust only lists taken
+    // after this moment (an earlier process may have created resources just before it).
+    ctx.clouds.lists().begin();
     // Every kind is reconciled again when the Secret its cloud credentials come from changes:
     // an object stopped by AuthFailed (retried only slowly) recovers as soon as the Secret is
     // fixed, without an edit of the object.

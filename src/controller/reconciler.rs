@@ -21,6 +21,7 @@ use super::context::{Context, Note};
 use super::error::{Error, Result};
 use super::ownership::{release, TAG_OWNER, TAG_UID};
 use super::status::write_status;
+use crate::cloud::limiter::{QueueKey, WRITE_QUEUE};
 use crate::cloud::model::tag::TagResourceType;
 use crate::crd::common::{
     find_condition, reasons, set_condition, types, CloudSettings, Condition, ConditionStatus,
@@ -129,8 +130,20 @@ pub async fn reconcile<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Act
         namespace = %obj.namespace().unwrap_or_default(),
         name = %obj.name_any()
     );
-    reconcile_inner(obj, ctx).instrument(span).await
+    // A write that would wait long for the client-side write budget is queued instead of
+    // holding this worker (see `cloud::limiter::WRITE_QUEUE`); the object keeps its place.
+    let queue = QueueKey {
+        key: obj.uid().unwrap_or_else(|| object_key(&*obj)),
+        max_wait: WRITE_WAIT_IN_WORKER,
+    };
+    WRITE_QUEUE
+        .scope(queue, reconcile_inner(obj, ctx).instrument(span))
+        .await
 }
+
+/// How long a reconcile worker may wait for a cloud write token before the object is
+/// requeued for when its (reserved) token is due.
+const WRITE_WAIT_IN_WORKER: Duration = Duration::from_millis(500);
 
 async fn reconcile_inner<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action> {
     let started = Instant::now();

@@ -28,7 +28,7 @@ use super::ownership::{
 };
 use super::reconciler::{mark, now, observation_age, Managed, Outcome};
 use super::status::{new_drift, FieldDiff};
-use super::wire::since_transition;
+use super::wire::pending_for;
 use crate::cloud::model::common::VpnResourceTag;
 use crate::cloud::model::connection::{ConnectionStatus, UpdateVpnConnectionRequestBody};
 use crate::cloud::model::monitor::MonitorStatus;
@@ -247,9 +247,13 @@ fn ready_condition(status: &VpnConnectionStatus) -> Option<&Condition> {
 
 /// Poll interval while waiting: grows with how long `Ready` has been False.
 fn waiting_requeue(ctx: &Context, status: &VpnConnectionStatus) -> Duration {
+    let changed = status
+        .updated_at
+        .as_deref()
+        .or(status.created_at.as_deref());
     let since = ready_condition(status)
         .filter(|c| c.status != ConditionStatus::True)
-        .map(since_transition)
+        .map(|c| pending_for(c, changed))
         .unwrap_or_default();
     pending_requeue(ctx.settings.pending_requeue, since)
 }
@@ -409,7 +413,7 @@ async fn apply(obj: Arc<VpnConnection>, ctx: Arc<Context>) -> Result<Outcome<Vpn
                 ));
             }
             let body = desired_create(spec, &name, gw, cgw, psk.as_ref(), tags.clone());
-            let created = create(&vpn, &ctx.gateway_locks, &body).await?;
+            let created = create(&vpn, &ctx.gateway_locks, &body, &uid).await?;
             notes.push(Note::normal(
                 events::CREATED,
                 "CreateVpnConnection",

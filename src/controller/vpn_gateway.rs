@@ -17,7 +17,7 @@ use super::events;
 use super::ownership::{self, render_tags, tag_diff, Ownership, TagDiff};
 use super::reconciler::{mark, observation_age, Managed, Outcome};
 use super::status::{drift_entries, new_drift, FieldDiff};
-use super::wire::{enum_str, since_transition};
+use super::wire::{enum_str, pending_for};
 use crate::cloud::model::common::VpnResourceTag;
 use crate::cloud::model::gateway::{
     AttachmentType as WireAttachment, ChargeMode as WireChargeMode, CreateRequestEip,
@@ -80,7 +80,9 @@ impl Managed for VpnGateway {
 
         let observed = match (&plan, observe_only) {
             (Plan::Create(body), false) => {
-                let gw = cloud.create_gateway(body).await?;
+                let gw = cloud.create_gateway(body).await;
+                cloud.attempted_create(&obj.uid().unwrap_or_default());
+                let gw = gw?;
                 notes.push(Note::normal(
                     events::CREATED,
                     "CreateVpnGateway",
@@ -334,10 +336,12 @@ async fn observe(cloud: &VpnClient, obj: &VpnGateway) -> Result<Found> {
             Err(e) => Err(e.into()),
         };
     }
-    let all = cloud.observe_all_gateways().await?;
+    let all = cloud.search_gateways(&uid).await?;
     let mine = all
-        .into_iter()
-        .find(|g| ownership::ownership(g.tags.as_deref(), &uid) == Ownership::Ours);
+        .values()
+        .filter(|g| ownership::ownership(g.tags.as_deref(), &uid) == Ownership::Ours)
+        .min_by_key(|g| (g.created_at.as_ref().and_then(|t| t.to_utc()), &g.id))
+        .cloned();
     let notes = mine
         .iter()
         .map(|g| {
@@ -799,7 +803,11 @@ fn requeue_for(status: &VpnGatewayStatus, ctx: &Context) -> std::time::Duration 
     let ready = find_condition(&status.conditions, types::READY);
     match ready {
         Some(c) if matches!(c.reason.as_str(), "Creating" | "Updating" | "Deleting") => {
-            pending_requeue(ctx.settings.pending_requeue, since_transition(c))
+            let changed = status
+                .updated_at
+                .as_deref()
+                .or(status.created_at.as_deref());
+            pending_requeue(ctx.settings.pending_requeue, pending_for(c, changed))
         }
         _ => ctx.settings.resync_interval,
     }

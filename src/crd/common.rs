@@ -64,6 +64,9 @@ pub mod reasons {
         AUTH_FAILED = "AuthFailed";
         /// The cloud rate-limited the operator (HTTP 429); it backs off and retries.
         THROTTLED = "Throttled";
+        /// A cloud write for this object waits its turn under the operator's client-side write
+        /// limit (`--cloud-write-rate`); not a failure, it is made automatically.
+        WRITE_QUEUED = "WriteQueued";
         /// The cloud is busy (system busy, repeated operation, the gateway is being created,
         /// updated or deleted); the operator retries later.
         CLOUD_BUSY = "CloudBusy";

@@ -94,8 +94,8 @@ fn owner_tag_lookup_finds_only_ours_and_the_oldest_of_duplicates() {
     let mut untagged = cloud("untagged");
     untagged.tags = None;
     let items = vec![foreign.clone(), newer.clone(), cloud("older"), untagged];
-    assert_eq!(find_owned(items, UID).map(|c| c.id), Some("older".into()));
-    assert_eq!(find_owned(vec![foreign], UID), None);
+    assert_eq!(find_owned(&items, UID).map(|c| c.id), Some("older".into()));
+    assert_eq!(find_owned(&[foreign], UID), None);
 }
 
 #[test]

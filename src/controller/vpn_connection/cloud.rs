@@ -2,8 +2,7 @@
 //! plan, create, and take it down. Mutations hold the gateway's lock.
 use crate::cloud::model::common::VpnResourceTag;
 use crate::cloud::model::connection::{
-    ConnectionStatus, CreateVpnConnectionRequestBody, ListVpnConnectionsQuery,
-    ResponseVpnConnection,
+    ConnectionStatus, CreateVpnConnectionRequestBody, ResponseVpnConnection,
 };
 use crate::cloud::model::monitor::{ConnectionMonitorInfo, MonitorStatus};
 use crate::cloud::model::tag::TagResourceType;
@@ -64,13 +63,15 @@ pub struct Observation {
 }
 
 /// The connection carrying `uid` in its owner tag (the oldest, should there be several).
-pub fn find_owned(items: Vec<ResponseVpnConnection>, uid: &str) -> Option<ResponseVpnConnection> {
-    let mut owned: Vec<ResponseVpnConnection> = items
+pub fn find_owned<'a>(
+    items: impl IntoIterator<Item = &'a ResponseVpnConnection>,
+    uid: &str,
+) -> Option<ResponseVpnConnection> {
+    items
         .into_iter()
         .filter(|c| ownership(c.tags.as_deref(), uid) == Ownership::Ours)
-        .collect();
-    owned.sort_by_key(|c| c.created_at.as_ref().and_then(|t| t.to_utc()));
-    owned.into_iter().next()
+        .min_by_key(|c| (c.created_at.as_ref().and_then(|t| t.to_utc()), &c.id))
+        .cloned()
 }
 
 /// Reads the connection (see [`lookup`]), its tags and its monitors. `gateway_hint` narrows the
@@ -84,12 +85,11 @@ pub async fn observe(
     gateway_hint: Option<&str>,
 ) -> Result<Observation> {
     let by_tag = || async {
-        let query = ListVpnConnectionsQuery {
-            vgw_id: gateway_hint.map(str::to_string),
-            ..Default::default()
-        };
-        let all = vpn.list_all_connections(&query).await?;
-        Ok::<_, Error>(find_owned(all, uid).map(|c| (c, How::Recovered)))
+        let all = vpn.search_connections(uid).await?;
+        let candidates = all
+            .values()
+            .filter(|c| gateway_hint.is_none_or(|g| c.vgw_id.as_deref() == Some(g)));
+        Ok::<_, Error>(find_owned(candidates, uid).map(|c| (c, How::Recovered)))
     };
     let get = |id: String| async move { Ok::<_, Error>(vpn.observe_connection(&id).await?) };
     let (found, gone) = match step {
@@ -280,10 +280,13 @@ pub async fn create(
     vpn: &VpnClient,
     locks: &KeyedLocks,
     body: &CreateVpnConnectionRequestBody,
+    owner: &str,
 ) -> Result<ResponseVpnConnection> {
     let mut c = {
         let _lock = locks.lock(&body.vgw_id).await;
-        vpn.create_connection(body).await?
+        let created = vpn.create_connection(body).await;
+        vpn.attempted_create(owner);
+        created?
     };
     c.status.get_or_insert(ConnectionStatus::PendingCreate);
     Ok(c)

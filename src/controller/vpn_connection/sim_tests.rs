@@ -170,7 +170,7 @@ async fn a_lost_create_response_is_recovered_then_driven_to_the_spec_and_deleted
 
     // Create; pretend the answer was lost: only the owner tag can find it again.
     let body = desired_create(&s, "conn", &gw, &cgw, Some(&key1), tags("prod"));
-    let created = create(&vpn, &locks, &body).await.expect("create");
+    let created = create(&vpn, &locks, &body, UID).await.expect("create");
     assert_eq!(created.status, Some(ConnectionStatus::PendingCreate));
     let obs = observe(&vpn, Lookup::ByOwnerTag, UID, true, Some(&gw.id))
         .await
@@ -356,6 +356,7 @@ async fn tags_are_reconciled_through_the_tag_api_keeping_owner_tags() {
         &vpn,
         &locks,
         &desired_create(&s, "conn", &gw, &cgw, Some(&key), old),
+        UID,
     )
     .await
     .expect("create");

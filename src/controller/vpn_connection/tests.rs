@@ -1385,8 +1385,8 @@ fn lookup_and_owner_tag_search() {
     newer.created_at = Some(WireTime::new("2026-01-01T00:00:00Z"));
     let items = vec![foreign.clone(), newer, cloud(ConnectionStatus::Active)];
     assert_eq!(
-        find_owned(items, UID).map(|c| c.id).as_deref(),
+        find_owned(&items, UID).map(|c| c.id).as_deref(),
         Some("conn-1")
     );
-    assert_eq!(find_owned(vec![foreign], UID), None);
+    assert_eq!(find_owned(&[foreign], UID), None);
 }
