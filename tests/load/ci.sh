@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Load, fault-soak and crash runs for CI (called by .ci/run; see docs/PERFORMANCE.md).
-# Uses $VPN_E2E_KUBECONFIG when set, else starts a kube stand-in from
-# ${VPN_SHARED_DIR:-../shared}/tools/kube-standin. Prints the tables; exits non-zero when an
+# Each run starts its own kube stand-in from ${VPN_SHARED_DIR:-../shared}/tools/kube-standin
+# (or uses $VPN_LOAD_KUBECONFIG). Prints the tables; exits non-zero when an
 # invariant fails or a performance target is missed (VPN_LOAD_TARGETS=report: only report).
 #
 # Budget (2 cores, debug build): about 25 minutes. Knobs (environment):
