@@ -17,6 +17,7 @@ pub mod controller;
 pub mod crd;
 pub mod http;
 pub mod leader;
+pub mod memory;
 pub mod metrics;
 pub mod sim;
 pub mod telemetry;

@@ -1,6 +1,6 @@
 //! What every reconcile can reach: the Kubernetes client, the clouds, the event recorder,
 //! metrics, per-object backoff and the timing settings.
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use kube::runtime::events::{Event as KubeEvent, EventType, Recorder, Reporter};
@@ -40,7 +40,10 @@ impl Default for Settings {
 pub struct Context {
     pub kube: kube::Client,
     pub clouds: Clouds,
-    pub recorder: Recorder,
+    /// Publishes Events. Replaced by a fresh one every [`EVENT_CACHE_RENEWAL`] (see
+    /// [`Context::renew_recorder`]).
+    recorder: RwLock<Recorder>,
+    reporter: Reporter,
     pub metrics: Metrics,
     pub backoff: PerObjectBackoff,
     pub settings: Settings,
@@ -94,7 +97,8 @@ impl Context {
             instance,
         };
         Arc::new(Self {
-            recorder: Recorder::new(kube.clone(), reporter),
+            recorder: RwLock::new(Recorder::new(kube.clone(), reporter.clone())),
+            reporter,
             kube,
             clouds,
             metrics,
@@ -118,9 +122,32 @@ impl Context {
             action: note.action.clone(),
             secondary: None,
         };
-        if let Err(e) = self.recorder.publish(&ev, &obj.object_ref(&())).await {
+        let recorder = self
+            .recorder
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Err(e) = recorder.publish(&ev, &obj.object_ref(&())).await {
             tracing::warn!(object = %obj.name_any(), reason = %note.reason, error = %e, "could not publish event");
         }
+    }
+}
+
+/// How often the Event cache starts over (see [`Context::renew_recorder`]).
+pub const EVENT_CACHE_RENEWAL: Duration = Duration::from_secs(60);
+
+impl Context {
+    /// Starts over with an empty Event cache.
+    ///
+    /// Why: kube-runtime's recorder keeps every Event it published, to count repeats within 6
+    /// minutes, and forgets old ones only when it publishes the next Event: after thousands of
+    /// objects were created, a quiet operator held all their Events (about 2 KiB each) for good.
+    /// Called every [`EVENT_CACHE_RENEWAL`]: a repeat just after a renewal starts a new Event
+    /// instead of counting on the old one (at most one new Event per minute for a warning that
+    /// keeps repeating), which is all that is lost.
+    pub fn renew_recorder(&self) {
+        let fresh = Recorder::new(self.kube.clone(), self.reporter.clone());
+        *self.recorder.write().unwrap_or_else(|e| e.into_inner()) = fresh;
     }
 }
 

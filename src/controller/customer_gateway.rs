@@ -15,8 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use kube::api::ListParams;
-use kube::{Api, ResourceExt};
+use kube::ResourceExt;
 use sha2::{Digest, Sha256};
 
 use super::backoff::pending_requeue;
@@ -876,13 +875,13 @@ pub async fn delete(vpn: &VpnClient, id: &str) -> Result<Deletion> {
 /// Names of the VpnConnections (in the customer gateway's namespace) that still use it: by
 /// `customerGatewayRef.name`, by `customerGatewayRef.cloudId`, or by the customer gateway id
 /// recorded in their status (a connection moving to another customer gateway).
-pub fn dependents(
-    connections: &[VpnConnection],
+pub fn dependents<'a>(
+    connections: impl IntoIterator<Item = &'a VpnConnection>,
     name: &str,
     cloud_id: Option<&str>,
 ) -> Vec<String> {
     let mut names: Vec<String> = connections
-        .iter()
+        .into_iter()
         .filter(|c| {
             let r = &c.spec.customer_gateway_ref;
             let by_name = r.name.as_deref() == Some(name);
@@ -914,11 +913,9 @@ async fn cleanup(obj: Arc<CustomerGateway>, ctx: Arc<Context>) -> Result<Vec<Not
     let ns = obj.namespace().unwrap_or_default();
     let status = obj.status.clone().unwrap_or_default();
     let wait = pending_requeue(ctx.settings.pending_requeue, deleting_for(&obj));
-    let connections = Api::<VpnConnection>::namespaced(ctx.kube.clone(), &ns)
-        .list(&ListParams::default())
-        .await?;
+    let connections = ctx.stores.connections_in(&ctx.kube, &ns).await?;
     let users = dependents(
-        &connections.items,
+        connections.iter().map(|c| &**c),
         &obj.name_any(),
         status.cloud_id.as_deref(),
     );

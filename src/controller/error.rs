@@ -102,6 +102,11 @@ impl Error {
         }
     }
 
+    /// The Kubernetes object itself no longer exists (HTTP 404 from the API server).
+    pub fn object_gone(&self) -> bool {
+        matches!(self, Error::Kube(kube::Error::Api(s)) if s.is_not_found())
+    }
+
     /// A hint from the cloud (`Retry-After`) or the wait itself.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {

@@ -28,6 +28,7 @@ use std::sync::Arc;
 
 use futures::{Stream, StreamExt};
 use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{Config as ControllerConfig, Controller};
 use kube::runtime::reflector::{self, ObjectRef};
@@ -99,18 +100,33 @@ fn controller<K: Managed>(client: &kube::Client, opts: &RunOptions) -> Controlle
         watcher::Config::default().any_semantic(),
     )
     .default_backoff()
-    // Keep the cache small: nothing reads managedFields or the last-applied annotation.
-    .modify(|o: &mut K| {
-        o.managed_fields_mut().clear();
-        o.annotations_mut()
-            .remove("kubectl.kubernetes.io/last-applied-configuration");
-    })
+    // Keep the cache small: the operator reads only its own annotations (pause), never labels,
+    // managedFields, owner references or other tools' annotations (kubectl's last-applied
+    // copy alone is as large as the spec). It writes status and finalizers only, with patches,
+    // so nothing trimmed here is ever written back.
+    .modify(|o: &mut K| trim_cached(o.meta_mut()))
     .reflect(writer)
     .applied_objects()
     .predicate_filter(trigger_hash::<K>, PredicateConfig::default());
     Controller::for_stream(stream, reader)
         .with_config(ControllerConfig::default().concurrency(opts.concurrency))
 }
+
+/// What the controllers' caches keep of an object's metadata (see [`controller`]).
+fn trim_cached(m: &mut ObjectMeta) {
+    m.managed_fields = None;
+    m.labels = None;
+    m.owner_references = None;
+    if let Some(a) = &mut m.annotations {
+        a.retain(|k, _| k.starts_with(ANNOTATION_PREFIX));
+        if a.is_empty() {
+            m.annotations = None;
+        }
+    }
+}
+
+/// The prefix of the annotations the operator reads.
+const ANNOTATION_PREFIX: &str = "vpn.hwcloud.dev/";
 
 /// Drives a controller to completion, logging each reconcile failure.
 async fn drive<K: Managed>(
@@ -154,6 +170,16 @@ pub async fn run_all<S, F>(
     // From now on this process acts on the cloud: owner-tag searches trust only lists taken
     // after this moment (an earlier process may have created resources just before it).
     ctx.clouds.lists().begin();
+    let renewing = ctx.clone();
+    let event_cache = tokio::spawn(async move {
+        let mut every = tokio::time::interval(context::EVENT_CACHE_RENEWAL);
+        every.tick().await;
+        loop {
+            every.tick().await;
+            renewing.renew_recorder();
+            crate::memory::release_free_memory();
+        }
+    });
     // Every kind is reconciled again when the Secret its cloud credentials come from changes:
     // an object stopped by AuthFailed (retried only slowly) recovers as soon as the Secret is
     // fixed, without an edit of the object.
@@ -191,6 +217,7 @@ pub async fn run_all<S, F>(
     // becomes Ready), and when their PSK Secret or credentials Secret changes (rotation).
     let connections = controller::<VpnConnection>(&client, &opts);
     let store = connections.store();
+    let _ = ctx.stores.connections.set(store.clone());
     let (st1, st2, st3) = (store.clone(), store.clone(), store);
     let secrets = secret_changes(&client, &opts);
     let connections = connections
@@ -234,6 +261,7 @@ pub async fn run_all<S, F>(
             "CloudVpnService"
         )),
     );
+    event_cache.abort();
 }
 
 /// Changes of Secrets, watched as metadata only (their values never enter the operator's
@@ -297,4 +325,48 @@ where
     let ns = c.namespace().unwrap_or_default();
     name.filter(|_| c.metadata.deletion_timestamp.is_some())
         .map(|n| ObjectRef::<K>::new(&n).within(&ns))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn the_cache_keeps_only_what_the_operator_reads() {
+        let mut m = ObjectMeta {
+            name: Some("gw".into()),
+            uid: Some("u1".into()),
+            generation: Some(3),
+            finalizers: Some(vec![crate::crd::FINALIZER.into()]),
+            labels: Some(BTreeMap::from([("team".into(), "net".into())])),
+            annotations: Some(BTreeMap::from([
+                (PAUSED_ANNOTATION.into(), "true".into()),
+                (
+                    "kubectl.kubernetes.io/last-applied-configuration".into(),
+                    "{...}".into(),
+                ),
+            ])),
+            ..Default::default()
+        };
+        trim_cached(&mut m);
+        assert_eq!(m.labels, None);
+        assert_eq!(
+            m.annotations,
+            Some(BTreeMap::from([(PAUSED_ANNOTATION.into(), "true".into())]))
+        );
+        // What reconciles and the trigger predicate use is untouched.
+        assert_eq!(
+            (m.name.as_deref(), m.uid.as_deref(), m.generation),
+            (Some("gw"), Some("u1"), Some(3))
+        );
+        assert_eq!(m.finalizers.as_ref().map(Vec::len), Some(1));
+
+        let mut bare = ObjectMeta {
+            annotations: Some(BTreeMap::from([("other/x".into(), "y".into())])),
+            ..Default::default()
+        };
+        trim_cached(&mut bare);
+        assert_eq!(bare.annotations, None);
+    }
 }

@@ -234,6 +234,13 @@ async fn reconcile_inner<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Result<A
                     (Error::InvalidSpec("invalid finalizer name".into()), false)
                 }
             };
+            if err.object_gone() {
+                // The object went away under us (its last finalizer was removed and the cache
+                // had not caught up): nothing left to reconcile or report.
+                ctx.metrics
+                    .reconcile_finished(K::KIND, started.elapsed(), None);
+                return Ok(Action::await_change());
+            }
             let action = report_failure(&*obj, &api, &ctx, &err, deleting).await;
             ctx.metrics
                 .reconcile_finished(K::KIND, started.elapsed(), Some(err.reason()));

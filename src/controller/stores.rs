@@ -4,11 +4,13 @@
 use std::sync::{Arc, OnceLock};
 
 use futures::FutureExt;
+use kube::api::ListParams;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::Api;
 
 use super::error::Result;
 use crate::crd::customer_gateway::CustomerGateway;
+use crate::crd::vpn_connection::VpnConnection;
 use crate::crd::vpn_gateway::VpnGateway;
 
 /// The caches, filled in by `run_all` once the controllers exist. Until then (and in tests
@@ -17,6 +19,7 @@ use crate::crd::vpn_gateway::VpnGateway;
 pub struct Stores {
     pub gateways: OnceLock<Store<VpnGateway>>,
     pub customer_gateways: OnceLock<Store<CustomerGateway>>,
+    pub connections: OnceLock<Store<VpnConnection>>,
 }
 
 impl Stores {
@@ -41,6 +44,48 @@ impl Stores {
     }
 }
 
+impl Stores {
+    /// The VpnConnections of `namespace` (to find a gateway's dependants while it waits to be
+    /// deleted), from the cache when it is ready, else listed from the API.
+    ///
+    /// Why the cache: a thousand gateways waiting for their connections each listed every
+    /// connection of the namespace on every look, which saturated the API server. A cache a
+    /// moment behind is safe here: the cloud itself refuses to delete a gateway or customer
+    /// gateway that still has connections.
+    pub async fn connections_in(
+        &self,
+        kube: &kube::Client,
+        namespace: &str,
+    ) -> Result<Vec<Arc<VpnConnection>>> {
+        if let Some(store) = ready(self.connections.get()) {
+            return Ok(store
+                .state()
+                .into_iter()
+                .filter(|c| c.metadata.namespace.as_deref() == Some(namespace))
+                .collect());
+        }
+        Ok(Api::<VpnConnection>::namespaced(kube.clone(), namespace)
+            .list(&ListParams::default())
+            .await?
+            .items
+            .into_iter()
+            .map(Arc::new)
+            .collect())
+    }
+}
+
+/// `store` once its initial list is complete (`wait_until_ready` resolves at once).
+fn ready<K>(store: Option<&Store<K>>) -> Option<&Store<K>>
+where
+    K: kube::Resource<DynamicType = ()> + Clone + 'static,
+{
+    store.filter(|s| {
+        s.wait_until_ready()
+            .now_or_never()
+            .is_some_and(|r| r.is_ok())
+    })
+}
+
 async fn read<K>(
     store: Option<&Store<K>>,
     kube: &kube::Client,
@@ -53,12 +98,7 @@ where
         + serde::de::DeserializeOwned
         + std::fmt::Debug,
 {
-    // A store is used once its initial list is complete (`wait_until_ready` resolves at once).
-    if let Some(store) = store.filter(|s| {
-        s.wait_until_ready()
-            .now_or_never()
-            .is_some_and(|r| r.is_ok())
-    }) {
+    if let Some(store) = ready(store) {
         return Ok(store.get(&ObjectRef::new(name).within(namespace)));
     }
     Ok(Api::<K>::namespaced(kube.clone(), namespace)

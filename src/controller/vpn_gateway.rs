@@ -7,8 +7,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use kube::api::ListParams;
-use kube::{Api, ResourceExt};
+use kube::ResourceExt;
 
 use super::backoff::pending_requeue;
 use super::context::{Context, Note};
@@ -31,7 +30,6 @@ use crate::cloud::VpnClient;
 use crate::crd::common::{
     find_condition, reasons, types, CloudSettings, ConditionStatus, DriftEntry, ManagementPolicy,
 };
-use crate::crd::vpn_connection::VpnConnection;
 use crate::crd::vpn_gateway::{EipSpec, ObservedEip, VpnGateway, VpnGatewaySpec, VpnGatewayStatus};
 
 impl Managed for VpnGateway {
@@ -817,12 +815,9 @@ fn requeue_for(status: &VpnGatewayStatus, ctx: &Context) -> std::time::Duration 
 async fn dependent_connections(ctx: &Context, gw: &VpnGateway) -> Result<Vec<String>> {
     let ns = gw.namespace().unwrap_or_default();
     let id = gw.status.as_ref().and_then(|s| s.cloud_id.clone());
-    let conns = Api::<VpnConnection>::namespaced(ctx.kube.clone(), &ns)
-        .list(&ListParams::default())
-        .await?;
+    let conns = ctx.stores.connections_in(&ctx.kube, &ns).await?;
     Ok(conns
-        .items
-        .into_iter()
+        .iter()
         .filter(|c| {
             let r = &c.spec.vpn_gateway_ref;
             r.name.as_deref() == Some(gw.name_any().as_str()) || (id.is_some() && r.cloud_id == id)

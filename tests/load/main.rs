@@ -49,6 +49,12 @@ enum Scenario {
         /// summary JSON files written by `load --json`.
         #[arg(required = true, num_args = 2..)]
         summaries: Vec<PathBuf>,
+        /// Print the 64 MiB target's verdict without failing on it.
+        #[arg(long)]
+        report_target: bool,
+        /// Regression guard: fail when steady RSS grows by more than this per object.
+        #[arg(long)]
+        max_kib_per_object: Option<f64>,
     },
 }
 
@@ -101,6 +107,9 @@ struct LoadArgs {
     /// Also write the summary as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Targets to print without failing on them: `reads`, `lag`, `rss` (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    report_only: Vec<String>,
     #[command(flatten)]
     common: Common,
 }
@@ -174,21 +183,40 @@ fn rig_config(
 }
 
 /// Prints the two-point memory verdict; true when met (or targets are not enforced).
-fn memory_verdict(points: &[load::RssPoint]) -> bool {
-    let v = load::rss_scaling(points);
+fn memory_verdict(points: &[load::RssPoint], m: &MemoryJudgement) -> bool {
+    let (v, slope) = load::rss_scaling(points, !m.report_target);
+    let mut verdicts = vec![v];
+    if let Some(max) = m.max_kib_per_object {
+        verdicts.push(report::Verdict {
+            name: "regression guard: steady RSS growth per object".into(),
+            measured: format!("{slope:.2} KiB/object"),
+            target: format!("<= {max} KiB/object"),
+            met: Some(slope <= max),
+            enforced: true,
+        });
+    }
     let mut t = report::Table::new("Memory target", &["target", "measured", "bound", "verdict"]);
-    t.row(vec![
-        v.name.clone(),
-        v.measured.clone(),
-        v.target.clone(),
-        v.label().into(),
-    ]);
+    for v in &verdicts {
+        t.row(vec![
+            v.name.clone(),
+            v.measured.clone(),
+            v.target.clone(),
+            v.label().into(),
+        ]);
+    }
     println!("{}", t.render());
-    v.met != Some(false) || !enforce_targets()
+    verdicts.iter().all(|v| v.passes()) || !enforce_targets()
+}
+
+/// How memory is judged (`memory` scenario flags; a multi-size load enforces the target).
+#[derive(Default)]
+struct MemoryJudgement {
+    report_target: bool,
+    max_kib_per_object: Option<f64>,
 }
 
 /// Memory points from load summaries.
-fn memory_from_summaries(files: &[PathBuf]) -> Result<bool, String> {
+fn memory_from_summaries(files: &[PathBuf], m: &MemoryJudgement) -> Result<bool, String> {
     let mut points = Vec::new();
     for f in files {
         let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
@@ -205,7 +233,7 @@ fn memory_from_summaries(files: &[PathBuf]) -> Result<bool, String> {
             peak_kib: num("rss_peak_kib")?,
         });
     }
-    Ok(memory_verdict(&points))
+    Ok(memory_verdict(&points, m))
 }
 
 /// Runs the load (or soak) at every requested size; `Ok(true)` when all targets were met.
@@ -228,6 +256,7 @@ fn run_sizes(
             timeout: a.timeout,
             targets,
             rss_single_point: a.n.len() == 1,
+            report_only: a.report_only.clone(),
             json_out: a.json.as_ref().map(|p| {
                 if a.n.len() == 1 {
                     p.clone()
@@ -241,9 +270,19 @@ fn run_sizes(
         points.push(out.rss);
     }
     if targets && points.len() >= 2 {
-        ok &= memory_verdict(&points);
+        ok &= memory_verdict(
+            &points,
+            &MemoryJudgement {
+                report_target: !plan_enforces_rss(a),
+                max_kib_per_object: None,
+            },
+        );
     }
     Ok(ok)
+}
+
+fn plan_enforces_rss(a: &LoadArgs) -> bool {
+    !a.report_only.iter().any(|k| k == "rss")
 }
 
 fn main() -> ExitCode {
@@ -260,7 +299,17 @@ fn main() -> ExitCode {
     let result = match cli.scenario {
         Scenario::Load(a) => run_sizes("load", &a, 0.0, true),
         Scenario::Soak(a) => run_sizes("soak", &a, 0.2, false),
-        Scenario::Memory { summaries } => memory_from_summaries(&summaries),
+        Scenario::Memory {
+            summaries,
+            report_target,
+            max_kib_per_object,
+        } => memory_from_summaries(
+            &summaries,
+            &MemoryJudgement {
+                report_target,
+                max_kib_per_object,
+            },
+        ),
         Scenario::Crash(a) => crash::run(&crash::CrashPlan {
             rig: rig_config("crash", a.m, &a.common, 0.0, [s(2), s(1), s(1)]),
             m: a.m,

@@ -13,6 +13,12 @@ use crate::http;
 /// The operator binary Cargo built for this test target.
 pub const BIN: &str = env!("CARGO_BIN_EXE_vpn-operator");
 
+/// The binary to run (operator and simulator): `$VPN_LOAD_OPERATOR_BIN` when set (e.g. a
+/// release build, to measure memory as users run it), else [`BIN`].
+pub fn bin() -> String {
+    std::env::var("VPN_LOAD_OPERATOR_BIN").unwrap_or_else(|_| BIN.to_string())
+}
+
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -130,7 +136,7 @@ impl Sim {
     pub fn start(dir: &Path, creds: &Creds, extra: &[String]) -> Result<Sim, String> {
         let port = free_port();
         let log = File::create(dir.join("sim.log")).map_err(|e| e.to_string())?;
-        let child = Command::new(BIN)
+        let child = Command::new(bin())
             .args(["sim", "--listen", &format!("127.0.0.1:{port}")])
             .args(["--access-key", &creds.ak, "--secret-key", &creds.sk])
             .args(["--project-id", &creds.project])
@@ -230,7 +236,7 @@ impl Operator {
             .append(true)
             .open(s.dir.join("operator.log"))
             .map_err(|e| e.to_string())?;
-        let child = Command::new(BIN)
+        let child = Command::new(bin())
             .arg("run")
             .args(["--cloud", "real", "--endpoint", &s.endpoint])
             .args(["--region", "cn-north-4", "--project-id", &s.project])

@@ -85,15 +85,23 @@ pub struct Verdict {
     pub target: String,
     /// `None`: not evaluated (the run cannot measure it; the reason is in `measured`).
     pub met: Option<bool>,
+    /// Whether a miss fails the run (`--report-only` turns this off per target).
+    pub enforced: bool,
 }
 
 impl Verdict {
     pub fn label(&self) -> &'static str {
-        match self.met {
-            Some(true) => "met",
-            Some(false) => "MISSED",
-            None => "not evaluated",
+        match (self.met, self.enforced) {
+            (Some(true), _) => "met",
+            (Some(false), true) => "MISSED",
+            (Some(false), false) => "MISSED (reported only)",
+            (None, _) => "not evaluated",
         }
+    }
+
+    /// True unless an enforced target was missed.
+    pub fn passes(&self) -> bool {
+        self.met != Some(false) || !self.enforced
     }
 }
 
@@ -129,7 +137,7 @@ pub fn machine() -> String {
 
 /// `debug` or `release`: how the operator binary under test was built.
 pub fn build_profile() -> &'static str {
-    if crate::procs::BIN.contains("/release/") {
+    if crate::procs::bin().contains("/release/") {
         "release"
     } else {
         "debug"
