@@ -10,6 +10,7 @@ use super::backoff::PerObjectBackoff;
 use super::clouds::Clouds;
 use super::locks::KeyedLocks;
 use super::stores::Stores;
+use super::vpn_connection::PskCache;
 use crate::metrics::Metrics;
 
 /// Timing and identity settings of the controllers.
@@ -51,6 +52,8 @@ pub struct Context {
     pub gateway_locks: KeyedLocks,
     /// The controllers' caches of the objects other objects refer to.
     pub stores: Stores,
+    /// Pre-shared keys read recently (forgotten when their Secret changes).
+    pub psk_cache: PskCache,
 }
 
 /// A Kubernetes Event to publish about an object.
@@ -106,6 +109,7 @@ impl Context {
             settings,
             gateway_locks: KeyedLocks::default(),
             stores: Stores::default(),
+            psk_cache: PskCache::default(),
         })
     }
 

@@ -220,6 +220,7 @@ pub async fn run_all<S, F>(
     let _ = ctx.stores.connections.set(store.clone());
     let (st1, st2, st3) = (store.clone(), store.clone(), store);
     let secrets = secret_changes(&client, &opts);
+    let psk_ctx = ctx.clone();
     let connections = connections
         .watches(
             api::<VpnGateway>(&client, &opts.namespace),
@@ -232,6 +233,10 @@ pub async fn run_all<S, F>(
             move |c: CustomerGateway| referencing(&st2.state(), Referenced::CustomerGateway, &c),
         )
         .watches_stream(secrets, move |s: PartialObjectMeta<Secret>| {
+            // Before the connections that use it are woken: they must read the new key.
+            psk_ctx
+                .psk_cache
+                .forget(&s.namespace().unwrap_or_default(), &s.name_any());
             let items = st3.state();
             let mut refs = referencing(&items, Referenced::Secret, &s);
             refs.extend(using_credentials(&items, default_credentials.as_ref(), &s));

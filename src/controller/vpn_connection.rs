@@ -52,7 +52,7 @@ use desired::wire_rules;
 pub use desired::{desired_create, desired_update, merged_ike, merged_ipsec, wire_ike, wire_ipsec};
 pub use drift::drift;
 use psk::read_psk;
-pub use psk::{psk_from_data, psk_problem, psk_sha256, Psk, PSK_SPECIALS};
+pub use psk::{psk_from_data, psk_problem, psk_sha256, Psk, PskCache, PSK_SPECIALS};
 pub use refs::{
     connections_referencing, customer_gateway_from_cr, gateway_from_cloud, gateway_from_cr,
     recorded_gateway, referenced_customer_gateway, Referenced, ResolvedGateway,
