@@ -174,7 +174,12 @@ impl Rig {
 
     /// Stops everything; removes the work directory unless asked to keep it or `failed`.
     pub fn finish(self, failed: bool) {
-        self.kube.delete_namespace();
+        // A stand-in of our own is stopped with the rig (deleting a namespace that holds tens
+        // of thousands of Events keeps the Python stand-in busy for minutes); a given cluster
+        // gets its namespace back.
+        if self._standin.is_none() {
+            self.kube.delete_namespace();
+        }
         let dir = self.dir.clone();
         let keep = self.keep || failed;
         drop(self);
