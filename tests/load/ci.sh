@@ -50,7 +50,7 @@ resync=(--resync-interval 60s)
 
 step "build (release: operator and simulator as users run them)"
 cargo build -q --release --bin vpn-operator && cargo test -q --no-run --test load || exit 1
-export VPN_LOAD_OPERATOR_BIN="$repo/target/release/vpn-operator"
+export VPN_LOAD_OPERATOR_BIN="${CARGO_TARGET_DIR:-$repo/target}/release/vpn-operator"
 
 step "load N=$small at default operator settings (resync shortened for the rest window)"
 run "load N=$small" load --n "$small" --rest 120s --report-only rss --json "$out/small.json" -- "${resync[@]}"
