@@ -132,21 +132,8 @@ impl<T: Listed> Family<T> {
         Ok(snap.items.clone())
     }
 
-    /// True when the operator wrote (at `written`) after the current snapshot was taken.
-    async fn predates(&self, account: &str, written: Option<Instant>) -> bool {
-        let Some(written) = written else {
-            return false;
-        };
-        let cell = self.cell(account);
-        let fetched = cell.lock().await.fetched;
-        fetched.is_none_or(|t| t <= written)
-    }
-
     /// Resource `id` from a snapshot at most `max_age` old; a miss is confirmed with `get`
-    /// (`None` on 404), since a list can lag behind a create. When every snapshot predates
-    /// the operator's own last write to `id` (`not_before`), `id` alone is read with `get`:
-    /// listing the whole kind again for each resource just created or changed would make a
-    /// burst of N creates cost N full lists.
+    /// (`None` on 404), since a list can lag behind a create.
     async fn one<F, Fut, G, GFut>(
         &self,
         account: &str,
@@ -162,10 +149,7 @@ impl<T: Listed> Family<T> {
         G: FnOnce() -> GFut,
         GFut: Future<Output = Result<T>>,
     {
-        if self.predates(account, not_before).await {
-            return not_found_as_none(get().await);
-        }
-        let items = self.snapshot(account, max_age, None, fetch).await?;
+        let items = self.snapshot(account, max_age, not_before, fetch).await?;
         match items.get(id) {
             Some(v) => Ok(Some(v.clone())),
             None => not_found_as_none(get().await),
@@ -370,31 +354,10 @@ impl ListCache {
                 .list_connection_monitors(&ListConnectionMonitorsQuery::default())
                 .await
         };
-        let acct = account(cloud);
-        if self
-            .monitors
-            .predates(&acct, self.last_write(connection_id))
-            .await
-        {
-            // Written since the last list (e.g. the connection was just created): this
-            // connection's monitors alone, rather than every monitor again.
-            let query = ListConnectionMonitorsQuery {
-                vpn_connection_id: Some(connection_id.to_string()),
-                ..Default::default()
-            };
-            let mine = cloud.list_connection_monitors(&query).await?;
-            // The filter is applied again here, in case a server ignores it.
-            return Ok(mine
-                .into_iter()
-                .filter(|m| m.vpn_connection_id.as_deref() == Some(connection_id))
-                .collect());
-        }
-        // A monitor deleted since the snapshot (recorded under MONITORS: a delete knows only
-        // the monitor's id) needs a new list.
-        let deleted = self.last_write(MONITORS);
+        let seen = latest(self.last_write(connection_id), self.last_write(MONITORS));
         let items = self
             .monitors
-            .snapshot(&acct, f.max_age, deleted, list)
+            .snapshot(&account(cloud), f.max_age, seen, list)
             .await?;
         Ok(items
             .values()
@@ -437,63 +400,6 @@ mod tests {
         calls.fetch_add(1, Ordering::SeqCst);
         let items: Vec<String> = items.into_iter().map(String::from).collect();
         async move { Ok(items) }
-    }
-
-    #[tokio::test]
-    async fn a_resource_just_written_is_read_alone_not_by_listing_everything() {
-        let fam = Family::<String>::default();
-        let (lists, gets) = (AtomicUsize::new(0), AtomicUsize::new(0));
-        let get = |id: &'static str| {
-            gets.fetch_add(1, Ordering::SeqCst);
-            async move { Ok(id.to_string()) }
-        };
-        let age = Duration::from_secs(600);
-        fam.snapshot("acct", age, None, || fetcher(&lists, vec!["a"]))
-            .await
-            .unwrap();
-        // 10 resources created after that list: one GET each, no new list.
-        for _ in 0..10 {
-            let wrote = Some(Instant::now());
-            let got = fam
-                .one(
-                    "acct",
-                    "new",
-                    age,
-                    wrote,
-                    || fetcher(&lists, vec![]),
-                    || get("new"),
-                )
-                .await
-                .unwrap();
-            assert_eq!(got.as_deref(), Some("new"));
-        }
-        assert_eq!(
-            (lists.load(Ordering::SeqCst), gets.load(Ordering::SeqCst)),
-            (1, 10)
-        );
-        // Once a list newer than the write exists, it serves the resource again.
-        let wrote = Instant::now();
-        fam.snapshot("acct", Duration::ZERO, None, || {
-            fetcher(&lists, vec!["a", "new"])
-        })
-        .await
-        .unwrap();
-        let got = fam
-            .one(
-                "acct",
-                "new",
-                age,
-                Some(wrote),
-                || fetcher(&lists, vec![]),
-                || get("new"),
-            )
-            .await
-            .unwrap();
-        assert_eq!(got.as_deref(), Some("new"));
-        assert_eq!(
-            (lists.load(Ordering::SeqCst), gets.load(Ordering::SeqCst)),
-            (2, 10)
-        );
     }
 
     #[tokio::test]
