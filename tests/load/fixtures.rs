@@ -26,11 +26,15 @@ impl Kind {
     pub const ALL: [Kind; 3] = [Kind::Gateway, Kind::CustomerGateway, Kind::Connection];
 
     /// The `kubectl` resource name.
+    ///
+    /// Written `plural.version.group`: kubectl first reads `plural.group` with a dotted group
+    /// as `plural.version.group` too, misses, and then throws its discovery cache away and
+    /// rediscovers every API group (27 requests) on every call.
     pub fn resource(self) -> &'static str {
         match self {
-            Kind::Gateway => "vpngateways.vpn.hwcloud.dev",
-            Kind::CustomerGateway => "customergateways.vpn.hwcloud.dev",
-            Kind::Connection => "vpnconnections.vpn.hwcloud.dev",
+            Kind::Gateway => "vpngateways.v1alpha1.vpn.hwcloud.dev",
+            Kind::CustomerGateway => "customergateways.v1alpha1.vpn.hwcloud.dev",
+            Kind::Connection => "vpnconnections.v1alpha1.vpn.hwcloud.dev",
         }
     }
 
