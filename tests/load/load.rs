@@ -212,6 +212,16 @@ fn drive(plan: &LoadPlan, rig: &Rig) -> Result<RunOutcome, String> {
     };
     print_figures(plan, &m);
     print_calls(&m.create_calls, objects);
+    // The checks known before delete-all, printed now too: a run stopped during a long delete
+    // (10,000 objects on the Python stand-in) still shows them.
+    println!(
+        "before delete-all: {} duplicates, {} orphans, {} objects without a cloud resource, {} objects not Ready after the rest, {} secret findings",
+        audit.duplicates.len(),
+        audit.orphans.len(),
+        audit.missing.len(),
+        m.not_ready_after_rest,
+        findings.leaks.len()
+    );
 
     // Delete, dependants first (as `kubectl delete -f` of a directory in this order would).
     println!("deleting all ...");
