@@ -217,7 +217,7 @@ async fn patch_eip(
     Json(body): Json<Value>,
 ) -> AdminResult {
     with_project(&sim, &p, |proj| {
-        let e = proj
+        let mut e = proj
             .world
             .eip_mut(&id)
             .ok_or_else(|| missing(format!("EIP {id} not found")))?;

@@ -27,12 +27,15 @@
 //! EIP types `5_bgp` and `5_sbgp` (`5_youxuanbgp` sold out), and one connection outcome rule:
 //! connections to customer gateways whose IP is in `192.0.2.0/24` come up `DOWN`; all others
 //! come up `ACTIVE`.
-use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
 use std::net::Ipv4Addr;
+use std::ops::{Deref, DerefMut};
 use std::path::Path;
 
 use ipnet::{IpNet, Ipv4Net};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A VPC and its subnets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,6 +103,284 @@ pub struct Eip {
     pub bound_to: Option<String>,
     #[serde(default)]
     pub billing: Billing,
+}
+
+/// The EIPs of a world, in world order, indexed by id and by address.
+///
+/// Serializes as (and deserializes from) the plain sequence of [`Eip`]s, exactly as a
+/// `Vec<Eip>` would. Reads go through `Deref<Target = [Eip]>` (`len`, `iter`, indexing, …) and
+/// [`Eips::get`]; changes go through [`Eips::push`], [`Eips::remove`], [`Eips::retain`] and
+/// [`Eips::get_mut`], which keep the indexes in step with the list.
+#[derive(Clone, Default)]
+pub struct Eips {
+    list: Vec<Eip>,
+    /// Id → position in `list` of the first EIP with that id.
+    by_id: HashMap<String, usize>,
+    /// Whether some id occurs more than once (possible only in a world that was not checked).
+    duplicate_ids: bool,
+    addresses: UsedAddresses,
+}
+
+impl Eips {
+    /// The first EIP with this id.
+    pub fn get(&self, id: &str) -> Option<&Eip> {
+        self.by_id.get(id).map(|&i| &self.list[i])
+    }
+
+    /// The first EIP with this id, to change. The indexes follow any change of its id or address
+    /// when the returned guard is dropped.
+    pub fn get_mut(&mut self, id: &str) -> Option<EipMut<'_>> {
+        let pos = *self.by_id.get(id)?;
+        let address_before = address_key(&self.list[pos].address);
+        Some(EipMut {
+            eips: self,
+            pos,
+            address_before,
+        })
+    }
+
+    /// Appends an EIP (the last in world order).
+    pub fn push(&mut self, eip: Eip) {
+        match self.by_id.entry(eip.id.clone()) {
+            Entry::Occupied(_) => self.duplicate_ids = true,
+            Entry::Vacant(v) => {
+                v.insert(self.list.len());
+            }
+        }
+        if let Some(a) = address_key(&eip.address) {
+            self.addresses.add(a);
+        }
+        self.list.push(eip);
+    }
+
+    /// Removes every EIP with this id (one in a checked world) and returns the first, keeping the
+    /// order of the others.
+    pub fn remove(&mut self, id: &str) -> Option<Eip> {
+        let pos = *self.by_id.get(id)?;
+        if self.duplicate_ids {
+            let first = self.list[pos].clone();
+            self.retain(|e| e.id != id);
+            return Some(first);
+        }
+        self.by_id.remove(id);
+        let eip = self.list.remove(pos);
+        for i in self.by_id.values_mut() {
+            if *i > pos {
+                *i -= 1;
+            }
+        }
+        if let Some(a) = address_key(&eip.address) {
+            self.addresses.remove(a);
+        }
+        Some(eip)
+    }
+
+    /// Keeps only the EIPs for which `keep` is true, in order.
+    pub fn retain(&mut self, keep: impl FnMut(&Eip) -> bool) {
+        let before = self.list.len();
+        self.list.retain(keep);
+        if self.list.len() != before {
+            self.reindex();
+        }
+    }
+
+    /// The first address in `first..=last` that no EIP holds.
+    pub fn first_free_address(&self, first: Ipv4Addr, last: Ipv4Addr) -> Option<Ipv4Addr> {
+        self.addresses
+            .first_free(first.into(), last.into())
+            .map(Ipv4Addr::from)
+    }
+
+    fn reindex(&mut self) {
+        self.by_id.clear();
+        self.duplicate_ids = false;
+        self.addresses = UsedAddresses::default();
+        for (i, e) in self.list.iter().enumerate() {
+            match self.by_id.entry(e.id.clone()) {
+                Entry::Occupied(_) => self.duplicate_ids = true,
+                Entry::Vacant(v) => {
+                    v.insert(i);
+                }
+            }
+            if let Some(a) = address_key(&e.address) {
+                self.addresses.add(a);
+            }
+        }
+    }
+}
+
+impl From<Vec<Eip>> for Eips {
+    fn from(list: Vec<Eip>) -> Self {
+        let mut eips = Self {
+            list,
+            ..Self::default()
+        };
+        eips.reindex();
+        eips
+    }
+}
+
+impl FromIterator<Eip> for Eips {
+    fn from_iter<I: IntoIterator<Item = Eip>>(iter: I) -> Self {
+        Self::from(iter.into_iter().collect::<Vec<_>>())
+    }
+}
+
+impl Deref for Eips {
+    type Target = [Eip];
+    fn deref(&self) -> &[Eip] {
+        &self.list
+    }
+}
+
+impl<'a> IntoIterator for &'a Eips {
+    type Item = &'a Eip;
+    type IntoIter = std::slice::Iter<'a, Eip>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.list.iter()
+    }
+}
+
+impl PartialEq for Eips {
+    fn eq(&self, other: &Self) -> bool {
+        self.list == other.list
+    }
+}
+
+impl Eq for Eips {}
+
+impl fmt::Debug for Eips {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.list, f)
+    }
+}
+
+impl Serialize for Eips {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.list.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Eips {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Vec::<Eip>::deserialize(d).map(Self::from)
+    }
+}
+
+/// One EIP of an [`Eips`] being changed; updates the indexes on drop if its id or address
+/// changed.
+pub struct EipMut<'a> {
+    eips: &'a mut Eips,
+    pos: usize,
+    /// Its address before the change (a field name [`Eip`] does not have, so that `e.address`
+    /// reaches the EIP's).
+    address_before: Option<u32>,
+}
+
+impl Deref for EipMut<'_> {
+    type Target = Eip;
+    fn deref(&self) -> &Eip {
+        &self.eips.list[self.pos]
+    }
+}
+
+impl DerefMut for EipMut<'_> {
+    fn deref_mut(&mut self) -> &mut Eip {
+        &mut self.eips.list[self.pos]
+    }
+}
+
+impl Drop for EipMut<'_> {
+    fn drop(&mut self) {
+        let eips = &mut *self.eips;
+        let e = &eips.list[self.pos];
+        if eips.by_id.get(e.id.as_str()) != Some(&self.pos) {
+            // The id changed: rare (the admin API refuses it), so rebuild.
+            eips.reindex();
+            return;
+        }
+        let address = address_key(&e.address);
+        if address != self.address_before {
+            if let Some(old) = self.address_before {
+                eips.addresses.remove(old);
+            }
+            if let Some(new) = address {
+                eips.addresses.add(new);
+            }
+        }
+    }
+}
+
+/// An address as the EIP pool would hand it out (`Ipv4Addr`'s own spelling); other spellings
+/// never equal a pool address, so they do not take one.
+fn address_key(address: &str) -> Option<u32> {
+    let a: Ipv4Addr = address.parse().ok()?;
+    (a.to_string() == address).then(|| a.into())
+}
+
+/// The IPv4 addresses EIPs hold: how many EIPs hold each, and the maximal runs of consecutive
+/// held addresses, so the first free address from some point on is one range lookup.
+#[derive(Debug, Clone, Default)]
+struct UsedAddresses {
+    count: HashMap<u32, u32>,
+    /// First address → last address of each maximal run.
+    runs: BTreeMap<u32, u32>,
+}
+
+impl UsedAddresses {
+    fn add(&mut self, a: u32) {
+        let n = self.count.entry(a).or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            return;
+        }
+        let mut start = a;
+        let mut end = a;
+        if let Some(before) = a.checked_sub(1) {
+            if let Some((&s, &e)) = self.runs.range(..=before).next_back() {
+                if e == before {
+                    start = s;
+                }
+            }
+        }
+        if let Some(after) = a.checked_add(1) {
+            if let Some(e) = self.runs.remove(&after) {
+                end = e;
+            }
+        }
+        self.runs.insert(start, end);
+    }
+
+    fn remove(&mut self, a: u32) {
+        let Entry::Occupied(mut n) = self.count.entry(a) else {
+            return;
+        };
+        *n.get_mut() -= 1;
+        if *n.get() > 0 {
+            return;
+        }
+        n.remove();
+        // The run holding `a`: the last one starting at or before it.
+        let Some((&s, &e)) = self.runs.range(..=a).next_back() else {
+            return;
+        };
+        self.runs.remove(&s);
+        if s < a {
+            self.runs.insert(s, a - 1);
+        }
+        if a < e {
+            self.runs.insert(a + 1, e);
+        }
+    }
+
+    /// The first address in `first..=last` nobody holds.
+    fn first_free(&self, first: u32, last: u32) -> Option<u32> {
+        let free = match self.runs.range(..=first).next_back() {
+            Some((_, &e)) if e >= first => e.checked_add(1)?,
+            _ => first,
+        };
+        (free <= last).then_some(free)
+    }
 }
 
 fn default_eip_type() -> String {
@@ -224,7 +505,8 @@ pub struct ConnectionRule {
 #[serde(default, deny_unknown_fields)]
 pub struct World {
     pub vpcs: Vec<Vpc>,
-    pub eips: Vec<Eip>,
+    /// Serialized as the plain list of EIPs, in order.
+    pub eips: Eips,
     pub enterprise_routers: Vec<EnterpriseRouter>,
     pub availability_zones: Vec<AvailabilityZone>,
     pub flavors: Vec<Flavor>,
@@ -336,7 +618,7 @@ impl Default for World {
                     subnets: vec![subnet(4, "subnet-second-a", "10.10.0.0/24", 250)],
                 },
             ],
-            eips,
+            eips: eips.into(),
             enterprise_routers: vec![EnterpriseRouter {
                 id: id('f', 1),
                 name: "er-default".into(),
@@ -552,11 +834,12 @@ impl World {
     }
 
     pub fn eip(&self, id: &str) -> Option<&Eip> {
-        self.eips.iter().find(|e| e.id == id)
+        self.eips.get(id)
     }
 
-    pub fn eip_mut(&mut self, id: &str) -> Option<&mut Eip> {
-        self.eips.iter_mut().find(|e| e.id == id)
+    /// An EIP to change (see [`Eips::get_mut`]).
+    pub fn eip_mut(&mut self, id: &str) -> Option<EipMut<'_>> {
+        self.eips.get_mut(id)
     }
 
     pub fn er(&self, id: &str) -> Option<&EnterpriseRouter> {
@@ -596,12 +879,15 @@ impl World {
         self.default_connection_status
     }
 
-    /// The first free address of the EIP pool, if any.
+    /// The first free address of the EIP pool (in `hosts()` order), if any.
     pub fn next_eip_address(&self) -> Option<String> {
         let pool: Ipv4Net = self.eip_pool.parse().ok()?;
-        pool.hosts()
+        let mut hosts = pool.hosts();
+        let first = hosts.next()?;
+        let last = hosts.next_back().unwrap_or(first);
+        self.eips
+            .first_free_address(first, last)
             .map(|a| a.to_string())
-            .find(|a| !self.eips.iter().any(|e| &e.address == a))
     }
 
     /// Takes `n` addresses from a subnet's free count.
@@ -703,5 +989,226 @@ mod tests {
             ..free_eip(99)
         });
         assert_eq!(w.next_eip_address().unwrap(), "198.51.100.130");
+    }
+
+    fn eip_at(n: u32, address: &str) -> Eip {
+        Eip {
+            address: address.into(),
+            ..free_eip(n)
+        }
+    }
+
+    /// Every EIP is found by its id at its place in the list, and nothing else is found.
+    fn assert_indexed(eips: &Eips) {
+        for e in eips.iter() {
+            assert_eq!(eips.get(&e.id), Some(e), "{}", e.id);
+        }
+        assert_eq!(eips.by_id.len(), eips.len());
+    }
+
+    #[test]
+    fn eips_push_and_look_up_by_id() {
+        let mut w = World::default();
+        assert_indexed(&w.eips);
+        assert_eq!(w.eip(&id('e', 9)).unwrap().address, "198.51.100.19");
+        assert!(w.eip(&id('e', 99)).is_none());
+        w.eips.push(eip_at(99, "203.0.113.1"));
+        assert_eq!(w.eips.len(), 12);
+        assert_eq!(w.eips[11].id, id('e', 99));
+        assert_eq!(w.eip(&id('e', 99)).unwrap().address, "203.0.113.1");
+        assert_eq!(w.eip(&id('e', 1)).unwrap().address, "198.51.100.11");
+        assert_indexed(&w.eips);
+    }
+
+    #[test]
+    fn eips_remove_and_retain_keep_the_index_in_step() {
+        let mut eips: Eips = (1..=6).map(free_eip).collect();
+        let removed = eips.remove(&id('e', 2)).unwrap();
+        assert_eq!(removed.id, id('e', 2));
+        assert!(eips.get(&id('e', 2)).is_none());
+        assert!(eips.remove(&id('e', 2)).is_none());
+        // Later EIPs moved up one place; each is still found, and is the right one.
+        assert_eq!(eips.get(&id('e', 5)).unwrap().address, "198.51.100.15");
+        assert_eq!(eips.get(&id('e', 6)).unwrap().address, "198.51.100.16");
+        assert_eq!(eips.get(&id('e', 1)).unwrap().address, "198.51.100.11");
+        assert_indexed(&eips);
+
+        eips.retain(|e| e.id != id('e', 3) && e.id != id('e', 5));
+        let left: Vec<&str> = eips.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(left, [id('e', 1), id('e', 4), id('e', 6)]);
+        assert!(eips.get(&id('e', 3)).is_none());
+        assert!(eips.get(&id('e', 5)).is_none());
+        assert_eq!(eips.get(&id('e', 6)).unwrap().address, "198.51.100.16");
+        assert_indexed(&eips);
+
+        // A new EIP after removals lands at the end and is found there.
+        eips.push(free_eip(7));
+        assert_eq!(eips[3].id, id('e', 7));
+        assert_eq!(eips.get(&id('e', 7)), Some(&eips[3]));
+        assert_indexed(&eips);
+    }
+
+    #[test]
+    fn eips_with_a_duplicate_id_behave_like_the_plain_list() {
+        // Only an unchecked world can have one: the first wins, removal takes all.
+        let mut eips = Eips::from(vec![
+            eip_at(1, "203.0.113.1"),
+            eip_at(2, "203.0.113.2"),
+            eip_at(1, "203.0.113.3"),
+            eip_at(3, "203.0.113.4"),
+        ]);
+        assert_eq!(eips.get(&id('e', 1)).unwrap().address, "203.0.113.1");
+        assert_eq!(eips.remove(&id('e', 1)).unwrap().address, "203.0.113.1");
+        assert!(eips.get(&id('e', 1)).is_none());
+        assert_eq!(eips.len(), 2);
+        assert_eq!(eips.get(&id('e', 3)).unwrap().address, "203.0.113.4");
+        assert_eq!(
+            eips.first_free_address([203, 0, 113, 1].into(), [203, 0, 113, 9].into()),
+            Some([203, 0, 113, 1].into())
+        );
+        assert_indexed(&eips);
+    }
+
+    #[test]
+    fn eip_mut_keeps_the_index_when_the_id_or_address_changes() {
+        let mut w = World::default();
+        w.eip_mut(&id('e', 1)).unwrap().bound_to = Some("gw".into());
+        assert_eq!(w.eip(&id('e', 1)).unwrap().bound_to.as_deref(), Some("gw"));
+
+        w.eip_pool = "198.51.100.8/29".into(); // hosts .9 … .14; .11 … .14 are taken
+        assert_eq!(w.next_eip_address().unwrap(), "198.51.100.9");
+        w.eips.push(eip_at(20, "198.51.100.9"));
+        w.eips.push(eip_at(21, "198.51.100.10"));
+        assert_eq!(w.next_eip_address(), None);
+        w.eip_mut(&id('e', 2)).unwrap().address = "203.0.113.2".into();
+        assert_eq!(w.next_eip_address().unwrap(), "198.51.100.12");
+        *w.eip_mut(&id('e', 20)).unwrap() = eip_at(20, "198.51.100.12");
+        assert_eq!(w.next_eip_address().unwrap(), "198.51.100.9");
+
+        let mut e = w.eip_mut(&id('e', 3)).unwrap();
+        e.id = id('e', 30);
+        drop(e);
+        assert!(w.eip(&id('e', 3)).is_none());
+        assert_eq!(w.eip(&id('e', 30)).unwrap().address, "198.51.100.13");
+        assert_eq!(w.eips[2].id, id('e', 30));
+        assert_indexed(&w.eips);
+    }
+
+    #[test]
+    fn eips_serialize_as_the_plain_list_in_order() {
+        let mut w = World::default();
+        w.eips.push(eip_at(99, "203.0.113.1"));
+        w.eips.remove(&id('e', 4));
+        let plain: Vec<Eip> = w.eips.to_vec();
+        let json = serde_json::to_value(&w).unwrap();
+        assert_eq!(json["eips"], serde_json::to_value(&plain).unwrap());
+        assert_eq!(json["eips"][10]["id"], id('e', 99));
+
+        let back: World = serde_json::from_value(json).unwrap();
+        assert_eq!(back, w);
+        assert_eq!(back.eips.to_vec(), plain);
+        assert_eq!(back.eip(&id('e', 99)).unwrap().address, "203.0.113.1");
+        assert!(back.eip(&id('e', 4)).is_none());
+        assert_indexed(&back.eips);
+        // In use addresses come through too.
+        let mut back = back;
+        back.eip_pool = "203.0.113.0/30".into();
+        assert_eq!(back.next_eip_address().unwrap(), "203.0.113.2");
+
+        let file = WorldFile::parse(
+            "eips:\n  - id: x\n    address: 198.51.100.129\n  - {id: y, address: 198.51.100.131}\n",
+            "w.yaml",
+        )
+        .unwrap();
+        let w = file.default.unwrap();
+        assert_eq!(w.eip("y").unwrap().address, "198.51.100.131");
+        assert_eq!(w.eips[0].id, "x");
+        assert_eq!(w.next_eip_address().unwrap(), "198.51.100.130");
+    }
+
+    #[test]
+    fn eip_pool_skips_used_addresses_and_reuses_released_ones() {
+        let mut w = World {
+            eip_pool: "203.0.113.0/29".into(), // hosts .1 … .6
+            ..World::default()
+        };
+        w.eips.push(eip_at(21, "203.0.113.1"));
+        w.eips.push(eip_at(22, "203.0.113.2"));
+        w.eips.push(eip_at(24, "203.0.113.4"));
+        assert_eq!(w.next_eip_address().unwrap(), "203.0.113.3");
+        w.eips.push(eip_at(23, "203.0.113.3"));
+        assert_eq!(w.next_eip_address().unwrap(), "203.0.113.5");
+        // Another spelling of an address is not that address (as with the string compare).
+        w.eips.push(eip_at(25, "203.0.113.05"));
+        assert_eq!(w.next_eip_address().unwrap(), "203.0.113.5");
+        w.eips.remove(&id('e', 22));
+        assert_eq!(w.next_eip_address().unwrap(), "203.0.113.2");
+        w.eips.push(eip_at(26, "203.0.113.2"));
+        w.eips.push(eip_at(27, "203.0.113.5"));
+        w.eips.push(eip_at(28, "203.0.113.6"));
+        assert_eq!(w.next_eip_address(), None);
+        // Two EIPs on one address: it frees only when both are gone.
+        w.eips.push(eip_at(29, "203.0.113.6"));
+        w.eips.remove(&id('e', 28));
+        assert_eq!(w.next_eip_address(), None);
+        w.eips.remove(&id('e', 29));
+        assert_eq!(w.next_eip_address().unwrap(), "203.0.113.6");
+        // /31 and /32 pools: every address is a host.
+        w.eip_pool = "203.0.113.6/31".into();
+        assert_eq!(w.next_eip_address().unwrap(), "203.0.113.6");
+        w.eip_pool = "203.0.113.1/32".into();
+        assert_eq!(w.next_eip_address(), None);
+        w.eip_pool = "203.0.113.7/32".into();
+        assert_eq!(w.next_eip_address().unwrap(), "203.0.113.7");
+    }
+
+    #[test]
+    fn eip_pool_agrees_with_a_plain_scan() {
+        // Random pushes, removals and address changes in a small pool, checked against the
+        // original linear search after each step.
+        let naive = |w: &World| {
+            let pool: Ipv4Net = w.eip_pool.parse().unwrap();
+            pool.hosts()
+                .map(|a| a.to_string())
+                .find(|a| !w.eips.iter().any(|e| &e.address == a))
+        };
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut rand = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let mut w = World {
+            eip_pool: "10.0.0.0/28".into(),
+            eips: Eips::default(),
+            ..World::default()
+        };
+        let mut next = 0;
+        for step in 0..5000 {
+            let address = format!("10.0.0.{}", rand(18));
+            match rand(4) {
+                0 | 1 => {
+                    next += 1;
+                    w.eips.push(eip_at(next, &address));
+                }
+                2 if !w.eips.is_empty() => {
+                    let id = w.eips[rand(w.eips.len() as u64) as usize].id.clone();
+                    w.eips.remove(&id);
+                }
+                _ if !w.eips.is_empty() => {
+                    let id = w.eips[rand(w.eips.len() as u64) as usize].id.clone();
+                    w.eip_mut(&id).unwrap().address = address;
+                }
+                _ => {}
+            }
+            assert_eq!(w.next_eip_address(), naive(&w), "step {step}");
+            if step % 97 == 0 {
+                w.eips.retain(|e| !e.address.ends_with('3'));
+                assert_eq!(w.next_eip_address(), naive(&w), "step {step}");
+                assert_indexed(&w.eips);
+            }
+        }
+        assert_indexed(&w.eips);
     }
 }

@@ -666,7 +666,7 @@ impl Project {
                     eid
                 }
             };
-            if let Some(e) = self.world.eip_mut(&eid) {
+            if let Some(mut e) = self.world.eip_mut(&eid) {
                 e.bound_to = Some(id.clone());
             }
             eip_ids[i] = Some(eid);
@@ -874,12 +874,12 @@ impl Project {
             // The replaced EIP is unbound (unless swapped into the other slot) and stays.
             if let Some(old) = old {
                 if !still_used(self, &old) {
-                    if let Some(e) = self.world.eip_mut(&old) {
+                    if let Some(mut e) = self.world.eip_mut(&old) {
                         e.bound_to = None;
                     }
                 }
             }
-            if let Some(e) = self.world.eip_mut(&new_eip) {
+            if let Some(mut e) = self.world.eip_mut(&new_eip) {
                 e.bound_to = Some(id.to_string());
             }
         }
@@ -1018,8 +1018,8 @@ impl Project {
                 .eip(eid)
                 .is_some_and(|e| e.billing == Billing::Postpaid);
             if release && postpaid {
-                self.world.eips.retain(|e| &e.id != eid);
-            } else if let Some(e) = self.world.eip_mut(eid) {
+                self.world.eips.remove(eid);
+            } else if let Some(mut e) = self.world.eip_mut(eid) {
                 if e.bound_to.as_deref() == Some(id) {
                     e.bound_to = None;
                 }
