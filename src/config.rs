@@ -78,7 +78,7 @@ pub struct RunArgs {
     #[arg(long, env = "VPN_OPERATOR_RESYNC_INTERVAL", default_value = "10m", value_parser = parse_duration)]
     pub resync_interval: Duration,
 
-    /// How often an object whose cloud state is changing (PENDING_*) is looked at for the first two minutes (then less often), e.g. `1s`. Cheap: such reads come from one list call per kind shared by all objects.
+    /// How often gateways and connections whose cloud state is changing (PENDING_*) are looked at, e.g. `1s`: one list call per kind and account serves all of them, and an object is reconciled when its state changes.
     #[arg(long, env = "VPN_OPERATOR_PENDING_REQUEUE", default_value = "1s", value_parser = parse_duration)]
     pub pending_requeue: Duration,
 

@@ -113,6 +113,24 @@ impl<T: Listed> Family<T> {
         F: FnOnce() -> Fut,
         Fut: Future<Output = std::result::Result<Vec<T>, CloudError>>,
     {
+        Ok(self
+            .snapshot_at(account, max_age, not_before, fetch)
+            .await?
+            .1)
+    }
+
+    /// [`Self::snapshot`] with the moment its list call started.
+    async fn snapshot_at<F, Fut>(
+        &self,
+        account: &str,
+        max_age: Duration,
+        not_before: Option<Instant>,
+        fetch: F,
+    ) -> Result<(Instant, Arc<HashMap<String, T>>)>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = std::result::Result<Vec<T>, CloudError>>,
+    {
         let cell = self.cell(account);
         let mut snap = cell.lock().await;
         let fresh = snap
@@ -129,7 +147,8 @@ impl<T: Listed> Family<T> {
             );
             snap.fetched = Some(started);
         }
-        Ok(snap.items.clone())
+        let fetched = snap.fetched.unwrap_or_else(Instant::now);
+        Ok((fetched, snap.items.clone()))
     }
 
     /// Resource `id` from a snapshot at most `max_age` old; a miss is confirmed with `get`
@@ -198,8 +217,13 @@ fn created_key(owner: &str) -> String {
     format!("<created-for>{owner}")
 }
 
-fn account(cloud: &VpnClient) -> String {
+/// The cloud account (endpoint and project) `cloud` talks to: snapshots are kept per account.
+pub fn account_key(cloud: &VpnClient) -> String {
     format!("{}|{}", cloud.api.endpoint(), cloud.api.project_id())
+}
+
+fn account(cloud: &VpnClient) -> String {
+    account_key(cloud)
 }
 
 impl ListCache {
@@ -302,6 +326,35 @@ impl ListCache {
         let floor = self.owner_search_floor(owner);
         self.connections
             .snapshot(&account(cloud), Duration::MAX, floor, list)
+            .await
+    }
+
+    /// Every gateway of the account, from a snapshot at most `f.max_age` old, with the moment
+    /// its list started (for [`crate::controller::pending`]).
+    pub async fn all_gateways(
+        &self,
+        cloud: &VpnClient,
+        f: Freshness,
+    ) -> Result<(Instant, Arc<HashMap<String, ResponseVpnGateway>>)> {
+        let list = || async { cloud.list_gateways(&ListVpnGatewaysQuery::default()).await };
+        self.gateways
+            .snapshot_at(&account(cloud), f.max_age, None, list)
+            .await
+    }
+
+    /// Every connection of the account (see [`Self::all_gateways`]).
+    pub async fn all_connections(
+        &self,
+        cloud: &VpnClient,
+        f: Freshness,
+    ) -> Result<(Instant, Arc<HashMap<String, ResponseVpnConnection>>)> {
+        let list = || async {
+            cloud
+                .list_all_connections(&ListVpnConnectionsQuery::default())
+                .await
+        };
+        self.connections
+            .snapshot_at(&account(cloud), f.max_age, None, list)
             .await
     }
 

@@ -9,6 +9,7 @@ use kube::{Resource, ResourceExt};
 use super::backoff::PerObjectBackoff;
 use super::clouds::Clouds;
 use super::locks::KeyedLocks;
+use super::pending::PendingWatches;
 use super::stores::Stores;
 use super::vpn_connection::PskCache;
 use crate::metrics::Metrics;
@@ -54,6 +55,8 @@ pub struct Context {
     pub stores: Stores,
     /// Pre-shared keys read recently (forgotten when their Secret changes).
     pub psk_cache: PskCache,
+    /// Gateways and connections waiting on a pending cloud operation, woken when it changes.
+    pub pending: PendingWatches,
 }
 
 /// A Kubernetes Event to publish about an object.
@@ -110,6 +113,7 @@ impl Context {
             gateway_locks: KeyedLocks::default(),
             stores: Stores::default(),
             psk_cache: PskCache::default(),
+            pending: PendingWatches::default(),
         })
     }
 

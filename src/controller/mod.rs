@@ -14,6 +14,7 @@ pub mod error;
 pub mod events;
 pub mod locks;
 pub mod ownership;
+pub mod pending;
 pub mod reconciler;
 pub mod secrets;
 pub mod status;
@@ -170,6 +171,7 @@ pub async fn run_all<S, F>(
     // From now on this process acts on the cloud: owner-tag searches trust only lists taken
     // after this moment (an earlier process may have created resources just before it).
     ctx.clouds.lists().begin();
+    let watchers = spawn_pending_watches(&ctx);
     let renewing = ctx.clone();
     let event_cache = tokio::spawn(async move {
         let mut every = tokio::time::interval(context::EVENT_CACHE_RENEWAL);
@@ -200,6 +202,10 @@ pub async fn run_all<S, F>(
         .watches_stream(secret_changes(&client, &opts), move |s| {
             using_credentials(&gw_store.state(), creds.as_ref(), &s)
         });
+    let gateways = match ctx.pending.gateways.take_trigger() {
+        Some(woken) => gateways.reconcile_on(woken),
+        None => gateways,
+    };
     let _ = ctx.stores.gateways.set(gateways.store());
     let customer_gateways = controller::<CustomerGateway>(&client, &opts);
     let (cgw_store, creds) = (customer_gateways.store(), default_credentials.clone());
@@ -222,14 +228,18 @@ pub async fn run_all<S, F>(
     let secrets = secret_changes(&client, &opts);
     let psk_ctx = ctx.clone();
     let connections = connections
-        .watches(
-            api::<VpnGateway>(&client, &opts.namespace),
-            watcher::Config::default(),
+        .watches_stream(
+            dependency_changes(
+                api::<VpnGateway>(&client, &opts.namespace),
+                gateway_readiness,
+            ),
             move |g: VpnGateway| referencing(&st1.state(), Referenced::VpnGateway, &g),
         )
-        .watches(
-            api::<CustomerGateway>(&client, &opts.namespace),
-            watcher::Config::default(),
+        .watches_stream(
+            dependency_changes(
+                api::<CustomerGateway>(&client, &opts.namespace),
+                customer_gateway_readiness,
+            ),
             move |c: CustomerGateway| referencing(&st2.state(), Referenced::CustomerGateway, &c),
         )
         .watches_stream(secrets, move |s: PartialObjectMeta<Secret>| {
@@ -242,6 +252,10 @@ pub async fn run_all<S, F>(
             refs.extend(using_credentials(&items, default_credentials.as_ref(), &s));
             refs
         });
+    let connections = match ctx.pending.connections.take_trigger() {
+        Some(woken) => connections.reconcile_on(woken),
+        None => connections,
+    };
     let services = controller::<CloudVpnService>(&client, &opts);
     let (s1, s2, s3, s4) = (
         started.clone(),
@@ -267,6 +281,101 @@ pub async fn run_all<S, F>(
         )),
     );
     event_cache.abort();
+    for w in watchers {
+        w.abort();
+    }
+}
+
+/// The tasks that wake pending gateways and connections when a shared list shows their cloud
+/// state changed (see [`pending`]); one list per kind and account each `pending_requeue`.
+fn spawn_pending_watches(ctx: &Arc<Context>) -> Vec<tokio::task::JoinHandle<()>> {
+    use crate::cloud::listcache::Freshness;
+    let tick = ctx.settings.pending_requeue;
+    let fresh = Freshness::within(tick);
+    let c = ctx.clone();
+    let gateways = tokio::spawn(async move {
+        let lists = c.clouds.lists();
+        pending::run(
+            &c.pending.gateways,
+            tick,
+            |client| async move { lists.all_gateways(&client, fresh).await },
+            |g: &crate::cloud::model::gateway::ResponseVpnGateway| {
+                g.status.as_ref().map_or("", |s| s.as_str())
+            },
+        )
+        .await
+    });
+    let c = ctx.clone();
+    let connections = tokio::spawn(async move {
+        let lists = c.clouds.lists();
+        pending::run(
+            &c.pending.connections,
+            tick,
+            |client| async move { lists.all_connections(&client, fresh).await },
+            |g: &crate::cloud::model::connection::ResponseVpnConnection| {
+                g.status.as_ref().map_or("", |s| s.as_str())
+            },
+        )
+        .await
+    });
+    vec![gateways, connections]
+}
+
+/// The changes of a kind that connections depend on which can alter a connection's reconcile
+/// (`readiness` hashes what a connection reads of it). Without this filter every status write
+/// of a gateway (finalizer, created, each state) woke its connections: during a creation storm
+/// that was about eight reconciles per connection, most of them only to find the gateway not
+/// Ready yet, holding the connection workers while ACTIVE connections waited.
+fn dependency_changes<K>(
+    api: Api<K>,
+    readiness: fn(&K) -> Option<u64>,
+) -> impl Stream<Item = Result<K, watcher::Error>> + Send + 'static
+where
+    K: Resource<DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static,
+{
+    watcher(api, watcher::Config::default())
+        .default_backoff()
+        .touched_objects()
+        .predicate_filter(readiness, PredicateConfig::default())
+}
+
+/// What a connection reads of its gateway (`vpn_connection::refs::gateway_from_cr`): network
+/// type, deletion, cloud id, whether Ready, and the addresses.
+fn gateway_readiness(g: &VpnGateway) -> Option<u64> {
+    let mut h = DefaultHasher::new();
+    crate::controller::wire::enum_str(&g.spec.network_type).hash(&mut h);
+    g.metadata.deletion_timestamp.is_some().hash(&mut h);
+    if let Some(s) = &g.status {
+        s.cloud_id.hash(&mut h);
+        ready_status(&s.conditions).hash(&mut h);
+        for e in [&s.eip1, &s.eip2].into_iter().flatten() {
+            (&e.id, &e.ip_address).hash(&mut h);
+        }
+        (&s.access_private_ip1, &s.access_private_ip2).hash(&mut h);
+    }
+    Some(h.finish())
+}
+
+/// What a connection reads of its customer gateway: deletion, cloud id, whether Ready.
+fn customer_gateway_readiness(c: &CustomerGateway) -> Option<u64> {
+    let mut h = DefaultHasher::new();
+    c.metadata.deletion_timestamp.is_some().hash(&mut h);
+    if let Some(s) = &c.status {
+        s.cloud_id.hash(&mut h);
+        ready_status(&s.conditions).hash(&mut h);
+    }
+    Some(h.finish())
+}
+
+fn ready_status(conditions: &[crate::crd::common::Condition]) -> Option<String> {
+    crate::crd::common::find_condition(conditions, crate::crd::common::types::READY)
+        .map(|c| crate::controller::wire::enum_str(&c.status))
 }
 
 /// Changes of Secrets, watched as metadata only (their values never enter the operator's

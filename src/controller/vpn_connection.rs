@@ -18,6 +18,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use kube::runtime::reflector::ObjectRef;
 use kube::ResourceExt;
 
 use super::backoff::pending_requeue;
@@ -26,6 +27,7 @@ use super::error::{Error, Result};
 use super::ownership::{
     check_tag_count, cloud_name, desired_tags, ownership, tag_diff, Ownership, TagDiff, TAG_UID,
 };
+use super::pending::fallback_requeue;
 use super::reconciler::{mark, now, observation_age, Managed, Outcome};
 use super::status::{new_drift, FieldDiff};
 use super::wire::pending_for;
@@ -449,9 +451,21 @@ async fn apply(obj: Arc<VpnConnection>, ctx: Arc<Context>) -> Result<Outcome<Vpn
                     generation,
                 );
             }
+            let mut requeue = ctx.settings.pending_requeue;
+            let state = created
+                .status
+                .as_ref()
+                .map_or("PENDING_CREATE", |s| s.as_str());
+            if state_conditions(created.status.as_ref()).pending {
+                // Woken by the pending watch when the state changes; the requeue is a fallback.
+                ctx.pending
+                    .connections
+                    .watch(&vpn, &created.id, state, ObjectRef::from_obj(&*obj));
+                requeue = fallback_requeue(ctx.settings.pending_requeue, requeue);
+            }
             Ok(Outcome {
                 status,
-                requeue: ctx.settings.pending_requeue,
+                requeue,
                 notes,
             })
         }
@@ -568,12 +582,20 @@ async fn apply(obj: Arc<VpnConnection>, ctx: Arc<Context>) -> Result<Outcome<Vpn
                 .monitor_state
                 .as_deref()
                 .is_some_and(|s| s.starts_with("PENDING"));
+            let conn_pending = state_conditions(current.status.as_ref()).pending;
             let requeue = if changed {
                 ctx.settings.pending_requeue
-            } else if state_conditions(current.status.as_ref()).pending
-                || monitor_pending
-                || dependency.is_some()
-            {
+            } else if conn_pending && !monitor_pending && dependency.is_none() {
+                // Woken by the pending watch when the state changes; the requeue is a fallback.
+                let state = current
+                    .status
+                    .as_ref()
+                    .map_or("PENDING_CREATE", |s| s.as_str());
+                ctx.pending
+                    .connections
+                    .watch(&vpn, &current.id, state, ObjectRef::from_obj(&*obj));
+                fallback_requeue(ctx.settings.pending_requeue, waiting_requeue(&ctx, &status))
+            } else if conn_pending || monitor_pending || dependency.is_some() {
                 waiting_requeue(&ctx, &status)
             } else {
                 ctx.settings.resync_interval
@@ -626,6 +648,14 @@ async fn cleanup(obj: Arc<VpnConnection>, ctx: Arc<Context>) -> Result<Vec<Note>
         }
     };
     let uid = obj.uid().unwrap_or_default();
+    // While the cloud works, the pending watch wakes this object when the connection's state
+    // changes (or it is gone); the requeue is a fallback.
+    let watch = |state: &str| {
+        ctx.pending
+            .connections
+            .watch(&vpn, &id, state, ObjectRef::from_obj(&*obj));
+        fallback_requeue(ctx.settings.pending_requeue, wait)
+    };
     match teardown(&vpn, &ctx.gateway_locks, &id, &uid).await? {
         Teardown::Foreign(owner) => Ok(vec![Note::warning(
             events::NOT_DELETED,
@@ -655,18 +685,18 @@ async fn cleanup(obj: Arc<VpnConnection>, ctx: Arc<Context>) -> Result<Vec<Note>
             Err(Error::waiting(
                 reasons::DELETING,
                 format!("connection {id} is being deleted"),
-                wait,
+                watch("PENDING_DELETE"),
             ))
         }
         Teardown::Deleting => Err(Error::waiting(
             reasons::DELETING,
             format!("connection {id} is being deleted (PENDING_DELETE)"),
-            wait,
+            watch("PENDING_DELETE"),
         )),
         Teardown::Busy(state) => Err(Error::waiting(
             reasons::DELETING,
             format!("connection {id} is {state}; it is deleted when that operation finishes"),
-            wait,
+            watch(&state),
         )),
     }
 }

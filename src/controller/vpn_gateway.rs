@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use kube::runtime::reflector::ObjectRef;
 use kube::ResourceExt;
 
 use super::backoff::pending_requeue;
@@ -14,6 +15,7 @@ use super::context::{Context, Note};
 use super::error::{Error, Result};
 use super::events;
 use super::ownership::{self, render_tags, tag_diff, Ownership, TagDiff};
+use super::pending::fallback_requeue;
 use super::reconciler::{mark, observation_age, Managed, Outcome};
 use super::status::{drift_entries, new_drift, FieldDiff};
 use super::wire::{enum_str, pending_for};
@@ -200,7 +202,14 @@ impl Managed for VpnGateway {
             observe_only,
             obj.metadata.generation,
         );
-        let requeue = requeue_for(&status, &ctx);
+        let mut requeue = requeue_for(&status, &ctx);
+        if let Some(state) = gw.status.as_ref().filter(|s| s.is_transitional()) {
+            // Woken by the pending watch when the state changes; the requeue is a fallback.
+            ctx.pending
+                .gateways
+                .watch(&cloud, &gw.id, state.as_str(), ObjectRef::from_obj(&*obj));
+            requeue = fallback_requeue(ctx.settings.pending_requeue, requeue);
+        }
         Ok(Outcome {
             status,
             requeue,
@@ -249,17 +258,32 @@ impl Managed for VpnGateway {
                 ),
             )]);
         }
-        let pending =
-            |msg: String| Error::waiting(reasons::DELETING, msg, ctx.settings.pending_requeue);
+        // While the cloud works, the pending watch wakes this object when the gateway's state
+        // changes (or it is gone); the requeue is a fallback.
+        let watch = |state: &GatewayStatus| {
+            ctx.pending
+                .gateways
+                .watch(&cloud, &gw.id, state.as_str(), ObjectRef::from_obj(&*obj));
+        };
+        let pending = |msg: String| {
+            let poll = ctx.settings.pending_requeue;
+            Error::waiting(reasons::DELETING, msg, fallback_requeue(poll, poll))
+        };
         match gw.status.clone().unwrap_or(GatewayStatus::PendingCreate) {
-            GatewayStatus::PendingDelete => Err(pending(format!(
-                "VPN gateway {} is being deleted (PENDING_DELETE)",
-                gw.id
-            ))),
-            s if s.is_transitional() => Err(pending(format!(
-                "VPN gateway {} is {s}; it will be deleted when that operation finishes",
-                gw.id
-            ))),
+            GatewayStatus::PendingDelete => {
+                watch(&GatewayStatus::PendingDelete);
+                Err(pending(format!(
+                    "VPN gateway {} is being deleted (PENDING_DELETE)",
+                    gw.id
+                )))
+            }
+            s if s.is_transitional() => {
+                watch(&s);
+                Err(pending(format!(
+                    "VPN gateway {} is {s}; it will be deleted when that operation finishes",
+                    gw.id
+                )))
+            }
             _ => {
                 // Job records (upgrades) outlive the gateway unless deleted: clean them first.
                 let mut notes = delete_finished_jobs(&cloud, &gw.id).await?;
@@ -277,6 +301,7 @@ impl Managed for VpnGateway {
                 for n in &notes {
                     ctx.publish(&*obj, n).await;
                 }
+                watch(&GatewayStatus::PendingDelete);
                 Err(pending(format!("VPN gateway {} is being deleted", gw.id)))
             }
         }

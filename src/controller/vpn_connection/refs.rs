@@ -10,6 +10,7 @@ use crate::cloud::model::gateway::{GatewayStatus, NetworkType, ResponseEip, Resp
 use crate::cloud::VpnClient;
 use crate::controller::context::Context;
 use crate::controller::error::{Error, Result};
+use crate::controller::pending::fallback_requeue;
 use crate::controller::wire::enum_str;
 use crate::crd::common::{find_condition, reasons, types, ConditionStatus};
 use crate::crd::vpn_connection::GatewayIp;
@@ -270,6 +271,14 @@ pub fn recorded_gateway(status: &VpnConnectionStatus) -> Option<ResolvedGateway>
     })
 }
 
+/// How soon to look again at a connection waiting for an object it names: the controller
+/// wakes it when that object's readiness changes (`controller::dependency_changes`), so the
+/// requeue is only a slow fallback. Polling every second instead made a thousand waiting
+/// connections cost a thousand reconciles a second during a creation storm.
+fn by_name_retry(ctx: &Context, retry: Duration) -> Duration {
+    fallback_requeue(ctx.settings.pending_requeue, retry)
+}
+
 pub(super) async fn resolve_gateway(
     ctx: &Context,
     vpn: &VpnClient,
@@ -282,7 +291,7 @@ pub(super) async fn resolve_gateway(
         (Some(name), _) => {
             let ns = obj.namespace().unwrap_or_default();
             let gw = ctx.stores.gateway(&ctx.kube, &ns, name).await?;
-            gateway_from_cr(name, gw.as_deref(), which, retry)
+            gateway_from_cr(name, gw.as_deref(), which, by_name_retry(ctx, retry))
         }
         (None, Some(id)) => match vpn.observe_gateway(id).await? {
             Some(gw) => gateway_from_cloud(&gw, which, retry),
@@ -307,7 +316,7 @@ pub(super) async fn resolve_customer_gateway(
         (Some(name), _) => {
             let ns = obj.namespace().unwrap_or_default();
             let cgw = ctx.stores.customer_gateway(&ctx.kube, &ns, name).await?;
-            customer_gateway_from_cr(name, cgw.as_deref(), retry)
+            customer_gateway_from_cr(name, cgw.as_deref(), by_name_retry(ctx, retry))
         }
         (None, Some(id)) => Ok(id.clone()),
         (None, None) => Err(Error::InvalidSpec(

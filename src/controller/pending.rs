@@ -1,0 +1,302 @@
+//! Waking objects whose cloud operation is pending as soon as the cloud's answer changes.
+//!
+//! While a gateway or connection is `PENDING_*`, its reconcile registers the resource's cloud id
+//! and the state it saw ([`PendingWatch::watch`]). One task per kind ([`run`]) lists that kind
+//! once a tick (through the shared [`ListCache`](crate::cloud::listcache::ListCache) snapshot,
+//! so reconciles reuse the same list) while anything is registered, and wakes each object whose
+//! resource changed state, or vanished while being deleted, through the controller's
+//! `reconcile_on` trigger.
+//!
+//! Why: a thousand provisioning objects that each poll once a second ask for a thousand
+//! reconciles a second. During a creation storm those polls queue behind each other and behind
+//! the storm's real work, and an `ACTIVE` gateway waited 15 s for its turn. With the watch,
+//! N pending objects cost one list a tick and one reconcile each when they change; their own
+//! requeue ([`fallback_requeue`]) is only a slow safety net (e.g. when the list fails).
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::channel::mpsc;
+use futures::Stream;
+use kube::runtime::reflector::ObjectRef;
+use kube::Resource;
+
+use crate::cloud::listcache::account_key;
+use crate::cloud::VpnClient;
+use crate::crd::vpn_connection::VpnConnection;
+use crate::crd::vpn_gateway::VpnGateway;
+
+/// How long an object's registration lasts without being renewed (an object deleted from
+/// Kubernetes while pending is forgotten after this).
+const FORGET_AFTER: Duration = Duration::from_secs(1800);
+
+/// The pending watches of the kinds whose cloud operations are asynchronous.
+pub struct PendingWatches {
+    pub gateways: PendingWatch<VpnGateway>,
+    pub connections: PendingWatch<VpnConnection>,
+}
+
+impl Default for PendingWatches {
+    fn default() -> Self {
+        Self {
+            gateways: PendingWatch::new(),
+            connections: PendingWatch::new(),
+        }
+    }
+}
+
+/// The pending resources of one kind, per cloud account, and the trigger that wakes their
+/// objects.
+pub struct PendingWatch<K: Resource<DynamicType = ()> + 'static> {
+    accounts: Mutex<HashMap<String, Account<K>>>,
+    wake: mpsc::UnboundedSender<ObjectRef<K>>,
+    trigger: Mutex<Option<mpsc::UnboundedReceiver<ObjectRef<K>>>>,
+}
+
+struct Account<K: Resource<DynamicType = ()>> {
+    /// A client of the account, to list with.
+    client: VpnClient,
+    /// Registered resources by cloud id.
+    waiting: HashMap<String, Waiting<K>>,
+}
+
+struct Waiting<K: Resource<DynamicType = ()>> {
+    obj: ObjectRef<K>,
+    /// The state the object's last reconcile saw (`PENDING_CREATE`, ...).
+    state: String,
+    registered: Instant,
+}
+
+impl<K: Resource<DynamicType = ()> + 'static> PendingWatch<K> {
+    fn new() -> Self {
+        let (wake, trigger) = mpsc::unbounded();
+        Self {
+            accounts: Mutex::new(HashMap::new()),
+            wake,
+            trigger: Mutex::new(Some(trigger)),
+        }
+    }
+
+    /// The stream of objects to reconcile (for `Controller::reconcile_on`); `None` after the
+    /// first call.
+    pub fn take_trigger(&self) -> Option<impl Stream<Item = ObjectRef<K>> + Send + 'static> {
+        self.trigger
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    }
+
+    /// Registers that `obj` waits on cloud resource `id` of `client`'s account, last seen in
+    /// `state`: `obj` is woken when a list shows another state (or no resource, for
+    /// `PENDING_DELETE`). Replaces an earlier registration of `id`.
+    pub fn watch(&self, client: &VpnClient, id: &str, state: &str, obj: ObjectRef<K>) {
+        let mut accounts = self.accounts.lock().unwrap_or_else(|e| e.into_inner());
+        let account = accounts
+            .entry(account_key(client))
+            .or_insert_with(|| Account {
+                client: client.clone(),
+                waiting: HashMap::new(),
+            });
+        account.waiting.insert(
+            id.to_string(),
+            Waiting {
+                obj,
+                state: state.to_string(),
+                registered: Instant::now(),
+            },
+        );
+    }
+
+    /// Number of registered resources (for tests and metrics).
+    pub fn len(&self) -> usize {
+        self.accounts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .map(|a| a.waiting.len())
+            .sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The accounts with registered resources, with a client to list each.
+    fn accounts_waiting(&self) -> Vec<(String, VpnClient)> {
+        let mut accounts = self.accounts.lock().unwrap_or_else(|e| e.into_inner());
+        accounts.retain(|_, a| {
+            a.waiting
+                .retain(|_, w| w.registered.elapsed() < FORGET_AFTER);
+            !a.waiting.is_empty()
+        });
+        accounts
+            .iter()
+            .map(|(k, a)| (k.clone(), a.client.clone()))
+            .collect()
+    }
+
+    /// Compares the registrations of `account` with a list started at `listed` (`state_of`
+    /// maps each listed id to its state) and wakes the objects whose resource changed. Each
+    /// woken object is forgotten: its reconcile registers it again if it still waits.
+    /// Registrations newer than the list are left for the next one.
+    pub fn settle(
+        &self,
+        account: &str,
+        listed: Instant,
+        state_of: impl Fn(&str) -> Option<String>,
+    ) {
+        let mut woken = Vec::new();
+        {
+            let mut accounts = self.accounts.lock().unwrap_or_else(|e| e.into_inner());
+            let Some(a) = accounts.get_mut(account) else {
+                return;
+            };
+            a.waiting.retain(|id, w| {
+                if w.registered > listed {
+                    return true;
+                }
+                let changed = match state_of(id) {
+                    Some(now) => now != w.state,
+                    // A list can lag behind a create: only a delete is finished by absence.
+                    None => w.state == "PENDING_DELETE",
+                };
+                if changed {
+                    woken.push(w.obj.clone());
+                }
+                !changed
+            });
+        }
+        for obj in woken {
+            // The receiver lives as long as the controller; after shutdown nobody listens.
+            let _ = self.wake.unbounded_send(obj);
+        }
+    }
+}
+
+/// The requeue of an object registered with a [`PendingWatch`]: the usual pending poll
+/// (`poll`) but never sooner than ten ticks, as the watch notices changes first.
+pub fn fallback_requeue(tick: Duration, poll: Duration) -> Duration {
+    poll.max(tick * 10)
+}
+
+/// Lists `watch`'s accounts every `tick` while anything is registered, and wakes the objects
+/// whose resource changed. `list` returns when its list started and the listed resources by
+/// id; `state_of` reads a resource's state.
+pub async fn run<K, T, F, Fut>(
+    watch: &PendingWatch<K>,
+    tick: Duration,
+    list: F,
+    state_of: fn(&T) -> &str,
+) where
+    K: Resource<DynamicType = ()> + 'static,
+    F: Fn(VpnClient) -> Fut,
+    Fut: Future<Output = Result<(Instant, Arc<HashMap<String, T>>), crate::cloud::CloudError>>,
+{
+    let mut every = tokio::time::interval(tick);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        for (account, client) in watch.accounts_waiting() {
+            match list(client).await {
+                Ok((listed, items)) => watch.settle(&account, listed, |id| {
+                    items.get(id).map(|i| state_of(i).to_string())
+                }),
+                // The objects' own (slower) requeue looks again and reports the failure.
+                Err(e) => {
+                    tracing::debug!(kind = %K::kind(&()), error = %e, "pending watch: list failed")
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::StreamExt;
+
+    fn client_of(project: &str) -> VpnClient {
+        let cfg = crate::cloud::ClientConfig::new(
+            "https://vpn.example".parse().unwrap(),
+            project,
+            crate::cloud::Credentials::aksk("ak", "sk"),
+        );
+        VpnClient::new(crate::cloud::ApiClient::new(cfg).unwrap())
+    }
+
+    fn client() -> VpnClient {
+        client_of("p1")
+    }
+
+    fn gw(name: &str) -> ObjectRef<VpnGateway> {
+        ObjectRef::new(name).within("ns")
+    }
+
+    fn woken(w: &PendingWatch<VpnGateway>) -> Vec<String> {
+        let mut rx = w.take_trigger().unwrap();
+        let mut names = Vec::new();
+        while let Some(Some(o)) = rx.next().now_or_never() {
+            names.push(o.name);
+        }
+        names.sort();
+        names
+    }
+
+    use futures::FutureExt;
+
+    #[test]
+    fn only_objects_whose_resource_changed_are_woken() {
+        let w = PendingWatch::<VpnGateway>::new();
+        let c = client();
+        let acct = account_key(&c);
+        w.watch(&c, "id-a", "PENDING_CREATE", gw("a"));
+        w.watch(&c, "id-b", "PENDING_CREATE", gw("b"));
+        w.watch(&c, "id-c", "PENDING_DELETE", gw("c"));
+        w.watch(&c, "id-d", "PENDING_CREATE", gw("d"));
+        let states = HashMap::from([
+            ("id-a".to_string(), "ACTIVE".to_string()),
+            ("id-b".to_string(), "PENDING_CREATE".to_string()),
+        ]);
+        w.settle(&acct, Instant::now(), |id| states.get(id).cloned());
+        // a became ACTIVE; c (being deleted) is gone; b is unchanged; d is not listed yet (a
+        // list can lag behind a create): not a reason to wake it.
+        assert_eq!(woken(&w), vec!["a", "c"]);
+        assert_eq!(w.len(), 2, "the woken are forgotten, the others still wait");
+    }
+
+    #[test]
+    fn a_registration_newer_than_the_list_waits_for_the_next_list() {
+        let w = PendingWatch::<VpnGateway>::new();
+        let c = client();
+        let listed = Instant::now();
+        // Registered after the list started (e.g. just after an update made it PENDING_UPDATE):
+        // the list's older ACTIVE says nothing about it.
+        w.watch(&c, "id-a", "PENDING_UPDATE", gw("a"));
+        w.settle(&account_key(&c), listed, |_| Some("ACTIVE".to_string()));
+        assert_eq!(w.len(), 1);
+        assert!(woken(&w).is_empty());
+    }
+
+    #[test]
+    fn accounts_are_settled_separately() {
+        let w = PendingWatch::<VpnGateway>::new();
+        let (c1, c2) = (client(), client_of("p2"));
+        w.watch(&c1, "id-a", "PENDING_CREATE", gw("a"));
+        w.watch(&c2, "id-a", "PENDING_CREATE", gw("b"));
+        assert_eq!(w.accounts_waiting().len(), 2);
+        w.settle(&account_key(&c1), Instant::now(), |_| Some("ACTIVE".into()));
+        assert_eq!(woken(&w), vec!["a"]);
+        assert_eq!(w.accounts_waiting().len(), 1);
+    }
+
+    #[test]
+    fn the_fallback_poll_is_slow_but_never_faster_than_the_pending_poll() {
+        let tick = Duration::from_secs(1);
+        assert_eq!(fallback_requeue(tick, tick), Duration::from_secs(10));
+        assert_eq!(
+            fallback_requeue(tick, Duration::from_secs(30)),
+            Duration::from_secs(30)
+        );
+    }
+}
