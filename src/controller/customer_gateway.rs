@@ -58,6 +58,10 @@ impl Managed for CustomerGateway {
         Some((TagResourceType::CustomerGateway, id))
     }
 
+    fn starts_new_work(&self) -> bool {
+        self.status.as_ref().is_none_or(|s| s.cloud_id.is_none())
+    }
+
     fn apply(
         obj: Arc<Self>,
         ctx: Arc<Context>,

@@ -291,7 +291,8 @@ pub async fn run_all<S, F>(
 fn spawn_pending_watches(ctx: &Arc<Context>) -> Vec<tokio::task::JoinHandle<()>> {
     use crate::cloud::listcache::Freshness;
     let tick = ctx.settings.pending_requeue;
-    let fresh = Freshness::within(tick);
+    // A snapshot at most a quarter tick old: a change is seen within about 1.25 ticks.
+    let fresh = Freshness::within(tick / 4);
     let c = ctx.clone();
     let gateways = tokio::spawn(async move {
         let lists = c.clouds.lists();

@@ -31,18 +31,63 @@ use crate::crd::vpn_gateway::VpnGateway;
 /// Kubernetes while pending is forgotten after this).
 const FORGET_AFTER: Duration = Duration::from_secs(1800);
 
+/// How long a woken object counts as waiting for its reconcile (one deleted meanwhile is
+/// never reconciled).
+const WOKEN_FOR: Duration = Duration::from_secs(5);
+
 /// The pending watches of the kinds whose cloud operations are asynchronous.
 pub struct PendingWatches {
     pub gateways: PendingWatch<VpnGateway>,
     pub connections: PendingWatch<VpnConnection>,
+    /// Objects woken because their operation finished, not yet reconciled: `Kind/ns/name`.
+    woken: Arc<Woken>,
+}
+
+#[derive(Default)]
+struct Woken(Mutex<HashMap<String, Instant>>);
+
+impl Woken {
+    fn add(&self, key: String) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, Instant::now());
+    }
+}
+
+fn woken_key(kind: &str, namespace: &str, name: &str) -> String {
+    format!("{kind}/{namespace}/{name}")
 }
 
 impl Default for PendingWatches {
     fn default() -> Self {
+        let woken = Arc::new(Woken::default());
         Self {
-            gateways: PendingWatch::new(),
-            connections: PendingWatch::new(),
+            gateways: PendingWatch::new(woken.clone()),
+            connections: PendingWatch::new(woken.clone()),
+            woken,
         }
+    }
+}
+
+impl PendingWatches {
+    /// Records that a reconcile of `kind` `namespace/name` starts (it is no longer waiting).
+    pub fn started(&self, kind: &str, namespace: &str, name: &str) {
+        let mut w = self.woken.0.lock().unwrap_or_else(|e| e.into_inner());
+        if !w.is_empty() {
+            w.remove(&woken_key(kind, namespace, name));
+        }
+    }
+
+    /// Whether objects woken because their cloud operation finished are waiting for their
+    /// reconcile: new work (creates) yields to them meanwhile.
+    pub fn transitions_waiting(&self) -> bool {
+        let mut w = self.woken.0.lock().unwrap_or_else(|e| e.into_inner());
+        if w.is_empty() {
+            return false;
+        }
+        w.retain(|_, at| at.elapsed() < WOKEN_FOR);
+        !w.is_empty()
     }
 }
 
@@ -50,6 +95,7 @@ impl Default for PendingWatches {
 /// objects.
 pub struct PendingWatch<K: Resource<DynamicType = ()> + 'static> {
     accounts: Mutex<HashMap<String, Account<K>>>,
+    woken: Arc<Woken>,
     wake: mpsc::UnboundedSender<ObjectRef<K>>,
     trigger: Mutex<Option<mpsc::UnboundedReceiver<ObjectRef<K>>>>,
 }
@@ -69,10 +115,11 @@ struct Waiting<K: Resource<DynamicType = ()>> {
 }
 
 impl<K: Resource<DynamicType = ()> + 'static> PendingWatch<K> {
-    fn new() -> Self {
+    fn new(woken: Arc<Woken>) -> Self {
         let (wake, trigger) = mpsc::unbounded();
         Self {
             accounts: Mutex::new(HashMap::new()),
+            woken,
             wake,
             trigger: Mutex::new(Some(trigger)),
         }
@@ -168,6 +215,8 @@ impl<K: Resource<DynamicType = ()> + 'static> PendingWatch<K> {
             });
         }
         for obj in woken {
+            let ns = obj.namespace.as_deref().unwrap_or_default();
+            self.woken.add(woken_key(&K::kind(&()), ns, &obj.name));
             // The receiver lives as long as the controller; after shutdown nobody listens.
             let _ = self.wake.unbounded_send(obj);
         }
@@ -247,7 +296,7 @@ mod tests {
 
     #[test]
     fn only_objects_whose_resource_changed_are_woken() {
-        let w = PendingWatch::<VpnGateway>::new();
+        let w = PendingWatch::<VpnGateway>::new(Arc::default());
         let c = client();
         let acct = account_key(&c);
         w.watch(&c, "id-a", "PENDING_CREATE", gw("a"));
@@ -267,7 +316,7 @@ mod tests {
 
     #[test]
     fn a_registration_newer_than_the_list_waits_for_the_next_list() {
-        let w = PendingWatch::<VpnGateway>::new();
+        let w = PendingWatch::<VpnGateway>::new(Arc::default());
         let c = client();
         let listed = Instant::now();
         // Registered after the list started (e.g. just after an update made it PENDING_UPDATE):
@@ -280,7 +329,7 @@ mod tests {
 
     #[test]
     fn accounts_are_settled_separately() {
-        let w = PendingWatch::<VpnGateway>::new();
+        let w = PendingWatch::<VpnGateway>::new(Arc::default());
         let (c1, c2) = (client(), client_of("p2"));
         w.watch(&c1, "id-a", "PENDING_CREATE", gw("a"));
         w.watch(&c2, "id-a", "PENDING_CREATE", gw("b"));
@@ -288,6 +337,27 @@ mod tests {
         w.settle(&account_key(&c1), Instant::now(), |_| Some("ACTIVE".into()));
         assert_eq!(woken(&w), vec!["a"]);
         assert_eq!(w.accounts_waiting().len(), 1);
+    }
+
+    #[test]
+    fn new_work_yields_until_every_woken_object_has_started() {
+        let all = PendingWatches::default();
+        let c = client();
+        assert!(!all.transitions_waiting());
+        all.gateways.watch(&c, "id-a", "PENDING_CREATE", gw("a"));
+        all.gateways.watch(&c, "id-b", "PENDING_CREATE", gw("b"));
+        all.gateways
+            .settle(&account_key(&c), Instant::now(), |_| Some("ACTIVE".into()));
+        assert!(all.transitions_waiting());
+        all.started("VpnGateway", "ns", "a");
+        assert!(all.transitions_waiting(), "b has not started yet");
+        all.started("VpnConnection", "ns", "b");
+        assert!(
+            all.transitions_waiting(),
+            "another kind's b is not this one"
+        );
+        all.started("VpnGateway", "ns", "b");
+        assert!(!all.transitions_waiting());
     }
 
     #[test]

@@ -79,6 +79,13 @@ pub trait Managed:
         None
     }
 
+    /// Whether reconciling this object now would start new cloud work (it has no cloud
+    /// resource yet), which yields to objects whose pending operation just finished (see
+    /// [`super::pending::PendingWatches::transitions_waiting`]).
+    fn starts_new_work(&self) -> bool {
+        false
+    }
+
     /// The cloud an object talks to, from `spec.cloud` (credentials Secret in its namespace).
     fn cloud_override(&self) -> CloudOverride {
         let ns = self.namespace().unwrap_or_default();
@@ -169,6 +176,19 @@ async fn reconcile_inner<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Result<A
         ctx.metrics
             .reconcile_finished(K::KIND, started.elapsed(), Some(reasons::PAUSED));
         return Ok(Action::await_change());
+    }
+
+    // Objects whose cloud operation just finished go first: a new object's first steps
+    // (finalizer, create, status, Event) wait a moment while any is queued. During a creation
+    // storm those first steps fill the queue and the API server, and a gateway that became
+    // ACTIVE otherwise waited behind all of them to be marked Ready.
+    ctx.pending.started(K::KIND, &ns, &obj.name_any());
+    if obj.starts_new_work()
+        && obj.meta().deletion_timestamp.is_none()
+        && ctx.pending.transitions_waiting()
+    {
+        tracing::debug!(kind = K::KIND, object = %object_key(&*obj), "deferred behind finished cloud operations");
+        return Ok(Action::requeue(ctx.settings.pending_requeue / 2));
     }
 
     let c = ctx.clone();

@@ -78,6 +78,10 @@ impl Managed for VpnConnection {
         Some((TagResourceType::VpnConnection, id))
     }
 
+    fn starts_new_work(&self) -> bool {
+        self.status.as_ref().is_none_or(|s| s.cloud_id.is_none())
+    }
+
     async fn apply(obj: Arc<Self>, ctx: Arc<Context>) -> Result<Outcome<VpnConnectionStatus>> {
         apply(obj, ctx).await
     }

@@ -48,6 +48,10 @@ impl Managed for VpnGateway {
         Some((TagResourceType::VpnGateway, id))
     }
 
+    fn starts_new_work(&self) -> bool {
+        self.status.as_ref().is_none_or(|s| s.cloud_id.is_none())
+    }
+
     async fn apply(obj: Arc<Self>, ctx: Arc<Context>) -> Result<Outcome<VpnGatewayStatus>> {
         let cloud = ctx
             .clouds

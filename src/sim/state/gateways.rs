@@ -9,7 +9,7 @@
 //!
 //! Busy rules (documented codes; the choice between them is ours, see [`self_gate`] and
 //! [`child_gate`]).
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 
@@ -226,6 +226,24 @@ impl Project {
             .ok_or_else(ApiError::gateway_not_found)
     }
 
+    /// Connections of every gateway that has any: (count, distinct customer gateways), in one
+    /// pass over the connections (a list renders every gateway; asking [`Self::gateway_usage`]
+    /// for each scanned every connection once per gateway).
+    fn gateway_usages(&self) -> HashMap<&str, (u32, u32)> {
+        let mut by_gw: HashMap<&str, (u32, BTreeSet<&str>)> = HashMap::new();
+        for c in self.connections.values() {
+            if let Some(gw) = c.conn.vgw_id.as_deref() {
+                let e = by_gw.entry(gw).or_default();
+                e.0 += 1;
+                e.1.extend(c.conn.cgw_id.as_deref());
+            }
+        }
+        by_gw
+            .into_iter()
+            .map(|(gw, (n, groups))| (gw, (n, groups.len() as u32)))
+            .collect()
+    }
+
     /// Connections of a gateway: (count, distinct customer gateways).
     fn gateway_usage(&self, id: &str) -> (u32, u32) {
         let conns: Vec<&super::ConnectionRec> = self
@@ -270,12 +288,21 @@ impl Project {
 
     /// Renders a gateway for a response.
     pub fn render_gateway(&self, g: &GatewayRec, view: View) -> m::ResponseVpnGateway {
+        self.render_gateway_using(g, view, self.gateway_usage(&g.gw.id))
+    }
+
+    /// [`Self::render_gateway`] with the gateway's connection usage already counted.
+    fn render_gateway_using(
+        &self,
+        g: &GatewayRec,
+        view: View,
+        (used, groups): (u32, u32),
+    ) -> m::ResponseVpnGateway {
         let mut out = g.gw.clone();
         let flavor = out
             .flavor
             .clone()
             .unwrap_or(m::GatewayFlavor::Professional1);
-        let (used, groups) = self.gateway_usage(&out.id);
         out.connection_number = Some(self.flavor_caps(&flavor).1);
         out.used_connection_number = Some(used);
         out.used_connection_group = Some(groups);
@@ -763,8 +790,12 @@ impl Project {
             })
             .collect();
         gws.sort_by_key(|g| g.created);
+        let usages = self.gateway_usages();
         gws.into_iter()
-            .map(|g| self.render_gateway(g, View::Full))
+            .map(|g| {
+                let usage = usages.get(g.gw.id.as_str()).copied().unwrap_or((0, 0));
+                self.render_gateway_using(g, View::Full, usage)
+            })
             .collect()
     }
 
