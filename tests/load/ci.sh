@@ -4,7 +4,7 @@
 # (or uses $VPN_LOAD_KUBECONFIG). Prints the tables; exits non-zero when an
 # invariant fails or a performance target is missed (VPN_LOAD_TARGETS=report: only report).
 #
-# Budget (2 cores): about 22 minutes (2026-12-04: N=100 434 s, N=1000 325 s, soak 195 s, crash
+# Budget (2 cores): about 23 minutes (2026-12-05: N=100 432 s, N=1000 337 s, soak 239 s, crash
 # 379 s), plus a release build (about 4 minutes from cold).
 # The operator and simulator run as release builds, as users run them (the Dockerfile builds
 # release). Knobs (environment):
