@@ -222,8 +222,16 @@ pub fn account_key(cloud: &VpnClient) -> String {
     format!("{}|{}", cloud.api.endpoint(), cloud.api.project_id())
 }
 
-fn account(cloud: &VpnClient) -> String {
-    account_key(cloud)
+/// Every gateway of the account: what the gateway snapshots are made of.
+async fn list_gateways(cloud: &VpnClient) -> Result<Vec<ResponseVpnGateway>> {
+    cloud.list_gateways(&ListVpnGatewaysQuery::default()).await
+}
+
+/// Every connection of the account: what the connection snapshots are made of.
+async fn list_connections(cloud: &VpnClient) -> Result<Vec<ResponseVpnConnection>> {
+    cloud
+        .list_all_connections(&ListVpnConnectionsQuery::default())
+        .await
 }
 
 impl ListCache {
@@ -277,8 +285,8 @@ impl ListCache {
         id: &str,
         f: Freshness,
     ) -> Result<Option<ResponseVpnGateway>> {
-        let list = || async { cloud.list_gateways(&ListVpnGatewaysQuery::default()).await };
-        let (acct, seen) = (account(cloud), self.last_write(id));
+        let list = || list_gateways(cloud);
+        let (acct, seen) = (account_key(cloud), self.last_write(id));
         self.gateways
             .one(&acct, id, f.max_age, seen, list, || cloud.get_gateway(id))
             .await
@@ -292,10 +300,10 @@ impl ListCache {
         cloud: &VpnClient,
         owner: &str,
     ) -> Result<Arc<HashMap<String, ResponseVpnGateway>>> {
-        let list = || async { cloud.list_gateways(&ListVpnGatewaysQuery::default()).await };
+        let list = || list_gateways(cloud);
         let floor = self.owner_search_floor(owner);
         self.gateways
-            .snapshot(&account(cloud), Duration::MAX, floor, list)
+            .snapshot(&account_key(cloud), Duration::MAX, floor, list)
             .await
     }
 
@@ -308,7 +316,7 @@ impl ListCache {
         let list = || cloud.list_all_customer_gateways(None);
         let floor = self.owner_search_floor(owner);
         self.customer_gateways
-            .snapshot(&account(cloud), Duration::MAX, floor, list)
+            .snapshot(&account_key(cloud), Duration::MAX, floor, list)
             .await
     }
 
@@ -318,14 +326,10 @@ impl ListCache {
         cloud: &VpnClient,
         owner: &str,
     ) -> Result<Arc<HashMap<String, ResponseVpnConnection>>> {
-        let list = || async {
-            cloud
-                .list_all_connections(&ListVpnConnectionsQuery::default())
-                .await
-        };
+        let list = || list_connections(cloud);
         let floor = self.owner_search_floor(owner);
         self.connections
-            .snapshot(&account(cloud), Duration::MAX, floor, list)
+            .snapshot(&account_key(cloud), Duration::MAX, floor, list)
             .await
     }
 
@@ -336,9 +340,9 @@ impl ListCache {
         cloud: &VpnClient,
         f: Freshness,
     ) -> Result<(Instant, Arc<HashMap<String, ResponseVpnGateway>>)> {
-        let list = || async { cloud.list_gateways(&ListVpnGatewaysQuery::default()).await };
+        let list = || list_gateways(cloud);
         self.gateways
-            .snapshot_at(&account(cloud), f.max_age, None, list)
+            .snapshot_at(&account_key(cloud), f.max_age, None, list)
             .await
     }
 
@@ -348,13 +352,9 @@ impl ListCache {
         cloud: &VpnClient,
         f: Freshness,
     ) -> Result<(Instant, Arc<HashMap<String, ResponseVpnConnection>>)> {
-        let list = || async {
-            cloud
-                .list_all_connections(&ListVpnConnectionsQuery::default())
-                .await
-        };
+        let list = || list_connections(cloud);
         self.connections
-            .snapshot_at(&account(cloud), f.max_age, None, list)
+            .snapshot_at(&account_key(cloud), f.max_age, None, list)
             .await
     }
 
@@ -366,7 +366,7 @@ impl ListCache {
         f: Freshness,
     ) -> Result<Option<ResponseCustomerGateway>> {
         let list = || cloud.list_all_customer_gateways(None);
-        let (acct, seen) = (account(cloud), self.last_write(id));
+        let (acct, seen) = (account_key(cloud), self.last_write(id));
         self.customer_gateways
             .one(&acct, id, f.max_age, seen, list, || {
                 cloud.get_customer_gateway(id)
@@ -381,12 +381,8 @@ impl ListCache {
         id: &str,
         f: Freshness,
     ) -> Result<Option<ResponseVpnConnection>> {
-        let list = || async {
-            cloud
-                .list_all_connections(&ListVpnConnectionsQuery::default())
-                .await
-        };
-        let (acct, seen) = (account(cloud), self.last_write(id));
+        let list = || list_connections(cloud);
+        let (acct, seen) = (account_key(cloud), self.last_write(id));
         self.connections
             .one(&acct, id, f.max_age, seen, list, || {
                 cloud.get_connection(id)
@@ -410,7 +406,7 @@ impl ListCache {
         let seen = latest(self.last_write(connection_id), self.last_write(MONITORS));
         let items = self
             .monitors
-            .snapshot(&account(cloud), f.max_age, seen, list)
+            .snapshot(&account_key(cloud), f.max_age, seen, list)
             .await?;
         Ok(items
             .values()

@@ -374,9 +374,11 @@ fn customer_gateway_readiness(c: &CustomerGateway) -> Option<u64> {
     Some(h.finish())
 }
 
-fn ready_status(conditions: &[crate::crd::common::Condition]) -> Option<String> {
+fn ready_status(
+    conditions: &[crate::crd::common::Condition],
+) -> Option<crate::crd::common::ConditionStatus> {
     crate::crd::common::find_condition(conditions, crate::crd::common::types::READY)
-        .map(|c| crate::controller::wire::enum_str(&c.status))
+        .map(|c| c.status)
 }
 
 /// Changes of Secrets, watched as metadata only (their values never enter the operator's

@@ -187,11 +187,11 @@ impl<K: Resource<DynamicType = ()> + 'static> PendingWatch<K> {
     /// maps each listed id to its state) and wakes the objects whose resource changed. Each
     /// woken object is forgotten: its reconcile registers it again if it still waits.
     /// Registrations newer than the list are left for the next one.
-    pub fn settle(
+    pub fn settle<'a>(
         &self,
         account: &str,
         listed: Instant,
-        state_of: impl Fn(&str) -> Option<String>,
+        state_of: impl Fn(&str) -> Option<&'a str>,
     ) {
         let mut woken = Vec::new();
         {
@@ -248,9 +248,9 @@ pub async fn run<K, T, F, Fut>(
         every.tick().await;
         for (account, client) in watch.accounts_waiting() {
             match list(client).await {
-                Ok((listed, items)) => watch.settle(&account, listed, |id| {
-                    items.get(id).map(|i| state_of(i).to_string())
-                }),
+                Ok((listed, items)) => {
+                    watch.settle(&account, listed, |id| items.get(id).map(state_of))
+                }
                 // The objects' own (slower) requeue looks again and reports the failure.
                 Err(e) => {
                     tracing::debug!(kind = %K::kind(&()), error = %e, "pending watch: list failed")
@@ -307,7 +307,9 @@ mod tests {
             ("id-a".to_string(), "ACTIVE".to_string()),
             ("id-b".to_string(), "PENDING_CREATE".to_string()),
         ]);
-        w.settle(&acct, Instant::now(), |id| states.get(id).cloned());
+        w.settle(&acct, Instant::now(), |id| {
+            states.get(id).map(String::as_str)
+        });
         // a became ACTIVE; c (being deleted) is gone; b is unchanged; d is not listed yet (a
         // list can lag behind a create): not a reason to wake it.
         assert_eq!(woken(&w), vec!["a", "c"]);
@@ -322,7 +324,7 @@ mod tests {
         // Registered after the list started (e.g. just after an update made it PENDING_UPDATE):
         // the list's older ACTIVE says nothing about it.
         w.watch(&c, "id-a", "PENDING_UPDATE", gw("a"));
-        w.settle(&account_key(&c), listed, |_| Some("ACTIVE".to_string()));
+        w.settle(&account_key(&c), listed, |_| Some("ACTIVE"));
         assert_eq!(w.len(), 1);
         assert!(woken(&w).is_empty());
     }
@@ -334,7 +336,7 @@ mod tests {
         w.watch(&c1, "id-a", "PENDING_CREATE", gw("a"));
         w.watch(&c2, "id-a", "PENDING_CREATE", gw("b"));
         assert_eq!(w.accounts_waiting().len(), 2);
-        w.settle(&account_key(&c1), Instant::now(), |_| Some("ACTIVE".into()));
+        w.settle(&account_key(&c1), Instant::now(), |_| Some("ACTIVE"));
         assert_eq!(woken(&w), vec!["a"]);
         assert_eq!(w.accounts_waiting().len(), 1);
     }
@@ -347,7 +349,7 @@ mod tests {
         all.gateways.watch(&c, "id-a", "PENDING_CREATE", gw("a"));
         all.gateways.watch(&c, "id-b", "PENDING_CREATE", gw("b"));
         all.gateways
-            .settle(&account_key(&c), Instant::now(), |_| Some("ACTIVE".into()));
+            .settle(&account_key(&c), Instant::now(), |_| Some("ACTIVE"));
         assert!(all.transitions_waiting());
         all.started("VpnGateway", "ns", "a");
         assert!(all.transitions_waiting(), "b has not started yet");

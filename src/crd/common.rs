@@ -140,7 +140,7 @@ pub mod reasons {
 }
 
 /// Status of a condition, as in Kubernetes.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
 #[schemars(description = "")]
 pub enum ConditionStatus {
     /// The condition holds.

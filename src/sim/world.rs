@@ -191,20 +191,12 @@ impl Eips {
             .map(Ipv4Addr::from)
     }
 
+    /// Rebuilds the indexes from the list, as if its EIPs were pushed one by one.
     fn reindex(&mut self) {
-        self.by_id.clear();
-        self.duplicate_ids = false;
-        self.addresses = UsedAddresses::default();
-        for (i, e) in self.list.iter().enumerate() {
-            match self.by_id.entry(e.id.clone()) {
-                Entry::Occupied(_) => self.duplicate_ids = true,
-                Entry::Vacant(v) => {
-                    v.insert(i);
-                }
-            }
-            if let Some(a) = address_key(&e.address) {
-                self.addresses.add(a);
-            }
+        let list = std::mem::take(&mut self.list);
+        *self = Self::default();
+        for e in list {
+            self.push(e);
         }
     }
 }

@@ -230,32 +230,25 @@ impl Project {
     /// pass over the connections (a list renders every gateway; asking [`Self::gateway_usage`]
     /// for each scanned every connection once per gateway).
     fn gateway_usages(&self) -> HashMap<&str, (u32, u32)> {
-        let mut by_gw: HashMap<&str, (u32, BTreeSet<&str>)> = HashMap::new();
+        let mut by_gw: HashMap<&str, Vec<&super::ConnectionRec>> = HashMap::new();
         for c in self.connections.values() {
             if let Some(gw) = c.conn.vgw_id.as_deref() {
-                let e = by_gw.entry(gw).or_default();
-                e.0 += 1;
-                e.1.extend(c.conn.cgw_id.as_deref());
+                by_gw.entry(gw).or_default().push(c);
             }
         }
         by_gw
             .into_iter()
-            .map(|(gw, (n, groups))| (gw, (n, groups.len() as u32)))
+            .map(|(gw, conns)| (gw, usage_of(conns)))
             .collect()
     }
 
     /// Connections of a gateway: (count, distinct customer gateways).
     fn gateway_usage(&self, id: &str) -> (u32, u32) {
-        let conns: Vec<&super::ConnectionRec> = self
-            .connections
-            .values()
-            .filter(|c| c.conn.vgw_id.as_deref() == Some(id))
-            .collect();
-        let groups: BTreeSet<&str> = conns
-            .iter()
-            .filter_map(|c| c.conn.cgw_id.as_deref())
-            .collect();
-        (conns.len() as u32, groups.len() as u32)
+        usage_of(
+            self.connections
+                .values()
+                .filter(|c| c.conn.vgw_id.as_deref() == Some(id)),
+        )
     }
 
     fn flavor_caps(&self, f: &m::GatewayFlavor) -> (u32, u32) {
@@ -1174,4 +1167,15 @@ impl Project {
         }
         Ok(routes)
     }
+}
+
+/// (count, distinct customer gateways) of one gateway's connections.
+fn usage_of<'a>(conns: impl IntoIterator<Item = &'a super::ConnectionRec>) -> (u32, u32) {
+    let mut count = 0;
+    let mut groups = BTreeSet::new();
+    for c in conns {
+        count += 1;
+        groups.extend(c.conn.cgw_id.as_deref());
+    }
+    (count, groups.len() as u32)
 }
