@@ -46,6 +46,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    vpn_operator::memory::configure_allocator();
     let cli = Cli::parse();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -66,6 +66,8 @@ struct Inner {
     cloud_call_duration: Family<OperationLabels, Histogram>,
     cloud_throttled: Family<OperationLabels, Counter>,
     objects: Family<ObjectLabels, Gauge>,
+    deferred: Family<KindLabels, Counter>,
+    woken: Family<KindLabels, Counter>,
     leader: Gauge,
 }
 
@@ -106,6 +108,8 @@ impl Metrics {
         );
         let cloud_throttled = Family::<OperationLabels, Counter>::default();
         let objects = Family::<ObjectLabels, Gauge>::default();
+        let deferred = Family::<KindLabels, Counter>::default();
+        let woken = Family::<KindLabels, Counter>::default();
         let leader = Gauge::default();
 
         registry.register("reconciles", "Reconciles run, by kind", reconciles.clone());
@@ -142,6 +146,17 @@ impl Metrics {
             objects.clone(),
         );
         registry.register(
+            "reconciles_deferred",
+            "Reconciles of objects not yet started on the cloud that were put off (not run) \
+             while objects whose cloud operation finished waited for theirs, by kind",
+            deferred.clone(),
+        );
+        registry.register(
+            "pending_wakeups",
+            "Objects woken by the pending watch because their cloud state changed, by kind",
+            woken.clone(),
+        );
+        registry.register(
             "leader",
             "1 while this replica holds the leader Lease (or leader election is off)",
             leader.clone(),
@@ -157,6 +172,8 @@ impl Metrics {
                 cloud_call_duration,
                 cloud_throttled,
                 objects,
+                deferred,
+                woken,
                 leader,
             }),
         }
@@ -180,6 +197,25 @@ impl Metrics {
             };
             self.inner.reconcile_errors.get_or_create(&labels).inc();
         }
+    }
+
+    /// Records a reconcile of `kind` put off behind finished cloud operations.
+    pub fn reconcile_deferred(&self, kind: &str) {
+        let labels = KindLabels {
+            kind: kind.to_string(),
+        };
+        self.inner.deferred.get_or_create(&labels).inc();
+    }
+
+    /// Records `n` objects of `kind` woken by the pending watch.
+    pub fn pending_woken(&self, kind: &str, n: usize) {
+        if n == 0 {
+            return;
+        }
+        let labels = KindLabels {
+            kind: kind.to_string(),
+        };
+        self.inner.woken.get_or_create(&labels).inc_by(n as u64);
     }
 
     /// Sets how many objects of `kind` are (not) ready.
@@ -255,7 +291,16 @@ mod tests {
             Duration::from_millis(1),
         );
         m.set_objects("VpnGateway", true, 1);
+        m.reconcile_deferred("VpnGateway");
+        m.pending_woken("VpnConnection", 3);
         let text = m.encode();
+        assert_eq!(
+            line_value(
+                &text,
+                r#"vpn_operator_pending_wakeups_total{kind="VpnConnection"}"#
+            ),
+            Some(3.0)
+        );
         for family in [
             "# TYPE vpn_operator_reconciles counter",
             "# TYPE vpn_operator_reconcile_errors counter",
@@ -264,6 +309,8 @@ mod tests {
             "# TYPE vpn_operator_cloud_call_duration_seconds histogram",
             "# TYPE vpn_operator_cloud_throttled counter",
             "# TYPE vpn_operator_objects gauge",
+            "# TYPE vpn_operator_reconciles_deferred counter",
+            "# TYPE vpn_operator_pending_wakeups counter",
             "# TYPE vpn_operator_leader gauge",
         ] {
             assert!(text.contains(family), "missing {family:?} in\n{text}");

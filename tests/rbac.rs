@@ -203,8 +203,9 @@ fn resource_of(kind: &str, crds: &BTreeMap<String, String>) -> Option<Vec<(Strin
         // Metadata-only watches (`Api<PartialObjectMeta<Secret>>`) still need list/watch.
         "Secret" | "PartialObjectMeta<Secret" | "PartialObjectMeta<Secret>" => one("", "secrets"),
         "Lease" => one("coordination.k8s.io", "leases"),
-        // A generic parameter: one of the operator's own kinds.
-        "K" | "Self" | "T" => Some(
+        // A generic parameter: one of the operator's own kinds (`Cached<K>` is the compact form
+        // the controllers watch them in, same API resource).
+        "K" | "Self" | "T" | "Cached<K" | "Cached<K>" => Some(
             crds.values()
                 .map(|p| ("vpn.hwcloud.dev".to_string(), p.clone()))
                 .collect(),

@@ -59,7 +59,7 @@ impl Managed for CustomerGateway {
     }
 
     fn starts_new_work(&self) -> bool {
-        self.status.as_ref().is_none_or(|s| s.cloud_id.is_none())
+        super::reconciler::not_started(self.status.as_ref())
     }
 
     fn apply(
@@ -917,12 +917,13 @@ async fn cleanup(obj: Arc<CustomerGateway>, ctx: Arc<Context>) -> Result<Vec<Not
     let ns = obj.namespace().unwrap_or_default();
     let status = obj.status.clone().unwrap_or_default();
     let wait = pending_requeue(ctx.settings.pending_requeue, deleting_for(&obj));
-    let connections = ctx.stores.connections_in(&ctx.kube, &ns).await?;
-    let users = dependents(
-        connections.iter().map(|c| &**c),
-        &obj.name_any(),
-        status.cloud_id.as_deref(),
-    );
+    let name = obj.name_any();
+    let id = status.cloud_id.as_deref();
+    let connections = ctx
+        .stores
+        .connections_in(&ctx.kube, &ns, |l| l.customer_gateway.is_to(&name, id))
+        .await?;
+    let users = dependents(connections.iter().map(|c| &**c), &name, id);
     if !users.is_empty() {
         return Err(Error::waiting(
             reasons::WAITING_FOR_DEPENDENTS,

@@ -186,18 +186,19 @@ impl<K: Resource<DynamicType = ()> + 'static> PendingWatch<K> {
     /// Compares the registrations of `account` with a list started at `listed` (`state_of`
     /// maps each listed id to its state) and wakes the objects whose resource changed. Each
     /// woken object is forgotten: its reconcile registers it again if it still waits.
-    /// Registrations newer than the list are left for the next one.
+    /// Registrations newer than the list are left for the next one. Returns how many objects
+    /// were woken.
     pub fn settle<'a>(
         &self,
         account: &str,
         listed: Instant,
         state_of: impl Fn(&str) -> Option<&'a str>,
-    ) {
+    ) -> usize {
         let mut woken = Vec::new();
         {
             let mut accounts = self.accounts.lock().unwrap_or_else(|e| e.into_inner());
             let Some(a) = accounts.get_mut(account) else {
-                return;
+                return 0;
             };
             a.waiting.retain(|id, w| {
                 if w.registered > listed {
@@ -214,12 +215,14 @@ impl<K: Resource<DynamicType = ()> + 'static> PendingWatch<K> {
                 !changed
             });
         }
+        let n = woken.len();
         for obj in woken {
             let ns = obj.namespace.as_deref().unwrap_or_default();
             self.woken.add(woken_key(&K::kind(&()), ns, &obj.name));
             // The receiver lives as long as the controller; after shutdown nobody listens.
             let _ = self.wake.unbounded_send(obj);
         }
+        n
     }
 }
 
@@ -231,12 +234,13 @@ pub fn fallback_requeue(tick: Duration, poll: Duration) -> Duration {
 
 /// Lists `watch`'s accounts every `tick` while anything is registered, and wakes the objects
 /// whose resource changed. `list` returns when its list started and the listed resources by
-/// id; `state_of` reads a resource's state.
+/// id; `state_of` reads a resource's state. Wake-ups are counted in `metrics`.
 pub async fn run<K, T, F, Fut>(
     watch: &PendingWatch<K>,
     tick: Duration,
     list: F,
     state_of: fn(&T) -> &str,
+    metrics: &crate::metrics::Metrics,
 ) where
     K: Resource<DynamicType = ()> + 'static,
     F: Fn(VpnClient) -> Fut,
@@ -249,7 +253,8 @@ pub async fn run<K, T, F, Fut>(
         for (account, client) in watch.accounts_waiting() {
             match list(client).await {
                 Ok((listed, items)) => {
-                    watch.settle(&account, listed, |id| items.get(id).map(state_of))
+                    let woken = watch.settle(&account, listed, |id| items.get(id).map(state_of));
+                    metrics.pending_woken(&K::kind(&()), woken);
                 }
                 // The objects' own (slower) requeue looks again and reports the failure.
                 Err(e) => {
@@ -307,9 +312,10 @@ mod tests {
             ("id-a".to_string(), "ACTIVE".to_string()),
             ("id-b".to_string(), "PENDING_CREATE".to_string()),
         ]);
-        w.settle(&acct, Instant::now(), |id| {
+        let n = w.settle(&acct, Instant::now(), |id| {
             states.get(id).map(String::as_str)
         });
+        assert_eq!(n, 2);
         // a became ACTIVE; c (being deleted) is gone; b is unchanged; d is not listed yet (a
         // list can lag behind a create): not a reason to wake it.
         assert_eq!(woken(&w), vec!["a", "c"]);
@@ -324,7 +330,7 @@ mod tests {
         // Registered after the list started (e.g. just after an update made it PENDING_UPDATE):
         // the list's older ACTIVE says nothing about it.
         w.watch(&c, "id-a", "PENDING_UPDATE", gw("a"));
-        w.settle(&account_key(&c), listed, |_| Some("ACTIVE"));
+        assert_eq!(w.settle(&account_key(&c), listed, |_| Some("ACTIVE")), 0);
         assert_eq!(w.len(), 1);
         assert!(woken(&w).is_empty());
     }

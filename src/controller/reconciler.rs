@@ -16,6 +16,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tracing::Instrument;
 
+use super::cached::{Cached, Links};
 use super::clouds::CloudOverride;
 use super::context::{Context, Note};
 use super::error::{Error, Result};
@@ -86,6 +87,18 @@ pub trait Managed:
         false
     }
 
+    /// The objects this one names, kept beside it in the controller's cache for the watch
+    /// mappers (see [`super::cached`]). Every kind can name a credentials Secret.
+    fn links(&self) -> Links {
+        Links {
+            credentials_secret: self
+                .cloud_settings()
+                .and_then(|c| c.credentials_secret_ref.as_ref())
+                .map(|r| r.name.as_str().into()),
+            ..Links::default()
+        }
+    }
+
     /// The cloud an object talks to, from `spec.cloud` (credentials Secret in its namespace).
     fn cloud_override(&self) -> CloudOverride {
         let ns = self.namespace().unwrap_or_default();
@@ -102,6 +115,19 @@ pub trait Managed:
             },
         }
     }
+}
+
+/// Whether an object with `status` has yet to start on the cloud (see
+/// [`Managed::starts_new_work`]): no cloud id, and its last reconcile did not fail. A create
+/// that failed may still have made the resource (its response lost, a timeout after the
+/// commit): such an object must go and find it now, not wait behind others while its resource
+/// is ACTIVE. (Under 20% faults, those waits made the gateway ACTIVE → Ready p99 27 s.)
+pub fn not_started<S: ManagedStatus>(status: Option<&S>) -> bool {
+    status.is_none_or(|s| {
+        s.cloud_id().is_none()
+            && find_condition(s.conditions(), types::SYNCED)
+                .is_none_or(|c| c.status != ConditionStatus::False)
+    })
 }
 
 /// `Kind/namespace/name`, the key of per-object backoff.
@@ -127,7 +153,22 @@ pub fn is_paused<K: Resource>(obj: &K) -> bool {
         .is_some_and(|v| v.eq_ignore_ascii_case("true"))
 }
 
-/// The reconcile entry point handed to kube-runtime's `Controller::run`. It never returns an
+/// The reconcile entry point handed to kube-runtime's `Controller::run`: decodes the cached
+/// object (see [`super::cached`]) and reconciles it.
+pub async fn reconcile_cached<K: Managed>(
+    obj: Arc<Cached<K>>,
+    ctx: Arc<Context>,
+) -> Result<Action> {
+    match obj.decode() {
+        Ok(o) => reconcile(Arc::new(o), ctx).await,
+        Err(e) => {
+            tracing::error!(kind = K::KIND, object = ?obj, error = %e, "cannot decode the cached object");
+            Err(Error::Kube(kube::Error::SerdeError(e)))
+        }
+    }
+}
+
+/// Reconciles one object. It never returns an
 /// error: failures are written to status and events, and turned into a requeue here, with
 /// per-object exponential backoff (reset on success).
 pub async fn reconcile<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action> {
@@ -188,6 +229,7 @@ async fn reconcile_inner<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Result<A
         && ctx.pending.transitions_waiting()
     {
         tracing::debug!(kind = K::KIND, object = %object_key(&*obj), "deferred behind finished cloud operations");
+        ctx.metrics.reconcile_deferred(K::KIND);
         return Ok(Action::requeue(ctx.settings.pending_requeue / 2));
     }
 
@@ -209,7 +251,7 @@ async fn reconcile_inner<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Result<A
                     c.publish(&*o, n).await;
                 }
                 c.backoff.reset(&object_key(&*o));
-                Ok(Action::requeue(outcome.requeue))
+                Ok(settled_or_requeue(outcome.requeue, &c.settings))
             }
             FinalizerEvent::Cleanup(o) => {
                 let spec = o.spec();
@@ -413,7 +455,7 @@ async fn report_failure<K: Managed>(
 
 /// kube-runtime's error policy; [`reconcile`] reports its own failures, so this only runs
 /// for errors outside it.
-pub fn error_policy<K: Managed>(_obj: Arc<K>, err: &Error, ctx: Arc<Context>) -> Action {
+pub fn error_policy<O>(_obj: Arc<O>, err: &Error, ctx: Arc<Context>) -> Action {
     Action::requeue(err.retry_after().unwrap_or(ctx.settings.pending_requeue))
 }
 
@@ -458,13 +500,67 @@ pub fn is_settled<K: Managed>(obj: &K) -> bool {
     }
 }
 
+/// The action after a successful reconcile that asked to be looked at again in `requeue`.
+/// An object asking for no sooner than the resync interval waits for the next resync of its
+/// whole kind (`Controller::reconcile_all_on`, see `controller::resync_ticks`) rather than
+/// keeping its own entry in the controller's queue: about 0.9 KiB per object, kept as long as
+/// the object exists.
+pub fn settled_or_requeue(requeue: Duration, settings: &super::context::Settings) -> Action {
+    if requeue >= settings.resync_interval {
+        Action::await_change()
+    } else {
+        Action::requeue(requeue)
+    }
+}
+
 /// How old a list observation of `obj` may be: half the pending requeue while it is
-/// unsettled, the resync interval when it is settled (at rest, one list call per kind and
-/// account per interval serves every object).
+/// unsettled, half the resync interval when it is settled. At rest every object of a kind is
+/// reconciled once per resync interval, all at once, and one list call per kind and account
+/// serves them all; the snapshot of the previous resync is always too old to be reused.
 pub fn observation_age<K: Managed>(obj: &K, ctx: &Context) -> Duration {
     if is_settled(obj) {
-        ctx.settings.resync_interval
+        ctx.settings.resync_interval / 2
     } else {
         ctx.settings.pending_requeue / 2
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crd::VpnGatewayStatus;
+
+    fn with(cloud_id: Option<&str>, synced: Option<(ConditionStatus, &str)>) -> VpnGatewayStatus {
+        let mut s = VpnGatewayStatus {
+            cloud_id: cloud_id.map(Into::into),
+            ..Default::default()
+        };
+        if let Some((status, reason)) = synced {
+            set_condition(
+                &mut s.conditions,
+                Condition::new(types::SYNCED, status, reason, "", Some(1)),
+                now(),
+            );
+        }
+        s
+    }
+
+    #[test]
+    fn only_objects_that_have_not_tried_the_cloud_yet_yield_to_finished_operations() {
+        // Brand new, or queued for a write token (a wait: Synced stays True): new work.
+        assert!(not_started::<VpnGatewayStatus>(None));
+        assert!(not_started(Some(&with(None, None))));
+        assert!(not_started(Some(&with(
+            None,
+            Some((ConditionStatus::True, reasons::RECONCILE_SUCCESS))
+        ))));
+        // A create that failed (its response may be lost while the gateway provisions): it
+        // looks for its resource at once.
+        assert!(!not_started(Some(&with(
+            None,
+            Some((ConditionStatus::False, "ServerError"))
+        ))));
+        // Has its cloud resource.
+        assert!(!not_started(Some(&with(Some("g-1"), None))));
     }
 }

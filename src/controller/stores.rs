@@ -1,14 +1,17 @@
 //! Reading the objects a reconcile refers to (a connection's gateway and customer gateway)
 //! from the controllers' own caches instead of the API server: a pending connection is looked
-//! at every second, and each look would otherwise cost two API GETs.
+//! at every second, and each look would otherwise cost two API GETs. The caches keep objects in
+//! compact form ([`Cached`]); what is read is decoded.
 use std::sync::{Arc, OnceLock};
 
 use futures::FutureExt;
 use kube::api::ListParams;
 use kube::runtime::reflector::{ObjectRef, Store};
-use kube::Api;
+use kube::{Api, Resource};
 
-use super::error::Result;
+use super::cached::{Cached, Links};
+use super::error::{Error, Result};
+use super::reconciler::Managed;
 use crate::crd::customer_gateway::CustomerGateway;
 use crate::crd::vpn_connection::VpnConnection;
 use crate::crd::vpn_gateway::VpnGateway;
@@ -17,9 +20,9 @@ use crate::crd::vpn_gateway::VpnGateway;
 /// without controllers) reads go to the API server.
 #[derive(Default)]
 pub struct Stores {
-    pub gateways: OnceLock<Store<VpnGateway>>,
-    pub customer_gateways: OnceLock<Store<CustomerGateway>>,
-    pub connections: OnceLock<Store<VpnConnection>>,
+    pub gateways: OnceLock<Store<Cached<VpnGateway>>>,
+    pub customer_gateways: OnceLock<Store<Cached<CustomerGateway>>>,
+    pub connections: OnceLock<Store<Cached<VpnConnection>>>,
 }
 
 impl Stores {
@@ -45,8 +48,9 @@ impl Stores {
 }
 
 impl Stores {
-    /// The VpnConnections of `namespace` (to find a gateway's dependants while it waits to be
-    /// deleted), from the cache when it is ready, else listed from the API.
+    /// The VpnConnections of `namespace` whose references pass `keep` (to find a gateway's
+    /// dependants while it waits to be deleted), from the cache when it is ready (only those
+    /// kept are decoded), else listed from the API.
     ///
     /// Why the cache: a thousand gateways waiting for their connections each listed every
     /// connection of the namespace on every look, which saturated the API server. A cache a
@@ -56,22 +60,31 @@ impl Stores {
         &self,
         kube: &kube::Client,
         namespace: &str,
+        keep: impl Fn(&Links) -> bool,
     ) -> Result<Vec<Arc<VpnConnection>>> {
         if let Some(store) = ready(self.connections.get()) {
-            return Ok(store
+            return store
                 .state()
-                .into_iter()
-                .filter(|c| c.metadata.namespace.as_deref() == Some(namespace))
-                .collect());
+                .iter()
+                .filter(|c| c.meta().namespace.as_deref() == Some(namespace) && keep(c.links()))
+                .map(|c| decoded(c))
+                .collect();
         }
         Ok(Api::<VpnConnection>::namespaced(kube.clone(), namespace)
             .list(&ListParams::default())
             .await?
             .items
             .into_iter()
+            .filter(|c| keep(&c.links()))
             .map(Arc::new)
             .collect())
     }
+}
+
+fn decoded<K: Managed>(c: &Cached<K>) -> Result<Arc<K>> {
+    c.decode()
+        .map(Arc::new)
+        .map_err(|e| Error::Kube(kube::Error::SerdeError(e)))
 }
 
 /// `store` once its initial list is complete (`wait_until_ready` resolves at once).
@@ -86,20 +99,17 @@ where
     })
 }
 
-async fn read<K>(
-    store: Option<&Store<K>>,
+async fn read<K: Managed>(
+    store: Option<&Store<Cached<K>>>,
     kube: &kube::Client,
     namespace: &str,
     name: &str,
-) -> Result<Option<Arc<K>>>
-where
-    K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
-        + Clone
-        + serde::de::DeserializeOwned
-        + std::fmt::Debug,
-{
+) -> Result<Option<Arc<K>>> {
     if let Some(store) = ready(store) {
-        return Ok(store.get(&ObjectRef::new(name).within(namespace)));
+        return store
+            .get(&ObjectRef::new(name).within(namespace))
+            .map(|c| decoded(&c))
+            .transpose();
     }
     Ok(Api::<K>::namespaced(kube.clone(), namespace)
         .get_opt(name)

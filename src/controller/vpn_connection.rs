@@ -22,6 +22,7 @@ use kube::runtime::reflector::ObjectRef;
 use kube::ResourceExt;
 
 use super::backoff::pending_requeue;
+use super::cached::{Link, Links};
 use super::context::{Context, Note};
 use super::error::{Error, Result};
 use super::ownership::{
@@ -78,8 +79,36 @@ impl Managed for VpnConnection {
         Some((TagResourceType::VpnConnection, id))
     }
 
+    fn links(&self) -> Links {
+        let spec = &self.spec;
+        let status = self.status.as_ref();
+        let link = |r: &crate::crd::common::ResourceRef, resolved: Option<&String>| {
+            Link::new(
+                r.name.as_deref(),
+                r.cloud_id.as_deref(),
+                resolved.map(String::as_str),
+            )
+        };
+        Links {
+            credentials_secret: spec
+                .cloud
+                .as_ref()
+                .and_then(|c| c.credentials_secret_ref.as_ref())
+                .map(|r| r.name.as_str().into()),
+            gateway: link(
+                &spec.vpn_gateway_ref,
+                status.and_then(|s| s.vpn_gateway_id.as_ref()),
+            ),
+            customer_gateway: link(
+                &spec.customer_gateway_ref,
+                status.and_then(|s| s.customer_gateway_id.as_ref()),
+            ),
+            psk_secret: spec.psk_secret_ref.as_ref().map(|s| s.name.as_str().into()),
+        }
+    }
+
     fn starts_new_work(&self) -> bool {
-        self.status.as_ref().is_none_or(|s| s.cloud_id.is_none())
+        super::reconciler::not_started(self.status.as_ref())
     }
 
     async fn apply(obj: Arc<Self>, ctx: Arc<Context>) -> Result<Outcome<VpnConnectionStatus>> {

@@ -49,7 +49,7 @@ impl Managed for VpnGateway {
     }
 
     fn starts_new_work(&self) -> bool {
-        self.status.as_ref().is_none_or(|s| s.cloud_id.is_none())
+        super::reconciler::not_started(self.status.as_ref())
     }
 
     async fn apply(obj: Arc<Self>, ctx: Arc<Context>) -> Result<Outcome<VpnGatewayStatus>> {
@@ -844,7 +844,11 @@ fn requeue_for(status: &VpnGatewayStatus, ctx: &Context) -> std::time::Duration 
 async fn dependent_connections(ctx: &Context, gw: &VpnGateway) -> Result<Vec<String>> {
     let ns = gw.namespace().unwrap_or_default();
     let id = gw.status.as_ref().and_then(|s| s.cloud_id.clone());
-    let conns = ctx.stores.connections_in(&ctx.kube, &ns).await?;
+    let name = gw.name_any();
+    let conns = ctx
+        .stores
+        .connections_in(&ctx.kube, &ns, |l| l.gateway.is_to(&name, id.as_deref()))
+        .await?;
     Ok(conns
         .iter()
         .filter(|c| {

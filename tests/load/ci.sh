@@ -30,9 +30,11 @@ small="${VPN_LOAD_SMALL:-100}"
 large="${VPN_LOAD_LARGE:-1000}"
 soak="${VPN_LOAD_SOAK:-100}"
 crash="${VPN_LOAD_CRASH:-20}"
-# Measured 11.6-13.0 KiB/object (docs/PERFORMANCE.md); the guard leaves room for run-to-run
-# noise. It catches a regression; it is not the target.
-rss_guard="${VPN_LOAD_RSS_GUARD_KIB:-20}"
+# Growth between 300 and 3,000 objects: 11.6-14.5 KiB/object before the compact cache, about
+# 6-7 KiB/object since (docs/PERFORMANCE.md). The guard leaves room for run-to-run noise and
+# fails on a return to the old figures. It catches a regression; the target itself is measured
+# at 10,000 objects by the documented manual run.
+rss_guard="${VPN_LOAD_RSS_GUARD_KIB:-10}"
 out="$(mktemp -d /tmp/vpn-load-ci.XXXXXX)"
 step() { printf '\n==== load: %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
 failures=()

@@ -1,13 +1,14 @@
 //! References of a connection: the gateway (and which of its addresses) and the customer
 //! gateway, resolved to cloud ids; and the reverse lookup for watches.
-use std::borrow::Borrow;
+use std::sync::Arc;
 use std::time::Duration;
 
 use kube::runtime::reflector::ObjectRef;
-use kube::ResourceExt;
+use kube::{Resource, ResourceExt};
 
 use crate::cloud::model::gateway::{GatewayStatus, NetworkType, ResponseEip, ResponseVpnGateway};
 use crate::cloud::VpnClient;
+use crate::controller::cached::Cached;
 use crate::controller::context::Context;
 use crate::controller::error::{Error, Result};
 use crate::controller::pending::fallback_requeue;
@@ -28,36 +29,28 @@ pub enum Referenced {
     Secret,
 }
 
-/// The connections (among `items`, e.g. a reflector store's state) in `namespace` that refer to
+/// The connections (among `items`, a controller cache's state) in `namespace` that refer to
 /// the `kind` object `name`: the mapper for watches, so a connection is reconciled when its
-/// gateway, customer gateway or PSK Secret changes.
-pub fn connections_referencing<I>(
-    items: I,
+/// gateway, customer gateway or PSK Secret changes. Reads the cached references only (no
+/// decoding: it runs over every connection for every change of a gateway or Secret).
+pub fn connections_referencing(
+    items: &[Arc<Cached<VpnConnection>>],
     kind: Referenced,
     namespace: &str,
     name: &str,
-) -> Vec<ObjectRef<VpnConnection>>
-where
-    I: IntoIterator,
-    I::Item: Borrow<VpnConnection>,
-{
+) -> Vec<ObjectRef<Cached<VpnConnection>>> {
     items
-        .into_iter()
+        .iter()
+        .filter(|c| c.meta().namespace.as_deref() == Some(namespace))
         .filter(|c| {
-            let c: &VpnConnection = c.borrow();
-            let spec = &c.spec;
-            c.namespace().as_deref() == Some(namespace)
-                && match kind {
-                    Referenced::VpnGateway => spec.vpn_gateway_ref.name.as_deref() == Some(name),
-                    Referenced::CustomerGateway => {
-                        spec.customer_gateway_ref.name.as_deref() == Some(name)
-                    }
-                    Referenced::Secret => {
-                        spec.psk_secret_ref.as_ref().map(|s| s.name.as_str()) == Some(name)
-                    }
-                }
+            let l = c.links();
+            match kind {
+                Referenced::VpnGateway => l.gateway.name.as_deref() == Some(name),
+                Referenced::CustomerGateway => l.customer_gateway.name.as_deref() == Some(name),
+                Referenced::Secret => l.psk_secret.as_deref() == Some(name),
+            }
         })
-        .map(|c| ObjectRef::from_obj(c.borrow()))
+        .map(|c| ObjectRef::from_obj(&**c))
         .collect()
 }
 

@@ -446,7 +446,7 @@ fn conn_obj(name: &str, ns: &str, s: VpnConnectionSpec) -> Arc<VpnConnection> {
 
 #[test]
 fn watch_mapper_finds_connections_by_referenced_object() {
-    let items = vec![
+    let items = [
         conn_obj("a", "ns", spec(json!({}))),
         conn_obj(
             "b",
@@ -462,8 +462,13 @@ fn watch_mapper_finds_connections_by_referenced_object() {
             spec(json!({"customerGatewayRef": {"cloudId": "cgw-x"}})),
         ),
     ];
+    // The mapper reads the controller cache's compact form.
+    let cached: Vec<_> = items
+        .iter()
+        .map(|c| Arc::new(crate::controller::cached::Cached::new((**c).clone()).unwrap()))
+        .collect();
     let names = |kind, name: &str| -> Vec<String> {
-        connections_referencing(items.clone(), kind, "ns", name)
+        connections_referencing(&cached, kind, "ns", name)
             .into_iter()
             .map(|r| r.name)
             .collect()
@@ -474,12 +479,7 @@ fn watch_mapper_finds_connections_by_referenced_object() {
     assert_eq!(names(Referenced::Secret, "psk"), ["a", "d"]);
     assert_eq!(names(Referenced::Secret, "psk-b"), ["b"]);
     assert!(names(Referenced::CustomerGateway, "nobody").is_empty());
-    let refs = connections_referencing(
-        items.iter().map(|c| c.as_ref()),
-        Referenced::VpnGateway,
-        "elsewhere",
-        "vgw",
-    );
+    let refs = connections_referencing(&cached, Referenced::VpnGateway, "elsewhere", "vgw");
     assert_eq!(
         refs.first().and_then(|r| r.namespace.clone()).as_deref(),
         Some("elsewhere")
