@@ -107,18 +107,21 @@ impl<T: Listed> Family<T> {
             .clone()
     }
 
-    /// When the oldest snapshot of this kind was listed, or `Err` when a snapshot is being
-    /// listed or read right now (its age is not known). `Ok(None)`: no snapshot.
-    fn oldest(&self) -> std::result::Result<Option<Instant>, ()> {
-        let cells: Vec<Cell<T>> = self
-            .cells
+    /// Every account's cell, copied out of the map so that none is locked under its lock.
+    fn cells(&self) -> Vec<Cell<T>> {
+        self.cells
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .values()
             .cloned()
-            .collect();
+            .collect()
+    }
+
+    /// When the oldest snapshot of this kind was listed, or `Err` when a snapshot is being
+    /// listed or read right now (its age is not known). `Ok(None)`: no snapshot.
+    fn oldest(&self) -> std::result::Result<Option<Instant>, ()> {
         let mut oldest: Option<Instant> = None;
-        for cell in cells {
+        for cell in self.cells() {
             let snap = cell.try_lock().map_err(|_| ())?;
             oldest = match (oldest, snap.fetched) {
                 (Some(a), Some(b)) => Some(a.min(b)),
@@ -131,15 +134,8 @@ impl<T: Listed> Family<T> {
     /// Drops the snapshots not read for `idle` (a cell being refreshed or read right now is
     /// left alone). Returns how many were dropped.
     fn forget_idle(&self, idle: Duration) -> usize {
-        let cells: Vec<Cell<T>> = self
-            .cells
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .values()
-            .cloned()
-            .collect();
         let mut dropped = 0;
-        for cell in cells {
+        for cell in self.cells() {
             if let Ok(mut snap) = cell.try_lock() {
                 if snap.fetched.is_some() && snap.read.elapsed() >= idle {
                     *snap = Snapshot::default();
@@ -328,8 +324,12 @@ impl ListCache {
         .try_fold(checked, |acc, o| o.map(|t| t.map_or(acc, |t| acc.min(t))));
         let Ok(before) = oldest else { return };
         let mut w = self.writes.lock().unwrap_or_else(|e| e.into_inner());
+        let had = w.map.len();
         w.map.retain(|_, t| *t >= before);
-        w.map.shrink_to_fit();
+        // Only after a real drop: this runs every few seconds, and shrinking copies the map.
+        if w.map.len() < had {
+            w.map.shrink_to_fit();
+        }
     }
 
     /// Marks the moment this process starts acting on the cloud (the controllers start, e.g.

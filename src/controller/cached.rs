@@ -17,12 +17,15 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::Resource;
 use serde::{Deserialize, Deserializer};
 
+use super::error::{Error, Result as ReconcileResult};
 use super::reconciler::Managed;
+use crate::crd::common::CloudSettings;
 
 /// The prefix of the annotations the operator reads; other annotations are not cached.
 const ANNOTATION_PREFIX: &str = "vpn.hwcloud.dev/";
@@ -58,6 +61,15 @@ pub struct Link {
     pub name: Option<Box<str>>,
     pub cloud_id: Option<Box<str>>,
     pub resolved_id: Option<Box<str>>,
+}
+
+impl Links {
+    /// The name of the credentials Secret that `spec.cloud` names, if any.
+    pub fn credentials_secret_of(cloud: Option<&CloudSettings>) -> Option<Box<str>> {
+        cloud
+            .and_then(|c| c.credentials_secret_ref.as_ref())
+            .map(|r| r.name.as_str().into())
+    }
 }
 
 impl Link {
@@ -102,6 +114,13 @@ impl<K: Managed> Cached<K> {
         let mut obj: K = serde_json::from_slice(&json)?;
         *obj.meta_mut() = self.meta.clone();
         Ok(obj)
+    }
+
+    /// [`Self::decode`] for a reconcile: shared, with a failure as a reconcile error.
+    pub fn decoded(&self) -> ReconcileResult<Arc<K>> {
+        self.decode()
+            .map(Arc::new)
+            .map_err(|e| Error::Kube(kube::Error::SerdeError(e)))
     }
 }
 

@@ -91,10 +91,7 @@ pub trait Managed:
     /// mappers (see [`super::cached`]). Every kind can name a credentials Secret.
     fn links(&self) -> Links {
         Links {
-            credentials_secret: self
-                .cloud_settings()
-                .and_then(|c| c.credentials_secret_ref.as_ref())
-                .map(|r| r.name.as_str().into()),
+            credentials_secret: Links::credentials_secret_of(self.cloud_settings()),
             ..Links::default()
         }
     }
@@ -159,13 +156,10 @@ pub async fn reconcile_cached<K: Managed>(
     obj: Arc<Cached<K>>,
     ctx: Arc<Context>,
 ) -> Result<Action> {
-    match obj.decode() {
-        Ok(o) => reconcile(Arc::new(o), ctx).await,
-        Err(e) => {
-            tracing::error!(kind = K::KIND, object = ?obj, error = %e, "cannot decode the cached object");
-            Err(Error::Kube(kube::Error::SerdeError(e)))
-        }
-    }
+    let o = obj.decoded().inspect_err(|e| {
+        tracing::error!(kind = K::KIND, object = ?obj, error = %e, "cannot decode the cached object");
+    })?;
+    reconcile(o, ctx).await
 }
 
 /// Reconciles one object. It never returns an

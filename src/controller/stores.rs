@@ -10,7 +10,7 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Api, Resource};
 
 use super::cached::{Cached, Links};
-use super::error::{Error, Result};
+use super::error::Result;
 use super::reconciler::Managed;
 use crate::crd::customer_gateway::CustomerGateway;
 use crate::crd::vpn_connection::VpnConnection;
@@ -67,7 +67,7 @@ impl Stores {
                 .state()
                 .iter()
                 .filter(|c| c.meta().namespace.as_deref() == Some(namespace) && keep(c.links()))
-                .map(|c| decoded(c))
+                .map(|c| c.decoded())
                 .collect();
         }
         Ok(Api::<VpnConnection>::namespaced(kube.clone(), namespace)
@@ -79,12 +79,6 @@ impl Stores {
             .map(Arc::new)
             .collect())
     }
-}
-
-fn decoded<K: Managed>(c: &Cached<K>) -> Result<Arc<K>> {
-    c.decode()
-        .map(Arc::new)
-        .map_err(|e| Error::Kube(kube::Error::SerdeError(e)))
 }
 
 /// `store` once its initial list is complete (`wait_until_ready` resolves at once).
@@ -108,7 +102,7 @@ async fn read<K: Managed>(
     if let Some(store) = ready(store) {
         return store
             .get(&ObjectRef::new(name).within(namespace))
-            .map(|c| decoded(&c))
+            .map(|c| c.decoded())
             .transpose();
     }
     Ok(Api::<K>::namespaced(kube.clone(), namespace)

@@ -90,11 +90,7 @@ impl Managed for VpnConnection {
             )
         };
         Links {
-            credentials_secret: spec
-                .cloud
-                .as_ref()
-                .and_then(|c| c.credentials_secret_ref.as_ref())
-                .map(|r| r.name.as_str().into()),
+            credentials_secret: Links::credentials_secret_of(self.cloud_settings()),
             gateway: link(
                 &spec.vpn_gateway_ref,
                 status.and_then(|s| s.vpn_gateway_id.as_ref()),
