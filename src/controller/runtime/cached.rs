@@ -24,8 +24,7 @@ use kube::Resource;
 use serde::{Deserialize, Deserializer};
 
 use super::error::{Error, Result as ReconcileResult};
-use super::reconciler::Managed;
-use crate::crd::common::CloudSettings;
+use super::object::{Links, Object};
 
 /// The prefix of the annotations the operator reads; other annotations are not cached.
 const ANNOTATION_PREFIX: &str = "vpn.hwcloud.dev/";
@@ -42,56 +41,7 @@ pub struct Cached<K> {
     kind: PhantomData<fn() -> K>,
 }
 
-/// The objects an object names, read by the watch mappers without decoding it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Links {
-    /// `spec.cloud.credentialsSecretRef.name` (same namespace).
-    pub credentials_secret: Option<Box<str>>,
-    /// A connection's `spec.vpnGatewayRef`.
-    pub gateway: Link,
-    /// A connection's `spec.customerGatewayRef`.
-    pub customer_gateway: Link,
-    /// A connection's `spec.pskSecretRef.name`.
-    pub psk_secret: Option<Box<str>>,
-}
-
-/// A reference by name or by cloud id, and the cloud id last resolved for it (in status).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Link {
-    pub name: Option<Box<str>>,
-    pub cloud_id: Option<Box<str>>,
-    pub resolved_id: Option<Box<str>>,
-}
-
-impl Links {
-    /// The name of the credentials Secret that `spec.cloud` names, if any.
-    pub fn credentials_secret_of(cloud: Option<&CloudSettings>) -> Option<Box<str>> {
-        cloud
-            .and_then(|c| c.credentials_secret_ref.as_ref())
-            .map(|r| r.name.as_str().into())
-    }
-}
-
-impl Link {
-    pub fn new(name: Option<&str>, cloud_id: Option<&str>, resolved_id: Option<&str>) -> Self {
-        Self {
-            name: name.map(Into::into),
-            cloud_id: cloud_id.map(Into::into),
-            resolved_id: resolved_id.map(Into::into),
-        }
-    }
-
-    /// Whether this reference may be to `name`, or to cloud id `cloud_id` when one is given
-    /// (named, or resolved to it).
-    pub fn is_to(&self, name: &str, cloud_id: Option<&str>) -> bool {
-        self.name.as_deref() == Some(name)
-            || cloud_id.is_some_and(|id| {
-                self.cloud_id.as_deref() == Some(id) || self.resolved_id.as_deref() == Some(id)
-            })
-    }
-}
-
-impl<K: Managed> Cached<K> {
+impl<K: Object> Cached<K> {
     /// The compact form of `obj`.
     pub fn new(mut obj: K) -> Result<Self, serde_json::Error> {
         let mut meta = std::mem::take(obj.meta_mut());
@@ -184,7 +134,7 @@ impl<K: Resource> Resource for Cached<K> {
 
 /// Watch events are decoded straight into the compact form: the full object lives only
 /// while it is compacted.
-impl<'de, K: Managed> Deserialize<'de> for Cached<K> {
+impl<'de, K: Object> Deserialize<'de> for Cached<K> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let obj = K::deserialize(d)?;
         Cached::new(obj).map_err(serde::de::Error::custom)

@@ -4,13 +4,13 @@
 //! Credentials are read from Kubernetes Secrets and cached for a short time, so a rotated
 //! Secret takes effect within [`CREDENTIALS_TTL`] (at once after an authentication failure).
 use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::core::v1::Secret;
-use kube::Api;
-
+pub use super::account::{Account, CloudOverride, IesTarget};
 use super::error::{Error, Result};
+use super::kube::Kube;
 use crate::cloud::ies::{IesClientOptions, IesCredentials};
 use crate::cloud::listcache::ListCache;
 use crate::cloud::transport::{CallObserver, RateLimits};
@@ -45,16 +45,6 @@ pub struct CloudDefaults {
     pub observer: Option<Arc<dyn CallObserver>>,
 }
 
-/// Per-object overrides (from the object's `spec.cloud`). `credentials_secret` names a Secret in
-/// the object's own namespace.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct CloudOverride {
-    pub region: Option<String>,
-    pub project_id: Option<String>,
-    pub endpoint: Option<String>,
-    pub credentials_secret: Option<(String, String)>,
-}
-
 /// Resolved identity of a cloud account+region: objects with the same key share a client
 /// (and so its rate limiter).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -84,14 +74,6 @@ pub struct IesDefaults {
     pub credentials: Option<IesCredentialSource>,
 }
 
-/// Per-object IES settings (from a `CloudVpnService`'s `spec.cloud`). `credentials_secret`
-/// names a Secret in the object's own namespace.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct IesTarget {
-    pub endpoint: Option<String>,
-    pub credentials_secret: Option<(String, String)>,
-}
-
 /// Resolved identity of an IES tenant: objects with the same key share a client.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct IesKey {
@@ -101,7 +83,7 @@ struct IesKey {
 
 /// Builds and caches [`VpnClient`]s and [`IesClient`]s.
 pub struct Clouds {
-    kube: kube::Client,
+    kube: Kube,
     defaults: CloudDefaults,
     cache: Mutex<HashMap<CloudKey, (VpnClient, Instant)>>,
     ies_defaults: IesDefaults,
@@ -111,7 +93,7 @@ pub struct Clouds {
 }
 
 impl Clouds {
-    pub fn new(kube: kube::Client, defaults: CloudDefaults) -> Self {
+    pub fn new(kube: Kube, defaults: CloudDefaults) -> Self {
         Self {
             kube,
             defaults,
@@ -217,13 +199,9 @@ impl Clouds {
             name: name.to_string(),
             problem,
         };
-        let secret = Api::<Secret>::namespaced(self.kube.clone(), namespace)
-            .get_opt(name)
-            .await?
-            .ok_or_else(|| {
-                secret_err("not found; create it with keys authToken and/or bearerToken".into())
-            })?;
-        let data = super::secrets::secret_data(secret);
+        let data = self.kube.secret_fresh(namespace, name).await?.ok_or_else(|| {
+            secret_err("not found; create it with keys authToken and/or bearerToken".into())
+        })?;
         ies_credentials_from_secret(&data).map_err(secret_err)
     }
 
@@ -320,22 +298,64 @@ impl Clouds {
         }
     }
 
+    /// Forgets the cached client of `account`, so the next reconcile reads its credentials
+    /// again (after the cloud refused them).
+    pub fn invalidate_account(&self, account: &Account) {
+        match account {
+            Account::Vpn(o) => self.invalidate(o),
+            Account::Ies(t) => self.invalidate_ies(t),
+        }
+    }
+
     async fn read_credentials(&self, namespace: &str, name: &str) -> Result<Credentials> {
         let secret_err = |problem: String| Error::Secret {
             namespace: namespace.to_string(),
             name: name.to_string(),
             problem,
         };
-        let secret = Api::<Secret>::namespaced(self.kube.clone(), namespace)
-            .get_opt(name)
+        let data = self
+            .kube
+            .secret_fresh(namespace, name)
             .await?
             .ok_or_else(|| secret_err("not found; create it with the cloud credentials".into()))?;
-        let data = super::secrets::secret_data(secret);
         let r = SecretRef {
             namespace: namespace.to_string(),
             name: name.to_string(),
         };
         credentials_from_secret(&r, &data).map_err(|e| Error::Credentials(e.to_string()))
+    }
+}
+
+/// The client of one of the clouds the kinds live in (the VPN v5 API, or IES), made for an
+/// object's [`Account`].
+pub trait Cloud: Clone + Send + Sync + 'static {
+    /// A client for `account` whose reads accept list observations up to `max_age` old.
+    fn connect(
+        clouds: &Clouds,
+        account: &Account,
+        max_age: Duration,
+    ) -> impl Future<Output = Result<Self>> + Send;
+}
+
+impl Cloud for VpnClient {
+    async fn connect(clouds: &Clouds, account: &Account, max_age: Duration) -> Result<Self> {
+        match account {
+            Account::Vpn(o) => Ok(clouds.vpn(o).await?.observing(max_age)),
+            Account::Ies(_) => Err(Error::InvalidSpec(
+                "this kind talks to the VPN API, but its account names an IES endpoint".into(),
+            )),
+        }
+    }
+}
+
+impl Cloud for IesClient {
+    async fn connect(clouds: &Clouds, account: &Account, _max_age: Duration) -> Result<Self> {
+        match account {
+            Account::Ies(t) => clouds.ies(t).await,
+            Account::Vpn(_) => Err(Error::InvalidSpec(
+                "this kind talks to IES, but its account names a VPN project".into(),
+            )),
+        }
     }
 }
 

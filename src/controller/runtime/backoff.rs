@@ -1,5 +1,5 @@
-//! Requeue timing: per-object exponential backoff for failures (reset on success),
-//! and a gentle back-off for objects waiting on a pending cloud state.
+//! Per-object exponential backoff for failed reconciles (reset on success). How the backoff
+//! becomes a requeue is decided in [`super::requeue`].
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -73,19 +73,6 @@ pub fn exponential(base: Duration, max: Duration, n: u32) -> Duration {
     base.saturating_mul(factor).min(max)
 }
 
-/// How soon to look again at an object whose cloud state is pending (`PENDING_*`): every
-/// `base` for the first two minutes (observations come from a list shared by all objects of a
-/// kind, so polling a pending object costs no extra cloud call and a state change is seen
-/// within about `base`), then less often the longer it lasts: a twentieth of the time it has
-/// been pending, at most 30 s (a gateway stuck for ten minutes is looked at every 30 s).
-pub fn pending_requeue(base: Duration, pending_for: Duration) -> Duration {
-    if pending_for < Duration::from_secs(120) {
-        base
-    } else {
-        (pending_for / 20).clamp(base, Duration::from_secs(30).max(base))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,20 +94,5 @@ mod tests {
         b.reset("a");
         assert_eq!(b.failures("a"), 0);
         assert!(b.failure("a") <= Duration::from_secs(1));
-    }
-
-    #[test]
-    fn pending_objects_are_polled_less_often_the_longer_they_wait() {
-        let base = Duration::from_secs(1);
-        assert_eq!(pending_requeue(base, Duration::ZERO), base);
-        assert_eq!(pending_requeue(base, Duration::from_secs(100)), base);
-        assert_eq!(
-            pending_requeue(base, Duration::from_secs(300)),
-            Duration::from_secs(15)
-        );
-        assert_eq!(
-            pending_requeue(base, Duration::from_secs(3600)),
-            Duration::from_secs(30)
-        );
     }
 }

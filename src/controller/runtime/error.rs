@@ -2,6 +2,7 @@
 //! condition reason, a message for the user, and how soon to try again.
 use std::time::Duration;
 
+use super::requeue::Next;
 use crate::cloud::{CloudError, ErrorKind};
 use crate::crd::common::reasons;
 
@@ -37,26 +38,22 @@ pub enum Error {
     #[error("{0}")]
     OwnershipConflict(String),
 
-    /// Not a failure: the object has to wait (dependency, pending cloud state, dependants).
-    /// Carries the condition reason and a message.
+    /// Not a failure: the object has to wait (a dependency, the cloud busy with another
+    /// operation). Carries the `Ready` reason, a message, and what it waits for.
     #[error("{message}")]
     Waiting {
         reason: &'static str,
         message: String,
-        retry_after: Duration,
+        next: Next,
     },
 }
 
 impl Error {
-    pub fn waiting(
-        reason: &'static str,
-        message: impl Into<String>,
-        retry_after: Duration,
-    ) -> Self {
+    pub fn waiting(reason: &'static str, message: impl Into<String>, next: Next) -> Self {
         Error::Waiting {
             reason,
             message: message.into(),
-            retry_after,
+            next,
         }
     }
 
@@ -94,12 +91,25 @@ impl Error {
 
     /// True for waits, which are reported but are not failures (no Warning event, no backoff).
     pub fn is_waiting(&self) -> bool {
+        self.wait().is_some()
+    }
+
+    /// What a wait waits for: its own [`Next`], or for a write queued behind the operator's own
+    /// write budget (nothing failed), the moment its reserved token is due.
+    pub fn wait(&self) -> Option<Next> {
         match self {
-            Error::Waiting { .. } => true,
-            // Queued behind the operator's own write budget: nothing failed.
-            Error::Cloud(e) => e.kind == ErrorKind::Queued,
-            _ => false,
+            Error::Waiting { next, .. } => Some(next.clone()),
+            Error::Cloud(e) if e.kind == ErrorKind::Queued => {
+                Some(e.retry_after.map_or(Next::Soon, Next::After))
+            }
+            _ => None,
         }
+    }
+
+    /// Whether the object cannot be used until the user changes something (the spec, a Secret,
+    /// the credentials, a quota): `Ready` then says so too, with the same reason and message.
+    pub fn blocks_readiness(&self) -> bool {
+        self.is_terminal() || matches!(self, Error::Secret { .. })
     }
 
     /// The Kubernetes object itself no longer exists (HTTP 404 from the API server).
@@ -107,10 +117,9 @@ impl Error {
         matches!(self, Error::Kube(kube::Error::Api(s)) if s.is_not_found())
     }
 
-    /// A hint from the cloud (`Retry-After`) or the wait itself.
+    /// The cloud's `Retry-After`, if it sent one.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            Error::Waiting { retry_after, .. } => Some(*retry_after),
             Error::Cloud(e) => e.retry_after,
             _ => None,
         }

@@ -11,7 +11,7 @@
 //! reconciles a second. During a creation storm those polls queue behind each other and behind
 //! the storm's real work, and an `ACTIVE` gateway waited 15 s for its turn. With the watch,
 //! N pending objects cost one list a tick and one reconcile each when they change; their own
-//! requeue ([`fallback_requeue`]) is only a slow safety net (e.g. when the list fails).
+//! requeue ([`super::requeue::fallback`]) is only a slow safety net (e.g. when the list fails).
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -226,12 +226,6 @@ impl<K: Resource<DynamicType = ()> + 'static> PendingWatch<K> {
     }
 }
 
-/// The requeue of an object registered with a [`PendingWatch`]: the usual pending poll
-/// (`poll`) but never sooner than ten ticks, as the watch notices changes first.
-pub fn fallback_requeue(tick: Duration, poll: Duration) -> Duration {
-    poll.max(tick * 10)
-}
-
 /// Lists `watch`'s accounts every `tick` while anything is registered, and wakes the objects
 /// whose resource changed. `list` returns when its list started and the listed resources by
 /// id; `state_of` reads a resource's state. Wake-ups are counted in `metrics`.
@@ -366,15 +360,5 @@ mod tests {
         );
         all.started("VpnGateway", "ns", "b");
         assert!(!all.transitions_waiting());
-    }
-
-    #[test]
-    fn the_fallback_poll_is_slow_but_never_faster_than_the_pending_poll() {
-        let tick = Duration::from_secs(1);
-        assert_eq!(fallback_requeue(tick, tick), Duration::from_secs(10));
-        assert_eq!(
-            fallback_requeue(tick, Duration::from_secs(30)),
-            Duration::from_secs(30)
-        );
     }
 }

@@ -1,0 +1,3 @@
+//! TEMPORARY during the port.
+pub mod vpn_gateway;
+mod stubs;

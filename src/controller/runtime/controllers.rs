@@ -1,0 +1,278 @@
+//! Building a kind's kube-runtime controller (filtered watch, compact cache, resync of the whole
+//! kind), running it, and the background tasks every controller shares: the pending watches and
+//! the housekeeping that keeps memory flat at rest. Which kinds watch which other objects is
+//! wired in `controller::run`.
+use std::future::Future;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::{Stream, StreamExt};
+use k8s_openapi::api::core::v1::Secret;
+use kube::core::PartialObjectMeta;
+use kube::runtime::controller::{Config as ControllerConfig, Controller};
+use kube::runtime::reflector::{self, ObjectRef};
+use kube::runtime::{predicates, watcher, WatchStreamExt};
+use kube::{Api, Resource, ResourceExt};
+
+use super::cached::Cached;
+use super::changes;
+use super::context::{Context, EVENT_CACHE_RENEWAL};
+use super::contract::Managed;
+use super::object::Object;
+use super::pending;
+use super::reconcile::{error_policy, reconcile_cached};
+use crate::cloud::listcache::Freshness;
+use crate::crd::PAUSED_ANNOTATION;
+
+/// Where and how the controllers run.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Watch one namespace, or all when `None`.
+    pub namespace: Option<String>,
+    /// Parallel reconciles per controller.
+    pub concurrency: u16,
+}
+
+/// The API of kind `K` in the watched namespace (or all).
+pub fn api<K>(client: &kube::Client, ns: &Option<String>) -> Api<K>
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
+{
+    match ns {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}
+
+/// Only changes that can alter what the operator does pass: spec (generation), the pause
+/// annotation, finalizers and the deletion mark. The operator's own status writes do not
+/// trigger another reconcile.
+fn trigger_hash<K: Resource>(obj: &K) -> Option<u64> {
+    let m = obj.meta();
+    let mut h = DefaultHasher::new();
+    m.generation.hash(&mut h);
+    m.annotations
+        .as_ref()
+        .and_then(|a| a.get(PAUSED_ANNOTATION))
+        .hash(&mut h);
+    m.finalizers.hash(&mut h);
+    m.deletion_timestamp
+        .as_ref()
+        .map(|t| t.0.to_string())
+        .hash(&mut h);
+    Some(h.finish())
+}
+
+/// A controller for kind `K` over a filtered watch stream whose cache keeps each object in
+/// compact form ([`Cached`]). Every object is reconciled again each `resync` (drift detection;
+/// see [`resync_ticks`]). Its cache is registered with the context, for the reconciles that
+/// read objects of this kind.
+pub fn controller<K: Managed>(
+    client: &kube::Client,
+    opts: &RunOptions,
+    ctx: &Context,
+) -> Controller<Cached<K>> {
+    let (reader, writer) = reflector::store();
+    let stream = watcher(
+        api::<Cached<K>>(client, &opts.namespace),
+        watcher::Config::default().any_semantic(),
+    )
+    .default_backoff()
+    .reflect(writer);
+    let stream = changes::changed_only(stream, trigger_hash::<Cached<K>>).applied_objects();
+    let c = Controller::for_stream(stream, reader)
+        .with_config(ControllerConfig::default().concurrency(opts.concurrency))
+        .reconcile_all_on(resync_ticks(ctx.settings.resync_interval));
+    if let Some(stores) = ctx.kube.stores() {
+        stores.set(c.store());
+    }
+    c
+}
+
+/// One tick each `every`, the first after `every`: the resync of all objects of a kind.
+///
+/// Why one resync for the whole kind instead of each object requeueing itself: a requeued
+/// object keeps an entry in kube-runtime's scheduler for as long as it exists. At rest the
+/// objects are observed through one shared list per kind anyway.
+pub fn resync_ticks(every: Duration) -> impl Stream<Item = ()> + Send + 'static {
+    futures::stream::unfold((), move |()| async move {
+        tokio::time::sleep(every).await;
+        Some(((), ()))
+    })
+}
+
+/// Drives a controller to completion, logging each reconcile failure.
+pub async fn drive<K: Managed>(
+    c: Controller<Cached<K>>,
+    ctx: Arc<Context>,
+    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
+    started: impl FnOnce() + Send,
+) {
+    let stream =
+        c.graceful_shutdown_on(shutdown)
+            .run(reconcile_cached::<K>, error_policy::<Cached<K>>, ctx);
+    started();
+    stream
+        .for_each(|r| async move {
+            if let Err(e) = r {
+                tracing::debug!(kind = K::KIND, error = %e, "controller event");
+            }
+        })
+        .await;
+}
+
+/// How often [`housekeeping`] drops idle list snapshots.
+const SNAPSHOT_SWEEP: Duration = Duration::from_secs(10);
+/// A list snapshot no reconcile read for this long is dropped (see
+/// [`crate::cloud::listcache::ListCache::forget_idle`]).
+const SNAPSHOT_IDLE: Duration = Duration::from_secs(20);
+
+/// Keeps memory flat at rest: drops list snapshots nobody reads, renews the Event cache every
+/// [`EVENT_CACHE_RENEWAL`], and hands freed heap pages back to the OS after either.
+pub async fn housekeeping(ctx: Arc<Context>) {
+    let mut every = tokio::time::interval(SNAPSHOT_SWEEP);
+    every.tick().await;
+    let mut renewed = tokio::time::Instant::now();
+    loop {
+        every.tick().await;
+        let mut freed = ctx.clouds.lists().forget_idle(SNAPSHOT_IDLE) > 0;
+        if renewed.elapsed() >= EVENT_CACHE_RENEWAL {
+            ctx.kube.renew_recorder();
+            renewed = tokio::time::Instant::now();
+            freed = true;
+        }
+        if freed {
+            crate::memory::release_free_memory();
+        }
+    }
+}
+
+/// The tasks that wake pending gateways and connections when a shared list shows their cloud
+/// state changed (see [`pending`]); one list per kind and account each `pending_requeue`.
+pub fn spawn_pending_watches(ctx: &Arc<Context>) -> Vec<tokio::task::JoinHandle<()>> {
+    let tick = ctx.settings.pending_requeue;
+    // A snapshot at most a quarter tick old: a change is seen within about 1.25 ticks.
+    let fresh = Freshness::within(tick / 4);
+    let c = ctx.clone();
+    let gateways = tokio::spawn(async move {
+        let lists = c.clouds.lists();
+        pending::run(
+            &c.pending.gateways,
+            tick,
+            |client| async move { lists.all_gateways(&client, fresh).await },
+            |g: &crate::cloud::model::gateway::ResponseVpnGateway| {
+                g.status.as_ref().map_or("", |s| s.as_str())
+            },
+            &c.metrics,
+        )
+        .await
+    });
+    let c = ctx.clone();
+    let connections = tokio::spawn(async move {
+        let lists = c.clouds.lists();
+        pending::run(
+            &c.pending.connections,
+            tick,
+            |client| async move { lists.all_connections(&client, fresh).await },
+            |g: &crate::cloud::model::connection::ResponseVpnConnection| {
+                g.status.as_ref().map_or("", |s| s.as_str())
+            },
+            &c.metrics,
+        )
+        .await
+    });
+    vec![gateways, connections]
+}
+
+/// The changes of a kind that other objects depend on which can alter their reconcile
+/// (`readiness` hashes what they read of it). Without this filter every status write of a
+/// gateway (finalizer, created, each state) woke its connections: during a creation storm that
+/// was about eight reconciles per connection, most of them only to find the gateway not Ready
+/// yet, holding the connection workers while ACTIVE connections waited.
+pub fn dependency_changes<K>(
+    api: Api<K>,
+    readiness: fn(&K) -> Option<u64>,
+) -> impl Stream<Item = Result<K, watcher::Error>> + Send + 'static
+where
+    K: Resource<DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static,
+{
+    changes::changed_only(
+        watcher(api, watcher::Config::default()).default_backoff(),
+        readiness,
+    )
+    .touched_objects()
+}
+
+/// Changes of Secrets, watched as metadata only (their values never enter the operator's
+/// caches). A Secret passes when its content changed (new resourceVersion), not again on every
+/// re-list of the watch.
+pub fn secret_changes(
+    client: &kube::Client,
+    opts: &RunOptions,
+) -> impl Stream<Item = Result<PartialObjectMeta<Secret>, watcher::Error>> + Send + 'static {
+    let secret_api: Api<PartialObjectMeta<Secret>> = match &opts.namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    };
+    changes::changed_only(
+        watcher(secret_api, watcher::Config::default()).default_backoff(),
+        predicates::resource_version,
+    )
+    .touched_objects()
+}
+
+/// The objects whose cloud credentials come from `secret`: those naming it in
+/// `spec.cloud.credentialsSecretRef` (same namespace), and, when it is the operator's default
+/// credentials Secret (`default`), those naming none.
+pub fn using_credentials<K: Object>(
+    items: &[Arc<Cached<K>>],
+    default: Option<&(String, String)>,
+    secret: &PartialObjectMeta<Secret>,
+) -> Vec<ObjectRef<Cached<K>>> {
+    let ns = secret.namespace().unwrap_or_default();
+    let name = secret.name_any();
+    let is_default = default.is_some_and(|(n, s)| *n == ns && *s == name);
+    items
+        .iter()
+        .filter(|o| match o.links().credentials_secret.as_deref() {
+            Some(r) => r == name && o.meta().namespace.as_deref() == Some(ns.as_str()),
+            None => is_default,
+        })
+        .map(|o| ObjectRef::from_obj(&**o))
+        .collect()
+}
+
+/// The controller's key for an object named by a typed reference.
+pub fn cached_ref<K: Resource<DynamicType = ()>>(r: ObjectRef<K>) -> ObjectRef<Cached<K>> {
+    let o = ObjectRef::new(&r.name);
+    match &r.namespace {
+        Some(ns) => o.within(ns),
+        None => o,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::FutureExt;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_resync_of_a_kind_comes_each_interval_and_not_at_start() {
+        let every = Duration::from_secs(600);
+        let mut ticks = Box::pin(resync_ticks(every));
+        // Not at start: the controller's initial list reconciles every object anyway.
+        assert!(ticks.next().now_or_never().is_none());
+        let start = tokio::time::Instant::now();
+        ticks.next().await.unwrap();
+        assert_eq!(start.elapsed(), every);
+        ticks.next().await.unwrap();
+        assert_eq!(start.elapsed(), every * 2);
+    }
+}

@@ -1,0 +1,185 @@
+//! The runtime's one door to Kubernetes: read what a reconcile needs (Secrets, the objects it
+//! names, the objects that name it) and write what it decided (status, finalizer, Events).
+//!
+//! Two backends behind one type:
+//! - [`Kube::live`]: the API server through kube-rs, reading referenced objects from the
+//!   controllers' caches ([`Stores`]) once they are filled;
+//! - [`Kube::memory`]: objects and Secrets held in this process ([`Memory`]), with the same
+//!   status, finalizer and deletion semantics. The cluster-free tests drive whole reconciles
+//!   through it; it writes nothing anywhere else.
+//!
+//! Reconciles never hold a `kube::Client`: everything they do to Kubernetes goes through here,
+//! so a test sees all of it.
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::error::Result;
+use super::events::Note;
+use super::object::{Links, Object};
+use super::secrets::{SecretCache, SecretData};
+use super::status::merge_patch;
+
+mod live;
+mod memory;
+mod secret_api;
+
+pub use live::Stores;
+pub use memory::Memory;
+
+/// Access to Kubernetes for the reconciles (see the module documentation). Cheap to clone.
+#[derive(Clone)]
+pub struct Kube(Arc<Inner>);
+
+struct Inner {
+    backend: Backend,
+    secrets: SecretCache,
+}
+
+enum Backend {
+    Live(live::Live),
+    Memory(Memory),
+}
+
+impl Kube {
+    /// The API server of `client`. `instance` names this replica in the Events it publishes.
+    pub fn live(client: kube::Client, instance: Option<String>) -> Self {
+        Self::with(Backend::Live(live::Live::new(client, instance)))
+    }
+
+    /// An empty in-memory API (see [`Memory`]).
+    pub fn memory() -> Self {
+        Self::with(Backend::Memory(Memory::default()))
+    }
+
+    fn with(backend: Backend) -> Self {
+        Self(Arc::new(Inner {
+            backend,
+            secrets: SecretCache::default(),
+        }))
+    }
+
+    /// The in-memory backend, when this is one (tests fill and inspect it).
+    pub fn memory_backend(&self) -> Option<&Memory> {
+        match &self.0.backend {
+            Backend::Memory(m) => Some(m),
+            Backend::Live(_) => None,
+        }
+    }
+
+    /// The controllers' caches, filled in by the controllers once they exist (live only).
+    pub fn stores(&self) -> Option<&Stores> {
+        match &self.0.backend {
+            Backend::Live(l) => Some(&l.stores),
+            Backend::Memory(_) => None,
+        }
+    }
+
+    /// Secret `namespace/name`, reusing a recent read (see [`SecretCache`]); `None` when it does
+    /// not exist.
+    pub async fn secret(&self, namespace: &str, name: &str) -> Result<Option<Arc<SecretData>>> {
+        if let Some(data) = self.0.secrets.get(namespace, name) {
+            return Ok(Some(data));
+        }
+        let started = Instant::now();
+        let Some(data) = self.secret_fresh(namespace, name).await? else {
+            return Ok(None);
+        };
+        let data = Arc::new(data);
+        self.0.secrets.put(namespace, name, started, data.clone());
+        Ok(Some(data))
+    }
+
+    /// Secret `namespace/name` read now; `None` when it does not exist.
+    pub async fn secret_fresh(&self, namespace: &str, name: &str) -> Result<Option<SecretData>> {
+        match &self.0.backend {
+            Backend::Live(l) => secret_api::read(&l.client, namespace, name).await,
+            Backend::Memory(m) => Ok(m.secret(namespace, name)),
+        }
+    }
+
+    /// Forgets a cached read of Secret `namespace/name` (it changed).
+    pub fn forget_secret(&self, namespace: &str, name: &str) {
+        self.0.secrets.forget(namespace, name);
+    }
+
+    /// Object `namespace/name` of kind `K` (from the controller's cache when it is filled).
+    pub async fn get<K: Object>(&self, namespace: &str, name: &str) -> Result<Option<Arc<K>>> {
+        match &self.0.backend {
+            Backend::Live(l) => l.get(namespace, name).await,
+            Backend::Memory(m) => Ok(m.get::<K>(namespace, name).map(Arc::new)),
+        }
+    }
+
+    /// The objects of kind `K` in `namespace` whose [`Links`] pass `keep` (from the
+    /// controller's cache when it is filled; only those kept are decoded).
+    pub async fn list<K: Object>(
+        &self,
+        namespace: &str,
+        keep: impl Fn(&Links) -> bool,
+    ) -> Result<Vec<Arc<K>>> {
+        match &self.0.backend {
+            Backend::Live(l) => l.list(namespace, keep).await,
+            Backend::Memory(m) => Ok(m
+                .list::<K>(namespace)
+                .into_iter()
+                .filter(|o| keep(&o.links()))
+                .map(Arc::new)
+                .collect()),
+        }
+    }
+
+    /// Writes `new` as the status of `obj`: one merge patch of `/status` with only what changed
+    /// since the status `obj` carries. Returns whether a write was made.
+    pub async fn write_status<K: Object>(&self, obj: &K, new: &<K as Object>::Status) -> Result<bool> {
+        let old = match kube::core::object::HasStatus::status(obj) {
+            Some(s) => serde_json::to_value(s).unwrap_or(serde_json::Value::Null),
+            None => serde_json::Value::Object(Default::default()),
+        };
+        let new = serde_json::to_value(new).unwrap_or(serde_json::Value::Null);
+        let Some(patch) = merge_patch(&old, &new) else {
+            return Ok(false);
+        };
+        match &self.0.backend {
+            Backend::Live(l) => l.patch_status(obj, patch).await?,
+            Backend::Memory(m) => m.patch_status(obj, &patch),
+        }
+        Ok(true)
+    }
+
+    /// Adds the operator's finalizer to `obj`, failing when the object changed meanwhile.
+    pub async fn add_finalizer<K: Object>(&self, obj: &K, finalizer: &str) -> Result<()> {
+        match &self.0.backend {
+            Backend::Live(l) => l.add_finalizer(obj, finalizer).await,
+            Backend::Memory(m) => {
+                m.add_finalizer(obj, finalizer);
+                Ok(())
+            }
+        }
+    }
+
+    /// Removes the operator's finalizer from `obj` (the object goes if it was the last one).
+    pub async fn remove_finalizer<K: Object>(&self, obj: &K, finalizer: &str) -> Result<()> {
+        match &self.0.backend {
+            Backend::Live(l) => l.remove_finalizer(obj, finalizer).await,
+            Backend::Memory(m) => {
+                m.remove_finalizer(obj, finalizer);
+                Ok(())
+            }
+        }
+    }
+
+    /// Publishes an Event about `obj`. Failures to publish are logged, never fatal.
+    pub async fn publish<K: Object>(&self, obj: &K, note: &Note) {
+        match &self.0.backend {
+            Backend::Live(l) => l.publish(obj, note).await,
+            Backend::Memory(m) => m.publish(obj, note),
+        }
+    }
+
+    /// Starts over with an empty Event cache (see [`live::Live::renew_recorder`]).
+    pub fn renew_recorder(&self) {
+        if let Backend::Live(l) = &self.0.backend {
+            l.renew_recorder();
+        }
+    }
+}

@@ -1,0 +1,541 @@
+//! One reconcile of one object, the same for every kind: pause, deferral, the finalizer,
+//! deletion policies, the five phases of [`Managed`], the status write, Events, metrics, backoff
+//! and the requeue. The kinds only implement the phases.
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::core::object::HasStatus;
+use kube::runtime::controller::Action;
+use kube::runtime::reflector::ObjectRef;
+use kube::{Resource, ResourceExt};
+use tracing::Instrument;
+
+use super::cached::Cached;
+use super::clouds::{Account, Cloud};
+use super::context::Context;
+use super::contract::{Managed, Reconciled};
+use super::error::{Error, Result};
+use super::events::{actions, Note};
+use super::object::{object_key, Object};
+use super::ownership::{release, TAG_OWNER, TAG_UID};
+use super::requeue::{self, Next};
+use super::status::{set, Cond};
+use crate::cloud::limiter::{QueueKey, WRITE_QUEUE};
+use crate::crd::common::{
+    find_condition, reasons, types, ConditionStatus, DeletionPolicy, ManagedSpec, ManagedStatus,
+    ManagementPolicy,
+};
+use crate::crd::{FINALIZER, PAUSED_ANNOTATION};
+
+/// How long a reconcile worker may wait for a cloud write token before the object is
+/// requeued for when its (reserved) token is due.
+const WRITE_WAIT_IN_WORKER: Duration = Duration::from_millis(500);
+
+/// The reconcile entry point handed to kube-runtime's `Controller::run`: decodes the cached
+/// object (see [`super::cached`]) and reconciles it.
+pub async fn reconcile_cached<K: Managed>(
+    obj: Arc<Cached<K>>,
+    ctx: Arc<Context>,
+) -> Result<Action> {
+    let o = obj.decoded().inspect_err(|e| {
+        tracing::error!(kind = K::KIND, object = ?obj, error = %e, "cannot decode the cached object");
+    })?;
+    reconcile(o, ctx).await
+}
+
+/// kube-runtime's error policy; [`reconcile`] reports its own failures, so this only runs
+/// for errors outside it (a cached object that cannot be decoded).
+pub fn error_policy<O>(_obj: Arc<O>, _err: &Error, ctx: Arc<Context>) -> Action {
+    Action::requeue(ctx.settings.pending_requeue)
+}
+
+/// Reconciles one object. It never returns an error: failures are written to status and
+/// Events and turned into a requeue with per-object backoff (reset on success).
+pub async fn reconcile<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action> {
+    let span = tracing::info_span!(
+        "reconcile",
+        kind = K::KIND,
+        namespace = %obj.namespace().unwrap_or_default(),
+        name = %obj.name_any()
+    );
+    // A write that would wait long for the client-side write budget is queued instead of
+    // holding this worker (see `cloud::limiter::WRITE_QUEUE`); the object keeps its place.
+    let queue = QueueKey {
+        key: obj.uid().unwrap_or_else(|| object_key(&*obj)),
+        max_wait: WRITE_WAIT_IN_WORKER,
+    };
+    WRITE_QUEUE
+        .scope(queue, timed(obj, ctx).instrument(span))
+        .await
+}
+
+async fn timed<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action> {
+    let started = Instant::now();
+    if is_paused(&*obj) {
+        let action = match pause(&*obj, &ctx).await {
+            Ok(action) => action,
+            Err(e) => {
+                tracing::warn!(kind = K::KIND, object = %object_key(&*obj), error = %e, "could not write status");
+                Action::requeue(ctx.settings.pending_requeue)
+            }
+        };
+        ctx.metrics
+            .reconcile_finished(K::KIND, started.elapsed(), Some(reasons::PAUSED));
+        return Ok(action);
+    }
+    let (action, failed) = match step(&*obj, &ctx).await {
+        Ok(action) => (action, None),
+        // The object went away under us (its last finalizer was removed and the cache had not
+        // caught up): nothing left to reconcile or report.
+        Err((e, _)) if e.object_gone() => (Action::await_change(), None),
+        Err((e, deleting)) => {
+            let action = report_failure(&*obj, &ctx, &e, deleting).await;
+            (action, Some(e.reason()))
+        }
+    };
+    ctx.metrics
+        .reconcile_finished(K::KIND, started.elapsed(), failed);
+    Ok(action)
+}
+
+/// What the finalizer asks of this reconcile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    /// Add the finalizer first (the change wakes the object again).
+    AddFinalizer,
+    /// Make the cloud match the spec.
+    Apply,
+    /// The object is being deleted: take the cloud side down.
+    Cleanup,
+    /// Deleted and no longer ours to finish.
+    Done,
+}
+
+fn stage<K: Resource>(obj: &K) -> Stage {
+    let ours = obj.meta().finalizers.iter().flatten().any(|f| f == FINALIZER);
+    match (obj.meta().deletion_timestamp.is_some(), ours) {
+        (false, false) => Stage::AddFinalizer,
+        (false, true) => Stage::Apply,
+        (true, true) => Stage::Cleanup,
+        (true, false) => Stage::Done,
+    }
+}
+
+/// Runs one reconcile; an error comes with whether the object was being deleted.
+async fn step<K: Managed>(obj: &K, ctx: &Context) -> std::result::Result<Action, (Error, bool)> {
+    // Objects whose cloud operation just finished go first: a new object's first steps
+    // (finalizer, create, status, Event) wait a moment while any is queued. During a creation
+    // storm those first steps fill the queue and the API server, and a gateway that became
+    // ACTIVE otherwise waited behind all of them to be marked Ready.
+    let (ns, name) = (obj.namespace().unwrap_or_default(), obj.name_any());
+    ctx.pending.started(K::KIND, &ns, &name);
+    let stage = stage(obj);
+    let new_work = matches!(stage, Stage::AddFinalizer | Stage::Apply) && starts_new_work(obj);
+    if new_work && ctx.pending.transitions_waiting() {
+        tracing::debug!(kind = K::KIND, object = %object_key(obj), "deferred behind finished cloud operations");
+        ctx.metrics.reconcile_deferred(K::KIND);
+        return Ok(requeue::deferred(&ctx.settings));
+    }
+    let deleting = stage == Stage::Cleanup;
+    let fail = |e: Error| (e, deleting);
+    match stage {
+        Stage::AddFinalizer => {
+            ctx.kube.add_finalizer(obj, FINALIZER).await.map_err(fail)?;
+            return Ok(Action::await_change());
+        }
+        Stage::Done => return Ok(Action::await_change()),
+        Stage::Cleanup => {
+            if let Some(note) = let_go(obj, ctx).await.map_err(fail)? {
+                return finish_deletion(obj, ctx, &[note]).await.map_err(fail);
+            }
+        }
+        Stage::Apply => {}
+    }
+    let done = phases(obj, ctx).await.map_err(fail)?;
+    if deleting && done.released {
+        return finish_deletion(obj, ctx, &done.notes).await.map_err(fail);
+    }
+    let mut status = done.status;
+    status.set_observed_generation(obj.meta().generation);
+    ctx.kube.write_status(obj, &status).await.map_err(fail)?;
+    for n in &done.notes {
+        ctx.kube.publish(obj, n).await;
+    }
+    ctx.backoff.reset(&object_key(obj));
+    Ok(requeue::action(&done.next, &ctx.settings))
+}
+
+/// The five phases of the kind, with the pending watch registered and refused credentials
+/// forgotten.
+async fn phases<K: Managed>(obj: &K, ctx: &Context) -> Result<Reconciled<<K as Object>::Status>> {
+    let account = obj.account();
+    let result = async {
+        let inputs = obj.inputs(ctx).await?;
+        let cloud = K::Cloud::connect(&ctx.clouds, &account, observation_age(obj, ctx)).await?;
+        let observed = obj.observe(&cloud, &inputs).await?;
+        let plan = obj.plan(&inputs, &observed, &ctx.clock.now())?;
+        tracing::debug!(?plan, "planned");
+        let acted = obj.act(&cloud, &plan, ctx).await?;
+        let mut done = obj.next_status(&inputs, &observed, &plan, acted, &ctx.clock.now());
+        if let Some(w) = &done.watch {
+            if K::watch_pending(ctx, &cloud, w, ObjectRef::from_obj(obj)) {
+                if let Next::Pending { watched, .. } = &mut done.next {
+                    *watched = true;
+                }
+            }
+        }
+        Ok(done)
+    }
+    .await;
+    forget_refused_credentials(ctx, &account, result.as_ref().err());
+    result
+}
+
+/// After the cloud refused the credentials, the next reconcile reads them again (a fixed
+/// Secret takes effect at once).
+fn forget_refused_credentials(ctx: &Context, account: &Account, err: Option<&Error>) {
+    if let Some(Error::Cloud(e)) = err {
+        if e.kind == crate::cloud::ErrorKind::AuthFailed {
+            ctx.clouds.invalidate_account(account);
+        }
+    }
+}
+
+/// Publishes the last Events and removes the finalizer: the object goes.
+async fn finish_deletion<K: Managed>(obj: &K, ctx: &Context, notes: &[Note]) -> Result<Action> {
+    for n in notes {
+        ctx.kube.publish(obj, n).await;
+    }
+    ctx.kube.remove_finalizer(obj, FINALIZER).await?;
+    ctx.backoff.reset(&object_key(obj));
+    Ok(Action::await_change())
+}
+
+/// Deletion by policy rather than by deleting the cloud resource: `deletionPolicy: Orphan` and
+/// `managementPolicy: Observe` leave it in place. `None`: delete it.
+async fn let_go<K: Managed>(obj: &K, ctx: &Context) -> Result<Option<Note>> {
+    let spec = obj.spec();
+    if spec.deletion_policy() == DeletionPolicy::Orphan {
+        return orphan(obj, ctx).await.map(Some);
+    }
+    if spec.management_policy() == ManagementPolicy::Observe {
+        return Ok(Some(Note::normal(
+            reasons::OBSERVE_ONLY,
+            actions::ORPHAN,
+            "managementPolicy is Observe: the cloud resource was left in place",
+        )));
+    }
+    Ok(None)
+}
+
+/// `deletionPolicy: Orphan`: the cloud resource stays, without this object's owner tags (so it
+/// can be adopted again). Terminal failures to remove the tags (credentials, permissions) do not
+/// hold the deletion up: the Event says which tags to remove by hand; others are retried.
+async fn orphan<K: Managed>(obj: &K, ctx: &Context) -> Result<Note> {
+    let left = "deletionPolicy is Orphan: the cloud resource was left in place";
+    let note = |msg: String| Note::normal(reasons::ORPHANED, actions::ORPHAN, msg);
+    if obj.spec().management_policy() == ManagementPolicy::Observe {
+        // Observing never tagged it: nothing of ours to take off.
+        return Ok(note(left.into()));
+    }
+    let (Some((kind, id)), Account::Vpn(account)) = (obj.released_resource(), obj.account())
+    else {
+        return Ok(note(left.into()));
+    };
+    let uid = obj.uid().unwrap_or_default();
+    let released = match ctx.clouds.vpn(&account).await {
+        Ok(cloud) => release(&cloud, &kind, &id, &uid).await,
+        Err(e) => Err(e),
+    };
+    match released {
+        Ok(true) => Ok(note(format!(
+            "{left} ({id}); its {TAG_UID} and {TAG_OWNER} tags were removed, so another object \
+             can adopt it with spec.cloudId"
+        ))),
+        Ok(false) => Ok(note(left.into())),
+        Err(e) if e.is_terminal() => Ok(Note::warning(
+            reasons::ORPHANED,
+            actions::ORPHAN,
+            format!(
+                "{left} ({id}), but its owner tags could not be removed ({e}); remove the \
+                 {TAG_UID} and {TAG_OWNER} tags by hand before adopting it with another object"
+            ),
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+/// The pause annotation: no cloud calls, deletion included, until it is removed.
+async fn pause<K: Managed>(obj: &K, ctx: &Context) -> Result<Action> {
+    let now = ctx.clock.now();
+    let mut status = HasStatus::status(obj).cloned().unwrap_or_default();
+    let gen = obj.meta().generation;
+    let why = Cond::no(
+        reasons::PAUSED,
+        format!(
+            "{PAUSED_ANNOTATION} is set: no cloud calls are made for this object until it is \
+             removed"
+        ),
+    );
+    let conds = status.conditions_mut();
+    if find_condition(conds, types::READY).is_none() {
+        // Nothing was made yet: the object is not usable, and says why.
+        set(conds, &now, types::READY, why.clone(), gen);
+    }
+    set(conds, &now, types::SYNCED, why, gen);
+    status.set_observed_generation(gen);
+    ctx.kube.write_status(obj, &status).await?;
+    Ok(Action::await_change())
+}
+
+/// Writes a failed or waiting reconcile into status and Events; returns the requeue.
+///
+/// - A wait is not a failure: `Ready` says why, `Synced` stays True, no Event, no backoff.
+/// - A failure sets `Synced=False` with its reason; `Ready` too when only the user can fix it
+///   (spec, Secret, credentials, quota) or when the object has no `Ready` yet, so both
+///   conditions are always there.
+async fn report_failure<K: Managed>(obj: &K, ctx: &Context, err: &Error, deleting: bool) -> Action {
+    let key = object_key(obj);
+    let gen = obj.meta().generation;
+    let now = ctx.clock.now();
+    let mut status = HasStatus::status(obj).cloned().unwrap_or_default();
+    let (conditions, action, note) = failure(
+        status.conditions(),
+        err,
+        deleting,
+        || ctx.backoff.failure(&key),
+        &ctx.settings,
+    );
+    if note.is_none() {
+        ctx.backoff.reset(&key);
+    } else {
+        tracing::warn!(kind = K::KIND, object = %key, reason = err.reason(), error = %err, "reconcile failed");
+    }
+    for (type_, c) in conditions {
+        set(status.conditions_mut(), &now, type_, c, gen);
+    }
+    status.set_observed_generation(gen);
+    if let Some(n) = &note {
+        ctx.kube.publish(obj, n).await;
+    }
+    if let Err(e) = ctx.kube.write_status(obj, &status).await {
+        tracing::warn!(object = %key, error = %e, "could not write status");
+    }
+    action
+}
+
+/// Pure: the conditions to set, the requeue and the Warning Event for a failed or waiting
+/// reconcile. `backoff` counts the failure and returns its delay (only called for failures).
+fn failure(
+    previous: &[crate::crd::common::Condition],
+    err: &Error,
+    deleting: bool,
+    backoff: impl FnOnce() -> Duration,
+    settings: &crate::controller::runtime::settings::Settings,
+) -> (Vec<(&'static str, Cond)>, Action, Option<Note>) {
+    let message = err.to_string();
+    if let Some(next) = err.wait() {
+        let conds = vec![
+            (types::READY, Cond::no(err.reason(), message)),
+            (types::SYNCED, Cond::yes(reasons::RECONCILE_SUCCESS, "")),
+        ];
+        return (conds, requeue::action(&next, settings), None);
+    }
+    let hint = match err {
+        Error::Cloud(e) => format!(" ({})", e.hint()),
+        _ => String::new(),
+    };
+    let failed = Cond::no(err.reason(), format!("{message}{hint}"));
+    let mut conds = vec![(types::SYNCED, failed.clone())];
+    if deleting {
+        conds.push((
+            types::READY,
+            Cond::no(reasons::DELETING, "deletion is being retried"),
+        ));
+    } else if err.blocks_readiness() || find_condition(previous, types::READY).is_none() {
+        conds.push((types::READY, failed.clone()));
+    }
+    let action_word = if deleting {
+        actions::DELETE
+    } else {
+        actions::RECONCILE
+    };
+    let note = Note::warning(err.reason(), action_word, failed.message);
+    let action = requeue::after_failure(err.is_terminal(), err.retry_after(), backoff(), settings);
+    (conds, action, Some(note))
+}
+
+/// Whether the pause annotation is set to a true value.
+pub fn is_paused<K: Resource>(obj: &K) -> bool {
+    obj.meta()
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(PAUSED_ANNOTATION))
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+/// Whether reconciling this object now would start new cloud work: it has no cloud resource
+/// yet, and its last reconcile did not fail. A create that failed may still have made the
+/// resource (its response lost, a timeout after the commit): such an object must go and find
+/// it now, not wait behind others while its resource is ACTIVE.
+pub fn starts_new_work<K: Object>(obj: &K) -> bool {
+    not_started(HasStatus::status(obj))
+}
+
+fn not_started<S: ManagedStatus>(status: Option<&S>) -> bool {
+    status.is_none_or(|s| {
+        s.cloud_id().is_none()
+            && find_condition(s.conditions(), types::SYNCED)
+                .is_none_or(|c| c.status != ConditionStatus::False)
+    })
+}
+
+/// Whether `obj` is settled: its spec was observed and the cloud is not in the middle of
+/// something for it. Unsettled objects are observed with fresh (sub-second) list snapshots.
+pub fn is_settled<K: Object>(obj: &K) -> bool {
+    if obj.meta().deletion_timestamp.is_some() {
+        return false;
+    }
+    let Some(status) = HasStatus::status(obj) else {
+        return false;
+    };
+    find_condition(status.conditions(), types::READY).is_some_and(|c| {
+        c.observed_generation == obj.meta().generation
+            && !matches!(
+                c.reason.as_str(),
+                reasons::CREATING
+                    | reasons::UPDATING
+                    | reasons::DELETING
+                    | reasons::DEPENDENCY_NOT_READY
+            )
+    })
+}
+
+/// How old a list observation of `obj` may be: half the pending requeue while it is
+/// unsettled, half the resync interval when it is settled. At rest every object of a kind is
+/// reconciled once per resync interval, all at once, and one list call per kind and account
+/// serves them all; the snapshot of the previous resync is always too old to be reused.
+pub fn observation_age<K: Managed>(obj: &K, ctx: &Context) -> Duration {
+    if is_settled(obj) && !obj.in_flux() {
+        ctx.settings.resync_interval / 2
+    } else {
+        ctx.settings.pending_requeue / 2
+    }
+}
+
+/// How long the object has been waiting to be deleted (zero when it is not being deleted).
+pub fn deleting_for<K: Resource>(obj: &K, now: &Time) -> Duration {
+    obj.meta()
+        .deletion_timestamp
+        .as_ref()
+        .map(|t| super::clock::elapsed(t, now))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloud::{CloudError, ErrorKind};
+    use crate::controller::runtime::settings::Settings;
+    use crate::crd::common::{set_condition, Condition};
+    use crate::crd::VpnGatewayStatus;
+
+    fn with(cloud_id: Option<&str>, synced: Option<(ConditionStatus, &str)>) -> VpnGatewayStatus {
+        let mut s = VpnGatewayStatus {
+            cloud_id: cloud_id.map(Into::into),
+            ..Default::default()
+        };
+        if let Some((status, reason)) = synced {
+            set_condition(
+                &mut s.conditions,
+                Condition::new(types::SYNCED, status, reason, "", Some(1)),
+                Time(k8s_openapi::jiff::Timestamp::UNIX_EPOCH),
+            );
+        }
+        s
+    }
+
+    #[test]
+    fn only_objects_that_have_not_tried_the_cloud_yet_yield_to_finished_operations() {
+        // Brand new, or queued for a write token (a wait: Synced stays True): new work.
+        assert!(not_started::<VpnGatewayStatus>(None));
+        assert!(not_started(Some(&with(None, None))));
+        assert!(not_started(Some(&with(
+            None,
+            Some((ConditionStatus::True, reasons::RECONCILE_SUCCESS))
+        ))));
+        // A create that failed (its response may be lost while the gateway provisions): it
+        // looks for its resource at once.
+        assert!(!not_started(Some(&with(
+            None,
+            Some((ConditionStatus::False, "ServerError"))
+        ))));
+        // Has its cloud resource.
+        assert!(!not_started(Some(&with(Some("g-1"), None))));
+    }
+
+    fn reasons_of(conds: &[(&str, Cond)]) -> Vec<(String, ConditionStatus, String)> {
+        conds
+            .iter()
+            .map(|(t, c)| (t.to_string(), c.status, c.reason.to_string()))
+            .collect()
+    }
+
+    fn row(t: &str, s: ConditionStatus, r: &str) -> (String, ConditionStatus, String) {
+        (t.to_string(), s, r.to_string())
+    }
+
+    #[test]
+    fn a_failure_always_leaves_ready_and_synced_and_says_what_blocks_readiness() {
+        use ConditionStatus::{False, True};
+        let s = Settings::default();
+        let ready = [Condition::new(types::READY, True, reasons::AVAILABLE, "", Some(1))];
+        let invalid = Error::InvalidSpec("gatewayIp is eip1 but ...".into());
+        let secret = Error::Secret {
+            namespace: "ns".into(),
+            name: "psk".into(),
+            problem: "not found".into(),
+        };
+        let transient = Error::Cloud(CloudError::new(ErrorKind::ServerError, "Op", "boom"));
+        let table: [(&[Condition], &Error, bool, Vec<_>); 6] = [
+            // A spec or Secret problem: Ready says the same as Synced, even when it was True.
+            (&ready, &invalid, false, vec![row("Synced", False, "InvalidSpec"), row("Ready", False, "InvalidSpec")]),
+            (&[], &secret, false, vec![row("Synced", False, "SecretNotReady"), row("Ready", False, "SecretNotReady")]),
+            // A passing failure keeps a Ready it had...
+            (&ready, &transient, false, vec![row("Synced", False, "CloudServerError")]),
+            // ...and sets one when it had none.
+            (&[], &transient, false, vec![row("Synced", False, "CloudServerError"), row("Ready", False, "CloudServerError")]),
+            // During deletion Ready says so.
+            (&ready, &transient, true, vec![row("Synced", False, "CloudServerError"), row("Ready", False, "Deleting")]),
+            (&[], &invalid, true, vec![row("Synced", False, "InvalidSpec"), row("Ready", False, "Deleting")]),
+        ];
+        for (previous, err, deleting, want) in table {
+            let (conds, _, note) = failure(previous, err, deleting, || Duration::from_secs(1), &s);
+            assert_eq!(reasons_of(&conds), want, "{err}");
+            let note = note.expect("a failure is an Event");
+            assert!(note.warning);
+            assert_eq!(note.reason, err.reason());
+        }
+        let (conds, _, _) = failure(&ready, &invalid, false, || Duration::ZERO, &s);
+        assert_eq!(conds[0].1.message, conds[1].1.message, "same message in Ready and Synced");
+    }
+
+    #[test]
+    fn a_wait_is_not_a_failure() {
+        use ConditionStatus::{False, True};
+        let s = Settings::default();
+        let wait = Error::waiting(
+            reasons::DEPENDENCY_NOT_READY,
+            "VpnGateway gw is not Ready yet",
+            Next::Dependency { since: Duration::ZERO },
+        );
+        let (conds, action, note) = failure(&[], &wait, false, || panic!("no backoff for a wait"), &s);
+        assert_eq!(
+            reasons_of(&conds),
+            vec![row("Ready", False, "DependencyNotReady"), row("Synced", True, "ReconcileSuccess")]
+        );
+        assert_eq!(note, None);
+        assert_eq!(action, requeue::action(&Next::Dependency { since: Duration::ZERO }, &s));
+    }
+}

@@ -1,0 +1,231 @@
+//! When to look at an object again: the one place that turns what a reconcile found ([`Next`])
+//! or how it failed into a kube-runtime [`Action`]. The kinds say *what* they wait for; this
+//! module says *how soon*.
+use std::time::Duration;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::runtime::controller::Action;
+
+use super::clock::elapsed;
+use super::settings::Settings;
+use crate::crd::common::Condition;
+
+/// What an object waits for after a reconcile. The kinds decide this; [`action`] decides the
+/// timing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Nothing: the object is looked at again with the resync of its whole kind.
+    Resync,
+    /// The operator just changed the cloud (or created something): confirm soon.
+    Soon,
+    /// The cloud is working on the resource (e.g. `PENDING_CREATE`) and has been for `since`.
+    /// `watched`: the pending watch wakes the object when the state changes, so the requeue is
+    /// only a slow fallback.
+    Pending { since: Duration, watched: bool },
+    /// Waiting for another object (a referenced gateway, the connections using this one) that
+    /// wakes this object through a watch when it changes; `since`: how long it has waited.
+    Dependency { since: Duration },
+    /// The cloud refused for now (busy with another operation): try again in a few seconds.
+    Busy,
+    /// Look again after this long (e.g. the autoscaler's evaluation interval), or at the resync
+    /// of the kind if that comes first.
+    After(Duration),
+}
+
+/// The pending watch lists each kind once a tick; an object registered with it is requeued
+/// only as a fallback, at ten ticks.
+const WATCHED_FALLBACK_TICKS: u32 = 10;
+
+/// The least wait after the cloud answered "busy".
+const BUSY_RETRY: Duration = Duration::from_secs(5);
+
+/// The requeue for `next`.
+pub fn action(next: &Next, settings: &Settings) -> Action {
+    let tick = settings.pending_requeue;
+    let after = match next {
+        Next::Resync => return Action::await_change(),
+        Next::Soon => tick,
+        Next::Pending { since, watched } => {
+            let poll = pending_poll(tick, *since);
+            if *watched {
+                fallback(tick, poll)
+            } else {
+                poll
+            }
+        }
+        Next::Dependency { since } => fallback(tick, pending_poll(tick, *since)),
+        Next::Busy => tick.max(BUSY_RETRY),
+        Next::After(d) => *d,
+    };
+    settled_or_requeue(after, settings)
+}
+
+/// The requeue after a failed reconcile: the per-object backoff (`backoff`, already counting
+/// this failure), stretched to the cloud's `Retry-After`; `terminal` errors (only the user can
+/// fix them) are retried on the slow terminal interval.
+pub fn after_failure(
+    terminal: bool,
+    retry_after: Option<Duration>,
+    backoff: Duration,
+    settings: &Settings,
+) -> Action {
+    if terminal {
+        return Action::requeue(settings.terminal_retry);
+    }
+    Action::requeue(retry_after.map_or(backoff, |r| r.max(backoff)))
+}
+
+/// The requeue of a new object deferred behind objects whose cloud operation just finished.
+pub fn deferred(settings: &Settings) -> Action {
+    Action::requeue(settings.pending_requeue / 2)
+}
+
+/// An object asking for no sooner than the resync interval waits for the next resync of its
+/// whole kind (`Controller::reconcile_all_on`) rather than keeping its own entry in the
+/// controller's queue for as long as it exists.
+pub fn settled_or_requeue(after: Duration, settings: &Settings) -> Action {
+    if after >= settings.resync_interval {
+        Action::await_change()
+    } else {
+        Action::requeue(after)
+    }
+}
+
+/// How soon to look again at an object whose cloud state is pending: every `tick` for the first
+/// two minutes (observations come from a list shared by all objects of a kind, so polling costs
+/// no extra cloud call), then less often the longer it lasts: a twentieth of the time it has
+/// been pending, at most 30 s.
+pub fn pending_poll(tick: Duration, pending_for: Duration) -> Duration {
+    if pending_for < Duration::from_secs(120) {
+        tick
+    } else {
+        (pending_for / 20).clamp(tick, Duration::from_secs(30).max(tick))
+    }
+}
+
+/// The requeue of an object another mechanism wakes (the pending watch, a watch on the object
+/// it depends on): the usual poll, but never sooner than ten ticks.
+pub fn fallback(tick: Duration, poll: Duration) -> Duration {
+    poll.max(tick * WATCHED_FALLBACK_TICKS)
+}
+
+/// How long a pending cloud operation has lasted: since `Ready` last changed or since the cloud
+/// last changed the resource (`cloud_changed`: its `updated_at`, else `created_at`), whichever
+/// is shorter. An object that waited before its operation began (queued behind other writes, or
+/// for a dependency) is therefore polled quickly again once the operation starts. A cloud clock
+/// ahead of ours reads as 0.
+pub fn pending_for(ready: Option<&Condition>, cloud_changed: Option<&str>, now: &Time) -> Duration {
+    let by_condition = ready.map(|c| elapsed(&c.last_transition_time, now));
+    let by_cloud = cloud_changed
+        .and_then(|t| crate::cloud::model::common::Timestamp::new(t).to_utc())
+        .and_then(|t| k8s_openapi::jiff::Timestamp::from_second(t.timestamp()).ok())
+        .map(|t| elapsed(&Time(t), now));
+    match (by_condition, by_cloud) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => a.or(b).unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crd::common::ConditionStatus;
+
+    fn settings() -> Settings {
+        Settings {
+            pending_requeue: Duration::from_secs(1),
+            resync_interval: Duration::from_secs(600),
+            terminal_retry: Duration::from_secs(300),
+            ..Settings::default()
+        }
+    }
+
+    fn secs(s: u64) -> Duration {
+        Duration::from_secs(s)
+    }
+
+    #[test]
+    fn what_an_object_waits_for_decides_how_soon_it_is_looked_at() {
+        let s = settings();
+        let table = [
+            (Next::Resync, Action::await_change()),
+            (Next::Soon, Action::requeue(secs(1))),
+            (
+                Next::Pending {
+                    since: secs(10),
+                    watched: false,
+                },
+                Action::requeue(secs(1)),
+            ),
+            (
+                Next::Pending {
+                    since: secs(10),
+                    watched: true,
+                },
+                Action::requeue(secs(10)),
+            ),
+            (
+                Next::Pending {
+                    since: secs(600),
+                    watched: false,
+                },
+                Action::requeue(secs(30)),
+            ),
+            (
+                Next::Dependency { since: secs(5) },
+                Action::requeue(secs(10)),
+            ),
+            (Next::Busy, Action::requeue(secs(5))),
+            (Next::After(secs(20)), Action::requeue(secs(20))),
+            (Next::After(secs(600)), Action::await_change()),
+        ];
+        for (next, want) in table {
+            assert_eq!(action(&next, &s), want, "{next:?}");
+        }
+    }
+
+    #[test]
+    fn pending_objects_are_polled_less_often_the_longer_they_wait() {
+        let tick = secs(1);
+        assert_eq!(pending_poll(tick, Duration::ZERO), tick);
+        assert_eq!(pending_poll(tick, secs(100)), tick);
+        assert_eq!(pending_poll(tick, secs(300)), secs(15));
+        assert_eq!(pending_poll(tick, secs(3600)), secs(30));
+        assert_eq!(fallback(tick, tick), secs(10));
+        assert_eq!(fallback(tick, secs(30)), secs(30));
+    }
+
+    #[test]
+    fn failures_back_off_terminal_ones_wait_for_a_fix() {
+        let s = settings();
+        assert_eq!(after_failure(false, None, secs(4), &s), Action::requeue(secs(4)));
+        assert_eq!(
+            after_failure(false, Some(secs(9)), secs(4), &s),
+            Action::requeue(secs(9)),
+            "Retry-After stretches the backoff"
+        );
+        assert_eq!(after_failure(false, Some(secs(1)), secs(4), &s), Action::requeue(secs(4)));
+        assert_eq!(after_failure(true, None, secs(4), &s), Action::requeue(secs(300)));
+        assert_eq!(deferred(&s), Action::requeue(Duration::from_millis(500)));
+    }
+
+    #[test]
+    fn pending_time_counts_from_the_latest_cloud_change() {
+        let now = Time(k8s_openapi::jiff::Timestamp::from_second(1_800_000_000).unwrap());
+        let ago = |s: i64| Time(k8s_openapi::jiff::Timestamp::from_second(1_800_000_000 - s).unwrap());
+        let mut ready = Condition::new("Ready", ConditionStatus::False, "Creating", "", None);
+        ready.last_transition_time = ago(300);
+        let cloud = |s: i64| {
+            let t = chrono::DateTime::from_timestamp(1_800_000_000 - s, 0).unwrap();
+            crate::cloud::model::common::Timestamp::from_datetime(t).to_string()
+        };
+        // Queued for 5 minutes, created in the cloud 10 s ago: pending for about 10 s.
+        assert_eq!(pending_for(Some(&ready), Some(&cloud(10)), &now), secs(10));
+        // Without (or with an unreadable) cloud time, the condition's age counts.
+        assert_eq!(pending_for(Some(&ready), None, &now), secs(300));
+        assert_eq!(pending_for(Some(&ready), Some("garbage"), &now), secs(300));
+        // A cloud change older than the condition does not stretch it.
+        assert_eq!(pending_for(Some(&ready), Some(&cloud(900)), &now), secs(300));
+        assert_eq!(pending_for(None, None, &now), Duration::ZERO);
+    }
+}
