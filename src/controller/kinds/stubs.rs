@@ -14,12 +14,22 @@ impl Object for VpnConnection {
         let spec = &self.spec;
         let status = self.status.as_ref();
         let link = |r: &crate::crd::common::ResourceRef, resolved: Option<&String>| {
-            Link::new(r.name.as_deref(), r.cloud_id.as_deref(), resolved.map(String::as_str))
+            Link::new(
+                r.name.as_deref(),
+                r.cloud_id.as_deref(),
+                resolved.map(String::as_str),
+            )
         };
         Links {
             credentials_secret: self.account().credentials_secret_name(),
-            gateway: link(&spec.vpn_gateway_ref, status.and_then(|s| s.vpn_gateway_id.as_ref())),
-            customer_gateway: link(&spec.customer_gateway_ref, status.and_then(|s| s.customer_gateway_id.as_ref())),
+            gateway: link(
+                &spec.vpn_gateway_ref,
+                status.and_then(|s| s.vpn_gateway_id.as_ref()),
+            ),
+            customer_gateway: link(
+                &spec.customer_gateway_ref,
+                status.and_then(|s| s.customer_gateway_id.as_ref()),
+            ),
             psk_secret: spec.psk_secret_ref.as_ref().map(|s| s.name.as_str().into()),
         }
     }

@@ -35,7 +35,11 @@ impl Clock {
 
 impl fmt::Debug for Clock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = if self.0.is_some() { "injected" } else { "system" };
+        let kind = if self.0.is_some() {
+            "injected"
+        } else {
+            "system"
+        };
         write!(f, "Clock({kind})")
     }
 }
@@ -66,7 +70,11 @@ mod tests {
         assert_eq!(clock.now(), Time(at));
         let later = Time(Timestamp::from_second(1_700_000_090).unwrap());
         assert_eq!(elapsed(&clock.now(), &later), Duration::from_secs(90));
-        assert_eq!(elapsed(&later, &clock.now()), Duration::ZERO, "never negative");
+        assert_eq!(
+            elapsed(&later, &clock.now()),
+            Duration::ZERO,
+            "never negative"
+        );
         assert_eq!(epoch_seconds(&later), 1_700_000_090);
         assert_eq!(from_epoch_seconds(1_700_000_090, &clock.now()), later);
     }

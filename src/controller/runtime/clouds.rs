@@ -199,9 +199,13 @@ impl Clouds {
             name: name.to_string(),
             problem,
         };
-        let data = self.kube.secret_fresh(namespace, name).await?.ok_or_else(|| {
-            secret_err("not found; create it with keys authToken and/or bearerToken".into())
-        })?;
+        let data = self
+            .kube
+            .secret_fresh(namespace, name)
+            .await?
+            .ok_or_else(|| {
+                secret_err("not found; create it with keys authToken and/or bearerToken".into())
+            })?;
         ies_credentials_from_secret(&data).map_err(secret_err)
     }
 

@@ -54,8 +54,12 @@ pub trait Managed: Object {
     /// Decides what to do, from the spec (and the object's previous status), the inputs, the
     /// observation and `now`. Pure. An error stops the reconcile (e.g. an invalid spec, or a
     /// wait for a dependency that a create cannot do without).
-    fn plan(&self, inputs: &Self::Inputs, observed: &Self::Observed, now: &Time)
-        -> Result<Self::Plan>;
+    fn plan(
+        &self,
+        inputs: &Self::Inputs,
+        observed: &Self::Observed,
+        now: &Time,
+    ) -> Result<Self::Plan>;
 
     /// Carries out the plan in the cloud and reports what happened.
     fn act(

@@ -118,7 +118,10 @@ mod tests {
             .map(|(r, _)| *r)
             .collect();
         for (r, doc) in ALL_REASONS {
-            assert!(r.chars().next().is_some_and(|c| c.is_ascii_uppercase()), "{r}");
+            assert!(
+                r.chars().next().is_some_and(|c| c.is_ascii_uppercase()),
+                "{r}"
+            );
             assert!(r.chars().all(|c| c.is_ascii_alphanumeric()), "{r}");
             assert!(!doc.trim().is_empty(), "{r} is undocumented");
             assert!(!conditions.contains(r), "{r} is also a condition reason");

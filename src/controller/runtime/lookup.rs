@@ -197,7 +197,11 @@ pub async fn find<L: Lookup>(cloud: &L, noun: &str, s: &Search<'_>) -> Result<Fo
         Some(Ownership::Foreign(owner)) if !s.observe_only => owner,
         _ => return Ok(found),
     };
-    let id = found.resource.as_ref().map_or("", |(r, _)| L::id(r)).to_string();
+    let id = found
+        .resource
+        .as_ref()
+        .map_or("", |(r, _)| L::id(r))
+        .to_string();
     if s.deleting {
         found.foreign = Some(owner);
         return Ok(found);
@@ -286,21 +290,33 @@ mod tests {
     #[tokio::test]
     async fn a_recorded_resource_that_is_gone_is_searched_for_by_owner_tag_before_recreating() {
         let c = cloud(vec![("copy", "me")]);
-        let f = find(&c, "VPN gateway", &search(Some("old"), None)).await.unwrap();
+        let f = find(&c, "VPN gateway", &search(Some("old"), None))
+            .await
+            .unwrap();
         assert_eq!(f.resource, Some((("copy", "me"), How::Recovered)));
         assert_eq!(f.gone.as_deref(), Some("old"));
-        assert_eq!(f.notes("VPN gateway", |r| r.0.to_string(), false)[0].reason, RECOVERED);
+        assert_eq!(
+            f.notes("VPN gateway", |r| r.0.to_string(), false)[0].reason,
+            RECOVERED
+        );
 
         let c = cloud(vec![]);
-        let f = find(&c, "VPN gateway", &search(Some("old"), None)).await.unwrap();
-        assert_eq!(f.absent(None, false), Absent::Recreate { gone: "old".into() });
+        let f = find(&c, "VPN gateway", &search(Some("old"), None))
+            .await
+            .unwrap();
+        assert_eq!(
+            f.absent(None, false),
+            Absent::Recreate { gone: "old".into() }
+        );
         assert_eq!(*c.calls.lock().unwrap(), ["get old", "search me"]);
     }
 
     #[tokio::test]
     async fn an_adopted_id_that_is_gone_is_never_recreated_nor_searched() {
         let c = cloud(vec![("copy", "me")]);
-        let f = find(&c, "VPN gateway", &search(None, Some("gone"))).await.unwrap();
+        let f = find(&c, "VPN gateway", &search(None, Some("gone")))
+            .await
+            .unwrap();
         assert_eq!(
             f.absent(Some("gone"), false),
             Absent::Missing {
@@ -330,17 +346,26 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, Error::OwnershipConflict(_)));
-        assert!(err.to_string().contains("VPN gateway theirs is managed by c:ns:other"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("VPN gateway theirs is managed by c:ns:other"),
+            "{err}"
+        );
         assert!(err.to_string().contains(TAG_UID));
         // A recorded id is checked too (recorded while observing, then switched to Manage).
-        assert!(find(&c, "VPN gateway", &search(Some("theirs"), None)).await.is_err());
+        assert!(find(&c, "VPN gateway", &search(Some("theirs"), None))
+            .await
+            .is_err());
         let observe = Search {
             observe_only: true,
             ..search(None, Some("theirs"))
         };
         let f = find(&c, "VPN gateway", &observe).await.unwrap();
         assert!(f.resource.is_some() && f.foreign.is_none());
-        assert!(f.notes("VPN gateway", |r| r.0.to_string(), true).is_empty(), "observing adopts nothing");
+        assert!(
+            f.notes("VPN gateway", |r| r.0.to_string(), true).is_empty(),
+            "observing adopts nothing"
+        );
         let deleting = Search {
             deleting: true,
             ..search(Some("theirs"), None)

@@ -113,7 +113,12 @@ enum Stage {
 }
 
 fn stage<K: Resource>(obj: &K) -> Stage {
-    let ours = obj.meta().finalizers.iter().flatten().any(|f| f == FINALIZER);
+    let ours = obj
+        .meta()
+        .finalizers
+        .iter()
+        .flatten()
+        .any(|f| f == FINALIZER);
     match (obj.meta().deletion_timestamp.is_some(), ours) {
         (false, false) => Stage::AddFinalizer,
         (false, true) => Stage::Apply,
@@ -239,8 +244,7 @@ async fn orphan<K: Managed>(obj: &K, ctx: &Context) -> Result<Note> {
         // Observing never tagged it: nothing of ours to take off.
         return Ok(note(left.into()));
     }
-    let (Some((kind, id)), Account::Vpn(account)) = (obj.released_resource(), obj.account())
-    else {
+    let (Some((kind, id)), Account::Vpn(account)) = (obj.released_resource(), obj.account()) else {
         return Ok(note(left.into()));
     };
     let uid = obj.uid().unwrap_or_default();
@@ -490,7 +494,13 @@ mod tests {
     fn a_failure_always_leaves_ready_and_synced_and_says_what_blocks_readiness() {
         use ConditionStatus::{False, True};
         let s = Settings::default();
-        let ready = [Condition::new(types::READY, True, reasons::AVAILABLE, "", Some(1))];
+        let ready = [Condition::new(
+            types::READY,
+            True,
+            reasons::AVAILABLE,
+            "",
+            Some(1),
+        )];
         let invalid = Error::InvalidSpec("gatewayIp is eip1 but ...".into());
         let secret = Error::Secret {
             namespace: "ns".into(),
@@ -500,15 +510,60 @@ mod tests {
         let transient = Error::Cloud(CloudError::new(ErrorKind::ServerError, "Op", "boom"));
         let table: [(&[Condition], &Error, bool, Vec<_>); 6] = [
             // A spec or Secret problem: Ready says the same as Synced, even when it was True.
-            (&ready, &invalid, false, vec![row("Synced", False, "InvalidSpec"), row("Ready", False, "InvalidSpec")]),
-            (&[], &secret, false, vec![row("Synced", False, "SecretNotReady"), row("Ready", False, "SecretNotReady")]),
+            (
+                &ready,
+                &invalid,
+                false,
+                vec![
+                    row("Synced", False, "InvalidSpec"),
+                    row("Ready", False, "InvalidSpec"),
+                ],
+            ),
+            (
+                &[],
+                &secret,
+                false,
+                vec![
+                    row("Synced", False, "SecretNotReady"),
+                    row("Ready", False, "SecretNotReady"),
+                ],
+            ),
             // A passing failure keeps a Ready it had...
-            (&ready, &transient, false, vec![row("Synced", False, "CloudServerError")]),
+            (
+                &ready,
+                &transient,
+                false,
+                vec![row("Synced", False, "CloudServerError")],
+            ),
             // ...and sets one when it had none.
-            (&[], &transient, false, vec![row("Synced", False, "CloudServerError"), row("Ready", False, "CloudServerError")]),
+            (
+                &[],
+                &transient,
+                false,
+                vec![
+                    row("Synced", False, "CloudServerError"),
+                    row("Ready", False, "CloudServerError"),
+                ],
+            ),
             // During deletion Ready says so.
-            (&ready, &transient, true, vec![row("Synced", False, "CloudServerError"), row("Ready", False, "Deleting")]),
-            (&[], &invalid, true, vec![row("Synced", False, "InvalidSpec"), row("Ready", False, "Deleting")]),
+            (
+                &ready,
+                &transient,
+                true,
+                vec![
+                    row("Synced", False, "CloudServerError"),
+                    row("Ready", False, "Deleting"),
+                ],
+            ),
+            (
+                &[],
+                &invalid,
+                true,
+                vec![
+                    row("Synced", False, "InvalidSpec"),
+                    row("Ready", False, "Deleting"),
+                ],
+            ),
         ];
         for (previous, err, deleting, want) in table {
             let (conds, _, note) = failure(previous, err, deleting, || Duration::from_secs(1), &s);
@@ -518,7 +573,10 @@ mod tests {
             assert_eq!(note.reason, err.reason());
         }
         let (conds, _, _) = failure(&ready, &invalid, false, || Duration::ZERO, &s);
-        assert_eq!(conds[0].1.message, conds[1].1.message, "same message in Ready and Synced");
+        assert_eq!(
+            conds[0].1.message, conds[1].1.message,
+            "same message in Ready and Synced"
+        );
     }
 
     #[test]
@@ -528,14 +586,28 @@ mod tests {
         let wait = Error::waiting(
             reasons::DEPENDENCY_NOT_READY,
             "VpnGateway gw is not Ready yet",
-            Next::Dependency { since: Duration::ZERO },
+            Next::Dependency {
+                since: Duration::ZERO,
+            },
         );
-        let (conds, action, note) = failure(&[], &wait, false, || panic!("no backoff for a wait"), &s);
+        let (conds, action, note) =
+            failure(&[], &wait, false, || panic!("no backoff for a wait"), &s);
         assert_eq!(
             reasons_of(&conds),
-            vec![row("Ready", False, "DependencyNotReady"), row("Synced", True, "ReconcileSuccess")]
+            vec![
+                row("Ready", False, "DependencyNotReady"),
+                row("Synced", True, "ReconcileSuccess")
+            ]
         );
         assert_eq!(note, None);
-        assert_eq!(action, requeue::action(&Next::Dependency { since: Duration::ZERO }, &s));
+        assert_eq!(
+            action,
+            requeue::action(
+                &Next::Dependency {
+                    since: Duration::ZERO
+                },
+                &s
+            )
+        );
     }
 }

@@ -22,9 +22,13 @@ pub enum Next {
     /// `watched`: the pending watch wakes the object when the state changes, so the requeue is
     /// only a slow fallback.
     Pending { since: Duration, watched: bool },
-    /// Waiting for another object (a referenced gateway, the connections using this one) that
-    /// wakes this object through a watch when it changes; `since`: how long it has waited.
+    /// Waiting for an object this one needs (a referenced gateway), which wakes this object
+    /// through a watch when it changes; `since`: how long it has waited.
     Dependency { since: Duration },
+    /// Being deleted, waiting for the objects that use this one to go; `since`: how long it has
+    /// waited. Their departure wakes it, but the cache it reads them from may lag a moment
+    /// behind that wake-up, so it also looks again at the pending pace.
+    Dependents { since: Duration },
     /// The cloud refused for now (busy with another operation): try again in a few seconds.
     Busy,
     /// Look again after this long (e.g. the autoscaler's evaluation interval), or at the resync
@@ -54,6 +58,7 @@ pub fn action(next: &Next, settings: &Settings) -> Action {
             }
         }
         Next::Dependency { since } => fallback(tick, pending_poll(tick, *since)),
+        Next::Dependents { since } => pending_poll(tick, *since),
         Next::Busy => tick.max(BUSY_RETRY),
         Next::After(d) => *d,
     };
@@ -175,6 +180,10 @@ mod tests {
                 Next::Dependency { since: secs(5) },
                 Action::requeue(secs(10)),
             ),
+            (
+                Next::Dependents { since: secs(5) },
+                Action::requeue(secs(1)),
+            ),
             (Next::Busy, Action::requeue(secs(5))),
             (Next::After(secs(20)), Action::requeue(secs(20))),
             (Next::After(secs(600)), Action::await_change()),
@@ -198,21 +207,31 @@ mod tests {
     #[test]
     fn failures_back_off_terminal_ones_wait_for_a_fix() {
         let s = settings();
-        assert_eq!(after_failure(false, None, secs(4), &s), Action::requeue(secs(4)));
+        assert_eq!(
+            after_failure(false, None, secs(4), &s),
+            Action::requeue(secs(4))
+        );
         assert_eq!(
             after_failure(false, Some(secs(9)), secs(4), &s),
             Action::requeue(secs(9)),
             "Retry-After stretches the backoff"
         );
-        assert_eq!(after_failure(false, Some(secs(1)), secs(4), &s), Action::requeue(secs(4)));
-        assert_eq!(after_failure(true, None, secs(4), &s), Action::requeue(secs(300)));
+        assert_eq!(
+            after_failure(false, Some(secs(1)), secs(4), &s),
+            Action::requeue(secs(4))
+        );
+        assert_eq!(
+            after_failure(true, None, secs(4), &s),
+            Action::requeue(secs(300))
+        );
         assert_eq!(deferred(&s), Action::requeue(Duration::from_millis(500)));
     }
 
     #[test]
     fn pending_time_counts_from_the_latest_cloud_change() {
         let now = Time(k8s_openapi::jiff::Timestamp::from_second(1_800_000_000).unwrap());
-        let ago = |s: i64| Time(k8s_openapi::jiff::Timestamp::from_second(1_800_000_000 - s).unwrap());
+        let ago =
+            |s: i64| Time(k8s_openapi::jiff::Timestamp::from_second(1_800_000_000 - s).unwrap());
         let mut ready = Condition::new("Ready", ConditionStatus::False, "Creating", "", None);
         ready.last_transition_time = ago(300);
         let cloud = |s: i64| {
@@ -225,7 +244,10 @@ mod tests {
         assert_eq!(pending_for(Some(&ready), None, &now), secs(300));
         assert_eq!(pending_for(Some(&ready), Some("garbage"), &now), secs(300));
         // A cloud change older than the condition does not stretch it.
-        assert_eq!(pending_for(Some(&ready), Some(&cloud(900)), &now), secs(300));
+        assert_eq!(
+            pending_for(Some(&ready), Some(&cloud(900)), &now),
+            secs(300)
+        );
         assert_eq!(pending_for(None, None, &now), Duration::ZERO);
     }
 }

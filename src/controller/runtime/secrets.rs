@@ -67,7 +67,9 @@ impl SecretCache {
         if inner.changed.get(&key).is_some_and(|c| *c >= started) {
             return; // it changed while we read it: the next read must go to the API
         }
-        inner.read.retain(|_, (at, _)| at.elapsed() < SECRET_CACHE_TTL);
+        inner
+            .read
+            .retain(|_, (at, _)| at.elapsed() < SECRET_CACHE_TTL);
         inner.read.insert(key, (started, data));
     }
 
@@ -76,7 +78,9 @@ impl SecretCache {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let key = (namespace.to_string(), name.to_string());
         inner.read.remove(&key);
-        inner.changed.retain(|_, at| at.elapsed() < SECRET_CACHE_TTL);
+        inner
+            .changed
+            .retain(|_, at| at.elapsed() < SECRET_CACHE_TTL);
         inner.changed.insert(key, Instant::now());
     }
 }

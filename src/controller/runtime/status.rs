@@ -291,16 +291,34 @@ mod tests {
         let updatable = FieldDiff::new("name", "a", "b", true);
         let fixed = FieldDiff::new("bgpAsn", "64512", "65000", false);
         let c = synced("VPN gateway", true, &[updatable.clone()], "");
-        assert_eq!((c.status, c.reason), (ConditionStatus::True, reasons::OBSERVE_ONLY));
-        assert!(c.message.contains("differs from the spec in: name"), "{}", c.message);
+        assert_eq!(
+            (c.status, c.reason),
+            (ConditionStatus::True, reasons::OBSERVE_ONLY)
+        );
+        assert!(
+            c.message.contains("differs from the spec in: name"),
+            "{}",
+            c.message
+        );
         let c = synced("VPN gateway", false, &[updatable.clone(), fixed], "");
-        assert_eq!((c.status, c.reason), (ConditionStatus::False, reasons::IMMUTABLE_FIELD_DRIFT));
+        assert_eq!(
+            (c.status, c.reason),
+            (ConditionStatus::False, reasons::IMMUTABLE_FIELD_DRIFT)
+        );
         assert!(c.message.contains("cannot change bgpAsn"), "{}", c.message);
-        assert!(!c.message.contains("name"), "updatable fields are not blamed: {}", c.message);
+        assert!(
+            !c.message.contains("name"),
+            "updatable fields are not blamed: {}",
+            c.message
+        );
         let c = synced("VPN gateway", false, &[], "update requested");
         assert_eq!(
             (c.status, c.reason, c.message.as_str()),
-            (ConditionStatus::True, reasons::RECONCILE_SUCCESS, "update requested")
+            (
+                ConditionStatus::True,
+                reasons::RECONCILE_SUCCESS,
+                "update requested"
+            )
         );
     }
 
@@ -309,21 +327,35 @@ mod tests {
         let name = FieldDiff::new("name", "a", "b", true);
         let asn = FieldDiff::new("bgpAsn", "64512", "65000", false);
         // A spec change is not drift; a cloud change under an unchanged spec is.
-        assert_eq!(drift_note("customer gateway", &[], &[name.clone()], false, false), None);
+        assert_eq!(
+            drift_note("customer gateway", &[], &[name.clone()], false, false),
+            None
+        );
         let n = drift_note("customer gateway", &[], &[name.clone()], false, true).unwrap();
         assert!(n.warning);
-        assert_eq!((n.reason.as_str(), n.action.as_str()), (DRIFT_DETECTED, actions::OBSERVE));
+        assert_eq!(
+            (n.reason.as_str(), n.action.as_str()),
+            (DRIFT_DETECTED, actions::OBSERVE)
+        );
         assert_eq!(
             n.message,
             "Customer gateway differs from the spec: name (spec a, cloud b) (changed outside the \
              operator; being corrected)"
         );
         let n = drift_note("connection", &[], &[asn.clone()], false, false).unwrap();
-        assert!(n.message.ends_with("(the cloud cannot change these fields; they are left alone)"));
+        assert!(n
+            .message
+            .ends_with("(the cloud cannot change these fields; they are left alone)"));
         let n = drift_note("connection", &[], &[name.clone()], true, false).unwrap();
-        assert!(n.message.ends_with("(not corrected: managementPolicy is Observe)"));
+        assert!(n
+            .message
+            .ends_with("(not corrected: managementPolicy is Observe)"));
         // Already reported: no new Event.
-        let before = drift_entries(&[], &[asn.clone()], &Time(k8s_openapi::jiff::Timestamp::UNIX_EPOCH));
+        let before = drift_entries(
+            &[],
+            &[asn.clone()],
+            &Time(k8s_openapi::jiff::Timestamp::UNIX_EPOCH),
+        );
         assert_eq!(drift_note("connection", &before, &[asn], false, true), None);
     }
 }

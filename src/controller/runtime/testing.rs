@@ -100,7 +100,10 @@ impl World {
 
     /// Kubernetes in memory.
     pub fn kube(&self) -> &Memory {
-        self.ctx.kube.memory_backend().expect("the world's Kubernetes is in memory")
+        self.ctx
+            .kube
+            .memory_backend()
+            .expect("the world's Kubernetes is in memory")
     }
 
     /// Applies `obj` (in [`NS`] unless it names a namespace), as `kubectl apply` would.
@@ -187,7 +190,8 @@ impl World {
         panic!(
             "{} {name} did not get there in {rounds} reconciles: {:#?}",
             K::KIND,
-            self.try_get::<K>(name).map(|o| serde_json::to_value(o.status().cloned()).ok())
+            self.try_get::<K>(name)
+                .map(|o| serde_json::to_value(o.status().cloned()).ok())
         );
     }
 
@@ -211,7 +215,10 @@ impl World {
 
     /// The reasons of those Events.
     pub fn event_reasons<K: Object>(&self, name: &str) -> Vec<String> {
-        self.events::<K>(name).into_iter().map(|n| n.reason).collect()
+        self.events::<K>(name)
+            .into_iter()
+            .map(|n| n.reason)
+            .collect()
     }
 
     /// Calls the simulator's admin API (`/_sim/...`; see docs/SIMULATOR.md).

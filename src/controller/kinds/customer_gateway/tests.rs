@@ -1,12 +1,19 @@
+//! The customer gateway's pure decisions, as tables.
 use std::collections::BTreeMap;
 
 use k8s_openapi::jiff::Timestamp;
 use kube::api::ObjectMeta;
 
+use super::observe::find_owned;
+use super::plan::{dependents, desired_create, desired_update, drift, plan, sha256_hex};
+use super::status::{build_status, conditions, Described};
 use super::*;
 use crate::cloud::model::{CaCertificate, Timestamp as WireTime};
-use crate::crd::common::{find_condition, ResourceRef};
-use crate::crd::customer_gateway::CaCertificateSpec;
+use crate::controller::runtime::lookup::{Found, How};
+use crate::controller::runtime::ownership::{check_tag_count, TAG_OWNER, TAG_UID};
+use crate::controller::runtime::status::FieldDiff;
+use crate::crd::common::{find_condition, reasons, types, ConditionStatus, ResourceRef};
+use crate::crd::customer_gateway::{CaCertificateSpec, IdType};
 use crate::crd::vpn_connection::{GatewayIp, VpnConnectionSpec};
 use crate::crd::VpnConnectionStatus;
 
@@ -59,29 +66,23 @@ fn at(seconds: i64) -> Time {
     Time(Timestamp::from_second(seconds).unwrap_or_default())
 }
 
-fn found(c: ResponseCustomerGateway, how: How) -> Observation {
-    Observation {
-        found: Some((c, how)),
-        gone: None,
-    }
+fn found(c: ResponseCustomerGateway, how: How) -> Observed {
+    let tags = c.tags.clone().unwrap_or_default();
+    Found::exists(Seen { cgw: c, tags }, how)
 }
 
-#[test]
-fn lookup_prefers_status_then_spec_then_owner_tag() {
-    let cases = [
-        (Some("s"), Some("a"), false, Lookup::Recorded("s".into())),
-        (Some("s"), None, true, Lookup::Recorded("s".into())),
-        (None, Some("a"), false, Lookup::Adopt("a".into())),
-        (None, Some("a"), true, Lookup::Adopt("a".into())),
-        (None, None, false, Lookup::ByOwnerTag),
-        (None, None, true, Lookup::Nothing),
-    ];
-    for (status, spec_id, observe, want) in cases {
-        assert_eq!(
-            lookup(status, spec_id, observe),
-            want,
-            "{status:?} {spec_id:?} {observe}"
-        );
+fn object(spec: CustomerGatewaySpec) -> CustomerGateway {
+    let mut c = CustomerGateway::new("cgw", spec);
+    c.metadata.namespace = Some("ns".into());
+    c.metadata.uid = Some(UID.into());
+    c
+}
+
+fn inputs() -> Inputs {
+    Inputs {
+        name: "cgw".into(),
+        tags: our_tags(),
+        dependants: Vec::new(),
     }
 }
 
@@ -284,21 +285,20 @@ fn plan_covers_every_observation() {
         cloud_id: Some("given".into()),
         ..spec()
     };
-    let gone = |id: &str| Observation {
-        found: None,
+    let gone = |id: &str| Found {
         gone: Some(id.into()),
+        ..Found::default()
     };
-    let p = |s: &CustomerGatewaySpec, o: &Observation| {
-        plan(s, "cgw", &our_tags(), o, &our_tags(), None)
-    };
+    let p = |s: &CustomerGatewaySpec, o: &Observed| plan(&object(s.clone()), &inputs(), o);
 
-    assert_eq!(p(&s, &Observation::default()), Plan::Create);
-    assert_eq!(
+    assert!(matches!(
+        p(&s, &Found::default()),
+        Plan::Create { replaces: None, .. }
+    ));
+    assert!(matches!(
         p(&s, &gone("old")),
-        Plan::Recreate {
-            gone_id: "old".into()
-        }
-    );
+        Plan::Create { replaces: Some(old), .. } if old == "old"
+    ));
     assert_eq!(
         p(&adopting, &gone("given")),
         Plan::Missing { id: "given".into() }
@@ -308,37 +308,66 @@ fn plan_covers_every_observation() {
         Plan::Missing { id: "given".into() }
     );
     assert_eq!(
-        p(&observe, &Observation::default()),
+        p(&observe, &Found::default()),
         Plan::Missing { id: "given".into() }
     );
-    assert!(matches!(
+    assert_eq!(
         p(&observe, &found(cloud("given"), How::Adopted)),
-        Plan::Report { .. }
-    ));
+        Plan::Report
+    );
     match p(&s, &found(cloud("a"), How::Recorded)) {
-        Plan::Sync {
-            update, tags, how, ..
-        } => {
+        Plan::Sync { id, update, tags } => {
+            assert_eq!(id, "a");
             assert_eq!(update, None);
             assert!(tags.is_empty());
-            assert_eq!(how, How::Recorded);
         }
         other => panic!("expected Sync, got {other:?}"),
     }
     // Adopting an untagged customer gateway: the owner tags are added.
     let mut untagged = cloud("given");
     untagged.tags = Some(vec![]);
-    match plan(
-        &adopting,
-        "cgw",
-        &our_tags(),
-        &found(untagged, How::Adopted),
-        &[],
-        None,
-    ) {
+    match p(&adopting, &found(untagged, How::Adopted)) {
         Plan::Sync { tags, .. } => assert_eq!(tags.add, our_tags()),
         other => panic!("expected Sync, got {other:?}"),
     }
+}
+
+#[test]
+fn deletion_waits_for_connections_then_deletes_what_is_ours() {
+    let mut obj = object(spec());
+    obj.metadata.deletion_timestamp = Some(at(0));
+    let waiting = Inputs {
+        dependants: vec!["link".into()],
+        ..inputs()
+    };
+    let here = found(cloud("cg-1"), How::Recorded);
+    assert_eq!(
+        plan(&obj, &waiting, &here),
+        Plan::WaitForDependents(vec!["link".into()])
+    );
+    assert_eq!(
+        plan(&obj, &inputs(), &here),
+        Plan::Delete { id: "cg-1".into() }
+    );
+    let gone = Found {
+        gone: Some("cg-1".into()),
+        ..Found::default()
+    };
+    assert_eq!(
+        plan(&obj, &inputs(), &gone),
+        Plan::Gone(Some("cg-1".into()))
+    );
+    let theirs = Found {
+        foreign: Some("c:ns:other".into()),
+        ..here
+    };
+    assert_eq!(
+        plan(&obj, &inputs(), &theirs),
+        Plan::LeaveForeign {
+            id: "cg-1".into(),
+            owner: "c:ns:other".into()
+        }
+    );
 }
 
 #[test]
@@ -413,13 +442,13 @@ fn conditions_for_each_situation() {
     ];
     for (i, (exists, observe, remaining, rs, rr, ss, sr)) in cases.into_iter().enumerate() {
         let (ready, synced) = conditions(exists, Some("id-1"), observe, remaining);
-        assert_eq!((ready.0, ready.1), (rs, rr), "case {i} ready");
-        assert_eq!((synced.0, synced.1), (ss, sr), "case {i} synced");
+        assert_eq!((ready.status, ready.reason), (rs, rr), "case {i} ready");
+        assert_eq!((synced.status, synced.reason), (ss, sr), "case {i} synced");
     }
     let (_, synced) = conditions(true, None, false, &immutable);
-    assert!(synced.2.contains("idValue"), "{}", synced.2);
+    assert!(synced.message.contains("idValue"), "{}", synced.message);
     let (_, observed) = conditions(true, None, true, &updatable);
-    assert!(observed.2.contains("name"), "{}", observed.2);
+    assert!(observed.message.contains("name"), "{}", observed.message);
 }
 
 #[test]
@@ -434,7 +463,7 @@ fn status_reports_the_cloud_and_keeps_condition_history() {
     let conds = conditions(true, None, false, &[]);
     let s = build_status(
         &prev,
-        Seen::Exists(&c),
+        Described::Exists(&c),
         Some("abc".into()),
         &[],
         conds,
@@ -461,7 +490,7 @@ fn status_reports_the_cloud_and_keeps_condition_history() {
     let conds = conditions(false, Some("cgw-1"), false, &[]);
     let missing = build_status(
         &s,
-        Seen::Missing("cgw-1"),
+        Described::Missing("cgw-1"),
         None,
         &[],
         conds,
@@ -557,30 +586,6 @@ fn deletion_waits_for_connections_using_the_customer_gateway() {
     );
     assert_eq!(dependents(&conns, "office", None), vec!["b-by-name"]);
     assert!(dependents(&conns, "nobody", Some("cgw-0")).is_empty());
-}
-
-#[test]
-fn drift_events_only_for_new_drift_the_operator_did_not_cause() {
-    let prev = CustomerGatewayStatus::default();
-    let name = [FieldDiff::new("name", "a", "b", true)];
-    let asn = [FieldDiff::new("bgpAsn", "1", "2", false)];
-    // The user changed the name in the spec: an update, not drift.
-    assert!(drift_notes(&prev, &name, false, false).is_empty());
-    // The spec did not change but the cloud did: drift, corrected.
-    let n = drift_notes(&prev, &name, false, true);
-    assert_eq!(n.len(), 1);
-    assert!(n[0].warning && n[0].reason == events::DRIFT_DETECTED);
-    assert!(n[0].message.contains("corrected"), "{}", n[0].message);
-    // Immutable drift is always news, once.
-    assert_eq!(drift_notes(&prev, &asn, false, false).len(), 1);
-    let seen = CustomerGatewayStatus {
-        drift: drift_entries(&[], &asn, &at(0)),
-        ..Default::default()
-    };
-    assert!(drift_notes(&seen, &asn, false, false).is_empty());
-    // Observing: any new difference is reported, never corrected.
-    let n = drift_notes(&prev, &name, true, false);
-    assert!(n[0].message.contains("Observe"), "{}", n[0].message);
 }
 
 #[test]

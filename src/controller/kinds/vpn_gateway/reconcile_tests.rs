@@ -31,7 +31,10 @@ async fn ready_gateway(w: &World) -> VpnGateway {
 }
 
 fn cloud_id(g: &VpnGateway) -> String {
-    g.status.as_ref().and_then(|s| s.cloud_id.clone()).expect("a cloud id")
+    g.status
+        .as_ref()
+        .and_then(|s| s.cloud_id.clone())
+        .expect("a cloud id")
 }
 
 async fn gateways_in_cloud(w: &World) -> Vec<serde_json::Value> {
@@ -43,7 +46,10 @@ async fn create_update_and_delete() {
     let w = World::start().await;
     w.apply_yaml::<VpnGateway>(EXAMPLE);
     // First the finalizer, then the create.
-    assert_eq!(w.reconcile::<VpnGateway>(NAME).await, Action::await_change());
+    assert_eq!(
+        w.reconcile::<VpnGateway>(NAME).await,
+        Action::await_change()
+    );
     assert_eq!(w.calls("CreateVgw"), 0);
     w.reconcile::<VpnGateway>(NAME).await;
     let g = w.get::<VpnGateway>(NAME);
@@ -52,7 +58,10 @@ async fn create_update_and_delete() {
     assert_eq!(cond(&g, SYNCED), yes("ReconcileSuccess"));
     assert_eq!(g.status.as_ref().unwrap().observed_generation, Some(1));
     let created = &w.events::<VpnGateway>(NAME)[0];
-    assert_eq!((created.reason.as_str(), created.action.as_str()), (CREATED, actions::CREATE));
+    assert_eq!(
+        (created.reason.as_str(), created.action.as_str()),
+        (CREATED, actions::CREATE)
+    );
 
     // The cloud finishes; the next reconcile reports it, EIPs included.
     w.advance(Duration::from_secs(2));
@@ -72,11 +81,19 @@ async fn create_update_and_delete() {
     assert_eq!(w.calls("UpdateVgw"), 1);
     assert_eq!(cond(&g, READY), no("Updating"));
     assert_eq!(g.status.as_ref().unwrap().observed_generation, Some(2));
-    assert!(w.event_reasons::<VpnGateway>(NAME).contains(&UPDATED.to_string()));
+    assert!(w
+        .event_reasons::<VpnGateway>(NAME)
+        .contains(&UPDATED.to_string()));
     let g = w.ready::<VpnGateway>(NAME).await;
     assert_eq!(w.calls("UpdateVgw"), 1, "nothing more to change");
     let cloud = gateways_in_cloud(&w).await;
-    assert_eq!(cloud[0]["vpn_gateway"]["local_subnets"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        cloud[0]["vpn_gateway"]["local_subnets"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
 
     // Delete: the cloud deletes, the operator waits for 404, then lets the object go.
     let id = cloud_id(&g);
@@ -85,11 +102,16 @@ async fn create_update_and_delete() {
     assert_eq!(w.calls("DeleteVgw"), 1);
     let g = w.get::<VpnGateway>(NAME);
     assert_eq!(cond(&g, READY), no("Deleting"));
-    assert!(w.event_reasons::<VpnGateway>(NAME).contains(&DELETE_REQUESTED.to_string()));
+    assert!(w
+        .event_reasons::<VpnGateway>(NAME)
+        .contains(&DELETE_REQUESTED.to_string()));
     w.advance(Duration::from_secs(2));
     w.reconcile::<VpnGateway>(NAME).await;
     assert!(w.try_get::<VpnGateway>(NAME).is_none(), "finalizer removed");
-    assert!(gateways_in_cloud(&w).await.is_empty(), "{id} is gone from the cloud");
+    assert!(
+        gateways_in_cloud(&w).await.is_empty(),
+        "{id} is gone from the cloud"
+    );
 }
 
 #[tokio::test]
@@ -140,7 +162,10 @@ async fn drift_is_reported_once_and_corrected() {
     assert_eq!(w.calls("UpdateVgw"), 1);
     let g = w.ready::<VpnGateway>(NAME).await;
     assert!(g.status.unwrap().drift.is_empty());
-    assert_eq!(gateways_in_cloud(&w).await[0]["vpn_gateway"]["name"], "edge-gateway");
+    assert_eq!(
+        gateways_in_cloud(&w).await[0]["vpn_gateway"]["name"],
+        "edge-gateway"
+    );
 
     // A field the cloud cannot change: reported, never touched.
     w.admin(
@@ -187,7 +212,10 @@ fn unowned_body(name: &str) -> CreateVpnGatewayRequestBody {
 async fn adoption_takes_an_unowned_gateway_and_refuses_another_objects() {
     let w = World::start().await;
     let console = w.console();
-    let made = console.create_gateway(&unowned_body("edge-gateway")).await.unwrap();
+    let made = console
+        .create_gateway(&unowned_body("edge-gateway"))
+        .await
+        .unwrap();
     w.advance(Duration::from_secs(2));
     let mut obj: VpnGateway = serde_yaml::from_str(EXAMPLE).unwrap();
     obj.spec.cloud_id = Some(made.id.clone());
@@ -195,7 +223,10 @@ async fn adoption_takes_an_unowned_gateway_and_refuses_another_objects() {
     let g = w.ready::<VpnGateway>(NAME).await;
     assert_eq!(cloud_id(&g), made.id);
     let events = w.events::<VpnGateway>(NAME);
-    let adopted = events.iter().find(|n| n.reason == ADOPTED).expect("Adopted");
+    let adopted = events
+        .iter()
+        .find(|n| n.reason == ADOPTED)
+        .expect("Adopted");
     assert_eq!(adopted.action, actions::ADOPT);
     assert_eq!(w.calls("CreateVgw"), 1, "only the console's create");
     // The owner tags are added: the gateway is now this object's.
@@ -218,33 +249,54 @@ async fn adoption_takes_an_unowned_gateway_and_refuses_another_objects() {
     w.reconcile::<VpnGateway>("intruder").await;
     let o = w.get::<VpnGateway>("intruder");
     assert_eq!(cond(&o, SYNCED), no("OwnershipConflict"));
-    assert_eq!(cond(&o, READY), no("OwnershipConflict"), "Ready says why too");
+    assert_eq!(
+        cond(&o, READY),
+        no("OwnershipConflict"),
+        "Ready says why too"
+    );
     assert_eq!(w.writes(), writes);
     // Deleting the intruder leaves the gateway in place.
     w.delete::<VpnGateway>("intruder");
     w.reconcile::<VpnGateway>("intruder").await;
     assert!(w.try_get::<VpnGateway>("intruder").is_none());
     assert_eq!(gateways_in_cloud(&w).await.len(), 1);
-    assert!(w.event_reasons::<VpnGateway>("intruder").contains(&"NotDeleted".to_string()));
+    assert!(w
+        .event_reasons::<VpnGateway>("intruder")
+        .contains(&"NotDeleted".to_string()));
 }
 
 #[tokio::test]
 async fn a_lost_create_response_never_makes_a_second_gateway() {
     let w = World::start().await;
-    w.fault(json!({"ops": ["CreateVgw"], "fault": {"kind": "commit_then_504"}, "trigger": {"next": 1}}))
-        .await;
+    w.fault(
+        json!({"ops": ["CreateVgw"], "fault": {"kind": "commit_then_504"}, "trigger": {"next": 1}}),
+    )
+    .await;
     w.apply_yaml::<VpnGateway>(EXAMPLE);
     w.reconcile::<VpnGateway>(NAME).await;
     w.reconcile::<VpnGateway>(NAME).await;
     let g = w.get::<VpnGateway>(NAME);
     assert_eq!(cond(&g, SYNCED), no("CloudServerError"));
-    assert_eq!(cond(&g, READY), no("CloudServerError"), "no Ready yet: it says why");
-    assert_eq!(gateways_in_cloud(&w).await.len(), 1, "the create was committed");
+    assert_eq!(
+        cond(&g, READY),
+        no("CloudServerError"),
+        "no Ready yet: it says why"
+    );
+    assert_eq!(
+        gateways_in_cloud(&w).await.len(),
+        1,
+        "the create was committed"
+    );
     let g = w.ready::<VpnGateway>(NAME).await;
     assert_eq!(w.calls("CreateVgw"), 1);
     assert_eq!(gateways_in_cloud(&w).await.len(), 1);
-    assert!(w.event_reasons::<VpnGateway>(NAME).contains(&RECOVERED.to_string()));
-    assert_eq!(cloud_id(&g), gateways_in_cloud(&w).await[0]["vpn_gateway"]["id"]);
+    assert!(w
+        .event_reasons::<VpnGateway>(NAME)
+        .contains(&RECOVERED.to_string()));
+    assert_eq!(
+        cloud_id(&g),
+        gateways_in_cloud(&w).await[0]["vpn_gateway"]["id"]
+    );
 }
 
 #[tokio::test]
@@ -252,13 +304,19 @@ async fn a_gateway_gone_from_the_cloud_is_searched_for_then_recreated_with_a_war
     let w = World::start().await;
     // EIPs the cloud makes with the gateway (bound ones are released with it).
     let mut obj: VpnGateway = serde_yaml::from_str(EXAMPLE).unwrap();
-    obj.spec.eip1 = Some(serde_json::from_value(json!({"type": "5_bgp", "bandwidthSize": 10})).unwrap());
-    obj.spec.eip2 = Some(serde_json::from_value(json!({"type": "5_bgp", "bandwidthSize": 10})).unwrap());
+    obj.spec.eip1 =
+        Some(serde_json::from_value(json!({"type": "5_bgp", "bandwidthSize": 10})).unwrap());
+    obj.spec.eip2 =
+        Some(serde_json::from_value(json!({"type": "5_bgp", "bandwidthSize": 10})).unwrap());
     w.apply(obj);
     let g = w.ready::<VpnGateway>(NAME).await;
     let old = cloud_id(&g);
-    w.admin("DELETE", &format!("/projects/{PROJECT}/vpn-gateways/{old}"), json!(null))
-        .await;
+    w.admin(
+        "DELETE",
+        &format!("/projects/{PROJECT}/vpn-gateways/{old}"),
+        json!(null),
+    )
+    .await;
     let lists = w.calls("ListVgws");
     w.reconcile::<VpnGateway>(NAME).await;
     assert!(w.calls("ListVgws") > lists, "searched by owner tag first");
@@ -287,13 +345,22 @@ async fn busy_and_throttled_calls_are_retried_with_backoff() {
     let first = w.reconcile::<VpnGateway>(NAME).await;
     let g = w.get::<VpnGateway>(NAME);
     assert_eq!(cond(&g, SYNCED), no("CloudBusy"));
-    assert_eq!(cond(&g, READY), yes("Available"), "still usable while the change waits");
+    assert_eq!(
+        cond(&g, READY),
+        yes("Available"),
+        "still usable while the change waits"
+    );
     let warning = w.events::<VpnGateway>(NAME).pop().unwrap();
-    assert!(warning.warning && warning.reason == "CloudBusy" && warning.action == actions::RECONCILE);
+    assert!(
+        warning.warning && warning.reason == "CloudBusy" && warning.action == actions::RECONCILE
+    );
     let second = w.reconcile::<VpnGateway>(NAME).await;
     assert_eq!(w.calls("UpdateVgw"), 2);
     assert_ne!(first, second);
-    assert_eq!(cond(&w.get::<VpnGateway>(NAME), SYNCED), yes("ReconcileSuccess"));
+    assert_eq!(
+        cond(&w.get::<VpnGateway>(NAME), SYNCED),
+        yes("ReconcileSuccess")
+    );
 
     // 429 with Retry-After: the object waits at least that long.
     w.fault(json!({"ops": ["ListVgws", "ShowVgw"], "fault": {"kind": "throttle", "retry_after_secs": 42}, "trigger": {"next": 2}}))
@@ -306,17 +373,35 @@ async fn busy_and_throttled_calls_are_retried_with_backoff() {
 #[tokio::test]
 async fn refused_credentials_are_read_again_once_the_secret_is_fixed() {
     let w = World::start().await;
-    w.put_secret("team-creds", &[("accessKey", crate::controller::runtime::testing::AK), ("secretKey", "wrong")]);
+    w.put_secret(
+        "team-creds",
+        &[
+            ("accessKey", crate::controller::runtime::testing::AK),
+            ("secretKey", "wrong"),
+        ],
+    );
     let mut obj: VpnGateway = serde_yaml::from_str(EXAMPLE).unwrap();
-    obj.spec.cloud = Some(serde_json::from_value(json!({"credentialsSecretRef": {"name": "team-creds"}})).unwrap());
+    obj.spec.cloud = Some(
+        serde_json::from_value(json!({"credentialsSecretRef": {"name": "team-creds"}})).unwrap(),
+    );
     w.apply(obj);
     w.reconcile::<VpnGateway>(NAME).await;
     let action = w.reconcile::<VpnGateway>(NAME).await;
     let g = w.get::<VpnGateway>(NAME);
     assert_eq!(cond(&g, SYNCED), no("AuthFailed"));
     assert_eq!(cond(&g, READY), no("AuthFailed"));
-    assert_eq!(action, Action::requeue(Duration::from_secs(300)), "terminal: slow retry");
-    w.put_secret("team-creds", &[("accessKey", crate::controller::runtime::testing::AK), ("secretKey", crate::controller::runtime::testing::SK)]);
+    assert_eq!(
+        action,
+        Action::requeue(Duration::from_secs(300)),
+        "terminal: slow retry"
+    );
+    w.put_secret(
+        "team-creds",
+        &[
+            ("accessKey", crate::controller::runtime::testing::AK),
+            ("secretKey", crate::controller::runtime::testing::SK),
+        ],
+    );
     w.reconcile::<VpnGateway>(NAME).await;
     assert_eq!(w.calls("CreateVgw"), 1, "the fixed Secret is used at once");
     w.ready::<VpnGateway>(NAME).await;
@@ -324,7 +409,8 @@ async fn refused_credentials_are_read_again_once_the_secret_is_fixed() {
     // A missing Secret is a Secret problem, on both conditions.
     let mut other: VpnGateway = serde_yaml::from_str(EXAMPLE).unwrap();
     other.metadata.name = Some("no-secret".into());
-    other.spec.cloud = Some(serde_json::from_value(json!({"credentialsSecretRef": {"name": "absent"}})).unwrap());
+    other.spec.cloud =
+        Some(serde_json::from_value(json!({"credentialsSecretRef": {"name": "absent"}})).unwrap());
     w.apply(other);
     w.reconcile::<VpnGateway>("no-secret").await;
     w.reconcile::<VpnGateway>("no-secret").await;
@@ -337,7 +423,9 @@ async fn refused_credentials_are_read_again_once_the_secret_is_fixed() {
 async fn an_invalid_spec_sets_ready_false_with_the_same_reason() {
     let w = World::start().await;
     let mut obj: VpnGateway = serde_yaml::from_str(EXAMPLE).unwrap();
-    obj.spec.tags = (0..20).map(|i| (format!("k{i}"), "v".to_string())).collect();
+    obj.spec.tags = (0..20)
+        .map(|i| (format!("k{i}"), "v".to_string()))
+        .collect();
     w.apply(obj);
     w.reconcile::<VpnGateway>(NAME).await;
     w.reconcile::<VpnGateway>(NAME).await;
@@ -356,7 +444,11 @@ async fn an_invalid_spec_sets_ready_false_with_the_same_reason() {
 #[tokio::test]
 async fn observe_only_reads_reports_drift_and_never_writes() {
     let w = World::start().await;
-    let made = w.console().create_gateway(&unowned_body("legacy")).await.unwrap();
+    let made = w
+        .console()
+        .create_gateway(&unowned_body("legacy"))
+        .await
+        .unwrap();
     w.advance(Duration::from_secs(2));
     let writes = w.writes();
     let mut obj: VpnGateway = serde_yaml::from_str(EXAMPLE).unwrap();
@@ -371,7 +463,13 @@ async fn observe_only_reads_reports_drift_and_never_writes() {
         .into_iter()
         .find(|n| n.reason == DRIFT_DETECTED)
         .unwrap();
-    assert!(drift.message.ends_with("(not corrected: managementPolicy is Observe)"), "{}", drift.message);
+    assert!(
+        drift
+            .message
+            .ends_with("(not corrected: managementPolicy is Observe)"),
+        "{}",
+        drift.message
+    );
     assert_eq!(w.writes(), writes, "observing never writes");
     w.delete::<VpnGateway>(NAME);
     w.reconcile::<VpnGateway>(NAME).await;
@@ -389,14 +487,25 @@ async fn pause_stops_every_cloud_call_deletion_included() {
         .get_or_insert_with(Default::default)
         .insert(PAUSED_ANNOTATION.into(), "true".into());
     w.apply(obj.clone());
-    assert_eq!(w.reconcile::<VpnGateway>(NAME).await, Action::await_change());
+    assert_eq!(
+        w.reconcile::<VpnGateway>(NAME).await,
+        Action::await_change()
+    );
     let g = w.get::<VpnGateway>(NAME);
     assert_eq!(cond(&g, SYNCED), no("Paused"));
-    assert_eq!(cond(&g, READY), no("Paused"), "nothing was made: Ready says why");
+    assert_eq!(
+        cond(&g, READY),
+        no("Paused"),
+        "nothing was made: Ready says why"
+    );
     assert_eq!(w.all_calls(), 0);
 
     // Resumed: created; paused again: a spec change and a delete wait.
-    obj.metadata.annotations.as_mut().unwrap().remove(PAUSED_ANNOTATION);
+    obj.metadata
+        .annotations
+        .as_mut()
+        .unwrap()
+        .remove(PAUSED_ANNOTATION);
     w.apply(obj);
     let g = w.ready::<VpnGateway>(NAME).await;
     let mut paused = g.clone();
@@ -414,7 +523,11 @@ async fn pause_stops_every_cloud_call_deletion_included() {
     assert_eq!(w.all_calls(), calls);
     let g = w.get::<VpnGateway>(NAME);
     assert_eq!(cond(&g, SYNCED), no("Paused"));
-    assert_eq!(cond(&g, READY), yes("Available"), "the gateway is still there and usable");
+    assert_eq!(
+        cond(&g, READY),
+        yes("Available"),
+        "the gateway is still there and usable"
+    );
     assert!(g.metadata.deletion_timestamp.is_some());
 }
 
@@ -431,9 +544,15 @@ async fn orphan_leaves_the_gateway_without_this_objects_owner_tags() {
     let left = gateways_in_cloud(&w).await;
     assert_eq!(left.len(), 1);
     let tags = left[0]["vpn_gateway"]["tags"].to_string();
-    assert!(!tags.contains(TAG_UID) && !tags.contains(TAG_OWNER), "{tags}");
+    assert!(
+        !tags.contains(TAG_UID) && !tags.contains(TAG_OWNER),
+        "{tags}"
+    );
     assert!(tags.contains("team"), "the user's tags stay: {tags}");
     assert_eq!(w.calls("DeleteVgw"), 0);
-    assert_eq!(w.event_reasons::<VpnGateway>(NAME).last().unwrap(), "Orphaned");
+    assert_eq!(
+        w.event_reasons::<VpnGateway>(NAME).last().unwrap(),
+        "Orphaned"
+    );
     let _ = NS;
 }

@@ -4,13 +4,17 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use crate::cloud::model::gateway::{GatewayStatus, ResponseEip, ResponseVpnGateway};
 use crate::controller::runtime::contract::{Reconciled, Watch};
-use crate::controller::runtime::events::{actions, Note, CREATED, DELETED, DELETE_REQUESTED, JOB_DELETED, UPDATED};
+use crate::controller::runtime::events::{
+    actions, Note, CREATED, DELETED, DELETE_REQUESTED, JOB_DELETED, UPDATED,
+};
 use crate::controller::runtime::lookup::{not_deleted_note, recreating_note};
 use crate::controller::runtime::object::Object;
 use crate::controller::runtime::reconcile::deleting_for;
 use crate::controller::runtime::requeue::{pending_for, Next};
 use crate::controller::runtime::status::{drift_entries, drift_note, set, synced, Cond};
-use crate::crd::common::{find_condition, reasons, types, ConditionStatus, DriftEntry, ManagementPolicy};
+use crate::crd::common::{
+    find_condition, reasons, types, ConditionStatus, DriftEntry, ManagementPolicy,
+};
 use crate::crd::vpn_gateway::{ObservedEip, VpnGateway, VpnGatewayStatus};
 
 use super::plan::drift;
@@ -54,25 +58,50 @@ pub fn reconciled(
     if let Some(b) = before {
         let spec_unchanged = gen.is_some() && gen == prev.observed_generation;
         let seen = drift(&obj.spec, &inputs.name, &inputs.tags, b);
-        notes.extend(drift_note(NOUN, &prev.drift, &seen, observe_only, spec_unchanged));
+        notes.extend(drift_note(
+            NOUN,
+            &prev.drift,
+            &seen,
+            observe_only,
+            spec_unchanged,
+        ));
     }
     let diffs = drift(&obj.spec, &inputs.name, &inputs.tags, &after);
-    let mut status = observed_status(&prev, &after, drift_entries(&prev.drift, &diffs, now), gen, now);
+    let mut status = observed_status(
+        &prev,
+        &after,
+        drift_entries(&prev.drift, &diffs, now),
+        gen,
+        now,
+    );
     let success = match plan {
         Plan::Create { .. } => "create requested",
         Plan::Update { .. } | Plan::Resize { .. } | Plan::Retag { .. } => "update requested",
         Plan::Wait => "waiting for the cloud to finish an operation",
         _ => "",
     };
-    set(&mut status.conditions, now, types::SYNCED, synced(NOUN, observe_only, &diffs, success), gen);
-    if let Plan::Create { replaces: Some(old), .. } = plan {
+    set(
+        &mut status.conditions,
+        now,
+        types::SYNCED,
+        synced(NOUN, observe_only, &diffs, success),
+        gen,
+    );
+    if let Plan::Create {
+        replaces: Some(old),
+        ..
+    } = plan
+    {
         set(
             &mut status.conditions,
             now,
             types::READY,
             Cond::no(
                 reasons::CREATING,
-                format!("{NOUN} {old} no longer exists in the cloud; created {} to replace it", after.id),
+                format!(
+                    "{NOUN} {old} no longer exists in the cloud; created {} to replace it",
+                    after.id
+                ),
             ),
             gen,
         );
@@ -81,7 +110,10 @@ pub fn reconciled(
     let ready = find_condition(&status.conditions, types::READY);
     let next = match ready.map(|c| c.reason.as_str()) {
         Some(reasons::CREATING | reasons::UPDATING | reasons::DELETING) => {
-            let changed = status.updated_at.as_deref().or(status.created_at.as_deref());
+            let changed = status
+                .updated_at
+                .as_deref()
+                .or(status.created_at.as_deref());
             Next::Pending {
                 since: pending_for(ready, changed, now),
                 watched: false,
@@ -92,7 +124,9 @@ pub fn reconciled(
     let watch = state
         .is_transitional()
         .then(|| Watch::new(after.id.clone(), state.as_str()));
-    Reconciled::new(status, next).with_notes(notes).watching(watch)
+    Reconciled::new(status, next)
+        .with_notes(notes)
+        .watching(watch)
 }
 
 /// The Events for what acting did to the gateway.
@@ -100,7 +134,10 @@ fn acted_notes(plan: &Plan, after: &ResponseVpnGateway) -> Vec<Note> {
     let id = &after.id;
     match plan {
         Plan::Create { body, replaces } => {
-            let mut notes: Vec<Note> = replaces.iter().map(|old| recreating_note(NOUN, old)).collect();
+            let mut notes: Vec<Note> = replaces
+                .iter()
+                .map(|old| recreating_note(NOUN, old))
+                .collect();
             notes.push(Note::normal(
                 CREATED,
                 actions::CREATE,
@@ -142,20 +179,48 @@ fn without_gateway(
 ) -> Reconciled<VpnGatewayStatus> {
     let gen = obj.metadata.generation;
     let waiting = |mut status: VpnGatewayStatus, reason, message: String, next| {
-        set(&mut status.conditions, now, types::READY, Cond::no(reason, message), gen);
-        set(&mut status.conditions, now, types::SYNCED, Cond::yes(reasons::RECONCILE_SUCCESS, ""), gen);
+        set(
+            &mut status.conditions,
+            now,
+            types::READY,
+            Cond::no(reason, message),
+            gen,
+        );
+        set(
+            &mut status.conditions,
+            now,
+            types::SYNCED,
+            Cond::yes(reasons::RECONCILE_SUCCESS, ""),
+            gen,
+        );
         Reconciled::new(status, next)
     };
     let since = deleting_for(obj, now);
-    let done = |notes: Vec<Note>, status| Reconciled::new(status, Next::Resync).with_notes(notes).released();
+    let done = |notes: Vec<Note>, status| {
+        Reconciled::new(status, Next::Resync)
+            .with_notes(notes)
+            .released()
+    };
     match (plan, acted) {
         (Plan::Missing { id }, _) => {
             let msg = match id {
                 Some(id) => format!("{NOUN} {id} does not exist in the cloud"),
                 None => "managementPolicy is Observe but spec.cloudId is not set".to_string(),
             };
-            set(&mut status.conditions, now, types::READY, Cond::no(reasons::NOT_FOUND, &msg), gen);
-            set(&mut status.conditions, now, types::SYNCED, Cond::no(reasons::NOT_FOUND, msg), gen);
+            set(
+                &mut status.conditions,
+                now,
+                types::READY,
+                Cond::no(reasons::NOT_FOUND, &msg),
+                gen,
+            );
+            set(
+                &mut status.conditions,
+                now,
+                types::SYNCED,
+                Cond::no(reasons::NOT_FOUND, msg),
+                gen,
+            );
             status.cloud_state = None;
             Reconciled::new(status, Next::Resync).with_notes(notes)
         }
@@ -166,7 +231,7 @@ fn without_gateway(
                 "waiting for VpnConnections that use this gateway to be deleted: {}",
                 names.join(", ")
             ),
-            Next::Dependency { since },
+            Next::Dependents { since },
         ),
         (Plan::LeaveForeign { id, owner }, _) => {
             notes.push(not_deleted_note(NOUN, id, owner));
@@ -174,15 +239,29 @@ fn without_gateway(
         }
         (Plan::AwaitDeletion { id, state }, _) => {
             let msg = match state {
-                GatewayStatus::PendingDelete => format!("{NOUN} {id} is being deleted (PENDING_DELETE)"),
+                GatewayStatus::PendingDelete => {
+                    format!("{NOUN} {id} is being deleted (PENDING_DELETE)")
+                }
                 s => format!("{NOUN} {id} is {s}; it will be deleted when that operation finishes"),
             };
-            waiting(status, reasons::DELETING, msg, Next::Pending { since, watched: false })
-                .watching(Some(Watch::new(id.clone(), state.as_str())))
+            waiting(
+                status,
+                reasons::DELETING,
+                msg,
+                Next::Pending {
+                    since,
+                    watched: false,
+                },
+            )
+            .watching(Some(Watch::new(id.clone(), state.as_str())))
         }
         (Plan::Delete { id }, Acted::Deleted { jobs, gone }) => {
             notes.extend(jobs.iter().map(|j| {
-                Note::normal(JOB_DELETED, actions::DELETE, format!("deleted finished gateway job {j}"))
+                Note::normal(
+                    JOB_DELETED,
+                    actions::DELETE,
+                    format!("deleted finished gateway job {j}"),
+                )
             }));
             if gone {
                 return done(notes, status);
@@ -192,13 +271,28 @@ fn without_gateway(
                 actions::DELETE,
                 format!("deleting {NOUN} {id}; waiting until it is gone"),
             ));
-            waiting(status, reasons::DELETING, format!("{NOUN} {id} is being deleted"), Next::Pending { since, watched: false })
-                .watching(Some(Watch::new(id.clone(), GatewayStatus::PendingDelete.as_str())))
-                .with_notes(notes)
+            waiting(
+                status,
+                reasons::DELETING,
+                format!("{NOUN} {id} is being deleted"),
+                Next::Pending {
+                    since,
+                    watched: false,
+                },
+            )
+            .watching(Some(Watch::new(
+                id.clone(),
+                GatewayStatus::PendingDelete.as_str(),
+            )))
+            .with_notes(notes)
         }
         // Gone, or nothing found while deleting.
         _ => {
-            notes.push(Note::normal(DELETED, actions::DELETE, format!("the {NOUN} is gone from the cloud")));
+            notes.push(Note::normal(
+                DELETED,
+                actions::DELETE,
+                format!("the {NOUN} is gone from the cloud"),
+            ));
             done(notes, status)
         }
     }
@@ -271,7 +365,13 @@ pub fn observed_status(
         ),
         other => (ConditionStatus::False, reasons::UPDATING, format!("the VPN gateway is being changed ({other})")),
     };
-    set(&mut s.conditions, now, types::READY, Cond::new(st, reason, msg), generation);
+    set(
+        &mut s.conditions,
+        now,
+        types::READY,
+        Cond::new(st, reason, msg),
+        generation,
+    );
     s
 }
 
@@ -286,4 +386,3 @@ fn observed_eip(e: &ResponseEip) -> ObservedEip {
         bandwidth_name: e.bandwidth_name.clone(),
     }
 }
-

@@ -1,11 +1,12 @@
-
 //! The gateway's pure decisions, as tables.
 use super::plan::{changes, desired_create, drift, plan, policy_template};
 use super::status::observed_status;
 use super::*;
-use crate::cloud::model::gateway::{GatewayFlavor, GatewayStatus, NetworkType as WireNetworkType, ResponseEip};
+use crate::cloud::model::gateway::{
+    GatewayFlavor, GatewayStatus, NetworkType as WireNetworkType, ResponseEip,
+};
 use crate::controller::runtime::lookup::{Found, How};
-use crate::controller::runtime::ownership::{self, TAG_UID};
+use crate::controller::runtime::ownership::TAG_UID;
 use crate::controller::runtime::status::synced;
 use crate::crd::common::{find_condition, types, ConditionStatus};
 use crate::crd::vpn_gateway::{Flavor, NetworkType};
@@ -206,7 +207,10 @@ fn deletion_waits_for_dependants_then_for_the_cloud_then_deletes() {
         plan(&obj, &waiting, &found),
         Plan::WaitForDependents(vec!["link".into()])
     );
-    assert_eq!(plan(&obj, &inputs(), &found), Plan::Delete { id: "g1".into() });
+    assert_eq!(
+        plan(&obj, &inputs(), &found),
+        Plan::Delete { id: "g1".into() }
+    );
     let mut busy = gw.clone();
     busy.status = Some(GatewayStatus::PendingUpdate);
     assert_eq!(
@@ -285,7 +289,10 @@ fn immutable_drift_is_reported_not_fixed() {
     );
     assert!(!d[0].updatable);
     let c = synced("VPN gateway", false, &d, "");
-    assert_eq!((c.status, c.reason), (ConditionStatus::False, "ImmutableFieldDrift"));
+    assert_eq!(
+        (c.status, c.reason),
+        (ConditionStatus::False, "ImmutableFieldDrift")
+    );
     assert_eq!(NetworkType::Public, s.network_type);
 }
 

@@ -38,7 +38,10 @@ impl Stores {
     /// The cache of kind `K` once its initial list is complete.
     fn ready<K: Object>(&self) -> Option<Store<Cached<K>>> {
         let map = self.by_kind.read().unwrap_or_else(|e| e.into_inner());
-        let store = map.get(K::KIND)?.downcast_ref::<Store<Cached<K>>>()?.clone();
+        let store = map
+            .get(K::KIND)?
+            .downcast_ref::<Store<Cached<K>>>()?
+            .clone();
         // `wait_until_ready` resolves at once when the initial list is complete.
         store.wait_until_ready().now_or_never()?.ok()?;
         Some(store)
@@ -71,7 +74,11 @@ impl Live {
         Api::namespaced(self.client.clone(), namespace)
     }
 
-    pub(super) async fn get<K: Object>(&self, namespace: &str, name: &str) -> Result<Option<Arc<K>>> {
+    pub(super) async fn get<K: Object>(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<Arc<K>>> {
         if let Some(store) = self.stores.ready::<K>() {
             return store
                 .get(&ObjectRef::new(name).within(namespace))
@@ -109,10 +116,18 @@ impl Live {
             .collect())
     }
 
-    pub(super) async fn patch_status<K: Object>(&self, obj: &K, patch: serde_json::Value) -> Result<()> {
+    pub(super) async fn patch_status<K: Object>(
+        &self,
+        obj: &K,
+        patch: serde_json::Value,
+    ) -> Result<()> {
         let body = serde_json::json!({ "status": patch });
         self.api::<K>(&obj.namespace().unwrap_or_default())
-            .patch_status(&obj.name_any(), &PatchParams::default(), &Patch::Merge(&body))
+            .patch_status(
+                &obj.name_any(),
+                &PatchParams::default(),
+                &Patch::Merge(&body),
+            )
             .await?;
         Ok(())
     }

@@ -130,7 +130,11 @@ impl Kube {
 
     /// Writes `new` as the status of `obj`: one merge patch of `/status` with only what changed
     /// since the status `obj` carries. Returns whether a write was made.
-    pub async fn write_status<K: Object>(&self, obj: &K, new: &<K as Object>::Status) -> Result<bool> {
+    pub async fn write_status<K: Object>(
+        &self,
+        obj: &K,
+        new: &<K as Object>::Status,
+    ) -> Result<bool> {
         let old = match kube::core::object::HasStatus::status(obj) {
             Some(s) => serde_json::to_value(s).unwrap_or(serde_json::Value::Null),
             None => serde_json::Value::Object(Default::default()),

@@ -7,7 +7,11 @@ use crate::controller::runtime::error::Result;
 use crate::controller::runtime::secrets::{secret_data, SecretData};
 
 /// Secret `namespace/name`; `None` when it does not exist.
-pub async fn read(client: &kube::Client, namespace: &str, name: &str) -> Result<Option<SecretData>> {
+pub async fn read(
+    client: &kube::Client,
+    namespace: &str,
+    name: &str,
+) -> Result<Option<SecretData>> {
     Ok(Api::<Secret>::namespaced(client.clone(), namespace)
         .get_opt(name)
         .await?
