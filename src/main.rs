@@ -106,9 +106,7 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         shutdown.wait(),
     ));
 
-    let client = kube::Client::try_default()
-        .await
-        .context("cannot build a Kubernetes client (set KUBECONFIG, or run in a cluster)")?;
+    let client = kube_client().await?;
     let (defaults, ies, _simulator) = cloud_defaults(&cfg, &metrics).await?;
     let identity = leader::default_identity();
     let ctx = Context::new(
@@ -261,5 +259,169 @@ async fn cloud_defaults(
                 Some(handle),
             ))
         }
+    }
+}
+
+/// The Kubernetes client, from `KUBECONFIG` or `~/.kube/config`, else from the pod's service
+/// account (what `kube::Client::try_default` does). When neither works the error is one sentence
+/// saying what to do; kube's own error, whose chain repeats itself, is logged at debug level.
+async fn kube_client() -> anyhow::Result<kube::Client> {
+    let config = kube::Config::infer().await.map_err(|e| {
+        tracing::debug!(error = ?e, "no Kubernetes client configuration");
+        let kubeconfig_env = std::env::var_os("KUBECONFIG");
+        // As kube decides: in a pod when KUBERNETES_SERVICE_HOST is set.
+        let in_cluster = std::env::var_os("KUBERNETES_SERVICE_HOST")
+            .and_then(|_| kube::Config::incluster().err());
+        let message = match std::error::Error::source(&e)
+            .and_then(|s| s.downcast_ref::<kube::config::KubeconfigError>())
+        {
+            Some(kubeconfig) => no_cluster_message(
+                kubeconfig,
+                kubeconfig_env.as_deref(),
+                in_cluster.as_ref().map(|e| e as &dyn std::error::Error),
+            ),
+            None => format!("cannot find a Kubernetes client configuration: {e}"),
+        };
+        anyhow::anyhow!(message)
+    })?;
+    kube::Client::try_from(config).map_err(|e| {
+        anyhow::anyhow!("cannot build a Kubernetes client from its configuration: {e}")
+    })
+}
+
+/// One sentence, with what to do, for a Kubernetes client configuration that could not be found:
+/// `kubeconfig` is why no kubeconfig could be read, `kubeconfig_env` the value of `KUBECONFIG`,
+/// `in_cluster` why the in-cluster configuration failed when this is a pod (else `None`).
+fn no_cluster_message(
+    kubeconfig: &kube::config::KubeconfigError,
+    kubeconfig_env: Option<&std::ffi::OsStr>,
+    in_cluster: Option<&dyn std::error::Error>,
+) -> String {
+    use kube::config::KubeconfigError;
+    let kubeconfig_env = kubeconfig_env.filter(|v| !v.is_empty());
+    // Where a kubeconfig was looked for and not found.
+    let missing = match kubeconfig {
+        KubeconfigError::ReadConfig(e, path) if e.kind() == std::io::ErrorKind::NotFound => {
+            Some(match kubeconfig_env {
+                Some(_) => format!("KUBECONFIG names {}, which does not exist", path.display()),
+                None => format!(
+                    "no kubeconfig was found (KUBECONFIG unset, {} missing)",
+                    path.display()
+                ),
+            })
+        }
+        KubeconfigError::FindPath => Some(
+            "no kubeconfig was found (KUBECONFIG unset, and no home directory for ~/.kube/config)"
+                .to_string(),
+        ),
+        _ => None,
+    };
+    match (missing, in_cluster) {
+        (Some(_), Some(in_cluster)) => format!(
+            "cannot reach Kubernetes from this pod: its in-cluster configuration is unusable \
+             ({in_cluster}); check that the service account token is mounted \
+             (automountServiceAccountToken), or point KUBECONFIG at a kubeconfig"
+        ),
+        (Some(missing), None) => format!(
+            "no Kubernetes cluster to talk to: {missing}, and this is not a pod in a cluster; \
+             point KUBECONFIG at a cluster's kubeconfig, or run inside a cluster"
+        ),
+        (None, _) => {
+            let which = match kubeconfig_env {
+                Some(v) => format!("KUBECONFIG={}", v.to_string_lossy()),
+                None => "~/.kube/config".to_string(),
+            };
+            format!(
+                "cannot use the kubeconfig ({which}): {kubeconfig}; fix it, or point KUBECONFIG \
+                 at a cluster's kubeconfig"
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsStr;
+    use std::io::{Error, ErrorKind};
+    use std::path::PathBuf;
+
+    use kube::config::KubeconfigError;
+
+    use super::no_cluster_message;
+
+    fn not_found(path: &str) -> KubeconfigError {
+        KubeconfigError::ReadConfig(Error::from(ErrorKind::NotFound), PathBuf::from(path))
+    }
+
+    #[test]
+    fn no_kubeconfig_and_no_pod_is_one_sentence_with_what_to_do() {
+        assert_eq!(
+            no_cluster_message(&not_found("/home/u/.kube/config"), None, None),
+            "no Kubernetes cluster to talk to: no kubeconfig was found (KUBECONFIG unset, \
+             /home/u/.kube/config missing), and this is not a pod in a cluster; point KUBECONFIG \
+             at a cluster's kubeconfig, or run inside a cluster"
+        );
+        // An empty KUBECONFIG is unset for kube too.
+        assert_eq!(
+            no_cluster_message(
+                &not_found("/home/u/.kube/config"),
+                Some(OsStr::new("")),
+                None
+            ),
+            no_cluster_message(&not_found("/home/u/.kube/config"), None, None),
+        );
+        let no_home = no_cluster_message(&KubeconfigError::FindPath, None, None);
+        assert!(
+            no_home.contains("KUBECONFIG unset, and no home directory"),
+            "{no_home}"
+        );
+    }
+
+    #[test]
+    fn a_kubeconfig_variable_naming_a_missing_file_is_named() {
+        let message = no_cluster_message(
+            &not_found("/tmp/gone/config"),
+            Some(OsStr::new("/tmp/gone/config")),
+            None,
+        );
+        assert!(
+            message.starts_with(
+                "no Kubernetes cluster to talk to: KUBECONFIG names /tmp/gone/config, which does \
+                 not exist, and this is not a pod"
+            ),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_broken_kubeconfig_or_pod_says_what_is_wrong_once() {
+        let broken = no_cluster_message(
+            &KubeconfigError::CurrentContextNotSet,
+            Some(OsStr::new("/k/config")),
+            None,
+        );
+        assert_eq!(
+            broken,
+            "cannot use the kubeconfig (KUBECONFIG=/k/config): failed to determine current \
+             context; fix it, or point KUBECONFIG at a cluster's kubeconfig"
+        );
+        let denied = KubeconfigError::ReadConfig(
+            Error::from(ErrorKind::PermissionDenied),
+            PathBuf::from("/home/u/.kube/config"),
+        );
+        let denied = no_cluster_message(&denied, None, None);
+        assert!(
+            denied.starts_with("cannot use the kubeconfig (~/.kube/config): failed to read"),
+            "{denied}"
+        );
+        let token = Error::new(ErrorKind::NotFound, "token file missing");
+        let pod = no_cluster_message(&not_found("/root/.kube/config"), None, Some(&token));
+        assert!(
+            pod.starts_with(
+                "cannot reach Kubernetes from this pod: its in-cluster configuration is unusable \
+                 (token file missing)"
+            ),
+            "{pod}"
+        );
     }
 }

@@ -1,5 +1,9 @@
-//! Logging: a `tracing-subscriber` with JSON (default) or text output and a level filter
-//! from `--log-level`, else `RUST_LOG`, else `info`.
+//! Logging: a `tracing-subscriber` with JSON (default) or text output on stdout and a level
+//! filter from `--log-level`, else `RUST_LOG`, else `info`. Text is coloured only on a terminal
+//! and without `NO_COLOR`.
+use std::ffi::OsStr;
+use std::io::IsTerminal;
+
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
@@ -36,6 +40,13 @@ pub fn env_filter(config: &LogConfig) -> Result<EnvFilter, TelemetryError> {
     })
 }
 
+/// Whether text logs carry ANSI colour codes: only when they go to a terminal, and not when
+/// `NO_COLOR` is set to anything but the empty string (<https://no-color.org>). A file, a pipe or
+/// a container log gets plain text.
+pub fn use_colour(is_terminal: bool, no_color: Option<&OsStr>) -> bool {
+    is_terminal && no_color.is_none_or(OsStr::is_empty)
+}
+
 /// Installs the global subscriber. Call once, early in `main`.
 pub fn init(config: &LogConfig) -> Result<(), TelemetryError> {
     let filter = env_filter(config)?;
@@ -50,7 +61,16 @@ pub fn init(config: &LogConfig) -> Result<(), TelemetryError> {
                     .with_span_list(false),
             )
             .try_init(),
-        LogFormat::Text => registry.with(tracing_subscriber::fmt::layer()).try_init(),
+        LogFormat::Text => {
+            // The layer writes to stdout.
+            let colour = use_colour(
+                std::io::stdout().is_terminal(),
+                std::env::var_os("NO_COLOR").as_deref(),
+            );
+            registry
+                .with(tracing_subscriber::fmt::layer().with_ansi(colour))
+                .try_init()
+        }
     };
     result.map_err(|e| TelemetryError::AlreadyInitialised(e.to_string()))
 }
@@ -68,6 +88,21 @@ mod tests {
         );
         assert_eq!(filter_directives(Some(" "), Some("warn")), "warn");
         assert_eq!(filter_directives(None, None), "info");
+    }
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        let set = |v: &'static str| Some(OsStr::new(v));
+        assert!(use_colour(true, None));
+        assert!(!use_colour(false, None), "a file or a pipe gets no colour");
+        assert!(!use_colour(true, set("1")));
+        assert!(
+            !use_colour(true, set("false")),
+            "any non-empty value counts"
+        );
+        assert!(use_colour(true, set("")), "an empty NO_COLOR is ignored");
+        assert!(!use_colour(false, set("")));
+        assert!(!use_colour(false, set("1")));
     }
 
     #[test]

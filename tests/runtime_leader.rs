@@ -1,8 +1,12 @@
 //! Leader election against a Kubernetes API server (a real one or the kube stand-in).
 //!
-//! Skipped unless `VPN_E2E_KUBECONFIG` names a kubeconfig, e.g.
+//! Runs when `VPN_E2E_KUBECONFIG` names a kubeconfig, e.g.
 //! `/work/shared/tools/kube-standin/start.sh 18443 /tmp/standin` then
-//! `VPN_E2E_KUBECONFIG=/tmp/standin/kubeconfig cargo test --test runtime_leader`.
+//! `VPN_E2E_KUBECONFIG=/tmp/standin/kubeconfig cargo test --test runtime_leader`; otherwise
+//! its tests are reported as ignored (a `harness = false` target run by `tests/kube_suite/`).
+mod kube_suite;
+
+use std::process::ExitCode;
 use std::time::Duration;
 
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
@@ -16,21 +20,29 @@ use tokio::time::timeout;
 use vpn_operator::config::LeaderElectionConfig;
 use vpn_operator::leader::{ElectionEnd, LeaderElector, LeaderState};
 
+use kube_suite::{scenario, KUBECONFIG_VAR};
+
+fn main() -> ExitCode {
+    kube_suite::main(vec![
+        scenario!(async exactly_one_leader_and_handover_on_release),
+        scenario!(async leader_steps_down_when_another_holder_takes_the_lease),
+    ])
+}
+
 const NAMESPACE: &str = "default";
 /// Generous bound for anything that should take a few retry periods.
 const PATIENCE: Duration = Duration::from_secs(20);
 
-async fn client() -> Option<kube::Client> {
-    let Ok(path) = std::env::var("VPN_E2E_KUBECONFIG") else {
-        eprintln!("SKIP runtime_leader: set VPN_E2E_KUBECONFIG to a kubeconfig (e.g. the kube stand-in's) to run");
-        return None;
-    };
+/// A client for the cluster of `VPN_E2E_KUBECONFIG` (the runner starts tests only when it is set).
+async fn client() -> kube::Client {
+    let path = std::env::var(KUBECONFIG_VAR)
+        .unwrap_or_else(|_| panic!("{KUBECONFIG_VAR} is not set (or not UTF-8)"));
     let kubeconfig = kube::config::Kubeconfig::read_from(&path)
-        .unwrap_or_else(|e| panic!("cannot read VPN_E2E_KUBECONFIG={path}: {e}"));
+        .unwrap_or_else(|e| panic!("cannot read {KUBECONFIG_VAR}={path}: {e}"));
     let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
         .await
         .unwrap_or_else(|e| panic!("unusable kubeconfig {path}: {e}"));
-    Some(kube::Client::try_from(config).expect("kube client"))
+    kube::Client::try_from(config).expect("kube client")
 }
 
 fn config(test: &str) -> LeaderElectionConfig {
@@ -135,9 +147,8 @@ async fn settle(a: Running, b: Running) -> (Running, Running) {
     }
 }
 
-#[tokio::test]
 async fn exactly_one_leader_and_handover_on_release() {
-    let Some(client) = client().await else { return };
+    let client = client().await;
     let cfg = config("runtime-leader-handover");
     let api: Api<Lease> = Api::namespaced(client.clone(), NAMESPACE);
 
@@ -194,9 +205,8 @@ async fn exactly_one_leader_and_handover_on_release() {
         .expect("cleanup");
 }
 
-#[tokio::test]
 async fn leader_steps_down_when_another_holder_takes_the_lease() {
-    let Some(client) = client().await else { return };
+    let client = client().await;
     let cfg = config("runtime-leader-stolen");
     let api: Api<Lease> = Api::namespaced(client.clone(), NAMESPACE);
 

@@ -3,6 +3,7 @@
 # real tool.
 #
 #   KUBECONFIG=/path/to/stand-in/kubeconfig tests/delivery/run.sh
+#   tests/delivery/run.sh --operator-bin    # only prints the binary the live checks would use
 #
 # - static: CRD copies in deploy/ and the chart equal crds/; the argocd-cm snippet carries the
 #   current health.lua; docs/INSTALL.md's flag table and docs/CONDITIONS.md match the code;
@@ -18,7 +19,8 @@
 # - live: the operator binary (--cloud sim) reconciles a good and a broken VpnGateway on the
 #   API server; the health check must call them Healthy and Degraded; its /healthz, /readyz
 #   and /metrics (the Deployment's probes and Service) answer. Needs the binary
-#   ($VPN_OPERATOR_BIN, default target/debug/vpn-operator): with CI=true or
+#   ($VPN_OPERATOR_BIN, default the debug build: ${CARGO_TARGET_DIR:-target}/debug/vpn-operator;
+#   relative paths are taken from the caller's directory): with CI=true or
 #   VPN_DELIVERY_REQUIRE_LIVE=1 a missing binary is a failure, otherwise a notice.
 #
 # Tools it installs: a Python venv under a temp dir (or $VPN_DELIVERY_VENV, reused if present)
@@ -26,8 +28,14 @@
 # It needs kubectl and python3 >= 3.9. Prints one PASS/FAIL line per check and a final
 # "N passed, M failed"; exits 1 on any failure, 2 when it cannot run at all.
 set -uo pipefail
+caller="$(pwd)"
 cd "$(dirname "$0")/../.."
 repo="$(pwd)"
+
+# The operator binary of the live checks: cargo puts its builds under $CARGO_TARGET_DIR when set.
+from_caller() { case "$1" in /*) echo "$1" ;; *) echo "$caller/$1" ;; esac; }
+bin="$(from_caller "${VPN_OPERATOR_BIN:-${CARGO_TARGET_DIR:-$repo/target}/debug/vpn-operator}")"
+if [ "${1:-}" = --operator-bin ]; then echo "$bin"; exit 0; fi
 
 die() { echo "FATAL: $*" >&2; exit 2; }
 
@@ -192,7 +200,6 @@ check "argocd-cm snippet applies and round-trips health.lua" argocd_cm_roundtrip
 
 # ---------------------------------------------------------------- live operator
 step "live: the operator binary against the API server"
-bin="${VPN_OPERATOR_BIN:-$repo/target/debug/vpn-operator}"
 if [ ! -x "$bin" ]; then
   if [ "${CI:-}" = true ] || [ "${VPN_DELIVERY_REQUIRE_LIVE:-}" = 1 ]; then
     fail "live checks: no operator binary at $bin (build it before this script in CI)"

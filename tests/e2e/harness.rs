@@ -1,8 +1,14 @@
 //! End-to-end harness: a Kubernetes API (the kube stand-in in CI, or a real cluster), the
 //! simulator and the real `vpn-operator` binary as separate processes, driven with real `kubectl`.
 //!
-//! Point it at a cluster with `VPN_E2E_KUBECONFIG`; without it every scenario prints `SKIP`
-//! and passes, unless `VPN_E2E_REQUIRED=1` (set by `.ci/run`), which turns the skip into a failure.
+//! Point it at a cluster with `VPN_E2E_KUBECONFIG`:
+//!
+//! ```sh
+//! VPN_E2E_KUBECONFIG=$HOME/.kube/config cargo test --test e2e -- --test-threads=1 --nocapture
+//! ```
+//!
+//! Without it the runner (`tests/kube_suite/`) reports every scenario as ignored, or as failed
+//! when `VPN_E2E_REQUIRED=1` (set by `.ci/run`); scenarios then never start.
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::net::TcpListener;
@@ -12,23 +18,19 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::kube_suite::KUBECONFIG_VAR;
+
 pub const AK: &str = "E2EACCESSKEY0000001";
 pub const SK: &str = "e2e-secret-key-never-logged-0001";
 pub const PROJECT: &str = "0e2e0000000000000000000000000001";
 const BIN: &str = env!("CARGO_BIN_EXE_vpn-operator");
 
-/// Returns the kubeconfig to use, or `None` (after printing SKIP) when the suite should not run.
-pub fn kubeconfig(scenario: &str) -> Option<PathBuf> {
-    match std::env::var_os("VPN_E2E_KUBECONFIG") {
-        Some(p) => Some(PathBuf::from(p)),
-        None if std::env::var("VPN_E2E_REQUIRED").as_deref() == Ok("1") => {
-            panic!("VPN_E2E_REQUIRED=1 but VPN_E2E_KUBECONFIG is not set")
-        }
-        None => {
-            println!("SKIP {scenario}: set VPN_E2E_KUBECONFIG to run the end-to-end suite");
-            None
-        }
-    }
+/// The kubeconfig to use. The runner starts scenarios only when it is set.
+pub fn kubeconfig() -> PathBuf {
+    std::env::var_os(KUBECONFIG_VAR)
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| panic!("{KUBECONFIG_VAR} is not set"))
 }
 
 pub fn free_port() -> u16 {
@@ -56,13 +58,13 @@ pub struct Env {
 
 impl Env {
     /// Starts a scenario with the simulator given `sim_args` (delays, faults) and the operator.
-    pub fn start(scenario: &str, sim_args: &[&str]) -> Option<Env> {
+    pub fn start(scenario: &str, sim_args: &[&str]) -> Env {
         Self::start_with(scenario, sim_args, &[])
     }
 
     /// Like [`Env::start`], with extra operator flags (kept for [`Env::restart_operator`]).
-    pub fn start_with(scenario: &str, sim_args: &[&str], operator_args: &[&str]) -> Option<Env> {
-        let kubeconfig = kubeconfig(scenario)?;
+    pub fn start_with(scenario: &str, sim_args: &[&str], operator_args: &[&str]) -> Env {
+        let kubeconfig = kubeconfig();
         let dir = tempfile::tempdir().unwrap();
         let suffix: u32 = rand::random::<u32>() % 100_000;
         let namespace = format!("e2e-{}-{suffix}", scenario.replace('_', "-"));
@@ -84,7 +86,7 @@ impl Env {
         env.kubectl_ok(&["apply", "-f", &repo_path("crds").to_string_lossy()]);
         env.start_sim(sim_args);
         env.restart_operator();
-        Some(env)
+        env
     }
 
     pub fn start_sim(&mut self, extra: &[&str]) {

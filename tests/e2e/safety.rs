@@ -129,11 +129,8 @@ fn trio(env: &Env, suffix: &str, eips: [u32; 2], peer_ip: &str) -> [(&'static st
 
 // ----- 1. no duplicates --------------------------------------------------------------------
 
-#[test]
-fn lost_create_responses_and_kills_never_duplicate() {
-    let Some(mut env) = Env::start_with("no-duplicates", FAST, NO_LEASE) else {
-        return;
-    };
+pub fn lost_create_responses_and_kills_never_duplicate() {
+    let mut env = Env::start_with("no-duplicates", FAST, NO_LEASE);
     env.apply_secret("psk", &[("psk", PSK)]);
 
     // (a) Every create is carried out but its response is lost.
@@ -243,11 +240,8 @@ fn raw_client(env: &Env) -> (tokio::runtime::Runtime, VpnClient) {
     (rt, VpnClient::new(api))
 }
 
-#[test]
-fn adoption_by_cloud_id_and_refusal_of_foreign_resources() {
-    let Some(env) = Env::start("adoption", FAST) else {
-        return;
-    };
+pub fn adoption_by_cloud_id_and_refusal_of_foreign_resources() {
+    let env = Env::start("adoption", FAST);
     env.apply_secret("psk", &[("psk", PSK)]);
 
     // Untagged resources made with a raw API client are adopted through spec.cloudId.
@@ -399,11 +393,8 @@ fn adoption_by_cloud_id_and_refusal_of_foreign_resources() {
 
 // ----- 3. deletionPolicy -------------------------------------------------------------------
 
-#[test]
-fn orphan_leaves_every_kind_in_the_cloud() {
-    let Some(env) = Env::start("orphan", FAST) else {
-        return;
-    };
+pub fn orphan_leaves_every_kind_in_the_cloud() {
+    let env = Env::start("orphan", FAST);
     env.apply_secret("psk", &[("psk", PSK)]);
     let orphan = json!({"deletionPolicy": "Orphan"});
     apply(&env, &with_spec(gateway("gw", [1, 2]), orphan.clone()));
@@ -490,11 +481,8 @@ fn set_paused(env: &Env, kind: &str, name: &str, paused: bool) {
     env.kubectl_ok(&["annotate", "--overwrite", kind, name, value]);
 }
 
-#[test]
-fn pause_stops_every_cloud_call() {
-    let Some(env) = Env::start_with("pause", FAST, RESYNC) else {
-        return;
-    };
+pub fn pause_stops_every_cloud_call() {
+    let env = Env::start_with("pause", FAST, RESYNC);
     env.apply_secret("psk", &[("psk", PSK)]);
     let objects = trio(&env, "p", [1, 2], "203.0.113.10");
     for (kind, name) in &objects {
@@ -569,11 +557,8 @@ fn pause_stops_every_cloud_call() {
     env.figures("pause");
 }
 
-#[test]
-fn observe_only_reads_and_reports_but_never_writes() {
-    let Some(env) = Env::start_with("observe", FAST, RESYNC) else {
-        return;
-    };
+pub fn observe_only_reads_and_reports_but_never_writes() {
+    let env = Env::start_with("observe", FAST, RESYNC);
     env.apply_secret("psk", &[("psk", PSK)]);
     let owners = trio(&env, "owner", [1, 2], "203.0.113.10");
     let mut ids = Vec::new();
@@ -685,11 +670,8 @@ fn drift_fields(obj: &Value) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn drift_is_detected_corrected_and_reported() {
-    let Some(env) = Env::start_with("drift", FAST, RESYNC) else {
-        return;
-    };
+pub fn drift_is_detected_corrected_and_reported() {
+    let env = Env::start_with("drift", FAST, RESYNC);
     env.apply_secret("psk", &[("psk", PSK)]);
     let objects = trio(&env, "d", [1, 2], "203.0.113.10");
     let mut ids = Vec::new();
@@ -823,11 +805,8 @@ fn cloud_psk_sha256(env: &Env) -> String {
         .to_string()
 }
 
-#[test]
-fn psk_rotation_follows_the_secret_without_a_spec_change() {
-    let Some(env) = Env::start("psk-rotation", FAST) else {
-        return;
-    };
+pub fn psk_rotation_follows_the_secret_without_a_spec_change() {
+    let env = Env::start("psk-rotation", FAST);
     env.apply_secret("psk", &[("psk", PSK)]);
     trio(&env, "k", [1, 2], "203.0.113.10");
     let conn = ready(&env, "vpnconnection", "conn-k");
@@ -879,9 +858,8 @@ fn psk_rotation_follows_the_secret_without_a_spec_change() {
 
 // ----- 7. busy gateways and error classes --------------------------------------------------
 
-#[test]
-fn random_faults_converge_without_a_retry_storm() {
-    let Some(env) = Env::start(
+pub fn random_faults_converge_without_a_retry_storm() {
+    let env = Env::start(
         "faults",
         &[
             "--delay",
@@ -891,9 +869,7 @@ fn random_faults_converge_without_a_retry_storm() {
             "--fault-seed",
             "42",
         ],
-    ) else {
-        return;
-    };
+    );
     env.apply_secret("psk", &[("psk", PSK)]);
     let mut objects = Vec::new();
     objects.extend(trio(&env, "f1", [1, 2], "203.0.113.10"));
@@ -965,11 +941,8 @@ fn random_faults_converge_without_a_retry_storm() {
     env.figures("faults");
 }
 
-#[test]
-fn auth_failures_and_invalid_specs_wait_for_a_fix() {
-    let Some(env) = Env::start("terminal", FAST) else {
-        return;
-    };
+pub fn auth_failures_and_invalid_specs_wait_for_a_fix() {
+    let env = Env::start("terminal", FAST);
     let credentials = |sk: &str| {
         env.apply_secret(
             "hwcloud-credentials",
@@ -1039,11 +1012,8 @@ fn auth_failures_and_invalid_specs_wait_for_a_fix() {
 
 // ----- 8. connection health check ----------------------------------------------------------
 
-#[test]
-fn health_check_creates_and_deletes_the_connection_monitor() {
-    let Some(env) = Env::start("health-check", FAST) else {
-        return;
-    };
+pub fn health_check_creates_and_deletes_the_connection_monitor() {
+    let env = Env::start("health-check", FAST);
     env.apply_secret("psk", &[("psk", PSK)]);
     trio(&env, "h", [1, 2], "203.0.113.10");
     let conn = ready(&env, "vpnconnection", "conn-h");
@@ -1121,12 +1091,9 @@ fn ids_in(env: &Env, project: &str, kind: &str) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn per_object_cloud_settings_reach_another_project() {
+pub fn per_object_cloud_settings_reach_another_project() {
     let project2 = format!("{PROJECT2}:{AK2}:{SK2}");
-    let Some(env) = Env::start("multi-project", &["--delay", "1s", "--project", &project2]) else {
-        return;
-    };
+    let env = Env::start("multi-project", &["--delay", "1s", "--project", &project2]);
     env.apply_secret("psk", &[("psk", PSK)]);
     env.apply_secret(
         "project2-credentials",

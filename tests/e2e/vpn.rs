@@ -50,11 +50,8 @@ fn reason(obj: &Value, type_: &str) -> String {
         .to_string()
 }
 
-#[test]
-fn apply_update_and_delete_with_kubectl() {
-    let Some(env) = Env::start("lifecycle", SIM_ARGS) else {
-        return;
-    };
+pub fn apply_update_and_delete_with_kubectl() {
+    let env = Env::start("lifecycle", SIM_ARGS);
     let started = Instant::now();
     env.apply_file(&repo_path("examples/psk-secret.yaml"));
     env.apply_file(&repo_path("examples/vpngateway.yaml"));
@@ -185,11 +182,8 @@ fn apply_update_and_delete_with_kubectl() {
     );
 }
 
-#[test]
-fn connection_applied_before_its_gateway_waits_then_converges() {
-    let Some(env) = Env::start("dependency", SIM_ARGS) else {
-        return;
-    };
+pub fn connection_applied_before_its_gateway_waits_then_converges() {
+    let env = Env::start("dependency", SIM_ARGS);
     env.apply_file(&repo_path("examples/psk-secret.yaml"));
     env.apply_file(&repo_path("examples/customergateway.yaml"));
     env.apply_file(&repo_path("examples/vpnconnection.yaml"));
