@@ -14,9 +14,10 @@ use vpn_operator::cloud::ies::IesCredentials;
 use vpn_operator::cloud::retry::RetryPolicy;
 use vpn_operator::cloud::Credentials;
 use vpn_operator::config::{CloudTarget, OperatorConfig, RunArgs};
-use vpn_operator::controller::clouds::{
+use vpn_operator::controller::runtime::clouds::{
     CloudDefaults, Clouds, CredentialSource, IesCredentialSource, IesDefaults,
 };
+use vpn_operator::controller::runtime::kube::Kube;
 use vpn_operator::controller::{self, Context, RunOptions, Settings};
 use vpn_operator::http::{self, Health, Shutdown};
 use vpn_operator::leader::{self, ElectionEnd, LeaderElector};
@@ -109,9 +110,10 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let client = kube_client().await?;
     let (defaults, ies, _simulator) = cloud_defaults(&cfg, &metrics).await?;
     let identity = leader::default_identity();
+    let kube = Kube::live(client.clone(), Some(identity.clone()));
     let ctx = Context::new(
-        client.clone(),
-        Clouds::new(client.clone(), defaults).with_ies(ies),
+        kube.clone(),
+        Clouds::new(kube, defaults).with_ies(ies),
         metrics.clone(),
         Settings {
             resync_interval: cfg.resync_interval,
@@ -119,7 +121,6 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             cluster_name: cfg.cluster_name.clone(),
             ..Settings::default()
         },
-        Some(identity.clone()),
     );
     let opts = RunOptions {
         namespace: cfg.namespace.clone(),

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::transport::OpKind;
+use super::operation::OpKind;
 
 /// Client-side rate limits: token buckets per (endpoint, project), reads and writes apart.
 ///

@@ -23,11 +23,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::Mutex as AsyncMutex;
 
 use super::error::CloudError;
-use super::model::connection::{ListVpnConnectionsQuery, ResponseVpnConnection};
+use super::model::connection::ResponseVpnConnection;
 use super::model::customer_gateway::ResponseCustomerGateway;
-use super::model::gateway::{ListVpnGatewaysQuery, ResponseVpnGateway};
-use super::model::monitor::{ConnectionMonitorInfo, ListConnectionMonitorsQuery};
-use super::vpn::VpnClient;
+use super::model::gateway::ResponseVpnGateway;
+use super::model::monitor::ConnectionMonitorInfo;
 
 type Result<T> = std::result::Result<T, CloudError>;
 
@@ -264,21 +263,30 @@ fn created_key(owner: &str) -> String {
     format!("<created-for>{owner}")
 }
 
-/// The cloud account (endpoint and project) `cloud` talks to: snapshots are kept per account.
-pub fn account_key(cloud: &VpnClient) -> String {
-    format!("{}|{}", cloud.api.endpoint(), cloud.api.project_id())
+/// A list call of one kind: every resource of the account.
+pub trait ListAll<T>: FnOnce() -> Self::Fut {
+    type Fut: Future<Output = Result<Vec<T>>>;
 }
 
-/// Every gateway of the account: what the gateway snapshots are made of.
-async fn list_gateways(cloud: &VpnClient) -> Result<Vec<ResponseVpnGateway>> {
-    cloud.list_gateways(&ListVpnGatewaysQuery::default()).await
+impl<T, F, Fut> ListAll<T> for F
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Vec<T>>>,
+{
+    type Fut = Fut;
 }
 
-/// Every connection of the account: what the connection snapshots are made of.
-async fn list_connections(cloud: &VpnClient) -> Result<Vec<ResponseVpnConnection>> {
-    cloud
-        .list_all_connections(&ListVpnConnectionsQuery::default())
-        .await
+/// A GET of one resource.
+pub trait GetOne<T>: FnOnce() -> Self::Fut {
+    type Fut: Future<Output = Result<T>>;
+}
+
+impl<T, F, Fut> GetOne<T> for F
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    type Fut = Fut;
 }
 
 impl ListCache {
@@ -362,17 +370,19 @@ impl ListCache {
             .copied()
     }
 
-    /// The gateway `id`, or `None` when it does not exist.
+    /// The gateway `id` of `account`, or `None` when it does not exist; `list` lists the
+    /// account's gateways, `get` reads this one.
     pub async fn gateway(
         &self,
-        cloud: &VpnClient,
+        account: &str,
         id: &str,
         f: Freshness,
+        list: impl ListAll<ResponseVpnGateway>,
+        get: impl GetOne<ResponseVpnGateway>,
     ) -> Result<Option<ResponseVpnGateway>> {
-        let list = || list_gateways(cloud);
-        let (acct, seen) = (account_key(cloud), self.last_write(id));
+        let seen = self.last_write(id);
         self.gateways
-            .one(&acct, id, f.max_age, seen, list, || cloud.get_gateway(id))
+            .one(account, id, f.max_age, seen, list, get)
             .await
     }
 
@@ -381,96 +391,94 @@ impl ListCache {
     /// searching at the same time instead of one full list each.
     pub async fn gateways_for_owner(
         &self,
-        cloud: &VpnClient,
+        account: &str,
         owner: &str,
+        list: impl ListAll<ResponseVpnGateway>,
     ) -> Result<Arc<HashMap<String, ResponseVpnGateway>>> {
-        let list = || list_gateways(cloud);
         let floor = self.owner_search_floor(owner);
         self.gateways
-            .snapshot(&account_key(cloud), Duration::MAX, floor, list)
+            .snapshot(account, Duration::MAX, floor, list)
             .await
     }
 
     /// The customer gateways to search for object `owner` (see [`Self::gateways_for_owner`]).
     pub async fn customer_gateways_for_owner(
         &self,
-        cloud: &VpnClient,
+        account: &str,
         owner: &str,
+        list: impl ListAll<ResponseCustomerGateway>,
     ) -> Result<Arc<HashMap<String, ResponseCustomerGateway>>> {
-        let list = || cloud.list_all_customer_gateways(None);
         let floor = self.owner_search_floor(owner);
         self.customer_gateways
-            .snapshot(&account_key(cloud), Duration::MAX, floor, list)
+            .snapshot(account, Duration::MAX, floor, list)
             .await
     }
 
     /// The connections to search for object `owner` (see [`Self::gateways_for_owner`]).
     pub async fn connections_for_owner(
         &self,
-        cloud: &VpnClient,
+        account: &str,
         owner: &str,
+        list: impl ListAll<ResponseVpnConnection>,
     ) -> Result<Arc<HashMap<String, ResponseVpnConnection>>> {
-        let list = || list_connections(cloud);
         let floor = self.owner_search_floor(owner);
         self.connections
-            .snapshot(&account_key(cloud), Duration::MAX, floor, list)
+            .snapshot(account, Duration::MAX, floor, list)
             .await
     }
 
     /// Every gateway of the account, from a snapshot at most `f.max_age` old, with the moment
-    /// its list started (for [`crate::controller::pending`]).
+    /// its list started (for the controllers' pending watch).
     pub async fn all_gateways(
         &self,
-        cloud: &VpnClient,
+        account: &str,
         f: Freshness,
+        list: impl ListAll<ResponseVpnGateway>,
     ) -> Result<(Instant, Arc<HashMap<String, ResponseVpnGateway>>)> {
-        let list = || list_gateways(cloud);
         self.gateways
-            .snapshot_at(&account_key(cloud), f.max_age, None, list)
+            .snapshot_at(account, f.max_age, None, list)
             .await
     }
 
     /// Every connection of the account (see [`Self::all_gateways`]).
     pub async fn all_connections(
         &self,
-        cloud: &VpnClient,
+        account: &str,
         f: Freshness,
+        list: impl ListAll<ResponseVpnConnection>,
     ) -> Result<(Instant, Arc<HashMap<String, ResponseVpnConnection>>)> {
-        let list = || list_connections(cloud);
         self.connections
-            .snapshot_at(&account_key(cloud), f.max_age, None, list)
+            .snapshot_at(account, f.max_age, None, list)
             .await
     }
 
     /// The customer gateway `id`, or `None` when it does not exist.
     pub async fn customer_gateway(
         &self,
-        cloud: &VpnClient,
+        account: &str,
         id: &str,
         f: Freshness,
+        list: impl ListAll<ResponseCustomerGateway>,
+        get: impl GetOne<ResponseCustomerGateway>,
     ) -> Result<Option<ResponseCustomerGateway>> {
-        let list = || cloud.list_all_customer_gateways(None);
-        let (acct, seen) = (account_key(cloud), self.last_write(id));
+        let seen = self.last_write(id);
         self.customer_gateways
-            .one(&acct, id, f.max_age, seen, list, || {
-                cloud.get_customer_gateway(id)
-            })
+            .one(account, id, f.max_age, seen, list, get)
             .await
     }
 
     /// The connection `id`, or `None` when it does not exist.
     pub async fn connection(
         &self,
-        cloud: &VpnClient,
+        account: &str,
         id: &str,
         f: Freshness,
+        list: impl ListAll<ResponseVpnConnection>,
+        get: impl GetOne<ResponseVpnConnection>,
     ) -> Result<Option<ResponseVpnConnection>> {
-        let list = || list_connections(cloud);
-        let (acct, seen) = (account_key(cloud), self.last_write(id));
+        let seen = self.last_write(id);
         self.connections
-            .one(&acct, id, f.max_age, seen, list, || {
-                cloud.get_connection(id)
-            })
+            .one(account, id, f.max_age, seen, list, get)
             .await
     }
 
@@ -478,19 +486,15 @@ impl ListCache {
     /// monitors are recorded under the connection id, deletes under [`MONITORS`]).
     pub async fn monitors_of(
         &self,
-        cloud: &VpnClient,
+        account: &str,
         connection_id: &str,
         f: Freshness,
+        list: impl ListAll<ConnectionMonitorInfo>,
     ) -> Result<Vec<ConnectionMonitorInfo>> {
-        let list = || async {
-            cloud
-                .list_connection_monitors(&ListConnectionMonitorsQuery::default())
-                .await
-        };
         let seen = latest(self.last_write(connection_id), self.last_write(MONITORS));
         let items = self
             .monitors
-            .snapshot(&account_key(cloud), f.max_age, seen, list)
+            .snapshot(account, f.max_age, seen, list)
             .await?;
         Ok(items
             .values()

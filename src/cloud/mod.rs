@@ -16,6 +16,7 @@ pub mod ies;
 pub mod limiter;
 pub mod listcache;
 pub mod model;
+pub mod operation;
 pub mod retry;
 pub mod signer;
 pub mod token;

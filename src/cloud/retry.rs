@@ -16,7 +16,7 @@
 use std::time::Duration;
 
 use super::error::{CloudError, ErrorKind};
-use super::transport::Operation;
+use super::operation::Operation;
 
 /// How the computed backoff is spread out.
 #[derive(Debug, Clone, Copy, PartialEq)]

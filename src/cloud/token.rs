@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::credentials::{PasswordAuth, ProjectScope};
 use super::error::CloudError;
-use super::transport::Operation;
+use super::operation::Operation;
 
 /// The IAM operation (the vendor SDK's name), used in errors and metrics.
 pub const TOKEN_OPERATION: Operation = Operation::create("KeystoneCreateUserTokenByPassword");

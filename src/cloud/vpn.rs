@@ -38,6 +38,7 @@ use super::model::{
     VpnResourceTag,
 };
 use super::transport::{ApiClient, ApiRequest, Operation};
+use std::time::Instant;
 
 /// The named operations, for metrics, limiter buckets and error messages. Names
 /// follow the vendor SDK where it has them; `ListResourceJobs` / `DeleteResourceJob`
@@ -198,6 +199,54 @@ impl VpnClient {
         c
     }
 
+    /// The account (endpoint and project) this client talks to: list snapshots are kept per
+    /// account.
+    pub fn account(&self) -> String {
+        format!("{}|{}", self.api.endpoint(), self.api.project_id())
+    }
+
+    /// Every gateway of the account, from a shared snapshot at most `f.max_age` old (a list now
+    /// without one), with the moment its list started.
+    pub async fn listed_gateways(
+        &self,
+        f: Freshness,
+    ) -> Result<(Instant, Listing<ResponseVpnGateway>), CloudError> {
+        let list = || self.every_gateway();
+        match &self.observation {
+            Some(o) => o.lists.all_gateways(&self.account(), f, list).await,
+            None => {
+                let started = Instant::now();
+                Ok((started, by_id(list().await?, |g| &g.id)))
+            }
+        }
+    }
+
+    /// Every connection of the account (see [`Self::listed_gateways`]).
+    pub async fn listed_connections(
+        &self,
+        f: Freshness,
+    ) -> Result<(Instant, Listing<ResponseVpnConnection>), CloudError> {
+        let list = || self.every_connection();
+        match &self.observation {
+            Some(o) => o.lists.all_connections(&self.account(), f, list).await,
+            None => {
+                let started = Instant::now();
+                Ok((started, by_id(list().await?, |c| &c.id)))
+            }
+        }
+    }
+
+    /// Every gateway of the account (what the gateway snapshots are made of).
+    async fn every_gateway(&self) -> Result<Vec<ResponseVpnGateway>, CloudError> {
+        self.list_gateways(&ListVpnGatewaysQuery::default()).await
+    }
+
+    /// Every connection of the account (what the connection snapshots are made of).
+    async fn every_connection(&self) -> Result<Vec<ResponseVpnConnection>, CloudError> {
+        self.list_all_connections(&ListVpnConnectionsQuery::default())
+            .await
+    }
+
     fn wrote(&self, resource_id: &str) {
         if let Some(o) = &self.observation {
             o.lists.wrote(resource_id);
@@ -212,8 +261,10 @@ impl VpnClient {
     ) -> Result<Option<ResponseVpnGateway>, CloudError> {
         match &self.observation {
             Some(o) => {
+                let list = || self.every_gateway();
+                let f = Freshness::within(o.max_age);
                 o.lists
-                    .gateway(self, id, Freshness::within(o.max_age))
+                    .gateway(&self.account(), id, f, list, || self.get_gateway(id))
                     .await
             }
             None => found(self.get_gateway(id).await),
@@ -235,7 +286,12 @@ impl VpnClient {
         owner: &str,
     ) -> Result<Listing<ResponseVpnGateway>, CloudError> {
         match &self.observation {
-            Some(o) => o.lists.gateways_for_owner(self, owner).await,
+            Some(o) => {
+                let list = || self.every_gateway();
+                o.lists
+                    .gateways_for_owner(&self.account(), owner, list)
+                    .await
+            }
             None => Ok(by_id(
                 self.list_gateways(&ListVpnGatewaysQuery::default()).await?,
                 |g| &g.id,
@@ -249,7 +305,12 @@ impl VpnClient {
         owner: &str,
     ) -> Result<Listing<ResponseCustomerGateway>, CloudError> {
         match &self.observation {
-            Some(o) => o.lists.customer_gateways_for_owner(self, owner).await,
+            Some(o) => {
+                let list = || self.list_all_customer_gateways(None);
+                o.lists
+                    .customer_gateways_for_owner(&self.account(), owner, list)
+                    .await
+            }
             None => Ok(by_id(self.list_all_customer_gateways(None).await?, |c| {
                 &c.id
             })),
@@ -262,7 +323,12 @@ impl VpnClient {
         owner: &str,
     ) -> Result<Listing<ResponseVpnConnection>, CloudError> {
         match &self.observation {
-            Some(o) => o.lists.connections_for_owner(self, owner).await,
+            Some(o) => {
+                let list = || self.every_connection();
+                o.lists
+                    .connections_for_owner(&self.account(), owner, list)
+                    .await
+            }
             None => Ok(by_id(
                 self.list_all_connections(&ListVpnConnectionsQuery::default())
                     .await?,
@@ -278,8 +344,12 @@ impl VpnClient {
     ) -> Result<Option<ResponseCustomerGateway>, CloudError> {
         match &self.observation {
             Some(o) => {
+                let list = || self.list_all_customer_gateways(None);
+                let f = Freshness::within(o.max_age);
                 o.lists
-                    .customer_gateway(self, id, Freshness::within(o.max_age))
+                    .customer_gateway(&self.account(), id, f, list, || {
+                        self.get_customer_gateway(id)
+                    })
                     .await
             }
             None => found(self.get_customer_gateway(id).await),
@@ -293,8 +363,10 @@ impl VpnClient {
     ) -> Result<Option<ResponseVpnConnection>, CloudError> {
         match &self.observation {
             Some(o) => {
+                let list = || self.every_connection();
+                let f = Freshness::within(o.max_age);
                 o.lists
-                    .connection(self, id, Freshness::within(o.max_age))
+                    .connection(&self.account(), id, f, list, || self.get_connection(id))
                     .await
             }
             None => found(self.get_connection(id).await),
@@ -308,8 +380,13 @@ impl VpnClient {
     ) -> Result<Vec<ConnectionMonitorInfo>, CloudError> {
         match &self.observation {
             Some(o) => {
+                let list = || async {
+                    self.list_connection_monitors(&ListConnectionMonitorsQuery::default())
+                        .await
+                };
+                let f = Freshness::within(o.max_age);
                 o.lists
-                    .monitors_of(self, connection_id, Freshness::within(o.max_age))
+                    .monitors_of(&self.account(), connection_id, f, list)
                     .await
             }
             None => {

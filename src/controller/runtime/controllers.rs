@@ -156,11 +156,10 @@ pub fn spawn_pending_watches(ctx: &Arc<Context>) -> Vec<tokio::task::JoinHandle<
     let fresh = Freshness::within(tick / 4);
     let c = ctx.clone();
     let gateways = tokio::spawn(async move {
-        let lists = c.clouds.lists();
         pending::run(
             &c.pending.gateways,
             tick,
-            |client| async move { lists.all_gateways(&client, fresh).await },
+            |client| async move { client.listed_gateways(fresh).await },
             |g: &crate::cloud::model::gateway::ResponseVpnGateway| {
                 g.status.as_ref().map_or("", |s| s.as_str())
             },
@@ -170,11 +169,10 @@ pub fn spawn_pending_watches(ctx: &Arc<Context>) -> Vec<tokio::task::JoinHandle<
     });
     let c = ctx.clone();
     let connections = tokio::spawn(async move {
-        let lists = c.clouds.lists();
         pending::run(
             &c.pending.connections,
             tick,
-            |client| async move { lists.all_connections(&client, fresh).await },
+            |client| async move { client.listed_connections(fresh).await },
             |g: &crate::cloud::model::connection::ResponseVpnConnection| {
                 g.status.as_ref().map_or("", |s| s.as_str())
             },

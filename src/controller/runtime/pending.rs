@@ -22,7 +22,6 @@ use futures::Stream;
 use kube::runtime::reflector::ObjectRef;
 use kube::Resource;
 
-use crate::cloud::listcache::account_key;
 use crate::cloud::VpnClient;
 use crate::crd::vpn_connection::VpnConnection;
 use crate::crd::vpn_gateway::VpnGateway;
@@ -139,12 +138,10 @@ impl<K: Resource<DynamicType = ()> + 'static> PendingWatch<K> {
     /// `PENDING_DELETE`). Replaces an earlier registration of `id`.
     pub fn watch(&self, client: &VpnClient, id: &str, state: &str, obj: ObjectRef<K>) {
         let mut accounts = self.accounts.lock().unwrap_or_else(|e| e.into_inner());
-        let account = accounts
-            .entry(account_key(client))
-            .or_insert_with(|| Account {
-                client: client.clone(),
-                waiting: HashMap::new(),
-            });
+        let account = accounts.entry(client.account()).or_insert_with(|| Account {
+            client: client.clone(),
+            waiting: HashMap::new(),
+        });
         account.waiting.insert(
             id.to_string(),
             Waiting {
@@ -297,7 +294,7 @@ mod tests {
     fn only_objects_whose_resource_changed_are_woken() {
         let w = PendingWatch::<VpnGateway>::new(Arc::default());
         let c = client();
-        let acct = account_key(&c);
+        let acct = c.account();
         w.watch(&c, "id-a", "PENDING_CREATE", gw("a"));
         w.watch(&c, "id-b", "PENDING_CREATE", gw("b"));
         w.watch(&c, "id-c", "PENDING_DELETE", gw("c"));
@@ -324,7 +321,7 @@ mod tests {
         // Registered after the list started (e.g. just after an update made it PENDING_UPDATE):
         // the list's older ACTIVE says nothing about it.
         w.watch(&c, "id-a", "PENDING_UPDATE", gw("a"));
-        assert_eq!(w.settle(&account_key(&c), listed, |_| Some("ACTIVE")), 0);
+        assert_eq!(w.settle(&c.account(), listed, |_| Some("ACTIVE")), 0);
         assert_eq!(w.len(), 1);
         assert!(woken(&w).is_empty());
     }
@@ -336,7 +333,7 @@ mod tests {
         w.watch(&c1, "id-a", "PENDING_CREATE", gw("a"));
         w.watch(&c2, "id-a", "PENDING_CREATE", gw("b"));
         assert_eq!(w.accounts_waiting().len(), 2);
-        w.settle(&account_key(&c1), Instant::now(), |_| Some("ACTIVE"));
+        w.settle(&c1.account(), Instant::now(), |_| Some("ACTIVE"));
         assert_eq!(woken(&w), vec!["a"]);
         assert_eq!(w.accounts_waiting().len(), 1);
     }
@@ -349,7 +346,7 @@ mod tests {
         all.gateways.watch(&c, "id-a", "PENDING_CREATE", gw("a"));
         all.gateways.watch(&c, "id-b", "PENDING_CREATE", gw("b"));
         all.gateways
-            .settle(&account_key(&c), Instant::now(), |_| Some("ACTIVE"));
+            .settle(&c.account(), Instant::now(), |_| Some("ACTIVE"));
         assert!(all.transitions_waiting());
         all.started("VpnGateway", "ns", "a");
         assert!(all.transitions_waiting(), "b has not started yet");

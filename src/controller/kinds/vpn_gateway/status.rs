@@ -174,6 +174,41 @@ fn without_gateway(
     mut status: VpnGatewayStatus,
     plan: &Plan,
     acted: Acted,
+    notes: Vec<Note>,
+    now: &Time,
+) -> Reconciled<VpnGatewayStatus> {
+    let gen = obj.metadata.generation;
+    let Plan::Missing { id } = plan else {
+        return deletion(obj, status, plan, acted, notes, now);
+    };
+    let msg = match id {
+        Some(id) => format!("{NOUN} {id} does not exist in the cloud"),
+        None => "managementPolicy is Observe but spec.cloudId is not set".to_string(),
+    };
+    set(
+        &mut status.conditions,
+        now,
+        types::READY,
+        Cond::no(reasons::NOT_FOUND, &msg),
+        gen,
+    );
+    set(
+        &mut status.conditions,
+        now,
+        types::SYNCED,
+        Cond::no(reasons::NOT_FOUND, msg),
+        gen,
+    );
+    status.cloud_state = None;
+    Reconciled::new(status, Next::Resync).with_notes(notes)
+}
+
+/// The outcome of a reconcile of a gateway being deleted.
+fn deletion(
+    obj: &VpnGateway,
+    status: VpnGatewayStatus,
+    plan: &Plan,
+    acted: Acted,
     mut notes: Vec<Note>,
     now: &Time,
 ) -> Reconciled<VpnGatewayStatus> {
@@ -202,28 +237,6 @@ fn without_gateway(
             .released()
     };
     match (plan, acted) {
-        (Plan::Missing { id }, _) => {
-            let msg = match id {
-                Some(id) => format!("{NOUN} {id} does not exist in the cloud"),
-                None => "managementPolicy is Observe but spec.cloudId is not set".to_string(),
-            };
-            set(
-                &mut status.conditions,
-                now,
-                types::READY,
-                Cond::no(reasons::NOT_FOUND, &msg),
-                gen,
-            );
-            set(
-                &mut status.conditions,
-                now,
-                types::SYNCED,
-                Cond::no(reasons::NOT_FOUND, msg),
-                gen,
-            );
-            status.cloud_state = None;
-            Reconciled::new(status, Next::Resync).with_notes(notes)
-        }
         (Plan::WaitForDependents(names), _) => waiting(
             status,
             reasons::WAITING_FOR_DEPENDENTS,
