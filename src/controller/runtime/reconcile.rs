@@ -19,7 +19,7 @@ use super::error::{Error, Result};
 use super::events::{actions, Note};
 use super::object::{object_key, Object};
 use super::ownership::{release, TAG_OWNER, TAG_UID};
-use super::requeue::{self, Next};
+use super::requeue::{self, Next, Requeue};
 use super::status::{set, Cond};
 use crate::cloud::limiter::{QueueKey, WRITE_QUEUE};
 use crate::crd::common::{
@@ -53,6 +53,11 @@ pub fn error_policy<O>(_obj: Arc<O>, _err: &Error, ctx: Arc<Context>) -> Action 
 /// Reconciles one object. It never returns an error: failures are written to status and
 /// Events and turned into a requeue with per-object backoff (reset on success).
 pub async fn reconcile<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action> {
+    Ok(requeue::to_action(reconcile_requeue(obj, ctx).await))
+}
+
+/// [`reconcile`], answering when to look again.
+pub async fn reconcile_requeue<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Requeue {
     let span = tracing::info_span!(
         "reconcile",
         kind = K::KIND,
@@ -70,33 +75,33 @@ pub async fn reconcile<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Act
         .await
 }
 
-async fn timed<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action> {
+async fn timed<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Requeue {
     let started = Instant::now();
     if is_paused(&*obj) {
-        let action = match pause(&*obj, &ctx).await {
-            Ok(action) => action,
+        let after = match pause(&*obj, &ctx).await {
+            Ok(()) => None,
             Err(e) => {
                 tracing::warn!(kind = K::KIND, object = %object_key(&*obj), error = %e, "could not write status");
-                Action::requeue(ctx.settings.pending_requeue)
+                Some(ctx.settings.pending_requeue)
             }
         };
         ctx.metrics
             .reconcile_finished(K::KIND, started.elapsed(), Some(reasons::PAUSED));
-        return Ok(action);
+        return after;
     }
-    let (action, failed) = match step(&*obj, &ctx).await {
-        Ok(action) => (action, None),
+    let (after, failed) = match step(&*obj, &ctx).await {
+        Ok(after) => (after, None),
         // The object went away under us (its last finalizer was removed and the cache had not
         // caught up): nothing left to reconcile or report.
-        Err((e, _)) if e.object_gone() => (Action::await_change(), None),
+        Err((e, _)) if e.object_gone() => (None, None),
         Err((e, deleting)) => {
-            let action = report_failure(&*obj, &ctx, &e, deleting).await;
-            (action, Some(e.reason()))
+            let after = report_failure(&*obj, &ctx, &e, deleting).await;
+            (after, Some(e.reason()))
         }
     };
     ctx.metrics
         .reconcile_finished(K::KIND, started.elapsed(), failed);
-    Ok(action)
+    after
 }
 
 /// What the finalizer asks of this reconcile.
@@ -128,7 +133,7 @@ fn stage<K: Resource>(obj: &K) -> Stage {
 }
 
 /// Runs one reconcile; an error comes with whether the object was being deleted.
-async fn step<K: Managed>(obj: &K, ctx: &Context) -> std::result::Result<Action, (Error, bool)> {
+async fn step<K: Managed>(obj: &K, ctx: &Context) -> std::result::Result<Requeue, (Error, bool)> {
     // Objects whose cloud operation just finished go first: a new object's first steps
     // (finalizer, create, status, Event) wait a moment while any is queued. During a creation
     // storm those first steps fill the queue and the API server, and a gateway that became
@@ -147,9 +152,9 @@ async fn step<K: Managed>(obj: &K, ctx: &Context) -> std::result::Result<Action,
     match stage {
         Stage::AddFinalizer => {
             ctx.kube.add_finalizer(obj, FINALIZER).await.map_err(fail)?;
-            return Ok(Action::await_change());
+            return Ok(None);
         }
-        Stage::Done => return Ok(Action::await_change()),
+        Stage::Done => return Ok(None),
         Stage::Cleanup => {
             if let Some(note) = let_go(obj, ctx).await.map_err(fail)? {
                 return finish_deletion(obj, ctx, &[note]).await.map_err(fail);
@@ -168,7 +173,7 @@ async fn step<K: Managed>(obj: &K, ctx: &Context) -> std::result::Result<Action,
         ctx.kube.publish(obj, n).await;
     }
     ctx.backoff.reset(&object_key(obj));
-    Ok(requeue::action(&done.next, &ctx.settings))
+    Ok(requeue::after(&done.next, &ctx.settings))
 }
 
 /// The five phases of the kind, with the pending watch registered and refused credentials
@@ -208,13 +213,13 @@ fn forget_refused_credentials(ctx: &Context, account: &Account, err: Option<&Err
 }
 
 /// Publishes the last Events and removes the finalizer: the object goes.
-async fn finish_deletion<K: Managed>(obj: &K, ctx: &Context, notes: &[Note]) -> Result<Action> {
+async fn finish_deletion<K: Managed>(obj: &K, ctx: &Context, notes: &[Note]) -> Result<Requeue> {
     for n in notes {
         ctx.kube.publish(obj, n).await;
     }
     ctx.kube.remove_finalizer(obj, FINALIZER).await?;
     ctx.backoff.reset(&object_key(obj));
-    Ok(Action::await_change())
+    Ok(None)
 }
 
 /// Deletion by policy rather than by deleting the cloud resource: `deletionPolicy: Orphan` and
@@ -271,7 +276,7 @@ async fn orphan<K: Managed>(obj: &K, ctx: &Context) -> Result<Note> {
 }
 
 /// The pause annotation: no cloud calls, deletion included, until it is removed.
-async fn pause<K: Managed>(obj: &K, ctx: &Context) -> Result<Action> {
+async fn pause<K: Managed>(obj: &K, ctx: &Context) -> Result<()> {
     let now = ctx.clock.now();
     let mut status = HasStatus::status(obj).cloned().unwrap_or_default();
     let gen = obj.meta().generation;
@@ -290,7 +295,7 @@ async fn pause<K: Managed>(obj: &K, ctx: &Context) -> Result<Action> {
     set(conds, &now, types::SYNCED, why, gen);
     status.set_observed_generation(gen);
     ctx.kube.write_status(obj, &status).await?;
-    Ok(Action::await_change())
+    Ok(())
 }
 
 /// Writes a failed or waiting reconcile into status and Events; returns the requeue.
@@ -299,12 +304,17 @@ async fn pause<K: Managed>(obj: &K, ctx: &Context) -> Result<Action> {
 /// - A failure sets `Synced=False` with its reason; `Ready` too when only the user can fix it
 ///   (spec, Secret, credentials, quota) or when the object has no `Ready` yet, so both
 ///   conditions are always there.
-async fn report_failure<K: Managed>(obj: &K, ctx: &Context, err: &Error, deleting: bool) -> Action {
+async fn report_failure<K: Managed>(
+    obj: &K,
+    ctx: &Context,
+    err: &Error,
+    deleting: bool,
+) -> Requeue {
     let key = object_key(obj);
     let gen = obj.meta().generation;
     let now = ctx.clock.now();
     let mut status = HasStatus::status(obj).cloned().unwrap_or_default();
-    let (conditions, action, note) = failure(
+    let (conditions, after, note) = failure(
         status.conditions(),
         err,
         deleting,
@@ -326,7 +336,7 @@ async fn report_failure<K: Managed>(obj: &K, ctx: &Context, err: &Error, deletin
     if let Err(e) = ctx.kube.write_status(obj, &status).await {
         tracing::warn!(object = %key, error = %e, "could not write status");
     }
-    action
+    after
 }
 
 /// Pure: the conditions to set, the requeue and the Warning Event for a failed or waiting
@@ -337,14 +347,14 @@ fn failure(
     deleting: bool,
     backoff: impl FnOnce() -> Duration,
     settings: &crate::controller::runtime::settings::Settings,
-) -> (Vec<(&'static str, Cond)>, Action, Option<Note>) {
+) -> (Vec<(&'static str, Cond)>, Requeue, Option<Note>) {
     let message = err.to_string();
     if let Some(next) = err.wait() {
         let conds = vec![
             (types::READY, Cond::no(err.reason(), message)),
             (types::SYNCED, Cond::yes(reasons::RECONCILE_SUCCESS, "")),
         ];
-        return (conds, requeue::action(&next, settings), None);
+        return (conds, requeue::after(&next, settings), None);
     }
     let hint = match err {
         Error::Cloud(e) => format!(" ({})", e.hint()),
@@ -366,8 +376,8 @@ fn failure(
         actions::RECONCILE
     };
     let note = Note::warning(err.reason(), action_word, failed.message);
-    let action = requeue::after_failure(err.is_terminal(), err.retry_after(), backoff(), settings);
-    (conds, action, Some(note))
+    let after = requeue::after_failure(err.is_terminal(), err.retry_after(), backoff(), settings);
+    (conds, after, Some(note))
 }
 
 /// Whether the pause annotation is set to a true value.
@@ -602,7 +612,7 @@ mod tests {
         assert_eq!(note, None);
         assert_eq!(
             action,
-            requeue::action(
+            requeue::after(
                 &Next::Dependency {
                     since: Duration::ZERO
                 },

@@ -43,11 +43,25 @@ const WATCHED_FALLBACK_TICKS: u32 = 10;
 /// The least wait after the cloud answered "busy".
 const BUSY_RETRY: Duration = Duration::from_secs(5);
 
+/// When to look again: after this long, or (`None`) when something changes or the resync of
+/// the kind comes.
+pub type Requeue = Option<Duration>;
+
+/// The kube-runtime action for a requeue.
+pub fn to_action(r: Requeue) -> Action {
+    r.map_or_else(Action::await_change, Action::requeue)
+}
+
 /// The requeue for `next`.
 pub fn action(next: &Next, settings: &Settings) -> Action {
+    to_action(after(next, settings))
+}
+
+/// How long until `next` is looked at again.
+pub fn after(next: &Next, settings: &Settings) -> Requeue {
     let tick = settings.pending_requeue;
     let after = match next {
-        Next::Resync => return Action::await_change(),
+        Next::Resync => return None,
         Next::Soon => tick,
         Next::Pending { since, watched } => {
             let poll = pending_poll(tick, *since);
@@ -73,27 +87,23 @@ pub fn after_failure(
     retry_after: Option<Duration>,
     backoff: Duration,
     settings: &Settings,
-) -> Action {
+) -> Requeue {
     if terminal {
-        return Action::requeue(settings.terminal_retry);
+        return Some(settings.terminal_retry);
     }
-    Action::requeue(retry_after.map_or(backoff, |r| r.max(backoff)))
+    Some(retry_after.map_or(backoff, |r| r.max(backoff)))
 }
 
 /// The requeue of a new object deferred behind objects whose cloud operation just finished.
-pub fn deferred(settings: &Settings) -> Action {
-    Action::requeue(settings.pending_requeue / 2)
+pub fn deferred(settings: &Settings) -> Requeue {
+    Some(settings.pending_requeue / 2)
 }
 
 /// An object asking for no sooner than the resync interval waits for the next resync of its
 /// whole kind (`Controller::reconcile_all_on`) rather than keeping its own entry in the
 /// controller's queue for as long as it exists.
-pub fn settled_or_requeue(after: Duration, settings: &Settings) -> Action {
-    if after >= settings.resync_interval {
-        Action::await_change()
-    } else {
-        Action::requeue(after)
-    }
+pub fn settled_or_requeue(after: Duration, settings: &Settings) -> Requeue {
+    (after < settings.resync_interval).then_some(after)
 }
 
 /// How soon to look again at an object whose cloud state is pending: every `tick` for the first
@@ -207,24 +217,18 @@ mod tests {
     #[test]
     fn failures_back_off_terminal_ones_wait_for_a_fix() {
         let s = settings();
-        assert_eq!(
-            after_failure(false, None, secs(4), &s),
-            Action::requeue(secs(4))
-        );
+        assert_eq!(after_failure(false, None, secs(4), &s), Some(secs(4)));
         assert_eq!(
             after_failure(false, Some(secs(9)), secs(4), &s),
-            Action::requeue(secs(9)),
+            Some(secs(9)),
             "Retry-After stretches the backoff"
         );
         assert_eq!(
             after_failure(false, Some(secs(1)), secs(4), &s),
-            Action::requeue(secs(4))
+            Some(secs(4))
         );
-        assert_eq!(
-            after_failure(true, None, secs(4), &s),
-            Action::requeue(secs(300))
-        );
-        assert_eq!(deferred(&s), Action::requeue(Duration::from_millis(500)));
+        assert_eq!(after_failure(true, None, secs(4), &s), Some(secs(300)));
+        assert_eq!(deferred(&s), Some(Duration::from_millis(500)));
     }
 
     #[test]
