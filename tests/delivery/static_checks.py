@@ -150,7 +150,7 @@ def code_reasons() -> dict[str, str]:
     if not block:
         raise Failure("pub mod reasons not found in src/crd/common.rs")
     found = {v: "reasons::ALL" for v in re.findall(r'[A-Z_]+ = "([A-Za-z]+)";', block.group(1))}
-    for path in ("src/controller/error.rs", "src/cloud/error.rs"):
+    for path in ("src/controller/runtime/error.rs", "src/cloud/error.rs"):
         p = REPO / path
         if not p.exists():
             continue
@@ -163,13 +163,30 @@ def code_reasons() -> dict[str, str]:
     return found
 
 
+def event_words() -> set[str]:
+    """Every Event reason that is not a condition reason, and every Event action."""
+    text = (REPO / "src/controller/runtime/events.rs").read_text()
+    reasons = re.search(r"event_reasons! \{(.*?)\n\}", text, re.S)
+    actions = re.search(r"pub mod actions \{(.*?)\n\}", text, re.S)
+    if not reasons or not actions:
+        raise Failure("event_reasons! or mod actions not found in src/controller/runtime/events.rs")
+    found = set(re.findall(r'[A-Z_]+ = "([A-Za-z]+)";', reasons.group(1)))
+    found |= set(re.findall(r'pub const [A-Z_]+: &str = "([A-Za-z]+)";', actions.group(1)))
+    if len(found) < 15:
+        raise Failure(f"found only {len(found)} event words; the parser needs an update")
+    return found
+
+
 def check_conditions_doc() -> None:
     doc = (REPO / "docs/CONDITIONS.md").read_text()
     documented = set(re.findall(r"^\| `([A-Za-z]+)` \|", doc, re.M))
     missing = sorted(set(code_reasons()) - documented)
     if missing:
         raise Failure(f"docs/CONDITIONS.md has no table row for: {missing}")
-    print(f"  {len(code_reasons())} reasons documented")
+    missing = sorted(event_words() - documented)
+    if missing:
+        raise Failure(f"docs/CONDITIONS.md has no table row for the Event words: {missing}")
+    print(f"  {len(code_reasons())} reasons and {len(event_words())} Event words documented")
 
 
 def check_health_reasons() -> None:

@@ -130,4 +130,20 @@ mod tests {
             assert!(a.chars().all(|c| c.is_ascii_alphabetic()), "{a}");
         }
     }
+
+    #[test]
+    fn every_event_reason_and_action_is_documented_for_users() {
+        let doc = include_str!("../../../docs/CONDITIONS.md");
+        let rows: Vec<&str> = ALL_REASONS
+            .iter()
+            .map(|(r, _)| *r)
+            .chain(actions::ALL.iter().copied())
+            .collect();
+        for word in rows {
+            assert!(
+                doc.contains(&format!("| `{word}` |")),
+                "docs/CONDITIONS.md has no row for the Event word {word}"
+            );
+        }
+    }
 }

@@ -19,10 +19,10 @@ return {
       obj = cr(K, { conditions = {
         c("Ready", "False", "Updating", "bandwidth change submitted"), synced_ok } }) },
     { name = "IES endpoint not configured", expect = { status = "Degraded" },
-      obj = cr(K, { conditions = { c("Synced", "False", "InvalidSpec", "--ies-endpoint is not set") } }) },
+      obj = cr(K, { conditions = { c("Ready", "False", "InvalidSpec", "--ies-endpoint is not set"), c("Synced", "False", "InvalidSpec", "--ies-endpoint is not set") } }) },
     { name = "auth failed", expect = { status = "Degraded" },
-      obj = cr(K, { conditions = { c("Synced", "False", "AuthFailed", "HTTP 401") } }) },
+      obj = cr(K, { conditions = { c("Ready", "False", "AuthFailed", "HTTP 401"), c("Synced", "False", "AuthFailed", "HTTP 401") } }) },
     { name = "paused", expect = { status = "Suspended" },
-      obj = cr(K, { conditions = { c("Synced", "False", "Paused", "paused") } }) },
+      obj = cr(K, { conditions = { c("Ready", "False", "Paused", "paused"), c("Synced", "False", "Paused", "paused") } }) },
   },
 }

@@ -13,7 +13,7 @@ return {
     { name = "stale generation", expect = { status = "Progressing" },
       obj = cr(K, { generation = 2, observed = 1, conditions = { c("Ready", "True", "Available", "") } }) },
     { name = "invalid spec", expect = { status = "Degraded", message = "InvalidSpec: idValue is not an IPv4 address" },
-      obj = cr(K, { conditions = { c("Synced", "False", "InvalidSpec", "idValue is not an IPv4 address") } }) },
+      obj = cr(K, { conditions = { c("Ready", "False", "InvalidSpec", "idValue is not an IPv4 address"), c("Synced", "False", "InvalidSpec", "idValue is not an IPv4 address") } }) },
     { name = "deleted in the cloud", expect = { status = "Degraded" },
       obj = cr(K, { conditions = { c("Ready", "False", "NotFound", "customer gateway 1 does not exist in the cloud") } }) },
     { name = "in use when deleting", expect = { status = "Progressing" },

@@ -38,7 +38,7 @@ return {
     { name = "frozen", expect = { status = "Degraded" },
       obj = cr(K, { cloudState = "FREEZED", conditions = { c("Ready", "False", "Frozen", "FREEZED"), synced_ok } }) },
     { name = "connection limit reached", expect = { status = "Degraded" },
-      obj = cr(K, { conditions = { c("Synced", "False", "QuotaExceeded", "the gateway has no free connection") } }) },
+      obj = cr(K, { conditions = { c("Ready", "False", "QuotaExceeded", "the gateway has no free connection"), c("Synced", "False", "QuotaExceeded", "the gateway has no free connection") } }) },
     { name = "updating after a spec change", expect = { status = "Progressing" },
       obj = cr(K, { generation = 7, observed = 7, cloudState = "PENDING_UPDATE", conditions = {
         c("Ready", "False", "Updating", "PENDING_UPDATE"), synced_ok } }) },

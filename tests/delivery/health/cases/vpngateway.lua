@@ -51,16 +51,26 @@ return {
       obj = cr(K, { conditions = {
         c("Ready", "False", "Creating", "create requested"), c("Synced", "False", "Throttled", "HTTP 429") } }) },
     { name = "cloud unreachable (retried)", expect = { status = "Progressing", message = "Retrying: CloudUnreachable: connection refused" },
-      obj = cr(K, { conditions = { c("Synced", "False", "CloudUnreachable", "connection refused") } }) },
+      obj = cr(K, { conditions = { c("Ready", "False", "CloudUnreachable", "connection refused"), c("Synced", "False", "CloudUnreachable", "connection refused") } }) },
     { name = "invalid spec", expect = { status = "Degraded", message = "InvalidSpec: VPC.0002: vpc_id is invalid" },
       obj = cr(K, { conditions = {
-        c("Ready", "False", "Creating", "not created"), c("Synced", "False", "InvalidSpec", "VPC.0002: vpc_id is invalid") } }) },
+        c("Ready", "False", "InvalidSpec", "VPC.0002: vpc_id is invalid"),
+        c("Synced", "False", "InvalidSpec", "VPC.0002: vpc_id is invalid") } }) },
+    { name = "credentials Secret missing (Ready says so too)",
+      expect = { status = "Progressing", message = "Retrying: SecretNotReady: secret ns/creds: not found" },
+      obj = cr(K, { conditions = {
+        c("Ready", "False", "SecretNotReady", "secret ns/creds: not found"),
+        c("Synced", "False", "SecretNotReady", "secret ns/creds: not found") } }) },
+    { name = "paused before anything was made", expect = { status = "Suspended" },
+      obj = cr(K, { conditions = {
+        c("Ready", "False", "Paused", "vpn.hwcloud.dev/paused is set"),
+        c("Synced", "False", "Paused", "vpn.hwcloud.dev/paused is set") } }) },
     { name = "auth failed", expect = { status = "Degraded", message = "AuthFailed: the cloud refused the credentials (HTTP 401)" },
-      obj = cr(K, { conditions = { c("Synced", "False", "AuthFailed", "the cloud refused the credentials (HTTP 401)") } }) },
+      obj = cr(K, { conditions = { c("Ready", "False", "AuthFailed", "the cloud refused the credentials (HTTP 401)"), c("Synced", "False", "AuthFailed", "the cloud refused the credentials (HTTP 401)") } }) },
     { name = "quota exceeded", expect = { status = "Degraded", message = "QuotaExceeded: VPN gateway quota exhausted" },
-      obj = cr(K, { conditions = { c("Synced", "False", "QuotaExceeded", "VPN gateway quota exhausted") } }) },
+      obj = cr(K, { conditions = { c("Ready", "False", "QuotaExceeded", "VPN gateway quota exhausted"), c("Synced", "False", "QuotaExceeded", "VPN gateway quota exhausted") } }) },
     { name = "ownership conflict", expect = { status = "Degraded", message = "OwnershipConflict: owned by cluster prod, object net/gw" },
-      obj = cr(K, { conditions = { c("Synced", "False", "OwnershipConflict", "owned by cluster prod, object net/gw") } }) },
+      obj = cr(K, { conditions = { c("Ready", "False", "OwnershipConflict", "owned by cluster prod, object net/gw"), c("Synced", "False", "OwnershipConflict", "owned by cluster prod, object net/gw") } }) },
     { name = "immutable field drift while available",
       expect = { status = "Degraded", message = "ImmutableFieldDrift: these fields differ from the cloud and cannot be changed there: vpcId" },
       obj = cr(K, { cloudState = "ACTIVE", conditions = {
