@@ -6,8 +6,7 @@
 //!   first large list response, every later one (watch pages, cloud lists, HTTP buffers) is
 //!   carved out of the heap, and the small long-lived objects allocated between them pin those
 //!   heap pages after the burst. With the threshold fixed, large short-lived blocks are mapped
-//!   and unmapped on their own. Measured at 3,000 objects: steady RSS 45.2 → 34.7 MiB, peak
-//!   71.1 → 53.4 MiB (docs/PERFORMANCE.md).
+//!   and unmapped on their own (the effect on RSS is measured in docs/PERFORMANCE.md).
 //! - [`release_free_memory`] hands free heap pages back to the OS (`malloc_trim(0)`): glibc
 //!   keeps pages freed in the middle of its heaps resident. The controllers call it after
 //!   dropping caches; it takes a few milliseconds on a heap of tens of MiB.

@@ -14,7 +14,7 @@
 //!
 //! A snapshot nobody has read for a while is dropped ([`ListCache::forget_idle`]): at rest the
 //! objects are reconciled in bursts one resync interval apart, and by the next burst the
-//! snapshot is too old to serve anyway. Keeping it between bursts cost about 2.5 KiB per object.
+//! snapshot is too old to serve anyway, so keeping it between bursts is memory for nothing.
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};

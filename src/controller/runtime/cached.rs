@@ -1,19 +1,19 @@
 //! The compact form in which the controllers' caches keep each object.
 //!
 //! kube-runtime's reflector keeps every watched object for as long as the controller runs.
-//! Decoded, a VpnGateway with its status is about 4.6 KiB of heap in some 47 allocations (a
-//! customer gateway 2.3 KiB, a connection 3.3 KiB): at 10,000 objects the caches were the
-//! largest part of the operator's memory, and their many small allocations, made in the middle
-//! of a creation storm, pinned heap pages that could not be given back afterwards.
+//! Decoded, an object with its status is a few KiB of heap in dozens of allocations: at scale
+//! the caches were the largest part of the operator's memory, and their many small
+//! allocations, made in the middle of a creation storm, pinned heap pages that could not be
+//! given back afterwards (figures in docs/PERFORMANCE.md).
 //!
 //! A [`Cached`] object keeps:
 //! - the metadata that kube-runtime and the trigger filter read (trimmed, see [`trim_cached`]);
 //! - the names the watch mappers look up ([`Links`]: credentials Secret, and for a connection
 //!   its gateway, customer gateway and pre-shared-key Secret);
-//! - everything else (spec and status) as deflated JSON, about 0.4-0.8 KiB.
+//! - everything else (spec and status) as deflated JSON.
 //!
-//! A reconcile decodes the object ([`Cached::decode`], tens of microseconds); the mappers that
-//! run for every change of a Secret or gateway never decode.
+//! A reconcile decodes the object ([`Cached::decode`]); the mappers that run for every change of
+//! a Secret or gateway never decode.
 use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;

@@ -1,10 +1,10 @@
 //! Passing on only the watch events that change what the operator reads of an object.
 //!
 //! kube-runtime's `predicate_filter` does this with a cache entry per object that holds the
-//! object's name, namespace and uid as strings (about 0.25 KiB each). The operator filters five
-//! watches this way (three kinds, and the gateways and customer gateways the connections
-//! depend on), so at 10,000 objects those caches alone were about 4 MiB. Here an object is
-//! known by a 64-bit hash of its namespace, name and uid: 16 bytes per object.
+//! object's name, namespace and uid as strings. The operator filters five watches this way
+//! (three kinds, and the gateways and customer gateways the connections depend on), so those
+//! strings add up at scale (docs/PERFORMANCE.md). Here an object is known by a 64-bit hash of
+//! its namespace, name and uid.
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 

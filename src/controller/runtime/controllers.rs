@@ -186,8 +186,8 @@ pub fn spawn_pending_watches(ctx: &Arc<Context>) -> Vec<tokio::task::JoinHandle<
 /// The changes of a kind that other objects depend on which can alter their reconcile
 /// (`readiness` hashes what they read of it). Without this filter every status write of a
 /// gateway (finalizer, created, each state) woke its connections: during a creation storm that
-/// was about eight reconciles per connection, most of them only to find the gateway not Ready
-/// yet, holding the connection workers while ACTIVE connections waited.
+/// was several reconciles per connection, most of them only to find the gateway not Ready yet,
+/// holding the connection workers while ACTIVE connections waited.
 pub fn dependency_changes<K>(
     api: Api<K>,
     readiness: fn(&K) -> Option<u64>,

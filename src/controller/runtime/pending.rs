@@ -7,11 +7,11 @@
 //! resource changed state, or vanished while being deleted, through the controller's
 //! `reconcile_on` trigger.
 //!
-//! Why: a thousand provisioning objects that each poll once a second ask for a thousand
-//! reconciles a second. During a creation storm those polls queue behind each other and behind
-//! the storm's real work, and an `ACTIVE` gateway waited 15 s for its turn. With the watch,
-//! N pending objects cost one list a tick and one reconcile each when they change; their own
-//! requeue ([`super::requeue::fallback`]) is only a slow safety net (e.g. when the list fails).
+//! Why: N provisioning objects that each poll once a tick ask for N reconciles a tick. During a
+//! creation storm those polls queue behind each other and behind the storm's real work, and an
+//! `ACTIVE` gateway waited long for its turn. With the watch, N pending objects cost one list a
+//! tick and one reconcile each when they change; their own requeue
+//! ([`super::requeue::fallback`]) is only a slow safety net (e.g. when the list fails).
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
