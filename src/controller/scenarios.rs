@@ -1,0 +1,156 @@
+//! Scenarios across kinds, without a cluster: the objects run as their controllers would run
+//! them ([`World::run`]: each reconciled when its requeue is due, on a simulated clock), against
+//! the simulator with its fault injection. What these prove used to need minutes of real time
+//! (backoff, cooldowns); here the clock jumps.
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::controller::runtime::testing::{cond, scheduled, World};
+use crate::crd::common::types::{READY, SYNCED};
+use crate::crd::{CustomerGateway, VpnConnection, VpnGateway};
+use crate::sim::faults::{FaultConfig, FaultKind, FaultRule, Trigger};
+
+const GATEWAY: &str = include_str!("../../examples/vpngateway.yaml");
+const CUSTOMER_GATEWAY: &str = include_str!("../../examples/customergateway.yaml");
+const CONNECTION: &str = include_str!("../../examples/vpnconnection.yaml");
+const PSK: &str = "Example-Psk-2026";
+
+/// A gateway, a customer gateway and a connection between them, named with `suffix`, on the
+/// default world's EIPs `eips` and peer address `peer`.
+fn trio(w: &World, suffix: &str, eips: [u32; 2], peer: &str) -> Vec<crate::controller::runtime::testing::Scheduled> {
+    let mut gw: VpnGateway = serde_yaml::from_str(GATEWAY).unwrap();
+    gw.metadata.name = Some(format!("gw-{suffix}"));
+    gw.spec.name = None;
+    gw.spec.eip1.as_mut().unwrap().id = Some(format!("e0000000-0000-4000-8000-00000000000{}", eips[0]));
+    gw.spec.eip2.as_mut().unwrap().id = Some(format!("e0000000-0000-4000-8000-00000000000{}", eips[1]));
+    let mut cgw: CustomerGateway = serde_yaml::from_str(CUSTOMER_GATEWAY).unwrap();
+    cgw.metadata.name = Some(format!("cgw-{suffix}"));
+    cgw.spec.name = None;
+    cgw.spec.id_value = peer.into();
+    let mut conn: VpnConnection = serde_yaml::from_str(CONNECTION).unwrap();
+    conn.metadata.name = Some(format!("conn-{suffix}"));
+    conn.spec.name = None;
+    conn.spec.vpn_gateway_ref.name = Some(format!("gw-{suffix}"));
+    conn.spec.customer_gateway_ref.name = Some(format!("cgw-{suffix}"));
+    w.apply(gw);
+    w.apply(cgw);
+    w.apply(conn);
+    vec![
+        scheduled::<VpnGateway>(&format!("gw-{suffix}")),
+        scheduled::<CustomerGateway>(&format!("cgw-{suffix}")),
+        scheduled::<VpnConnection>(&format!("conn-{suffix}")),
+    ]
+}
+
+fn all_ready(w: &World) -> bool {
+    ["f1", "f2"].iter().all(|s| {
+        cond(&w.get::<VpnGateway>(&format!("gw-{s}")), READY).0 == "True"
+            && cond(&w.get::<CustomerGateway>(&format!("cgw-{s}")), READY).0 == "True"
+            && cond(&w.get::<VpnConnection>(&format!("conn-{s}")), READY).0 == "True"
+    })
+}
+
+#[tokio::test]
+async fn random_faults_converge_without_a_retry_storm() {
+    // One call in five fails: 429, 5xx, "busy", a timeout, or a response lost after the commit.
+    let w = World::with(|c| {
+        c.with_faults(FaultConfig {
+            seed: 42,
+            rules: vec![FaultRule::new(FaultKind::ServerError, Trigger::Probability(0.05)),
+                FaultRule::new(FaultKind::Busy, Trigger::Probability(0.05)),
+                FaultRule::new(FaultKind::Throttle { retry_after_secs: 1 }, Trigger::Probability(0.05)),
+                FaultRule::new(FaultKind::CommitThen504, Trigger::Probability(0.05))],
+        })
+    })
+    .await;
+    w.put_secret("office-psk", &[("psk", PSK)]);
+    let mut objects = trio(&w, "f1", [1, 2], "203.0.113.10");
+    objects.extend(trio(&w, "f2", [3, 4], "203.0.113.11"));
+    let reconciles = w.run(&objects, Duration::from_secs(600)).await;
+    assert!(all_ready(&w), "every object converges");
+    for s in ["f1", "f2"] {
+        assert_eq!(cond(&w.get::<VpnGateway>(&format!("gw-{s}")), SYNCED), ("True".into(), "ReconcileSuccess".into()));
+    }
+    for kind in ["vpn_gateways", "customer_gateways", "vpn_connections"] {
+        assert_eq!(w.cloud(kind).await.len(), 2, "one {kind} per object, no duplicate");
+    }
+    let calls = w.all_calls();
+    let per_object = calls as f64 / objects.len() as f64;
+    println!("6 objects under faults: {reconciles} reconciles, {calls} calls, {per_object:.1} per object");
+    // Without faults an object takes a handful of calls; a storm (retrying without backoff)
+    // would make hundreds.
+    assert!(per_object <= 25.0, "{per_object:.1} calls per object");
+}
+
+#[tokio::test]
+async fn a_gateway_that_stays_busy_is_retried_with_growing_backoff() {
+    let w = World::start().await;
+    w.apply_yaml::<VpnGateway>(GATEWAY);
+    let g = w.ready::<VpnGateway>("edge-gateway").await;
+    w.fault(json!({"ops": ["UpdateVgw"], "fault": {"kind": "busy"}, "trigger": "always"}))
+        .await;
+    let mut changed = g.clone();
+    changed.spec.local_subnets.push("192.168.6.0/24".into());
+    w.apply(changed);
+    let objects = [scheduled::<VpnGateway>("edge-gateway")];
+    // A minute in which a retry loop without backoff would call hundreds of times.
+    w.run(&objects, Duration::from_secs(60)).await;
+    let busy = w.calls("UpdateVgw");
+    assert_eq!(cond(&w.get::<VpnGateway>("edge-gateway"), SYNCED), ("False".into(), "CloudBusy".into()));
+    assert!((3..=8).contains(&busy), "backoff 1, 2, 4, 8, ... s: {busy} calls in a minute");
+    w.admin("DELETE", "/faults", json!(null)).await;
+    w.run(&objects, Duration::from_secs(120)).await;
+    let g = w.get::<VpnGateway>("edge-gateway");
+    assert_eq!(cond(&g, READY), ("True".into(), "Available".into()));
+    assert_eq!(cond(&g, SYNCED), ("True".into(), "ReconcileSuccess".into()));
+}
+
+#[tokio::test]
+async fn refused_credentials_and_invalid_specs_wait_for_a_fix_without_a_retry_loop() {
+    let w = World::start().await;
+    w.put_secret("creds", &[("accessKey", crate::controller::runtime::testing::AK), ("secretKey", "a-wrong-secret-key")]);
+    let creds = json!({"credentialsSecretRef": {"name": "creds"}});
+    let mut gw: VpnGateway = serde_yaml::from_str(GATEWAY).unwrap();
+    gw.spec.cloud = Some(serde_json::from_value(creds.clone()).unwrap());
+    let mut cgw: CustomerGateway = serde_yaml::from_str(CUSTOMER_GATEWAY).unwrap();
+    cgw.spec.cloud = Some(serde_json::from_value(creds).unwrap());
+    w.apply(gw);
+    w.apply(cgw);
+    let objects = [
+        scheduled::<VpnGateway>("edge-gateway"),
+        scheduled::<CustomerGateway>("office-router"),
+    ];
+    // Two minutes: refused credentials are retried only slowly (a spec or Secret change, or
+    // the terminal interval, brings the object back).
+    w.run(&objects, Duration::from_secs(120)).await;
+    assert!(w.all_calls() <= 2, "{} calls with refused credentials", w.all_calls());
+    for (obj, reason) in [
+        (cond(&w.get::<VpnGateway>("edge-gateway"), SYNCED), "AuthFailed"),
+        (cond(&w.get::<CustomerGateway>("office-router"), READY), "AuthFailed"),
+    ] {
+        assert_eq!(obj, ("False".into(), reason.into()));
+    }
+    let message = crate::controller::runtime::testing::condition(&w.get::<VpnGateway>("edge-gateway"), SYNCED).unwrap().message;
+    assert!(!message.contains("a-wrong-secret"), "the SK is never shown: {message}");
+
+    // An invalid request (a VPC that does not exist) is terminal too, until the spec changes.
+    let mut bad: VpnGateway = serde_yaml::from_str(GATEWAY).unwrap();
+    bad.metadata.name = Some("gw-bad".into());
+    bad.spec.vpc_id = Some("a0000000-0000-4000-8000-00000000dead".into());
+    bad.spec.eip1.as_mut().unwrap().id = Some("e0000000-0000-4000-8000-000000000003".into());
+    bad.spec.eip2.as_mut().unwrap().id = Some("e0000000-0000-4000-8000-000000000004".into());
+    w.apply(bad.clone());
+    let bad_only = [scheduled::<VpnGateway>("gw-bad")];
+    w.run(&bad_only, Duration::from_secs(120)).await;
+    assert_eq!(w.calls("CreateVgw"), 1, "one create, not repeated");
+    let g = w.get::<VpnGateway>("gw-bad");
+    assert_eq!(cond(&g, SYNCED), ("False".into(), "InvalidSpec".into()));
+    assert_eq!(cond(&g, READY), ("False".into(), "InvalidSpec".into()));
+    bad.spec.vpc_id = Some("a0000000-0000-4000-8000-000000000001".into());
+    w.apply(bad);
+    w.run(&bad_only, Duration::from_secs(60)).await;
+    let g = w.get::<VpnGateway>("gw-bad");
+    assert_eq!(cond(&g, READY), ("True".into(), "Available".into()));
+    assert_eq!(g.status.unwrap().observed_generation, Some(2));
+}
