@@ -1,3 +1,4 @@
 //! TEMPORARY during the port.
+pub mod cloud_vpn_service;
 pub mod vpn_gateway;
 mod stubs;
