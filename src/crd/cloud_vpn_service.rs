@@ -12,7 +12,9 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::common::{impl_managed, Condition, DeletionPolicy, ManagementPolicy, SecretRef};
+use super::common::{
+    impl_managed, Condition, DeletionPolicy, DriftEntry, ManagementPolicy, SecretRef,
+};
 use super::rules::{self, patterns};
 
 /// Parameter names the typed fields send; `extraParameters` must not repeat them.
@@ -382,6 +384,10 @@ pub struct CloudVpnServiceStatus {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 10))]
     pub scaling_history: Vec<ScalingDecision>,
+    /// Fields whose cloud value differs from the spec (at most 20).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 20))]
+    pub drift: Vec<DriftEntry>,
 }
 
 /// Traffic of the line as the CloudVPN monitor reports it (unit as reported; undocumented).

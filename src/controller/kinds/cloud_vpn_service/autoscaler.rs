@@ -241,74 +241,10 @@ pub fn decide(
     let since_change = last_change.map_or(i64::MAX, |c| now.saturating_sub(c));
 
     if typical > target * (1.0 + policy.tolerance) {
-        let what = format!("median utilisation {typical:.1}% is above the target {target:.0}%");
-        if current >= max {
-            return Decision::hold(
-                reasons::AT_LIMIT,
-                format!("{what}, but the bandwidth is at maxBandwidth {max}"),
-                Some(typical),
-            );
-        }
-        if since_change < policy.scale_up_cooldown {
-            return Decision::hold(
-                reasons::COOLING_DOWN,
-                format!(
-                    "{what}; waiting {} s more (scale-up cooldown {} s since the last change)",
-                    policy.scale_up_cooldown - since_change,
-                    policy.scale_up_cooldown
-                ),
-                Some(typical),
-            );
-        }
-        let wanted = round_up(proportional(current, typical, target), policy.step);
-        let at_least = round_up(current + 1, policy.step);
-        let to = wanted.max(at_least).min(max);
-        return Decision::scale(
-            to,
-            reasons::SCALING_UP,
-            format!("{what}: bandwidth {current} → {to}"),
-            Some(typical),
-        );
+        return scale_up(policy, current, typical, since_change);
     }
     if peak < target * (1.0 - policy.tolerance) {
-        let what = format!("peak utilisation {peak:.1}% is below the target {target:.0}%");
-        if current <= min {
-            return Decision::hold(
-                reasons::AT_LIMIT,
-                format!("{what}, but the bandwidth is at minBandwidth {min}"),
-                Some(peak),
-            );
-        }
-        if since_change < policy.scale_down_cooldown {
-            return Decision::hold(
-                reasons::COOLING_DOWN,
-                format!(
-                    "{what}; waiting {} s more (scale-down cooldown {} s since the last change)",
-                    policy.scale_down_cooldown - since_change,
-                    policy.scale_down_cooldown
-                ),
-                Some(peak),
-            );
-        }
-        let to = round_up(proportional(current, peak, target), policy.step)
-            .max(min)
-            .min(max);
-        if to >= current {
-            return Decision::hold(
-                reasons::STABLE,
-                format!(
-                    "{what}, but a step of {} leaves no smaller bandwidth",
-                    policy.step.unwrap_or(1)
-                ),
-                Some(peak),
-            );
-        }
-        return Decision::scale(
-            to,
-            reasons::SCALING_DOWN,
-            format!("{what}: bandwidth {current} → {to}"),
-            Some(peak),
-        );
+        return scale_down(policy, current, peak, since_change);
     }
     Decision::hold(
         reasons::STABLE,
@@ -320,5 +256,87 @@ pub fn decide(
     )
 }
 
+/// Rule 3 (with 5): the median utilisation `typical` is above the target band.
+fn scale_up(policy: &Policy, current: i64, typical: f64, since_change: i64) -> Decision {
+    let max = policy.max_bandwidth.max(policy.min_bandwidth);
+    let target = policy.target_percent;
+    let what = format!("median utilisation {typical:.1}% is above the target {target:.0}%");
+    if current >= max {
+        return Decision::hold(
+            reasons::AT_LIMIT,
+            format!("{what}, but the bandwidth is at maxBandwidth {max}"),
+            Some(typical),
+        );
+    }
+    if since_change < policy.scale_up_cooldown {
+        return Decision::hold(
+            reasons::COOLING_DOWN,
+            format!(
+                "{what}; waiting {} s more (scale-up cooldown {} s since the last change)",
+                policy.scale_up_cooldown - since_change,
+                policy.scale_up_cooldown
+            ),
+            Some(typical),
+        );
+    }
+    let wanted = round_up(proportional(current, typical, target), policy.step);
+    let at_least = round_up(current + 1, policy.step);
+    let to = wanted.max(at_least).min(max);
+    Decision::scale(
+        to,
+        reasons::SCALING_UP,
+        format!("{what}: bandwidth {current} → {to}"),
+        Some(typical),
+    )
+}
+
+/// Rule 4 (with 5): even the highest utilisation `peak` is below the target band.
+fn scale_down(policy: &Policy, current: i64, peak: f64, since_change: i64) -> Decision {
+    let (min, max) = (
+        policy.min_bandwidth,
+        policy.max_bandwidth.max(policy.min_bandwidth),
+    );
+    let target = policy.target_percent;
+    let what = format!("peak utilisation {peak:.1}% is below the target {target:.0}%");
+    if current <= min {
+        return Decision::hold(
+            reasons::AT_LIMIT,
+            format!("{what}, but the bandwidth is at minBandwidth {min}"),
+            Some(peak),
+        );
+    }
+    if since_change < policy.scale_down_cooldown {
+        return Decision::hold(
+            reasons::COOLING_DOWN,
+            format!(
+                "{what}; waiting {} s more (scale-down cooldown {} s since the last change)",
+                policy.scale_down_cooldown - since_change,
+                policy.scale_down_cooldown
+            ),
+            Some(peak),
+        );
+    }
+    let to = round_up(proportional(current, peak, target), policy.step)
+        .max(min)
+        .min(max);
+    if to >= current {
+        return Decision::hold(
+            reasons::STABLE,
+            format!(
+                "{what}, but a step of {} leaves no smaller bandwidth",
+                policy.step.unwrap_or(1)
+            ),
+            Some(peak),
+        );
+    }
+    Decision::scale(
+        to,
+        reasons::SCALING_DOWN,
+        format!("{what}: bandwidth {current} → {to}"),
+        Some(peak),
+    )
+}
+
 #[cfg(test)]
+#[path = "autoscaler_tests.rs"]
 mod tests;

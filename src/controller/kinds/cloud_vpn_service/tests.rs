@@ -1,27 +1,37 @@
-//! The CloudVpnService reconciler: its pure parts as tables, and whole reconciles against the
-//! simulated IES on a manual clock (the status each reconcile returns is fed to the next, as the
-//! reconcile wrapper does after writing it).
+//! The CloudVpnService's pure decisions, as tables: names and request bodies, drift, the life
+//! cycle phases, the bandwidth plan, the plan and what each outcome waits for.
 use std::time::Duration;
 
 use serde_json::json;
 
+use super::autoscaler::Sample;
+use super::bandwidth::*;
+use super::desired::*;
+use super::plan::{phase, plan, Phase, UPDATE_CONFIRM_GRACE};
+use super::status::{reconciled, NOT_APPLIED_RETRY};
 use super::*;
-use crate::cloud::ies::{IesClientOptions, IesCredentials};
-use crate::cloud::model::ies::{ActiveStatus, GetServiceResponse, Sample as WireSample};
-use crate::cloud::retry::RetryPolicy;
-use crate::cloud::transport::RateLimits;
-use crate::cloud::Credentials;
-use crate::controller::clouds::{CloudDefaults, Clouds, CredentialSource};
-use crate::controller::context::Settings;
-use crate::crd::common::find_condition;
-use crate::metrics::Metrics;
-use crate::sim::clock::Clock;
+use crate::cloud::model::ies::{GetServiceResponse, Sample as WireSample, ServiceStatus};
+use crate::controller::runtime::clock::from_epoch_seconds;
+use crate::controller::runtime::events::{
+    DELETED, DELETE_REQUESTED, DRIFT_DETECTED, EXTERNAL_CHANGE, MANUAL_CHANGE, RECREATING,
+};
+use crate::controller::runtime::lookup::How;
+use crate::controller::runtime::requeue::Next;
+use crate::crd::cloud_vpn_service::{ScalingDecision, ServiceKind};
+use crate::crd::common::{find_condition, reasons, types, ConditionStatus, ManagementPolicy};
 use crate::sim::ies::config::{
     DEFAULT_AUTH_TOKEN, DEFAULT_SERVICE_DEF_ID, DEFAULT_SERVICE_DEF_NAME, DEFAULT_TEMPLATE_ID,
 };
-use crate::sim::ies::{self, IesConfig, IesDelays, IesHandle};
 
-// ----- pure parts ----------------------------------------------------------------------------
+const NOW: i64 = 2_000_000_000;
+
+fn at(secs: i64) -> Time {
+    from_epoch_seconds(secs, &Time(k8s_openapi::jiff::Timestamp::UNIX_EPOCH))
+}
+
+fn now() -> Time {
+    at(NOW)
+}
 
 fn spec(v: serde_json::Value) -> CloudVpnServiceSpec {
     serde_json::from_value(v).unwrap()
@@ -40,6 +50,83 @@ fn s2dc() -> CloudVpnServiceSpec {
         "cidr": "163.113.12.1",
         "cidrBlockSize": 24
     }))
+}
+
+fn s2s() -> CloudVpnServiceSpec {
+    spec(json!({
+        "serviceDefinition": {"name": DEFAULT_SERVICE_DEF_NAME},
+        "kind": "Site2Site",
+        "cloudVpnName": "VPNS2S201705061433",
+        "bandwidth": 30000,
+        "vni": 1236,
+        "cpeA": {"site": "siteA201705061433", "type": "AR169FGW-L"},
+        "cpeZ": {"site": "siteZ201705061433"}
+    }))
+}
+
+fn autoscaled(bandwidth: i64) -> CloudVpnServiceSpec {
+    spec(json!({
+        "serviceDefinition": {"id": DEFAULT_SERVICE_DEF_ID},
+        "kind": "Site2Site",
+        "cloudVpnName": "v1",
+        "bandwidth": bandwidth,
+        "autoscaling": {"minBandwidth": 10000, "maxBandwidth": 40000, "step": 10000,
+                        "scaleUpCooldownSeconds": 20, "scaleDownCooldownSeconds": 30, "windowSeconds": 60}
+    }))
+}
+
+/// The deck's GET example (reference §3.3).
+fn deck_service() -> ServiceInstance {
+    let v = json!({"service": {
+        "active_status": "Deactive", "created_at": 1494052819361u64, "creator": "nbitest_11",
+        "description": "", "name": "s2s_201705061433", "nfv_tag": null,
+        "parameters": {"Site2SiteList": [{
+            "Bandwidth": "30000", "CPE_A_ESN": "21500102003GG3000630", "CPE_A_Position": "siteA201705061433",
+            "CPE_A_Site": "siteA201705061433", "CPE_A_Type": "AR169FGW-L", "CPE_Z_ESN": "21500102003GG3000674",
+            "CPE_Z_Position": "siteZ201705061433", "CPE_Z_Site": "siteZ201705061433", "CPE_Z_Type": "AR169FGW-L",
+            "CloudVpnName": "VPNS2S201705061433", "VNI": "1236"}]},
+        "service_definition_id": "8c34e27ed6644bbfbce93a41a05cb7ab", "service_id": "8hiqoNgCSZmrlD1MyROJbg",
+        "status": "Completed", "template_id": "e77fc5e21e1e42c9933ec9574c33a5d8", "tenant_id": null}});
+    serde_json::from_value::<GetServiceResponse>(v)
+        .unwrap()
+        .service
+}
+
+/// The deck's service in state `status` with bandwidth `bw`.
+fn service(status: &str, bw: &str) -> ServiceInstance {
+    let mut s = deck_service();
+    s.status = Some(status.into());
+    if let Some(p) = s.parameters.as_mut() {
+        p.0.values_mut().for_each(|v| v[0].set("Bandwidth", bw));
+    }
+    s
+}
+
+fn object(spec: CloudVpnServiceSpec) -> CloudVpnService {
+    let mut o = CloudVpnService::new("vpn1", spec);
+    o.metadata.namespace = Some("team-a".into());
+    o.metadata.uid = Some("1234abcd-0000-4000-8000-000000000001".into());
+    o.metadata.generation = Some(1);
+    o
+}
+
+fn inputs() -> Inputs {
+    Inputs {
+        name: "team-a_vpn1_1234abcd".into(),
+        now: now(),
+    }
+}
+
+fn observed(found: Found<ServiceInstance>) -> Observed {
+    Observed {
+        found,
+        definition: Some((DEFAULT_SERVICE_DEF_ID.into(), DEFAULT_TEMPLATE_ID.into())),
+        traffic: Traffic::NotRead,
+    }
+}
+
+fn recorded(svc: ServiceInstance) -> Observed {
+    observed(Found::exists(svc, How::Recorded))
 }
 
 #[test]
@@ -104,35 +191,6 @@ fn create_request_is_the_decks_example() {
     assert_eq!(line.get("QoS"), Some("gold"));
 }
 
-/// The deck's GET example (reference §3.3).
-fn deck_service() -> ServiceInstance {
-    let v = json!({"service": {
-        "active_status": "Deactive", "created_at": 1494052819361u64, "creator": "nbitest_11",
-        "description": "", "name": "s2s_201705061433", "nfv_tag": null,
-        "parameters": {"Site2SiteList": [{
-            "Bandwidth": "30000", "CPE_A_ESN": "21500102003GG3000630", "CPE_A_Position": "siteA201705061433",
-            "CPE_A_Site": "siteA201705061433", "CPE_A_Type": "AR169FGW-L", "CPE_Z_ESN": "21500102003GG3000674",
-            "CPE_Z_Position": "siteZ201705061433", "CPE_Z_Site": "siteZ201705061433", "CPE_Z_Type": "AR169FGW-L",
-            "CloudVpnName": "VPNS2S201705061433", "VNI": "1236"}]},
-        "service_definition_id": "8c34e27ed6644bbfbce93a41a05cb7ab", "service_id": "8hiqoNgCSZmrlD1MyROJbg",
-        "status": "Completed", "template_id": "e77fc5e21e1e42c9933ec9574c33a5d8", "tenant_id": null}});
-    serde_json::from_value::<GetServiceResponse>(v)
-        .unwrap()
-        .service
-}
-
-fn s2s() -> CloudVpnServiceSpec {
-    spec(json!({
-        "serviceDefinition": {"name": DEFAULT_SERVICE_DEF_NAME},
-        "kind": "Site2Site",
-        "cloudVpnName": "VPNS2S201705061433",
-        "bandwidth": 30000,
-        "vni": 1236,
-        "cpeA": {"site": "siteA201705061433", "type": "AR169FGW-L"},
-        "cpeZ": {"site": "siteZ201705061433"}
-    }))
-}
-
 #[test]
 fn update_request_is_the_decks_example() {
     let req = update_request(&deck_service(), &s2s(), 30000, "");
@@ -152,7 +210,7 @@ fn update_request_is_the_decks_example() {
 }
 
 #[test]
-fn drift_lists_only_unchangeable_fields_the_cloud_shows() {
+fn drift_lists_only_unchangeable_fields_the_cloud_shows_by_their_spec_names() {
     let svc = deck_service();
     assert!(
         immutable_drift(&s2s(), &svc).is_empty(),
@@ -164,11 +222,31 @@ fn drift_lists_only_unchangeable_fields_the_cloud_shows() {
     s.vpc_id = Some("not-shown-by-the-cloud".into());
     s.kind = ServiceKind::Site2Dc;
     s.template_id = Some("other".into());
-    let d = immutable_drift(&s, &svc);
-    assert_eq!(d.len(), 3, "{d:?}");
-    assert!(d.iter().any(|x| x == "kind: Site2DCList → Site2SiteList"));
-    assert!(d.iter().any(|x| x == "VNI: 9 → 1236"));
-    assert!(d.iter().any(|x| x.starts_with("templateId:")));
+    s.cpe_a.as_mut().unwrap().type_ = Some("AR651".into());
+    let d: Vec<(String, String, String, bool)> = immutable_drift(&s, &svc)
+        .into_iter()
+        .map(|d| (d.field, d.desired, d.observed, d.updatable))
+        .collect();
+    let row = |f: &str, w: &str, h: &str| (f.to_string(), w.to_string(), h.to_string(), false);
+    assert_eq!(
+        d,
+        [
+            row("kind", "Site2DC", "Site2Site"),
+            row("cpeA.type", "AR651", "AR169FGW-L"),
+            row("vni", "9", "1236"),
+            row("templateId", "other", DEFAULT_TEMPLATE_ID),
+        ]
+    );
+    let fields = [
+        ("CPE_Z_ESN", "cpeZ.esn"),
+        ("CPE_A_POP", "cpeA.pop"),
+        ("VPC_ID", "vpcId"),
+        ("cidrBlockSize", "cidrBlockSize"),
+        ("QoS", "extraParameters.QoS"),
+    ];
+    for (param, field) in fields {
+        assert_eq!(spec_field(param), field);
+    }
 }
 
 fn status_with(target: Option<i64>, op: &str) -> CloudVpnServiceStatus {
@@ -181,14 +259,7 @@ fn status_with(target: Option<i64>, op: &str) -> CloudVpnServiceStatus {
 
 #[test]
 fn phases() {
-    let with = |st: &str, bw: &str| {
-        let mut s = deck_service();
-        s.status = Some(st.into());
-        if let Some(p) = s.parameters.as_mut() {
-            p.0.values_mut().for_each(|v| v[0].set("Bandwidth", bw));
-        }
-        s
-    };
+    let with = service;
     let secs = Duration::from_secs;
     let cases: Vec<(ServiceInstance, CloudVpnServiceStatus, Duration, Phase)> = vec![
         (
@@ -253,6 +324,11 @@ fn phases() {
         ),
     ];
     for (svc, prev, since, want) in cases {
+        assert_eq!(
+            super::plan::is_idle(&svc, &prev),
+            want == Phase::Idle,
+            "{want:?}"
+        );
         assert_eq!(phase(&svc, &prev, since), want);
     }
     let Phase::Busy(_, msg) = phase(
@@ -263,17 +339,6 @@ fn phases() {
         panic!()
     };
     assert!(msg.contains("not Completed 60 minutes"), "{msg}");
-}
-
-fn autoscaled(bandwidth: i64) -> CloudVpnServiceSpec {
-    spec(json!({
-        "serviceDefinition": {"id": DEFAULT_SERVICE_DEF_ID},
-        "kind": "Site2Site",
-        "cloudVpnName": "v1",
-        "bandwidth": bandwidth,
-        "autoscaling": {"minBandwidth": 10000, "maxBandwidth": 40000, "step": 10000,
-                        "scaleUpCooldownSeconds": 20, "scaleDownCooldownSeconds": 30, "windowSeconds": 60}
-    }))
 }
 
 fn saturated(bw: i64, now: i64) -> Vec<Sample> {
@@ -287,12 +352,12 @@ fn saturated(bw: i64, now: i64) -> Vec<Sample> {
 
 #[test]
 fn bandwidth_plans() {
-    const NOW: i64 = 2_000_000;
     let prev = |spec_bw: Option<i64>, current: Option<i64>| CloudVpnServiceStatus {
         spec_bandwidth: spec_bw,
         current_bandwidth: current,
         ..Default::default()
     };
+    let now = now();
     let mut plain = s2s();
     plain.bandwidth = 60000;
     // No autoscaling: the spec wins, a new spec value is a Spec change, an old one is drift.
@@ -302,7 +367,7 @@ fn bandwidth_plans() {
         30000,
         false,
         None,
-        NOW,
+        &now,
     );
     assert_eq!((p.desired, p.cause), (60000, Some(Cause::Spec)));
     let p = plan_bandwidth(
@@ -311,7 +376,7 @@ fn bandwidth_plans() {
         45000,
         false,
         None,
-        NOW,
+        &now,
     );
     assert_eq!((p.desired, p.cause), (60000, Some(Cause::Drift)));
     let p = plan_bandwidth(
@@ -320,25 +385,28 @@ fn bandwidth_plans() {
         60000,
         false,
         None,
-        NOW,
+        &now,
     );
     assert_eq!((p.desired, p.cause), (60000, None));
 
     // Autoscaling: a manual change is applied once and recorded; it starts the cooldowns.
+    let busy = saturated(20000, NOW);
     let p = plan_bandwidth(
         &autoscaled(30000),
         &prev(Some(10000), Some(20000)),
         20000,
         false,
-        Some(&saturated(20000, NOW)),
-        NOW,
+        Some(&busy),
+        &now,
     );
     assert_eq!((p.desired, p.cause.clone()), (30000, Some(Cause::Spec)));
     assert_eq!(p.followed[0].reason, MANUAL_CHANGE);
+    assert_eq!(p.followed[0].time, now);
     assert_eq!(
         (p.followed[0].from_bandwidth, p.followed[0].to_bandwidth),
         (20000, 30000)
     );
+    assert_eq!(p.notes[0].reason, MANUAL_CHANGE);
     // Unchanged spec: the autoscaler's value stays (no fight with spec.bandwidth).
     let p = plan_bandwidth(
         &autoscaled(10000),
@@ -346,7 +414,7 @@ fn bandwidth_plans() {
         30000,
         true,
         Some(&[]),
-        NOW,
+        &now,
     );
     assert_eq!((p.desired, p.cause), (30000, None));
     assert_eq!(p.decision.unwrap().reason, reasons::METRICS_UNAVAILABLE);
@@ -356,8 +424,8 @@ fn bandwidth_plans() {
         &prev(Some(10000), Some(20000)),
         20000,
         false,
-        Some(&saturated(20000, NOW)),
-        NOW,
+        Some(&busy),
+        &now,
     );
     assert_eq!(p.desired, 30000);
     assert!(matches!(p.cause, Some(Cause::Autoscale(ref d)) if d.reason == reasons::SCALING_UP));
@@ -368,11 +436,13 @@ fn bandwidth_plans() {
         30000,
         false,
         Some(&saturated(30000, NOW)),
-        NOW,
+        &now,
     );
     assert_eq!((p.desired, p.cause.clone()), (30000, None));
     assert_eq!(p.followed[0].reason, EXTERNAL_CHANGE);
     assert_eq!(p.notes[0].reason, EXTERNAL_CHANGE);
+    // Samples older than the change measured another capacity: none count yet.
+    assert_eq!(p.decision.unwrap().reason, reasons::METRICS_UNAVAILABLE);
     // ... but our own completed change is not external.
     let p = plan_bandwidth(
         &autoscaled(10000),
@@ -380,7 +450,7 @@ fn bandwidth_plans() {
         30000,
         true,
         Some(&[]),
-        NOW,
+        &now,
     );
     assert!(p.followed.is_empty());
     // Traffic unreadable: no decision.
@@ -390,7 +460,7 @@ fn bandwidth_plans() {
         20000,
         false,
         None,
-        NOW,
+        &now,
     );
     assert_eq!(p.decision.unwrap().reason, reasons::METRICS_UNAVAILABLE);
 }
@@ -404,20 +474,21 @@ fn traffic_merge_status_and_history() {
     );
     assert_eq!(points.len(), 3);
     assert_eq!(points[1].rate(), 5.0e6);
-    let t = traffic_status(&points, Some(10_000)).unwrap();
+    assert_eq!(points[0].outbound, None);
+    let t = traffic_status(&points, Some(10_000), &now()).unwrap();
     assert_eq!(
         (t.inbound_rate, t.outbound_rate, t.utilization_percent),
         (None, Some(7.0e6), Some(70.0))
     );
-    assert_eq!(t.sample_time.unwrap().0.as_second(), 180);
-    assert!(traffic_status(&[], Some(1)).is_none());
+    assert_eq!(t.sample_time.unwrap(), at(180));
+    assert!(traffic_status(&[], Some(1), &now()).is_none());
 
     let mut h = Vec::new();
     for i in 0..12 {
         record(
             &mut h,
             ScalingDecision {
-                time: time_of(i),
+                time: at(i),
                 from_bandwidth: i,
                 to_bandwidth: i + 1,
                 utilization_percent: None,
@@ -428,497 +499,357 @@ fn traffic_merge_status_and_history() {
     }
     assert_eq!(h.len(), MAX_HISTORY);
     assert_eq!(h[0].from_bandwidth, 11, "newest first");
+    assert_eq!(history_changes(&h)[0].time, 11);
     assert_eq!(autoscale_interval(60), Duration::from_secs(10));
     assert_eq!(autoscale_interval(600), Duration::from_secs(60));
 }
 
-// ----- whole reconciles against the simulator ----------------------------------------------
-
-struct Rig {
-    sim: IesHandle,
-    clock: Clock,
-    cloud: IesClient,
-    ctx: Arc<Context>,
-}
-
-async fn rig() -> Rig {
-    let start = chrono::DateTime::parse_from_rfc3339("2025-06-01T08:00:00Z")
-        .unwrap()
-        .with_timezone(&chrono::Utc);
-    let clock = Clock::manual(start);
-    let cfg = IesConfig::default()
-        .with_clock(clock.clone())
-        .with_delays(IesDelays {
-            create: Duration::from_secs(10),
-            update: Duration::from_secs(2),
-            delete: Duration::from_secs(2),
-        });
-    let sim = ies::spawn(cfg).await.unwrap();
-    let cloud = IesClient::connect(
-        sim.endpoint().parse().unwrap(),
-        IesCredentials::token(DEFAULT_AUTH_TOKEN),
-        IesClientOptions {
-            limits: RateLimits::unlimited(),
-            retry: RetryPolicy::none(),
-            timeout: Duration::from_secs(5),
-            observer: None,
-        },
-    )
-    .unwrap();
-    // A Kubernetes client that is never reached (events fail and are only logged).
-    let kube =
-        kube::Client::try_from(kube::Config::new("http://127.0.0.1:9".parse().unwrap())).unwrap();
-    let clouds = Clouds::new(
-        kube.clone(),
-        CloudDefaults {
-            region: "r".into(),
-            project_id: "p".into(),
-            vpn_endpoint: None,
-            credentials: CredentialSource::Static(Credentials::token("t")),
-            limits: RateLimits::unlimited(),
-            retry: RetryPolicy::none(),
-            timeout: Duration::from_secs(5),
-            observer: None,
-        },
-    );
-    let ctx = Context::new(kube, clouds, Metrics::new(), Settings::default(), None);
-    Rig {
-        sim,
-        clock,
-        cloud,
-        ctx,
-    }
-}
-
-fn object(spec: CloudVpnServiceSpec) -> CloudVpnService {
-    let mut o = CloudVpnService::new("vpn1", spec);
-    o.metadata.namespace = Some("team-a".into());
-    o.metadata.uid = Some("1234abcd-0000-4000-8000-000000000001".into());
-    o.metadata.generation = Some(1);
+fn deleting(mut o: CloudVpnService) -> CloudVpnService {
+    o.metadata.deletion_timestamp = Some(at(NOW - 30));
     o
 }
 
-impl Rig {
-    /// One reconcile at the simulator's time; its status becomes the object's.
-    async fn step(&self, obj: &mut CloudVpnService) -> Outcome<CloudVpnServiceStatus> {
-        let out = reconcile(&self.cloud, obj, &self.ctx, self.clock.now().timestamp())
-            .await
-            .unwrap();
-        obj.status = Some(out.status.clone());
-        out
+#[test]
+fn deletion_waits_while_ies_works_then_deletes_and_is_done_when_gone() {
+    let obj = deleting(object(s2s()));
+    let id = "8hiqoNgCSZmrlD1MyROJbg".to_string();
+    let cases = [
+        (
+            "Processing",
+            Plan::AwaitDeletion {
+                id: id.clone(),
+                state: "Processing".into(),
+            },
+        ),
+        (
+            "Deleting",
+            Plan::AwaitDeletion {
+                id: id.clone(),
+                state: ServiceStatus::Deleting,
+            },
+        ),
+        ("Completed", Plan::Delete { id: id.clone() }),
+        ("Failed", Plan::Delete { id: id.clone() }),
+    ];
+    for (state, want) in cases {
+        let got = plan(&obj, &inputs(), &recorded(service(state, "1")), &now()).unwrap();
+        assert_eq!(got, want, "{state}");
     }
+    let gone = Found {
+        gone: Some("old".into()),
+        ..Found::default()
+    };
+    let got = plan(&obj, &inputs(), &observed(gone), &now()).unwrap();
+    assert_eq!(got, Plan::Gone { id: "old".into() });
+    let got = plan(&obj, &inputs(), &observed(Found::default()), &now()).unwrap();
+    assert_eq!(
+        got,
+        Plan::Gone { id: inputs().name },
+        "nothing found by name"
+    );
 
-    async fn services(&self) -> Vec<ServiceInstance> {
-        self.cloud.list_services().await.unwrap()
-    }
+    // What each waits for, and when the object is released.
+    let accepted = Acted::Accepted {
+        service_id: None,
+        operation_id: Some("op-1".into()),
+        at: now(),
+    };
+    let out = reconciled(
+        &obj,
+        &inputs(),
+        &recorded(service("Completed", "1")),
+        &Plan::Delete { id: id.clone() },
+        accepted,
+        &now(),
+    );
+    let pending = Next::Pending {
+        since: Duration::from_secs(30),
+        watched: false,
+    };
+    assert_eq!((out.next.clone(), out.released), (pending.clone(), false));
+    assert_eq!(out.notes[0].reason, DELETE_REQUESTED);
+    let st = &out.status;
+    assert_eq!(st.last_operation.as_deref(), Some("delete"));
+    let ready = find_condition(&st.conditions, types::READY).unwrap();
+    assert_eq!(
+        (ready.status, ready.reason.as_str()),
+        (ConditionStatus::False, reasons::DELETING)
+    );
+    let synced = find_condition(&st.conditions, types::SYNCED).unwrap();
+    assert_eq!(
+        (synced.status, synced.reason.as_str()),
+        (ConditionStatus::True, reasons::RECONCILE_SUCCESS)
+    );
+    let waiting = Plan::AwaitDeletion {
+        id: id.clone(),
+        state: "Processing".into(),
+    };
+    let out = reconciled(
+        &obj,
+        &inputs(),
+        &recorded(service("Processing", "1")),
+        &waiting,
+        Acted::Nothing,
+        &now(),
+    );
+    assert_eq!((out.next, out.released), (pending, false));
+    let msg = &find_condition(&out.status.conditions, types::READY)
+        .unwrap()
+        .message;
+    assert!(
+        msg.contains("it will be deleted when that operation finishes"),
+        "{msg}"
+    );
+    let out = reconciled(
+        &obj,
+        &inputs(),
+        &recorded(service("Completed", "1")),
+        &Plan::Delete { id },
+        Acted::AlreadyGone,
+        &now(),
+    );
+    assert!(out.released);
+    assert_eq!(out.notes[0].reason, DELETED);
+}
 
-    async fn admin(&self, method: reqwest::Method, path: &str, body: serde_json::Value) {
-        let r = reqwest::Client::new()
-            .request(method, format!("{}/_sim/ies{path}", self.sim.base_url()))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+#[test]
+fn no_service_means_create_recreate_or_missing() {
+    let plain = object(s2s());
+    let p = plan(&plain, &inputs(), &observed(Found::default()), &now()).unwrap();
+    let Plan::Create {
+        request,
+        replaces: None,
+    } = p
+    else {
+        panic!("{p:?}")
+    };
+    assert_eq!(
+        request.service.name.as_deref(),
+        Some("team-a_vpn1_1234abcd")
+    );
+    assert_eq!(
+        request.service.template_id.as_deref(),
+        Some(DEFAULT_TEMPLATE_ID)
+    );
+
+    let gone = || Found {
+        gone: Some("old".into()),
+        ..Found::default()
+    };
+    let p = plan(&plain, &inputs(), &observed(gone()), &now()).unwrap();
+    assert!(
+        matches!(p, Plan::Create { replaces: Some(ref old), .. } if old == "old"),
+        "{p:?}"
+    );
+    let accepted = Acted::Accepted {
+        service_id: Some("new".into()),
+        operation_id: Some("op-1".into()),
+        at: now(),
+    };
+    let out = reconciled(&plain, &inputs(), &observed(gone()), &p, accepted, &now());
+    let reasons_: Vec<&str> = out.notes.iter().map(|n| n.reason.as_str()).collect();
+    assert_eq!(reasons_, [RECREATING, "Created"]);
+    assert!(out.notes[0].warning && out.notes[0].message.contains("old"));
+    assert_eq!(out.next, Next::Soon);
+    let st = out.status;
+    assert_eq!(
+        (st.cloud_id.as_deref(), st.target_bandwidth),
+        (Some("new"), Some(30000))
+    );
+    assert_eq!(st.last_operation_time, Some(now()));
+
+    // Adopting an id that is gone, or observing: nothing is created.
+    let mut adopt = s2s();
+    adopt.cloud_id = Some("old".into());
+    let p = plan(&object(adopt), &inputs(), &observed(gone()), &now()).unwrap();
+    assert_eq!(
+        p,
+        Plan::Missing {
+            id: Some("old".into())
+        }
+    );
+    let mut observe = s2s();
+    observe.management_policy = ManagementPolicy::Observe;
+    let p = plan(
+        &object(observe.clone()),
+        &inputs(),
+        &observed(Found::default()),
+        &now(),
+    )
+    .unwrap();
+    assert_eq!(p, Plan::Missing { id: None });
+    let out = reconciled(
+        &object(observe),
+        &inputs(),
+        &observed(Found::default()),
+        &p,
+        Acted::Nothing,
+        &now(),
+    );
+    let ready = find_condition(&out.status.conditions, types::READY).unwrap();
+    assert_eq!(ready.reason, reasons::NOT_FOUND);
+}
+
+fn with_target(mut o: CloudVpnService, target: Option<i64>, op_ago: i64) -> CloudVpnService {
+    o.status = Some(CloudVpnServiceStatus {
+        cloud_id: Some("8hiqoNgCSZmrlD1MyROJbg".into()),
+        target_bandwidth: target,
+        spec_bandwidth: Some(o.spec.bandwidth),
+        current_bandwidth: Some(30000),
+        last_operation: Some("update".into()),
+        last_operation_time: Some(at(NOW - op_ago)),
+        observed_generation: Some(1),
+        ..Default::default()
+    });
+    o
+}
+
+#[test]
+fn each_outcome_says_what_it_waits_for() {
+    let secs = Duration::from_secs;
+    let plain = with_target(object(s2s()), None, 100);
+    let auto = with_target(object(autoscaled(30000)), None, 100);
+    let mut more = plain.clone();
+    more.spec.bandwidth = 60000;
+    more.metadata.generation = Some(2);
+    let table: Vec<(&str, CloudVpnService, ServiceInstance, Next)> = vec![
+        (
+            "in sync",
+            plain.clone(),
+            service("Completed", "30000"),
+            Next::Resync,
+        ),
+        (
+            "autoscaled",
+            auto,
+            service("Completed", "30000"),
+            Next::After(secs(10)),
+        ),
+        (
+            "update sent",
+            more,
+            service("Completed", "30000"),
+            Next::Soon,
+        ),
+        (
+            "busy since the operation",
+            plain.clone(),
+            service("Processing", "30000"),
+            Next::Pending {
+                since: secs(100),
+                watched: false,
+            },
+        ),
+        (
+            "change not shown yet",
+            with_target(object(s2s()), Some(60000), 10),
+            service("Completed", "30000"),
+            Next::Pending {
+                since: secs(10),
+                watched: false,
+            },
+        ),
+        (
+            "rolled back",
+            with_target(
+                object(s2s()),
+                Some(60000),
+                UPDATE_CONFIRM_GRACE.as_secs() as i64 + 1,
+            ),
+            service("Completed", "30000"),
+            Next::After(NOT_APPLIED_RETRY),
+        ),
+        ("failed", plain, service("Failed", "30000"), Next::Resync),
+    ];
+    for (name, obj, svc, want) in table {
+        let seen = recorded(svc);
+        let p = plan(&obj, &inputs(), &seen, &now()).unwrap();
+        let acted = match p {
+            Plan::Change { .. } => Acted::Accepted {
+                service_id: None,
+                operation_id: Some("op".into()),
+                at: now(),
+            },
+            _ => Acted::Nothing,
+        };
+        let out = reconciled(&obj, &inputs(), &seen, &p, acted, &now());
+        assert_eq!(out.next, want, "{name}: {p:?}");
         assert!(
-            r.status().is_success(),
-            "{path}: {}",
-            r.text().await.unwrap_or_default()
+            find_condition(&out.status.conditions, types::READY).is_some(),
+            "{name}"
+        );
+        assert!(
+            find_condition(&out.status.conditions, types::SYNCED).is_some(),
+            "{name}"
         );
     }
 }
 
-fn cond(obj: &CloudVpnService, t: &str) -> (ConditionStatus, String) {
-    let c = find_condition(&obj.status.as_ref().unwrap().conditions, t).unwrap();
-    (c.status, c.reason.clone())
-}
-
-fn reasons_of(out: &Outcome<CloudVpnServiceStatus>) -> Vec<String> {
-    out.notes.iter().map(|n| n.reason.clone()).collect()
-}
-
-#[tokio::test]
-async fn create_wait_update_drift_and_delete() {
-    let r = rig().await;
-    let mut obj = object(s2s());
-    let out = r.step(&mut obj).await;
-    assert_eq!(reasons_of(&out), ["Created"]);
-    let st = obj.status.clone().unwrap();
-    let id = st.cloud_id.clone().unwrap();
-    assert_eq!(st.service_name.as_deref(), Some("team-a_vpn1_1234abcd"));
-    assert_eq!(
-        st.template_id.as_deref(),
-        Some(DEFAULT_TEMPLATE_ID),
-        "resolved from the catalog by name"
-    );
-    assert_eq!(st.last_operation.as_deref(), Some("create"));
-    assert!(st.last_operation_id.is_some());
-    assert_eq!(
-        cond(&obj, types::READY),
-        (ConditionStatus::False, "Creating".into())
-    );
-
-    // Still provisioning.
-    r.clock.advance(Duration::from_secs(5));
-    r.step(&mut obj).await;
-    assert_eq!(
-        cond(&obj, types::READY),
-        (ConditionStatus::False, "Creating".into())
-    );
-    assert_eq!(
-        obj.status.as_ref().unwrap().cloud_state.as_deref(),
-        Some("Processing")
-    );
-
-    r.clock.advance(Duration::from_secs(5));
-    let out = r.step(&mut obj).await;
-    assert_eq!(
-        cond(&obj, types::READY),
-        (ConditionStatus::True, "Available".into())
-    );
-    assert_eq!(
-        cond(&obj, types::SYNCED),
-        (ConditionStatus::True, "ReconcileSuccess".into())
-    );
-    assert_eq!(
-        cond(&obj, types::SCALING),
-        (ConditionStatus::False, "Stable".into())
-    );
-    let st = obj.status.clone().unwrap();
-    assert_eq!(
-        (st.current_bandwidth, st.target_bandwidth),
-        (Some(30000), None)
-    );
-    assert_eq!(
-        st.active_status.as_deref(),
-        Some(ActiveStatus::Active.as_str())
-    );
-    assert_eq!(out.requeue, r.ctx.settings.resync_interval);
+#[test]
+fn immutable_drift_is_reported_once_with_the_shared_rule() {
+    let obj = with_target(object(s2s()), None, 100);
+    let mut svc = service("Completed", "30000");
+    svc.parameters
+        .as_mut()
+        .unwrap()
+        .0
+        .values_mut()
+        .for_each(|v| v[0].set("VNI", "7"));
+    let seen = recorded(svc);
+    let p = plan(&obj, &inputs(), &seen, &now()).unwrap();
     assert!(
-        st.traffic.is_none(),
-        "no traffic point yet (one per minute)"
+        matches!(p, Plan::Steady(_)),
+        "nothing IES can change: {p:?}"
     );
-    r.clock.advance(Duration::from_secs(60));
-    r.step(&mut obj).await;
-    let t = obj.status.clone().unwrap().traffic.unwrap();
-    let u = t.utilization_percent.unwrap();
+    let out = reconciled(&obj, &inputs(), &seen, &p, Acted::Nothing, &now());
+    let synced = find_condition(&out.status.conditions, types::SYNCED).unwrap();
+    assert_eq!(
+        (synced.status, synced.reason.as_str()),
+        (ConditionStatus::False, reasons::IMMUTABLE_FIELD_DRIFT)
+    );
     assert!(
-        (27.0..=33.0).contains(&u),
-        "the simulator's default load is 30 %: {u}"
+        synced.message.contains("cannot change vni"),
+        "{}",
+        synced.message
     );
-    assert!(t.outbound_rate.unwrap() > t.inbound_rate.unwrap());
-
-    // spec.bandwidth changes: one PUT, then Completed with the new value.
-    obj.spec.bandwidth = 60000;
-    obj.metadata.generation = Some(2);
-    let out = r.step(&mut obj).await;
-    assert_eq!(reasons_of(&out), ["Updated"]);
-    assert_eq!(obj.status.as_ref().unwrap().target_bandwidth, Some(60000));
+    let drift = &out.notes[0];
+    assert_eq!(drift.reason, DRIFT_DETECTED);
     assert_eq!(
-        cond(&obj, types::SCALING),
-        (ConditionStatus::True, "ScalingUp".into())
+        drift.message,
+        "CloudVPN service differs from the spec: vni (spec 1236, cloud 7) (the cloud cannot \
+         change these fields; they are left alone)"
     );
-    r.clock.advance(Duration::from_secs(2));
-    r.step(&mut obj).await;
-    assert_eq!(obj.status.as_ref().unwrap().current_bandwidth, Some(60000));
-    assert_eq!(
-        cond(&obj, types::READY),
-        (ConditionStatus::True, "Available".into())
-    );
-    assert_eq!(
-        cond(&obj, types::SCALING),
-        (ConditionStatus::False, "Stable".into())
-    );
-
-    // Someone changes the bandwidth in IES: it is put back.
-    r.admin(
-        reqwest::Method::PATCH,
-        &format!("/services/{id}"),
-        json!({"parameters": {"Bandwidth": "45000"}}),
-    )
-    .await;
-    let out = r.step(&mut obj).await;
-    assert_eq!(reasons_of(&out), ["DriftCorrected"]);
-    r.clock.advance(Duration::from_secs(2));
-    r.step(&mut obj).await;
-    assert_eq!(obj.status.as_ref().unwrap().current_bandwidth, Some(60000));
-
-    // An immutable field changed in IES is reported, not "fixed".
-    r.admin(
-        reqwest::Method::PATCH,
-        &format!("/services/{id}"),
-        json!({"parameters": {"VNI": "7"}}),
-    )
-    .await;
-    let out = r.step(&mut obj).await;
-    assert_eq!(reasons_of(&out), ["DriftDetected"]);
-    assert_eq!(
-        cond(&obj, types::SYNCED),
-        (ConditionStatus::False, "ImmutableFieldDrift".into())
-    );
-    assert!(r.step(&mut obj).await.notes.is_empty(), "reported once");
-
-    // Delete: requested, waited for, gone.
-    let e = delete(&r.cloud, &obj, &r.ctx).await.unwrap_err();
-    assert!(e.is_waiting(), "{e}");
-    let e = delete(&r.cloud, &obj, &r.ctx).await.unwrap_err();
-    assert!(e.to_string().contains("being deleted"), "{e}");
-    r.clock.advance(Duration::from_secs(2));
-    let notes = delete(&r.cloud, &obj, &r.ctx).await.unwrap();
-    assert_eq!(notes[0].reason, "Deleted");
-    assert!(r.services().await.is_empty());
+    assert_eq!(out.status.drift[0].field, "vni");
+    // The next reconcile knows it: no second Event, the detection time stays.
+    let mut again = obj.clone();
+    again.status = Some(out.status.clone());
+    let later = at(NOW + 60);
+    let out2 = reconciled(&again, &inputs(), &seen, &p, Acted::Nothing, &later);
+    assert!(out2.notes.is_empty(), "{:?}", out2.notes);
+    assert_eq!(out2.status.drift, out.status.drift);
 }
 
-#[tokio::test]
-async fn lost_status_write_or_create_answer_never_duplicates() {
-    let r = rig().await;
-    let mut obj = object(s2s());
-    r.step(&mut obj).await;
-    // The status write after the create was lost (operator crash): nothing in status.
-    obj.status = None;
-    let out = r.step(&mut obj).await;
-    assert_eq!(reasons_of(&out), ["Recovered"]);
-    assert_eq!(r.services().await.len(), 1);
-    assert_eq!(
-        cond(&obj, types::READY),
-        (ConditionStatus::False, "Creating".into())
-    );
-    assert_eq!(obj.status.as_ref().unwrap().spec_bandwidth, Some(30000));
-
-    // The create answer itself is lost: the next reconcile finds the instance by name.
-    let mut other = object(s2dc());
-    other.metadata.name = Some("vpn2".into());
-    other.metadata.uid = Some("99999999-0000".into());
-    r.admin(
-        reqwest::Method::POST,
-        "/faults",
-        json!({"ops": ["CreateService"], "fault": {"kind": "drop_response"}, "trigger": {"next": 1}}),
-    )
-    .await;
-    let e = reconcile(&r.cloud, &other, &r.ctx, r.clock.now().timestamp())
-        .await
-        .unwrap_err();
-    assert_eq!(e.reason(), "CloudUnreachable", "{e}");
-    let out = r.step(&mut other).await;
-    assert_eq!(reasons_of(&out), ["Recovered"]);
-    assert_eq!(r.services().await.len(), 2);
-
-    // Deleting an object whose status never got the id still deletes its instance.
-    let mut third = object(s2dc());
-    third.spec.cloud_vpn_name = "third".into();
-    third.metadata.name = Some("vpn3".into());
-    third.metadata.uid = Some("33333333".into());
-    r.step(&mut third).await;
-    r.clock.advance(Duration::from_secs(10));
-    third.status = None;
-    assert!(delete(&r.cloud, &third, &r.ctx)
-        .await
-        .unwrap_err()
-        .is_waiting());
-    r.clock.advance(Duration::from_secs(2));
-    assert_eq!(r.services().await.len(), 2);
-}
-
-#[tokio::test]
-async fn adoption_observe_and_bad_definitions() {
-    let r = rig().await;
-    r.admin(
-        reqwest::Method::POST,
-        "/services",
-        json!({"service_id": "8hiqoNgCSZmrlD1MyROJbg", "name": "s2s_201705061433", "topology": "Site2SiteList",
-               "parameters": {"CloudVpnName": "VPNS2S201705061433", "Bandwidth": "30000", "VNI": "1236"},
-               "active_status": "Deactive"}),
-    )
-    .await;
+#[test]
+fn an_observed_service_is_reported_never_changed() {
     let mut s = s2s();
-    s.cloud_id = Some("8hiqoNgCSZmrlD1MyROJbg".into());
     s.management_policy = ManagementPolicy::Observe;
-    let mut obj = object(s);
-    let out = r.step(&mut obj).await;
-    assert_eq!(reasons_of(&out), ["Adopted"]);
-    assert_eq!(
-        cond(&obj, types::READY),
-        (ConditionStatus::True, "Available".into())
-    );
-    assert_eq!(
-        cond(&obj, types::SYNCED),
-        (ConditionStatus::True, "ObserveOnly".into())
-    );
-    assert_eq!(
-        obj.status.as_ref().unwrap().active_status.as_deref(),
-        Some("Deactive")
-    );
-
-    // Observe never writes, even when the spec differs.
-    obj.spec.bandwidth = 90000;
-    r.step(&mut obj).await;
-    assert_eq!(
-        r.cloud
-            .get_service("8hiqoNgCSZmrlD1MyROJbg")
-            .await
-            .unwrap()
-            .bandwidth(),
-        Some(30000)
-    );
-
-    // A missing id to adopt: NotFound, nothing created.
-    let mut s = s2s();
-    s.cloud_id = Some("doesNotExist".into());
-    let mut missing = object(s);
-    r.step(&mut missing).await;
-    assert_eq!(
-        cond(&missing, types::READY),
-        (ConditionStatus::False, "NotFound".into())
-    );
-    assert_eq!(r.services().await.len(), 1);
-
-    // Definitions: unknown name, and a definition with two templates.
-    let mut s = s2s();
-    s.service_definition = serde_json::from_value(json!({"name": "nope"})).unwrap();
-    let e = reconcile(&r.cloud, &object(s), &r.ctx, 0)
-        .await
-        .unwrap_err();
-    assert!(
-        e.is_terminal() && e.to_string().contains(DEFAULT_SERVICE_DEF_NAME),
-        "{e}"
-    );
-    r.admin(
-        reqwest::Method::PUT,
-        "/catalog",
-        json!([{"id": "d2", "name": "two", "templates": [{"id": "t1"}, {"id": "t2"}]}]),
-    )
-    .await;
-    let mut s = s2s();
-    s.service_definition = serde_json::from_value(json!({"id": "d2"})).unwrap();
-    let e = reconcile(&r.cloud, &object(s), &r.ctx, 0)
-        .await
-        .unwrap_err();
-    assert!(e.to_string().contains("set templateId"), "{e}");
-}
-
-#[tokio::test]
-async fn rolled_back_update_is_reported_not_retried_at_once() {
-    let r = rig().await;
-    let mut obj = object(s2s());
-    r.step(&mut obj).await;
-    r.clock.advance(Duration::from_secs(10));
-    r.step(&mut obj).await;
-    r.admin(reqwest::Method::PUT, "/fail-next", json!({"update": 1}))
-        .await;
-    obj.spec.bandwidth = 60000;
-    r.step(&mut obj).await;
-    r.clock.advance(Duration::from_secs(2));
-    let out = r.step(&mut obj).await;
+    s.cloud_id = Some("8hiqoNgCSZmrlD1MyROJbg".into());
+    s.bandwidth = 90000;
+    let obj = object(s);
+    let seen = observed(Found::exists(service("Completed", "30000"), How::Adopted));
+    let p = plan(&obj, &inputs(), &seen, &now()).unwrap();
+    assert_eq!(p, Plan::Report);
+    let out = reconciled(&obj, &inputs(), &seen, &p, Acted::Nothing, &now());
     assert!(
         out.notes.is_empty(),
-        "within the grace period: {:?}",
-        reasons_of(&out)
+        "observing adopts nothing: {:?}",
+        out.notes
     );
-    assert_eq!(
-        cond(&obj, types::READY),
-        (ConditionStatus::False, "Updating".into())
-    );
-    r.clock.advance(UPDATE_CONFIRM_GRACE);
-    let out = r.step(&mut obj).await;
-    assert_eq!(reasons_of(&out), [UPDATE_NOT_APPLIED]);
-    assert_eq!(
-        cond(&obj, types::SYNCED),
-        (ConditionStatus::False, "ReconcileError".into())
-    );
-    assert_eq!(
-        cond(&obj, types::READY),
-        (ConditionStatus::True, "Available".into())
-    );
-    assert_eq!(out.requeue, r.ctx.settings.terminal_retry);
-    // The next reconcile (after the requeue) tries again, and this time it works.
-    let out = r.step(&mut obj).await;
-    assert_eq!(reasons_of(&out), ["Updated"]);
-    r.clock.advance(Duration::from_secs(2));
-    r.step(&mut obj).await;
-    assert_eq!(obj.status.as_ref().unwrap().current_bandwidth, Some(60000));
-}
-
-#[tokio::test]
-async fn autoscaling_follows_a_rising_then_falling_load() {
-    let r = rig().await;
-    let mut obj = object(autoscaled(10000));
-    // 100 Mbit/s of demand: far above what maxBandwidth (40 Mbit/s) carries.
-    r.admin(
-        reqwest::Method::PUT,
-        "/traffic/v1",
-        json!({"steps": [{"at_seconds": 0, "mbps": 100}], "sample_interval_seconds": 5, "noise_percent": 2}),
-    )
-    .await;
-    r.step(&mut obj).await;
-    let mut ups = Vec::new();
-    for _ in 0..60 {
-        r.clock.advance(Duration::from_secs(5));
-        let out = r.step(&mut obj).await;
-        for n in &out.notes {
-            if n.reason == "ScalingUp" {
-                ups.push((
-                    r.clock.now().timestamp(),
-                    obj.status.as_ref().unwrap().target_bandwidth,
-                ));
-            }
-        }
-    }
-    let st = obj.status.clone().unwrap();
-    assert_eq!(st.current_bandwidth, Some(40000));
-    let steps: Vec<Option<i64>> = ups.iter().map(|u| u.1).collect();
-    assert_eq!(
-        steps,
-        [Some(20000), Some(30000), Some(40000)],
-        "step by step"
-    );
-    assert!(
-        ups.windows(2).all(|w| w[1].0 - w[0].0 >= 20),
-        "scale-up cooldown honoured: {ups:?}"
-    );
-    assert_eq!(
-        cond(&obj, types::SCALING),
-        (ConditionStatus::False, "AtLimit".into())
-    );
-    assert_eq!(st.scaling_history.len(), 3);
-    assert!(st
-        .scaling_history
-        .iter()
-        .all(|h| h.reason == "ScalingUp" && h.utilization_percent.is_some()));
-    assert_eq!(obj.spec.bandwidth, 10000, "the spec is never written back");
-
-    // The load falls to 5 Mbit/s: lowered, after the scale-down cooldown.
-    r.admin(
-        reqwest::Method::PUT,
-        "/traffic/v1",
-        json!({"steps": [{"at_seconds": 0, "mbps": 5}], "sample_interval_seconds": 5}),
-    )
-    .await;
-    let mut downs = Vec::new();
-    for _ in 0..40 {
-        r.clock.advance(Duration::from_secs(5));
-        let out = r.step(&mut obj).await;
-        if out.notes.iter().any(|n| n.reason == "ScalingDown") {
-            downs.push(obj.status.as_ref().unwrap().target_bandwidth);
-        }
-    }
-    assert_eq!(downs, [Some(10000)]);
-    assert_eq!(obj.status.as_ref().unwrap().current_bandwidth, Some(10000));
-    assert_eq!(
-        cond(&obj, types::SCALING),
-        (ConditionStatus::False, "AtLimit".into())
-    );
-
-    // A manual change wins and is recorded; the autoscaler then waits for its cooldown.
-    obj.spec.bandwidth = 30000;
-    let out = r.step(&mut obj).await;
-    assert!(reasons_of(&out).contains(&MANUAL_CHANGE.to_string()));
-    assert_eq!(
-        obj.status.as_ref().unwrap().scaling_history[0].reason,
-        MANUAL_CHANGE
-    );
-    r.clock.advance(Duration::from_secs(5));
-    let out = r.step(&mut obj).await;
-    assert!(out.notes.is_empty());
-    assert_eq!(obj.status.as_ref().unwrap().current_bandwidth, Some(30000));
+    let synced = find_condition(&out.status.conditions, types::SYNCED).unwrap();
+    assert_eq!(synced.reason, reasons::OBSERVE_ONLY);
+    let ready = find_condition(&out.status.conditions, types::READY).unwrap();
+    assert_eq!(ready.reason, reasons::AVAILABLE);
+    assert_eq!(out.status.current_bandwidth, Some(30000));
 }
 
 #[test]
@@ -948,6 +879,13 @@ fn examples_decode_and_build_valid_requests() {
             Some("ies-credentials"),
             "{name} uses the example Secret"
         );
+        match obj.account() {
+            Account::Ies(t) => assert_eq!(
+                t.credentials_secret,
+                Some((String::new(), "ies-credentials".into()))
+            ),
+            other => panic!("{other:?}"),
+        }
         seen += 1;
     }
     let secret = std::fs::read_to_string(dir.join("cloudvpnservice-credentials.yaml")).unwrap();
