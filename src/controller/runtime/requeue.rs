@@ -34,6 +34,9 @@ pub enum Next {
     /// Look again after this long (e.g. the autoscaler's evaluation interval), or at the resync
     /// of the kind if that comes first.
     After(Duration),
+    /// Something only time or a person can fix (e.g. a change the cloud rolled back): try
+    /// again on the slow interval of terminal errors, or at once on a spec change.
+    Later,
 }
 
 /// The pending watch lists each kind once a tick; an object registered with it is requeued
@@ -75,6 +78,7 @@ pub fn after(next: &Next, settings: &Settings) -> Requeue {
         Next::Dependents { since } => pending_poll(tick, *since),
         Next::Busy => tick.max(BUSY_RETRY),
         Next::After(d) => *d,
+        Next::Later => settings.terminal_retry,
     };
     settled_or_requeue(after, settings)
 }
@@ -197,6 +201,7 @@ mod tests {
             (Next::Busy, Action::requeue(secs(5))),
             (Next::After(secs(20)), Action::requeue(secs(20))),
             (Next::After(secs(600)), Action::await_change()),
+            (Next::Later, Action::requeue(secs(300))),
         ];
         for (next, want) in table {
             assert_eq!(action(&next, &s), want, "{next:?}");

@@ -685,7 +685,7 @@ async fn a_rolled_back_update_is_reported_and_tried_again_later() {
     assert_eq!(cond(&o, READY), yes("Available"));
     assert_eq!(
         action,
-        Action::requeue(super::status::NOT_APPLIED_RETRY),
+        Action::requeue(std::time::Duration::from_secs(300)),
         "not at once"
     );
     // The next reconcile tries again, and this time it works.

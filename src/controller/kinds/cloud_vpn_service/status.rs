@@ -5,7 +5,6 @@
 //! last reconcile did what the spec asks, or only fields IES cannot change differ), `Scaling`
 //! (a bandwidth change runs, or why not: `Stable`, `CoolingDown`, `AtLimit`,
 //! `MetricsUnavailable`).
-use std::time::Duration;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
@@ -27,11 +26,6 @@ use crate::crd::cloud_vpn_service::{CloudVpnService, CloudVpnServiceStatus, Scal
 use crate::crd::common::{reasons, types, ManagementPolicy};
 
 const NOUN: &str = CloudVpnService::NOUN;
-
-/// How long after IES finished a bandwidth change without applying it (rolled back) the
-/// operator tries again: the operator's default `terminal_retry` (the settings do not reach
-/// this pure function).
-pub const NOT_APPLIED_RETRY: Duration = Duration::from_secs(300);
 
 /// The outcome of a CloudVPN service reconcile.
 pub fn reconciled(
@@ -190,7 +184,7 @@ fn with_service(
         }
         Plan::NotApplied { wanted, have } => {
             not_applied(seen, &mut status, *wanted, *have, &mut notes);
-            Next::After(NOT_APPLIED_RETRY)
+            Next::Later
         }
         Plan::Change {
             from, bandwidth, ..

@@ -8,7 +8,7 @@ use super::autoscaler::Sample;
 use super::bandwidth::*;
 use super::desired::*;
 use super::plan::{phase, plan, Phase, UPDATE_CONFIRM_GRACE};
-use super::status::{reconciled, NOT_APPLIED_RETRY};
+use super::status::reconciled;
 use super::*;
 use crate::cloud::model::ies::{GetServiceResponse, Sample as WireSample, ServiceStatus};
 use crate::controller::runtime::clock::from_epoch_seconds;
@@ -757,7 +757,7 @@ fn each_outcome_says_what_it_waits_for() {
                 UPDATE_CONFIRM_GRACE.as_secs() as i64 + 1,
             ),
             service("Completed", "30000"),
-            Next::After(NOT_APPLIED_RETRY),
+            Next::Later,
         ),
         ("failed", plain, service("Failed", "30000"), Next::Resync),
     ];
