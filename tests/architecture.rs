@@ -118,87 +118,118 @@ fn module_of(file: &Path) -> Vec<String> {
     parts
 }
 
-/// The module paths a file refers to (`crate::a::b`, `super::c`, `use self::d`), resolved to
-/// absolute paths. Only the path's leading segments matter: the longest known module prefix
-/// is taken later.
+/// Expands one `use` tree (`a::{b, c::{d, e}}`) into its paths, each a list of segments.
+fn expand_use(tree: &str) -> Vec<Vec<String>> {
+    let tree = tree.trim();
+    let Some(open) = tree.find('{') else {
+        let path = tree.split(" as ").next().unwrap_or(tree).trim();
+        return vec![path
+            .split("::")
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty())
+            .collect()];
+    };
+    let prefix: Vec<String> = tree[..open]
+        .split("::")
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect();
+    let inner = &tree[open + 1..tree.rfind('}').unwrap_or(tree.len())];
+    // Split the group at top-level commas.
+    let (mut depth, mut start, mut parts) = (0, 0, Vec::new());
+    for (i, c) in inner.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(&inner[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&inner[start..]);
+    parts
+        .into_iter()
+        .filter(|p| !p.trim().is_empty())
+        .flat_map(expand_use)
+        .map(|tail| {
+            let mut p = prefix.clone();
+            p.extend(tail.into_iter().filter(|t| t != "self"));
+            p
+        })
+        .collect()
+}
+
+/// The module paths a file refers to, in `use` statements and inline (`crate::a::b`,
+/// `super::c`), resolved to absolute paths. The longest known module prefix of each is taken
+/// later.
 fn references(file: &Path, text: &str) -> Vec<(usize, Vec<String>)> {
     let here = module_of(file);
-    let is_mod_rs = file.file_name().is_some_and(|n| n == "mod.rs");
-    // `super` from `a/b.rs` (module a::b) is `a`; from `a/b/mod.rs` (module a::b) also `a`.
     let parent = |m: &[String]| m[..m.len().saturating_sub(1)].to_vec();
+    let resolve = |mut segs: Vec<String>| -> Option<Vec<String>> {
+        match segs.first().map(String::as_str) {
+            Some("crate") => Some(segs.split_off(1)),
+            Some("super") => {
+                let mut base = parent(&here);
+                segs.remove(0);
+                while segs.first().map(String::as_str) == Some("super") {
+                    base = parent(&base);
+                    segs.remove(0);
+                }
+                base.extend(segs);
+                Some(base)
+            }
+            Some("self") => {
+                let mut base = here.clone();
+                base.extend(segs.split_off(1));
+                Some(base)
+            }
+            _ => None,
+        }
+    };
+    let code: Vec<&str> = text.lines().map(code).collect();
+    let joined = code.join("\n");
+    let line_of = |offset: usize| joined[..offset].matches('\n').count() + 1;
     let mut out = Vec::new();
-    let joined = text.lines().map(code).collect::<Vec<_>>().join("\n");
-    // Expand `use x::{a, b::c}` groups into paths, roughly: every path-like token.
-    let mut line_no = 1;
-    let bytes: Vec<char> = joined.chars().collect();
-    let mut i = 0;
-    let mut group_prefix: Vec<Vec<String>> = Vec::new();
-    let mut token = String::new();
-    while i <= bytes.len() {
-        let c = bytes.get(i).copied().unwrap_or(' ');
-        if c.is_alphanumeric() || c == '_' || c == ':' {
-            token.push(c);
-        } else {
-            if !token.is_empty() {
-                let t = token.trim_matches(':');
-                let mut segs: Vec<String> = t.split("::").map(str::to_string).collect();
-                let absolute = match segs.first().map(String::as_str) {
-                    Some("crate") => {
-                        segs.remove(0);
-                        Some(segs)
-                    }
-                    Some("super") => {
-                        let mut base = parent(&here);
-                        segs.remove(0);
-                        while segs.first().map(String::as_str) == Some("super") {
-                            base = parent(&base);
-                            segs.remove(0);
-                        }
-                        base.extend(segs);
-                        Some(base)
-                    }
-                    Some("self") if token.ends_with("::") || t.contains("::") => {
-                        let mut base = here.clone();
-                        segs.remove(0);
-                        base.extend(segs);
-                        Some(base)
-                    }
-                    _ => group_prefix.last().map(|p| {
-                        let mut base = p.clone();
-                        base.extend(segs);
-                        base
-                    }),
-                };
-                if let Some(path) = absolute {
-                    if c == '{' && token.ends_with("::") {
-                        group_prefix.push(path.clone());
-                    }
-                    out.push((line_no, path));
+    // `use` statements, which may span lines and group paths.
+    let mut rest = 0;
+    while let Some(i) = joined[rest..].find("use ") {
+        let at = rest + i;
+        rest = at + 4;
+        let boundary =
+            at == 0 || !joined[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_');
+        let Some(end) = joined[at..].find(';') else {
+            break;
+        };
+        if boundary {
+            for path in expand_use(&joined[at + 4..at + end]) {
+                if let Some(p) = resolve(path) {
+                    out.push((line_of(at), p));
                 }
-                let _ = is_mod_rs;
-            }
-            token.clear();
-            if c == '}' {
-                group_prefix.pop();
-            } else if c == '{'
-                && group_prefix.len() < 64
-                && !bytes.get(i.wrapping_sub(1)).is_some_and(|p| *p == ':')
-            {
-                // A block, not a `use` group: keep the depth balanced.
-                group_prefix.push(group_prefix.last().cloned().unwrap_or_default());
-                if group_prefix.last().is_some_and(|p| p.is_empty()) {
-                    group_prefix.pop();
-                    group_prefix.push(Vec::new());
-                }
-            }
-            if c == ';' {
-                group_prefix.retain(|p| p.is_empty());
-            }
-            if c == '\n' {
-                line_no += 1;
             }
         }
-        i += 1;
+    }
+    // Inline paths.
+    for (n, line) in code.iter().enumerate() {
+        let mut token = String::new();
+        for c in line.chars().chain(std::iter::once(' ')) {
+            if c.is_alphanumeric() || c == '_' || c == ':' {
+                token.push(c);
+                continue;
+            }
+            if token.contains("::") {
+                let segs: Vec<String> = token
+                    .trim_matches(':')
+                    .split("::")
+                    .map(str::to_string)
+                    .collect();
+                if let Some(p) = resolve(segs) {
+                    out.push((n + 1, p));
+                }
+            }
+            token.clear();
+        }
     }
     out.into_iter().filter(|(_, p)| !p.is_empty()).collect()
 }

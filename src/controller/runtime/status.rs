@@ -290,7 +290,7 @@ mod tests {
     fn synced_says_observe_only_immutable_drift_or_success() {
         let updatable = FieldDiff::new("name", "a", "b", true);
         let fixed = FieldDiff::new("bgpAsn", "64512", "65000", false);
-        let c = synced("VPN gateway", true, &[updatable.clone()], "");
+        let c = synced("VPN gateway", true, std::slice::from_ref(&updatable), "");
         assert_eq!(
             (c.status, c.reason),
             (ConditionStatus::True, reasons::OBSERVE_ONLY)
@@ -328,10 +328,23 @@ mod tests {
         let asn = FieldDiff::new("bgpAsn", "64512", "65000", false);
         // A spec change is not drift; a cloud change under an unchanged spec is.
         assert_eq!(
-            drift_note("customer gateway", &[], &[name.clone()], false, false),
+            drift_note(
+                "customer gateway",
+                &[],
+                std::slice::from_ref(&name),
+                false,
+                false
+            ),
             None
         );
-        let n = drift_note("customer gateway", &[], &[name.clone()], false, true).unwrap();
+        let n = drift_note(
+            "customer gateway",
+            &[],
+            std::slice::from_ref(&name),
+            false,
+            true,
+        )
+        .unwrap();
         assert!(n.warning);
         assert_eq!(
             (n.reason.as_str(), n.action.as_str()),
@@ -342,18 +355,18 @@ mod tests {
             "Customer gateway differs from the spec: name (spec a, cloud b) (changed outside the \
              operator; being corrected)"
         );
-        let n = drift_note("connection", &[], &[asn.clone()], false, false).unwrap();
+        let n = drift_note("connection", &[], std::slice::from_ref(&asn), false, false).unwrap();
         assert!(n
             .message
             .ends_with("(the cloud cannot change these fields; they are left alone)"));
-        let n = drift_note("connection", &[], &[name.clone()], true, false).unwrap();
+        let n = drift_note("connection", &[], std::slice::from_ref(&name), true, false).unwrap();
         assert!(n
             .message
             .ends_with("(not corrected: managementPolicy is Observe)"));
         // Already reported: no new Event.
         let before = drift_entries(
             &[],
-            &[asn.clone()],
+            std::slice::from_ref(&asn),
             &Time(k8s_openapi::jiff::Timestamp::UNIX_EPOCH),
         );
         assert_eq!(drift_note("connection", &before, &[asn], false, true), None);

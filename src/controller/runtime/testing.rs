@@ -334,13 +334,18 @@ impl World {
     }
 }
 
+/// Reconciles one object of a [`World`], answering when to look again.
+type Reconcile = Box<dyn Fn(&World) -> futures::future::BoxFuture<'_, Requeue> + Send + Sync>;
+
+/// What wakes an object of a [`World`] (the controller's trigger filter); `None` once it is gone.
+type Trigger = Box<dyn Fn(&World) -> Option<String> + Send + Sync>;
+
 /// An object for [`World::run`].
 pub struct Scheduled {
     /// `Kind/name`, for messages.
     pub label: String,
-    reconcile: Box<dyn Fn(&World) -> futures::future::BoxFuture<'_, Requeue> + Send + Sync>,
-    /// What wakes the object (the controller's trigger filter); `None` once it is gone.
-    trigger: Box<dyn Fn(&World) -> Option<String> + Send + Sync>,
+    reconcile: Reconcile,
+    trigger: Trigger,
 }
 
 /// Object `name` of kind `K`, for [`World::run`].

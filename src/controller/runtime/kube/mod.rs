@@ -36,14 +36,15 @@ struct Inner {
 }
 
 enum Backend {
-    Live(live::Live),
+    // Boxed: the live backend (a client, caches, a recorder) is far larger than the memory one.
+    Live(Box<live::Live>),
     Memory(Memory),
 }
 
 impl Kube {
     /// The API server of `client`. `instance` names this replica in the Events it publishes.
     pub fn live(client: kube::Client, instance: Option<String>) -> Self {
-        Self::with(Backend::Live(live::Live::new(client, instance)))
+        Self::with(Backend::Live(Box::new(live::Live::new(client, instance))))
     }
 
     /// An empty in-memory API (see [`Memory`]).
