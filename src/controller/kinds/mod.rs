@@ -1,3 +1,4 @@
 //! TEMPORARY during the port.
-pub mod vpn_gateway;
 mod stubs;
+pub mod vpn_connection;
+pub mod vpn_gateway;
