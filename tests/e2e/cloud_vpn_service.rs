@@ -128,4 +128,3 @@ pub fn cloud_vpn_service_apply_resize_and_delete() {
     env.wait_gone(KIND, "dc-link", READY_TIMEOUT);
     assert!(ies_services(&env).is_empty(), "nothing left in IES");
 }
-

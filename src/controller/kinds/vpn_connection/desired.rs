@@ -11,11 +11,12 @@ use crate::cloud::model::connection::{
     Phase1NegotiationMode as WirePhase1, PolicyRule as WireRule, ResponseVpnConnection,
     TransformProtocol as WireTransform, UpdateIkePolicy, UpdateVpnConnectionRequestBody,
 };
-use crate::controller::wire::enum_str;
+use crate::controller::runtime::wire::enum_str;
 use crate::crd::vpn_connection::{ConnectionStyle, IkePolicy, IpsecPolicy, PolicyRule};
 use crate::crd::VpnConnectionSpec;
 
-use super::{Psk, ResolvedGateway};
+use super::psk::Psk;
+use super::refs::ResolvedGateway;
 
 fn wire<W: for<'a> From<&'a str>>(v: &impl serde::Serialize) -> W {
     W::from(enum_str(v).as_str())

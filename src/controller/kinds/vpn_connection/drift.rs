@@ -2,14 +2,17 @@
 use std::collections::BTreeSet;
 
 use crate::cloud::model::common::VpnResourceTag;
-use crate::cloud::model::connection::{PolicyRule as WireRule, ResponseVpnConnection};
-use crate::controller::ownership::{render_tags, tag_diff, TAG_OWNER, TAG_UID};
-use crate::controller::status::FieldDiff;
-use crate::controller::wire::enum_str;
-use crate::crd::vpn_connection::ConnectionStyle;
+use crate::cloud::model::connection::{
+    IkePolicy as WireIke, IpsecPolicy as WireIpsec, PolicyRule as WireRule, ResponseVpnConnection,
+};
+use crate::controller::runtime::ownership::{render_tags, tag_diff, TAG_OWNER, TAG_UID};
+use crate::controller::runtime::status::FieldDiff;
+use crate::controller::runtime::wire::enum_str;
+use crate::crd::vpn_connection::{ConnectionStyle, IkePolicy, IpsecPolicy};
 use crate::crd::VpnConnectionSpec;
 
-use super::{wire_ike, wire_ipsec, wire_rules, ResolvedGateway};
+use super::desired::{wire_ike, wire_ipsec, wire_rules};
+use super::refs::ResolvedGateway;
 
 const NONE: &str = "<none>";
 
@@ -100,8 +103,34 @@ pub fn drift(
     observed: &ResponseVpnConnection,
     observed_tags: &[VpnResourceTag],
 ) -> Vec<FieldDiff> {
-    let o = observed;
     let mut d = Diffs(Vec::new());
+    connection_fields(&mut d, spec, name, gw, cgw_id, observed);
+    if let Some(p) = spec.ike_policy.as_ref() {
+        ike_fields(&mut d, p, &observed.ikepolicy.clone().unwrap_or_default());
+    }
+    if let Some(p) = spec.ipsec_policy.as_ref() {
+        ipsec_fields(&mut d, p, &observed.ipsecpolicy.clone().unwrap_or_default());
+    }
+    let (want, have) = (user_tags(tags), user_tags(observed_tags));
+    if !tag_diff(&want, &have).is_empty() {
+        let show = |t: &[VpnResourceTag]| match t.is_empty() {
+            true => NONE.to_string(),
+            false => render_tags(t),
+        };
+        d.0.push(FieldDiff::new("tags", show(&want), show(&have), true));
+    }
+    d.0
+}
+
+/// The connection's own fields: name, references, style, addresses, subnets, rules.
+fn connection_fields(
+    d: &mut Diffs,
+    spec: &VpnConnectionSpec,
+    name: &str,
+    gw: Option<&ResolvedGateway>,
+    cgw_id: Option<&str>,
+    o: &ResponseVpnConnection,
+) {
     d.text("name", Some(name.to_string()), o.name.clone(), true);
     if let Some(gw) = gw {
         d.text(
@@ -119,20 +148,12 @@ pub fn drift(
     }
     d.text("customerGatewayRef", s(cgw_id), o.cgw_id.clone(), true);
     if o.style.is_some() {
-        d.text(
-            "style",
-            Some(enum_str(&spec.style)),
-            s(o.style.as_ref()),
-            false,
-        );
+        let want = Some(enum_str(&spec.style));
+        d.text("style", want, s(o.style.as_ref()), false);
     }
     if o.ha_role.is_some() {
-        d.text(
-            "haRole",
-            Some(enum_str(&spec.ha_role)),
-            s(o.ha_role.as_ref()),
-            false,
-        );
+        let want = Some(enum_str(&spec.ha_role));
+        d.text("haRole", want, s(o.ha_role.as_ref()), false);
     }
     if o.enable_nqa.is_some() {
         d.text("enableNqa", s(spec.enable_nqa), s(o.enable_nqa), false);
@@ -143,32 +164,16 @@ pub fn drift(
     ] {
         let have = have.clone().unwrap_or_default();
         if !want.is_empty() && as_set(want) != as_set(&have) {
-            d.0.push(FieldDiff::new(
-                field,
-                render_list(want),
-                render_list(&have),
-                true,
-            ));
+            let diff = FieldDiff::new(field, render_list(want), render_list(&have), true);
+            d.0.push(diff);
         }
     }
-    d.text(
-        "tunnelLocalAddress",
-        spec.tunnel_local_address.clone(),
-        o.tunnel_local_address.clone(),
-        true,
-    );
-    d.text(
-        "tunnelPeerAddress",
-        spec.tunnel_peer_address.clone(),
-        o.tunnel_peer_address.clone(),
-        true,
-    );
-    d.text(
-        "enableHub",
-        s(spec.enable_hub),
-        s(Some(o.enable_hub.unwrap_or(false))),
-        true,
-    );
+    let local = (&spec.tunnel_local_address, &o.tunnel_local_address);
+    d.text("tunnelLocalAddress", local.0.clone(), local.1.clone(), true);
+    let peer = (&spec.tunnel_peer_address, &o.tunnel_peer_address);
+    d.text("tunnelPeerAddress", peer.0.clone(), peer.1.clone(), true);
+    let hub = s(Some(o.enable_hub.unwrap_or(false)));
+    d.text("enableHub", s(spec.enable_hub), hub, true);
     if spec.style == ConnectionStyle::Policy {
         for (field, want, have) in [
             ("policyRules", &spec.policy_rules, &o.policy_rules),
@@ -177,151 +182,137 @@ pub fn drift(
             let want = wire_rules(want).unwrap_or_default();
             let have = have.clone().unwrap_or_default();
             if !want.is_empty() && !same_rules(&want, &have) {
-                d.0.push(FieldDiff::new(
-                    field,
-                    render_rules(&want),
-                    render_rules(&have),
-                    true,
-                ));
+                let diff = FieldDiff::new(field, render_rules(&want), render_rules(&have), true);
+                d.0.push(diff);
             }
         }
     }
-    if let Some(p) = spec.ike_policy.as_ref() {
-        let w = wire_ike(p);
-        let h = o.ikepolicy.clone().unwrap_or_default();
-        d.text(
+}
+
+/// The IKE policy fields the spec sets (`authenticationMethod` cannot change).
+fn ike_fields(d: &mut Diffs, p: &IkePolicy, h: &WireIke) {
+    let w = wire_ike(p);
+    let fields = [
+        (
             "ikePolicy.authenticationMethod",
             s(w.authentication_method.as_ref()),
             s(h.authentication_method.as_ref()),
             false,
-        );
-        d.text(
+        ),
+        (
             "ikePolicy.ikeVersion",
             s(w.ike_version.as_ref()),
             s(h.ike_version.as_ref()),
             true,
-        );
-        d.text(
+        ),
+        (
             "ikePolicy.phase1NegotiationMode",
             s(w.phase1_negotiation_mode.as_ref()),
             s(h.phase1_negotiation_mode.as_ref()),
             true,
-        );
-        d.text(
+        ),
+        (
             "ikePolicy.authenticationAlgorithm",
             s(w.authentication_algorithm.as_ref()),
             s(h.authentication_algorithm.as_ref()),
             true,
-        );
-        d.text(
+        ),
+        (
             "ikePolicy.encryptionAlgorithm",
             s(w.encryption_algorithm.as_ref()),
             s(h.encryption_algorithm.as_ref()),
             true,
-        );
-        d.text(
+        ),
+        (
             "ikePolicy.dhGroup",
             s(w.dh_group.as_ref()),
             s(h.dh_group.as_ref()),
             true,
-        );
-        d.text(
+        ),
+        (
             "ikePolicy.lifetimeSeconds",
             s(w.lifetime_seconds),
             s(h.lifetime_seconds),
             true,
-        );
-        d.text(
+        ),
+        (
             "ikePolicy.localIdType",
             s(w.local_id_type.as_ref()),
             s(h.local_id_type.as_ref()),
             true,
-        );
-        d.text(
+        ),
+        (
             "ikePolicy.localId",
             w.local_id.clone(),
             h.local_id.clone(),
             true,
-        );
-        d.text(
+        ),
+        (
             "ikePolicy.peerIdType",
             s(w.peer_id_type.as_ref()),
             s(h.peer_id_type.as_ref()),
             true,
-        );
-        d.text(
+        ),
+        (
             "ikePolicy.peerId",
             w.peer_id.clone(),
             h.peer_id.clone(),
             true,
-        );
-        if let Some(wd) = w.dpd {
-            let hd = h.dpd.unwrap_or_default();
-            d.text("ikePolicy.dpd.timeout", s(wd.timeout), s(hd.timeout), true);
-            d.text(
-                "ikePolicy.dpd.interval",
-                s(wd.interval),
-                s(hd.interval),
-                true,
-            );
-            d.text(
-                "ikePolicy.dpd.msg",
-                s(wd.msg.as_ref()),
-                s(hd.msg.as_ref()),
-                true,
-            );
-        }
+        ),
+    ];
+    for (field, want, have, updatable) in fields {
+        d.text(field, want, have, updatable);
     }
-    if let Some(p) = spec.ipsec_policy.as_ref() {
-        let w = wire_ipsec(p);
-        let h = o.ipsecpolicy.clone().unwrap_or_default();
+    if let Some(wd) = w.dpd {
+        let hd = h.dpd.clone().unwrap_or_default();
+        d.text("ikePolicy.dpd.timeout", s(wd.timeout), s(hd.timeout), true);
         d.text(
+            "ikePolicy.dpd.interval",
+            s(wd.interval),
+            s(hd.interval),
+            true,
+        );
+        d.text(
+            "ikePolicy.dpd.msg",
+            s(wd.msg.as_ref()),
+            s(hd.msg.as_ref()),
+            true,
+        );
+    }
+}
+
+/// The IPsec policy fields the spec sets.
+fn ipsec_fields(d: &mut Diffs, p: &IpsecPolicy, h: &WireIpsec) {
+    let w = wire_ipsec(p);
+    let fields = [
+        (
             "ipsecPolicy.authenticationAlgorithm",
             s(w.authentication_algorithm.as_ref()),
             s(h.authentication_algorithm.as_ref()),
-            true,
-        );
-        d.text(
+        ),
+        (
             "ipsecPolicy.encryptionAlgorithm",
             s(w.encryption_algorithm.as_ref()),
             s(h.encryption_algorithm.as_ref()),
-            true,
-        );
-        d.text(
-            "ipsecPolicy.pfs",
-            s(w.pfs.as_ref()),
-            s(h.pfs.as_ref()),
-            true,
-        );
-        d.text(
+        ),
+        ("ipsecPolicy.pfs", s(w.pfs.as_ref()), s(h.pfs.as_ref())),
+        (
             "ipsecPolicy.transformProtocol",
             s(w.transform_protocol.as_ref()),
             s(h.transform_protocol.as_ref()),
-            true,
-        );
-        d.text(
+        ),
+        (
             "ipsecPolicy.lifetimeSeconds",
             s(w.lifetime_seconds),
             s(h.lifetime_seconds),
-            true,
-        );
-        d.text(
+        ),
+        (
             "ipsecPolicy.encapsulationMode",
             s(w.encapsulation_mode.as_ref()),
             s(h.encapsulation_mode.as_ref()),
-            true,
-        );
+        ),
+    ];
+    for (field, want, have) in fields {
+        d.text(field, want, have, true);
     }
-    let (want, have) = (user_tags(tags), user_tags(observed_tags));
-    if !tag_diff(&want, &have).is_empty() {
-        let show = |t: &[VpnResourceTag]| {
-            if t.is_empty() {
-                NONE.to_string()
-            } else {
-                render_tags(t)
-            }
-        };
-        d.0.push(FieldDiff::new("tags", show(&want), show(&have), true));
-    }
-    d.0
 }

@@ -1,16 +1,10 @@
 //! The pre-shared key: read from its Secret, checked against the documented rules, hashed.
 //! The value only ever leaves here inside a [`Redacted`] bound for the cloud.
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
-use k8s_openapi::api::core::v1::Secret;
-use kube::Api;
 use sha2::{Digest, Sha256};
 
 use crate::cloud::model::common::Redacted;
-use crate::controller::context::Context;
-use crate::controller::error::{Error, Result};
+use crate::controller::runtime::context::Context;
+use crate::controller::runtime::error::{Error, Result};
 use crate::crd::common::SecretKeySelector;
 
 /// A pre-shared key read from its Secret. `Debug` never shows the value.
@@ -90,129 +84,44 @@ pub fn psk_from_data(data: Option<&[u8]>, key: &str) -> std::result::Result<Psk,
     Ok(Psk::new(text.to_string()))
 }
 
-/// Pre-shared keys read recently, so that a connection looked at every second while it
-/// provisions does not GET its Secret from the API server each time.
-///
-/// An entry is forgotten when its Secret changes ([`PskCache::forget`], called by the Secret
-/// watch before it wakes the connections that use the Secret), and after [`PSK_CACHE_TTL`]
-/// in case a change was missed. Only good reads are kept; the values never leave the process.
-#[derive(Default)]
-pub struct PskCache {
-    inner: Mutex<PskEntries>,
+/// A pre-shared key that cannot be used (its Secret or key is missing or unusable), kept as
+/// data until the plan decides whether it matters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretProblem {
+    pub namespace: String,
+    pub name: String,
+    /// What is wrong; never contains the key.
+    pub problem: String,
 }
 
-#[derive(Default)]
-struct PskEntries {
-    /// (namespace, Secret, key) -> when read, and the key.
-    keys: HashMap<(String, String, String), (Instant, Psk)>,
-    /// (namespace, Secret) -> when it last changed: reads started before are not kept.
-    changed: HashMap<(String, String), Instant>,
-}
-
-/// How long a cached pre-shared key is used without reading its Secret again.
-pub const PSK_CACHE_TTL: Duration = Duration::from_secs(60);
-
-impl PskCache {
-    fn get(&self, ns: &str, sel: &SecretKeySelector) -> Option<Psk> {
-        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let key = (ns.to_string(), sel.name.clone(), sel.key.clone());
-        inner
-            .keys
-            .get(&key)
-            .filter(|(at, _)| at.elapsed() < PSK_CACHE_TTL)
-            .map(|(_, psk)| psk.clone())
-    }
-
-    fn put(&self, ns: &str, sel: &SecretKeySelector, started: Instant, psk: Psk) {
-        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let secret = (ns.to_string(), sel.name.clone());
-        if inner.changed.get(&secret).is_some_and(|c| *c >= started) {
-            return; // the Secret changed while we read it: the next read must go to the API
+impl From<SecretProblem> for Error {
+    fn from(p: SecretProblem) -> Self {
+        Error::Secret {
+            namespace: p.namespace,
+            name: p.name,
+            problem: p.problem,
         }
-        inner.keys.retain(|_, (at, _)| at.elapsed() < PSK_CACHE_TTL);
-        inner
-            .keys
-            .insert((secret.0, secret.1, sel.key.clone()), (started, psk));
-    }
-
-    /// Forgets every key of Secret `namespace/name` (it changed).
-    pub fn forget(&self, namespace: &str, name: &str) {
-        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        inner
-            .keys
-            .retain(|(ns, n, _), _| !(ns == namespace && n == name));
-        inner.changed.retain(|_, at| at.elapsed() < PSK_CACHE_TTL);
-        inner
-            .changed
-            .insert((namespace.to_string(), name.to_string()), Instant::now());
     }
 }
 
-pub(super) async fn read_psk(
+/// The pre-shared key `sel` names in `namespace`, from the runtime's Secret cache (forgotten
+/// when the Secret changes, so a rotated key is read at once). A missing Secret or key, or a key
+/// the cloud would refuse, is a [`SecretProblem`]; failing to read it, an error.
+pub async fn read_psk(
     ctx: &Context,
     namespace: &str,
     sel: &SecretKeySelector,
-) -> Result<Psk> {
-    if let Some(psk) = ctx.psk_cache.get(namespace, sel) {
-        return Ok(psk);
-    }
-    let started = Instant::now();
-    let psk = read_psk_from_api(ctx, namespace, sel).await?;
-    ctx.psk_cache.put(namespace, sel, started, psk.clone());
-    Ok(psk)
-}
-
-async fn read_psk_from_api(ctx: &Context, namespace: &str, sel: &SecretKeySelector) -> Result<Psk> {
-    let err = |problem: String| Error::Secret {
+) -> Result<std::result::Result<Psk, SecretProblem>> {
+    let err = |problem: String| SecretProblem {
         namespace: namespace.to_string(),
         name: sel.name.clone(),
         problem,
     };
-    let secret = Api::<Secret>::namespaced(ctx.kube.clone(), namespace)
-        .get_opt(&sel.name)
-        .await?
-        .ok_or_else(|| {
-            err(format!(
-                "not found; create it with the pre-shared key under key {:?}",
-                sel.key
-            ))
-        })?;
-    let data = crate::controller::secrets::secret_data(secret);
-    psk_from_data(data.get(&sel.key).map(Vec::as_slice), &sel.key).map_err(err)
-}
-
-#[cfg(test)]
-mod cache_tests {
-    use super::*;
-
-    fn sel(name: &str, key: &str) -> SecretKeySelector {
-        SecretKeySelector {
-            name: name.into(),
-            key: key.into(),
-        }
-    }
-
-    #[test]
-    fn a_changed_secret_is_read_again() {
-        let cache = PskCache::default();
-        let s = sel("psk", "key");
-        let started = Instant::now();
-        cache.put("ns", &s, started, Psk::new("Old-key-123".into()));
-        assert_eq!(
-            cache.get("ns", &s).map(|p| p.sha256),
-            Some(psk_sha256("Old-key-123"))
-        );
-        // Another namespace or Secret is another entry.
-        assert_eq!(cache.get("other", &s), None);
-        cache.forget("ns", "psk");
-        assert_eq!(cache.get("ns", &s), None);
-        // A read that started before the change is not kept (it may hold the old key).
-        cache.put("ns", &s, started, Psk::new("Old-key-123".into()));
-        assert_eq!(cache.get("ns", &s), None);
-        cache.put("ns", &s, Instant::now(), Psk::new("New-key-456".into()));
-        assert_eq!(
-            cache.get("ns", &s).map(|p| p.sha256),
-            Some(psk_sha256("New-key-456"))
-        );
-    }
+    let Some(data) = ctx.kube.secret(namespace, &sel.name).await? else {
+        return Ok(Err(err(format!(
+            "not found; create it with the pre-shared key under key {:?}",
+            sel.key
+        ))));
+    };
+    Ok(psk_from_data(data.get(&sel.key).map(Vec::as_slice), &sel.key).map_err(err))
 }

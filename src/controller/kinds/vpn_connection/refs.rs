@@ -1,19 +1,16 @@
 //! References of a connection: the gateway (and which of its addresses) and the customer
 //! gateway, resolved to cloud ids; and the reverse lookup for watches.
 use std::sync::Arc;
-use std::time::Duration;
 
 use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 
 use crate::cloud::model::gateway::{GatewayStatus, NetworkType, ResponseEip, ResponseVpnGateway};
-use crate::cloud::VpnClient;
-use crate::controller::cached::Cached;
-use crate::controller::context::Context;
-use crate::controller::error::{Error, Result};
-use crate::controller::pending::fallback_requeue;
-use crate::controller::wire::enum_str;
-use crate::crd::common::{find_condition, reasons, types, ConditionStatus};
+use crate::controller::runtime::cached::Cached;
+use crate::controller::runtime::context::Context;
+use crate::controller::runtime::error::Result;
+use crate::controller::runtime::wire::enum_str;
+use crate::crd::common::{find_condition, types, ConditionStatus};
 use crate::crd::vpn_connection::GatewayIp;
 use crate::crd::vpn_gateway::NetworkType as CrdNetworkType;
 use crate::crd::{CustomerGateway, VpnConnection, VpnConnectionStatus, VpnGateway};
@@ -54,14 +51,6 @@ pub fn connections_referencing(
         .collect()
 }
 
-/// The CustomerGateway a connection names (for the customer gateway controller, whose deletion
-/// waits for the connections that use it).
-pub fn referenced_customer_gateway(c: &VpnConnection) -> Option<ObjectRef<CustomerGateway>> {
-    let ns = c.namespace()?;
-    let name = c.spec.customer_gateway_ref.name.as_deref()?;
-    Some(ObjectRef::new(name).within(&ns))
-}
-
 /// The gateway end of the tunnel, resolved to what the API wants.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResolvedGateway {
@@ -73,6 +62,57 @@ pub struct ResolvedGateway {
     pub address: Option<String>,
 }
 
+/// A reference, resolved as far as it can be now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Resolved<T> {
+    /// Usable.
+    Ready(T),
+    /// Not usable yet (it does not exist, is not Ready, ...); the message says why.
+    /// `watched`: it is a Kubernetes object whose changes wake the connection; otherwise (a
+    /// gateway named by cloud id) the connection polls the cloud.
+    Waiting { message: String, watched: bool },
+    /// The spec cannot work with what it names (e.g. an EIP of a private gateway).
+    Invalid(String),
+}
+
+impl<T> Resolved<T> {
+    /// The value, when usable.
+    pub fn ready(&self) -> Option<&T> {
+        match self {
+            Resolved::Ready(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Not read: deleting needs no references.
+    pub fn skipped() -> Self {
+        Resolved::Waiting {
+            message: "not read while deleting".into(),
+            watched: false,
+        }
+    }
+
+    /// Whether a watch on what it names wakes the connection when it changes.
+    pub fn watched(&self) -> bool {
+        !matches!(self, Resolved::Waiting { watched: false, .. })
+    }
+
+    /// Why it is not usable (`None` when it is).
+    pub fn problem(&self) -> Option<&str> {
+        match self {
+            Resolved::Ready(_) => None,
+            Resolved::Waiting { message, .. } | Resolved::Invalid(message) => Some(message),
+        }
+    }
+}
+
+fn waiting<T>(message: String) -> Resolved<T> {
+    Resolved::Waiting {
+        message,
+        watched: true,
+    }
+}
+
 fn is_eip(which: GatewayIp) -> bool {
     matches!(which, GatewayIp::Eip1 | GatewayIp::Eip2)
 }
@@ -81,57 +121,46 @@ fn which_name(which: GatewayIp) -> String {
     enum_str(&which)
 }
 
-pub(super) fn not_ready(message: String, retry: Duration) -> Error {
-    Error::waiting(reasons::DEPENDENCY_NOT_READY, message, retry)
+fn use_instead(public: bool) -> &'static str {
+    if public {
+        "eip1 or eip2"
+    } else {
+        "accessPrivateIp1 or accessPrivateIp2"
+    }
 }
 
 /// Resolves `vpnGatewayRef.name` from the VpnGateway object: it must exist, be Ready with a
-/// cloud id, and report the address `which` names. Waits (DependencyNotReady) otherwise;
-/// asking for an EIP of a private gateway (or a private IP of a public one) is a spec error.
+/// cloud id, and report the address `which` names. Waits otherwise; asking for an EIP of a
+/// private gateway (or a private IP of a public one) is a spec error.
 pub fn gateway_from_cr(
     name: &str,
     gw: Option<&VpnGateway>,
     which: GatewayIp,
-    retry: Duration,
-) -> Result<ResolvedGateway> {
+) -> Resolved<ResolvedGateway> {
     let Some(gw) = gw else {
-        return Err(not_ready(
-            format!("VpnGateway {name} does not exist in this namespace yet"),
-            retry,
+        return waiting(format!(
+            "VpnGateway {name} does not exist in this namespace yet"
         ));
     };
     let public = gw.spec.network_type == CrdNetworkType::Public;
     if public != is_eip(which) {
-        return Err(Error::InvalidSpec(format!(
+        return Resolved::Invalid(format!(
             "gatewayIp is {} but VpnGateway {name} is a {} gateway: use {}",
             which_name(which),
             enum_str(&gw.spec.network_type),
-            if public {
-                "eip1 or eip2"
-            } else {
-                "accessPrivateIp1 or accessPrivateIp2"
-            }
-        )));
+            use_instead(public)
+        ));
     }
     if gw.metadata.deletion_timestamp.is_some() {
-        return Err(not_ready(
-            format!("VpnGateway {name} is being deleted"),
-            retry,
-        ));
+        return waiting(format!("VpnGateway {name} is being deleted"));
     }
     let status = gw.status.clone().unwrap_or_default();
     let ready = find_condition(&status.conditions, types::READY);
     let (Some(id), Some(c)) = (status.cloud_id.clone(), ready) else {
-        return Err(not_ready(
-            format!("VpnGateway {name} is not Ready yet"),
-            retry,
-        ));
+        return waiting(format!("VpnGateway {name} is not Ready yet"));
     };
     if c.status != ConditionStatus::True {
-        return Err(not_ready(
-            format!("VpnGateway {name} is not Ready yet ({})", c.reason),
-            retry,
-        ));
+        return waiting(format!("VpnGateway {name} is not Ready yet ({})", c.reason));
     }
     let picked = match which {
         GatewayIp::Eip1 => status.eip1.and_then(|e| e.id.map(|id| (id, e.ip_address))),
@@ -140,117 +169,96 @@ pub fn gateway_from_cr(
         GatewayIp::AccessPrivateIp2 => status.access_private_ip2.map(|ip| (ip.clone(), Some(ip))),
     };
     match picked {
-        Some((vgw_ip, address)) => Ok(ResolvedGateway {
+        Some((vgw_ip, address)) => Resolved::Ready(ResolvedGateway {
             id,
             vgw_ip,
             address,
         }),
-        None => Err(not_ready(
-            format!(
-                "VpnGateway {name} does not report its {} yet",
-                which_name(which)
-            ),
-            retry,
+        None => waiting(format!(
+            "VpnGateway {name} does not report its {} yet",
+            which_name(which)
         )),
     }
 }
 
-/// Resolves `vpnGatewayRef.cloudId` from the gateway as the cloud reports it: it must be
-/// ACTIVE (addresses are only reported then) and have the address `which` names.
+/// Resolves `vpnGatewayRef.cloudId` from the gateway as the cloud reports it (`None`: 404): it
+/// must be ACTIVE (addresses are only reported then) and have the address `which` names.
 pub fn gateway_from_cloud(
-    gw: &ResponseVpnGateway,
+    id: &str,
+    gw: Option<&ResponseVpnGateway>,
     which: GatewayIp,
-    retry: Duration,
-) -> Result<ResolvedGateway> {
+) -> Resolved<ResolvedGateway> {
+    let polled = |message| Resolved::Waiting {
+        message,
+        watched: false,
+    };
+    let Some(gw) = gw else {
+        return polled(format!(
+            "VPN gateway {id} (vpnGatewayRef.cloudId) does not exist"
+        ));
+    };
     let state = gw.status.clone().unwrap_or(GatewayStatus::PendingCreate);
     if let Some(net) = &gw.network_type {
         let public = *net == NetworkType::Public;
         if public != is_eip(which) {
-            return Err(Error::InvalidSpec(format!(
+            return Resolved::Invalid(format!(
                 "gatewayIp is {} but VPN gateway {} is a {net} gateway: use {}",
                 which_name(which),
                 gw.id,
-                if public {
-                    "eip1 or eip2"
-                } else {
-                    "accessPrivateIp1 or accessPrivateIp2"
-                }
-            )));
+                use_instead(public)
+            ));
         }
     }
     if state != GatewayStatus::Active {
-        return Err(not_ready(
-            format!("VPN gateway {} is not ACTIVE yet ({state})", gw.id),
-            retry,
-        ));
+        return polled(format!("VPN gateway {} is not ACTIVE yet ({state})", gw.id));
     }
     let eip = |e: &Option<ResponseEip>| {
         e.as_ref()
             .and_then(|e| e.id.clone().map(|id| (id, e.ip_address.clone())))
     };
+    let private = |ip: &Option<String>| ip.clone().map(|ip| (ip.clone(), Some(ip)));
     let picked = match which {
         GatewayIp::Eip1 => eip(&gw.eip1),
         GatewayIp::Eip2 => eip(&gw.eip2),
-        GatewayIp::AccessPrivateIp1 => gw
-            .access_private_ip_1
-            .clone()
-            .map(|ip| (ip.clone(), Some(ip))),
-        GatewayIp::AccessPrivateIp2 => gw
-            .access_private_ip_2
-            .clone()
-            .map(|ip| (ip.clone(), Some(ip))),
+        GatewayIp::AccessPrivateIp1 => private(&gw.access_private_ip_1),
+        GatewayIp::AccessPrivateIp2 => private(&gw.access_private_ip_2),
     };
-    picked
-        .map(|(vgw_ip, address)| ResolvedGateway {
+    match picked {
+        Some((vgw_ip, address)) => Resolved::Ready(ResolvedGateway {
             id: gw.id.clone(),
             vgw_ip,
             address,
-        })
-        .ok_or_else(|| {
-            not_ready(
-                format!(
-                    "VPN gateway {} does not report its {} yet",
-                    gw.id,
-                    which_name(which)
-                ),
-                retry,
-            )
-        })
+        }),
+        None => polled(format!(
+            "VPN gateway {} does not report its {} yet",
+            gw.id,
+            which_name(which)
+        )),
+    }
 }
 
 /// Resolves `customerGatewayRef.name`: the CustomerGateway must exist and be Ready with a
 /// cloud id.
-pub fn customer_gateway_from_cr(
-    name: &str,
-    cgw: Option<&CustomerGateway>,
-    retry: Duration,
-) -> Result<String> {
+pub fn customer_gateway_from_cr(name: &str, cgw: Option<&CustomerGateway>) -> Resolved<String> {
     let Some(cgw) = cgw else {
-        return Err(not_ready(
-            format!("CustomerGateway {name} does not exist in this namespace yet"),
-            retry,
+        return waiting(format!(
+            "CustomerGateway {name} does not exist in this namespace yet"
         ));
     };
     if cgw.metadata.deletion_timestamp.is_some() {
-        return Err(not_ready(
-            format!("CustomerGateway {name} is being deleted"),
-            retry,
-        ));
+        return waiting(format!("CustomerGateway {name} is being deleted"));
     }
     let status = cgw.status.clone().unwrap_or_default();
     match (
         status.cloud_id,
         find_condition(&status.conditions, types::READY),
     ) {
-        (Some(id), Some(c)) if c.status == ConditionStatus::True => Ok(id),
-        (_, Some(c)) => Err(not_ready(
-            format!("CustomerGateway {name} is not Ready yet ({})", c.reason),
-            retry,
+        (Some(id), Some(c)) if c.status == ConditionStatus::True => Resolved::Ready(id),
+        (_, Some(c)) => waiting(format!(
+            "CustomerGateway {name} is not Ready yet ({})",
+            c.reason
         )),
-        (_, None) => Err(not_ready(
-            format!("CustomerGateway {name} is not Ready yet"),
-            retry,
-        )),
+        (_, None) => waiting(format!("CustomerGateway {name} is not Ready yet")),
     }
 }
 
@@ -264,56 +272,66 @@ pub fn recorded_gateway(status: &VpnConnectionStatus) -> Option<ResolvedGateway>
     })
 }
 
-/// How soon to look again at a connection waiting for an object it names: the controller
-/// wakes it when that object's readiness changes (`controller::dependency_changes`), so the
-/// requeue is only a slow fallback. Polling every second instead made a thousand waiting
-/// connections cost a thousand reconciles a second during a creation storm.
-fn by_name_retry(ctx: &Context, retry: Duration) -> Duration {
-    fallback_requeue(ctx.settings.pending_requeue, retry)
+/// `spec.vpnGatewayRef` as far as Kubernetes can tell: a named gateway is resolved from its
+/// object; one named by cloud id is read from the cloud in `observe`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GatewayRef {
+    /// By name: resolved from the VpnGateway object.
+    Named(Resolved<ResolvedGateway>),
+    /// By cloud id.
+    CloudId(String),
 }
 
-pub(super) async fn resolve_gateway(
+/// Reads the VpnGateway a connection names (a cloud-id reference is left to `observe`). A read
+/// that fails is tolerated when only observing (nothing is created or changed then).
+pub async fn gateway_ref(
     ctx: &Context,
-    vpn: &VpnClient,
     obj: &VpnConnection,
-    retry: Duration,
-) -> Result<ResolvedGateway> {
+    observe_only: bool,
+) -> Result<GatewayRef> {
     let r = &obj.spec.vpn_gateway_ref;
-    let which = obj.spec.gateway_ip;
-    match (&r.name, &r.cloud_id) {
-        (Some(name), _) => {
-            let ns = obj.namespace().unwrap_or_default();
-            let gw = ctx.stores.gateway(&ctx.kube, &ns, name).await?;
-            gateway_from_cr(name, gw.as_deref(), which, by_name_retry(ctx, retry))
+    let name = match (&r.name, &r.cloud_id) {
+        (Some(name), _) => name,
+        (None, Some(id)) => return Ok(GatewayRef::CloudId(id.clone())),
+        (None, None) => {
+            return Ok(GatewayRef::Named(Resolved::Invalid(
+                "vpnGatewayRef needs name or cloudId".into(),
+            )))
         }
-        (None, Some(id)) => match vpn.observe_gateway(id).await? {
-            Some(gw) => gateway_from_cloud(&gw, which, retry),
-            None => Err(not_ready(
-                format!("VPN gateway {id} (vpnGatewayRef.cloudId) does not exist"),
-                retry,
-            )),
-        },
-        (None, None) => Err(Error::InvalidSpec(
-            "vpnGatewayRef needs name or cloudId".into(),
-        )),
-    }
+    };
+    let ns = obj.namespace().unwrap_or_default();
+    let gw = match ctx.kube.get::<VpnGateway>(&ns, name).await {
+        Ok(gw) => gw,
+        Err(e) if observe_only => return Ok(GatewayRef::Named(waiting(e.to_string()))),
+        Err(e) => return Err(e),
+    };
+    Ok(GatewayRef::Named(gateway_from_cr(
+        name,
+        gw.as_deref(),
+        obj.spec.gateway_ip,
+    )))
 }
 
-pub(super) async fn resolve_customer_gateway(
+/// Reads the CustomerGateway a connection names (see [`gateway_ref`]).
+pub async fn customer_gateway_ref(
     ctx: &Context,
     obj: &VpnConnection,
-    retry: Duration,
-) -> Result<String> {
+    observe_only: bool,
+) -> Result<Resolved<String>> {
     let r = &obj.spec.customer_gateway_ref;
-    match (&r.name, &r.cloud_id) {
-        (Some(name), _) => {
-            let ns = obj.namespace().unwrap_or_default();
-            let cgw = ctx.stores.customer_gateway(&ctx.kube, &ns, name).await?;
-            customer_gateway_from_cr(name, cgw.as_deref(), by_name_retry(ctx, retry))
+    let name = match (&r.name, &r.cloud_id) {
+        (Some(name), _) => name,
+        (None, Some(id)) => return Ok(Resolved::Ready(id.clone())),
+        (None, None) => {
+            return Ok(Resolved::Invalid(
+                "customerGatewayRef needs name or cloudId".into(),
+            ))
         }
-        (None, Some(id)) => Ok(id.clone()),
-        (None, None) => Err(Error::InvalidSpec(
-            "customerGatewayRef needs name or cloudId".into(),
-        )),
+    };
+    let ns = obj.namespace().unwrap_or_default();
+    match ctx.kube.get::<CustomerGateway>(&ns, name).await {
+        Ok(cgw) => Ok(customer_gateway_from_cr(name, cgw.as_deref())),
+        Err(e) if observe_only => Ok(waiting(e.to_string())),
+        Err(e) => Err(e),
     }
 }

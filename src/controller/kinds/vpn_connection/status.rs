@@ -1,348 +1,400 @@
-//! Cloud state → conditions, and the new status.
+//! The connection's new status, Events and what it waits for: pure functions of what was
+//! observed and done (the conditions themselves: [`super::conditions`]).
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
-use crate::cloud::model::connection::{BgpPeer, ConnectionStatus, ResponseVpnConnection};
+use crate::cloud::model::connection::{ConnectionStatus, ResponseVpnConnection};
 use crate::cloud::model::monitor::ConnectionMonitorInfo;
-use crate::controller::reconciler::mark;
-use crate::controller::status::{drift_entries, FieldDiff};
-use crate::crd::common::{find_condition, reasons, types, ConditionStatus};
-use crate::crd::vpn_connection::ObservedBgpPeer;
-use crate::crd::VpnConnectionStatus;
+use crate::controller::runtime::contract::{Reconciled, Watch};
+use crate::controller::runtime::events::{
+    actions, Note, CREATED, DELETED, DELETE_REQUESTED, PSK_ROTATED, UPDATED,
+};
+use crate::controller::runtime::lookup::{not_deleted_note, recreating_note};
+use crate::controller::runtime::object::Object;
+use crate::controller::runtime::reconcile::deleting_for;
+use crate::controller::runtime::requeue::Next;
+use crate::controller::runtime::status::{drift_note, set, Cond, FieldDiff};
+use crate::crd::common::{find_condition, reasons, types, ManagementPolicy};
+use crate::crd::{VpnConnection, VpnConnectionStatus};
 
-use super::ResolvedGateway;
+use super::conditions::{build_status, state_conditions, synced_condition, Known, Seen};
+use super::drift::drift;
+use super::plan::{refs, waiting_for, waiting_since, MonitorChange, Refs};
+use super::{observed_tags, Acted, Inputs, Observed, Plan};
 
-/// One condition to set.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Cond {
-    /// `True`, `False` or `Unknown`.
-    pub status: ConditionStatus,
-    /// One of [`reasons`].
-    pub reason: &'static str,
-    /// What happened and what to do.
-    pub message: String,
-}
+const NOUN: &str = VpnConnection::NOUN;
 
-impl Cond {
-    /// A condition with this status, reason and message.
-    pub fn new(status: ConditionStatus, reason: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            reason,
-            message: message.into(),
-        }
+/// The outcome of a connection reconcile.
+pub fn reconciled(
+    obj: &VpnConnection,
+    inputs: &Inputs,
+    observed: &Observed,
+    plan: &Plan,
+    acted: Acted,
+    now: &Time,
+) -> Reconciled<VpnConnectionStatus> {
+    let prev = obj.status.clone().unwrap_or_default();
+    if obj.metadata.deletion_timestamp.is_some() {
+        return deletion(obj, prev, plan, acted, now);
     }
-}
-
-/// `Ready` and `TunnelUp` for a connection state, `status.tunnelState`, and whether the state
-/// is in flux (poll soon). `Ready` is `None` for `UNKNOWN` and undocumented states: the
-/// previous value stands while the cloud cannot tell.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StateConds {
-    /// `Ready`; `None` keeps the previous one.
-    pub ready: Option<Cond>,
-    /// `TunnelUp`.
-    pub tunnel: Cond,
-    /// `status.tunnelState`: `Up`, `Down` or `Unknown`.
-    pub tunnel_state: &'static str,
-    /// The state is transitional: look again soon.
-    pub pending: bool,
-}
-
-/// Maps a connection state (`None`: just created, not reported yet) to conditions.
-pub fn state_conditions(state: Option<&ConnectionStatus>) -> StateConds {
-    use ConditionStatus::{False, True, Unknown};
-    let state = state.cloned().unwrap_or(ConnectionStatus::PendingCreate);
-    let unknown_tunnel = Cond::new(
-        Unknown,
-        reasons::TUNNEL_STATE_UNKNOWN,
-        format!("the connection is {state}"),
-    );
-    let (ready, tunnel, tunnel_state, pending) = match &state {
-        ConnectionStatus::Active => (
-            Some(Cond::new(
-                True,
-                reasons::AVAILABLE,
-                "the connection is provisioned (ACTIVE)",
-            )),
-            Cond::new(
-                True,
-                reasons::TUNNEL_ACTIVE,
-                "the IPsec tunnel is up (ACTIVE)",
-            ),
-            "Up",
-            false,
-        ),
-        ConnectionStatus::Down => (
-            Some(Cond::new(
-                True,
-                reasons::AVAILABLE,
-                "the connection is provisioned; the tunnel is not connected (DOWN)",
-            )),
-            Cond::new(
-                False,
-                reasons::TUNNEL_DOWN,
-                "the tunnel is not connected (DOWN): configure the customer device with the \
-                 gateway address, the pre-shared key and matching IKE/IPsec policies",
-            ),
-            "Down",
-            false,
-        ),
-        ConnectionStatus::Error => (
-            Some(Cond::new(
-                False,
-                reasons::CLOUD_FAULT,
-                "the cloud reports the connection as ERROR; check its logs in the console, or \
-                 delete and recreate it",
-            )),
-            Cond::new(False, reasons::TUNNEL_DOWN, "the connection is in ERROR"),
-            "Down",
-            false,
-        ),
-        ConnectionStatus::Freezed => (
-            Some(Cond::new(
-                False,
-                reasons::FROZEN,
-                "the cloud reports the connection as FREEZED (frozen, usually for billing)",
-            )),
-            unknown_tunnel,
-            "Unknown",
-            false,
-        ),
-        ConnectionStatus::PendingCreate => (
-            Some(Cond::new(
-                False,
-                reasons::CREATING,
-                "the connection is being created (PENDING_CREATE)",
-            )),
-            unknown_tunnel,
-            "Unknown",
-            true,
-        ),
-        ConnectionStatus::PendingUpdate => (
-            Some(Cond::new(
-                False,
-                reasons::UPDATING,
-                "the connection is being updated (PENDING_UPDATE)",
-            )),
-            unknown_tunnel,
-            "Unknown",
-            true,
-        ),
-        ConnectionStatus::PendingDelete => (
-            Some(Cond::new(
-                False,
-                reasons::DELETING,
-                "the connection is being deleted (PENDING_DELETE)",
-            )),
-            unknown_tunnel,
-            "Unknown",
-            true,
-        ),
-        ConnectionStatus::Unknown | ConnectionStatus::Other(_) => {
-            (None, unknown_tunnel, "Unknown", true)
-        }
-    };
-    StateConds {
-        ready,
-        tunnel,
-        tunnel_state,
-        pending,
-    }
-}
-
-/// `Synced` from what this reconcile found and did.
-pub fn synced_condition(
-    observe_only: bool,
-    remaining: &[FieldDiff],
-    dependency: Option<&str>,
-    changed: bool,
-) -> Cond {
-    let fields = |d: &[&FieldDiff]| {
-        d.iter()
-            .map(|f| f.field.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    if observe_only {
-        let mut m =
-            "managementPolicy is Observe: the operator only reads this connection".to_string();
-        if !remaining.is_empty() {
-            let all: Vec<&FieldDiff> = remaining.iter().collect();
-            m.push_str(&format!(
-                "; differs from the spec in: {} (see status.drift)",
-                fields(&all)
-            ));
-        }
-        return Cond::new(ConditionStatus::True, reasons::OBSERVE_ONLY, m);
-    }
-    let immutable: Vec<&FieldDiff> = remaining.iter().filter(|d| !d.updatable).collect();
-    if !immutable.is_empty() {
-        return Cond::new(
-            ConditionStatus::False,
-            reasons::IMMUTABLE_FIELD_DRIFT,
-            format!(
-                "the cloud cannot change {} and they differ from the spec (see status.drift); \
-                 the operator leaves them alone: change the spec to match, or delete and \
-                 recreate the connection",
-                fields(&immutable)
-            ),
-        );
-    }
-    if let Some(why) = dependency {
-        return Cond::new(
-            ConditionStatus::False,
-            reasons::DEPENDENCY_NOT_READY,
-            format!("{why}; the connection keeps its current settings until then"),
-        );
-    }
-    let message = if changed {
-        "changes requested; waiting for the cloud to apply them"
-    } else {
-        ""
-    };
-    Cond::new(ConditionStatus::True, reasons::RECONCILE_SUCCESS, message)
-}
-
-/// What the new status describes.
-#[derive(Clone, Debug)]
-pub enum Seen<'a> {
-    /// An existing connection (after this reconcile's changes) and its monitors.
-    Exists(&'a ResponseVpnConnection, &'a [ConnectionMonitorInfo]),
-    /// The id of a connection that does not exist.
-    Missing(&'a str),
-}
-
-fn observed_bgp_peer(p: &BgpPeer) -> ObservedBgpPeer {
-    ObservedBgpPeer {
-        peer_ip_address: p.peer_ip_address.clone(),
-        peer_asn: p.peer_asn.and_then(|a| i64::try_from(a).ok()),
-        state: p.state.clone(),
-        state_duration: p.state_duration.clone(),
-        num_received_routes: p.num_received_routes.and_then(|n| i64::try_from(n).ok()),
-    }
-}
-
-/// What the operator knows besides the cloud's answer.
-#[derive(Clone, Debug, Default)]
-pub struct Known<'a> {
-    /// The resolved gateway (for `gatewayAddress`).
-    pub gateway: Option<&'a ResolvedGateway>,
-    /// Hash of the key the cloud holds, as far as the operator knows.
-    pub psk_sha256: Option<String>,
-}
-
-/// The new status. Observed fields come from the connection; the gateway address from the
-/// resolved gateway when it matches the connection's `vgw_ip` (else from `prev`).
-pub fn build_status(
-    prev: &VpnConnectionStatus,
-    seen: Seen<'_>,
-    known: Known<'_>,
-    remaining: &[FieldDiff],
-    synced: Cond,
-    generation: Option<i64>,
-    at: &Time,
-) -> VpnConnectionStatus {
-    let gateway = known.gateway;
-    let mut s = VpnConnectionStatus {
-        observed_generation: prev.observed_generation,
-        conditions: prev.conditions.clone(),
-        psk_sha256: known.psk_sha256,
-        drift: drift_entries(&prev.drift, remaining, at),
-        ..Default::default()
-    };
-    let conds = match seen {
-        Seen::Exists(c, monitors) => {
-            let address = match gateway {
-                Some(g) if Some(&g.vgw_ip) == c.vgw_ip.as_ref() => g.address.clone(),
-                _ => prev
-                    .gateway_address
-                    .clone()
-                    .filter(|_| prev.gateway_ip == c.vgw_ip),
-            };
-            let monitor = monitors.first();
-            s.cloud_id = Some(c.id.clone());
-            s.cloud_state = Some(
-                c.status
-                    .clone()
-                    .unwrap_or(ConnectionStatus::PendingCreate)
-                    .to_string(),
-            );
-            s.name = c.name.clone();
-            s.vpn_gateway_id = c.vgw_id.clone().or_else(|| gateway.map(|g| g.id.clone()));
-            s.gateway_ip = c
-                .vgw_ip
-                .clone()
-                .or_else(|| gateway.map(|g| g.vgw_ip.clone()));
-            s.gateway_address = address;
-            s.customer_gateway_id = c.cgw_id.clone();
-            s.tunnel_local_address = c.tunnel_local_address.clone();
-            s.tunnel_peer_address = c.tunnel_peer_address.clone();
-            s.monitor_id = monitor.map(|m| m.id.clone());
-            s.monitor_state = monitor
-                .and_then(|m| m.status.as_ref())
-                .map(|st| st.to_string());
-            s.bgp_peer = c.bgp_peer.as_ref().map(observed_bgp_peer);
-            s.created_at = c.created_at.as_ref().map(|t| t.to_string());
-            s.updated_at = c.updated_at.as_ref().map(|t| t.to_string());
-            state_conditions(c.status.as_ref())
-        }
-        Seen::Missing(id) => {
-            s.cloud_id = Some(id.to_string());
-            s.vpn_gateway_id = prev.vpn_gateway_id.clone();
-            s.gateway_ip = prev.gateway_ip.clone();
-            s.gateway_address = prev.gateway_address.clone();
-            StateConds {
-                ready: Some(Cond::new(
-                    ConditionStatus::False,
+    let gen = obj.metadata.generation;
+    let observe_only = obj.spec.management_policy == ManagementPolicy::Observe;
+    match (plan, acted) {
+        (Plan::Missing { id }, _) => {
+            let synced = match observe_only {
+                true => synced_condition(true, &[], None, false),
+                false => Cond::no(
                     reasons::NOT_FOUND,
-                    format!("connection {id} does not exist in the cloud"),
-                )),
-                tunnel: Cond::new(
-                    ConditionStatus::Unknown,
-                    reasons::TUNNEL_STATE_UNKNOWN,
-                    "the connection does not exist",
+                    "the connection named by spec.cloudId does not exist; the operator does not \
+                     create one for an adopted id (delete this object, or recreate it without \
+                     cloudId)",
                 ),
-                tunnel_state: "Unknown",
-                pending: false,
+            };
+            let known = Known {
+                gateway: None,
+                psk_sha256: prev.psk_sha256.clone(),
+            };
+            let seen = Seen::Missing(id.as_deref());
+            let status = build_status(&prev, seen, known, &[], synced, gen, now);
+            Reconciled::new(status, Next::Resync)
+        }
+        (
+            Plan::Create {
+                gateway,
+                replaces,
+                body,
+            },
+            Acted::Created(c),
+        ) => {
+            let mut notes: Vec<Note> = replaces
+                .iter()
+                .map(|old| recreating_note(NOUN, old))
+                .collect();
+            notes.push(Note::normal(
+                CREATED,
+                actions::CREATE,
+                format!(
+                    "created connection {} ({}) on gateway {} address {}; waiting for it to be \
+                     provisioned",
+                    c.id,
+                    body.name.as_deref().unwrap_or_default(),
+                    gateway.id,
+                    gateway.vgw_ip
+                ),
+            ));
+            let known = Known {
+                gateway: Some(gateway),
+                psk_sha256: inputs.psk.clone().ok().flatten().map(|p| p.sha256),
+            };
+            let synced = synced_condition(false, &[], None, true);
+            let mut status =
+                build_status(&prev, Seen::Exists(&c, &[]), known, &[], synced, gen, now);
+            if let Some(old) = replaces {
+                let why = format!(
+                    "connection {old} no longer exists in the cloud; created {} to replace it",
+                    c.id
+                );
+                set(
+                    &mut status.conditions,
+                    now,
+                    types::READY,
+                    Cond::no(reasons::CREATING, why),
+                    gen,
+                );
+            }
+            let next = pending(&status, &c, now);
+            Reconciled::new(status, next.0)
+                .with_notes(notes)
+                .watching(next.1)
+        }
+        (_, acted) => existing(obj, inputs, observed, plan, acted, prev, now),
+    }
+}
+
+/// What a connection in `status` waits for after a reconcile that changed nothing: a pending
+/// connection is watched (woken when its state changes).
+fn pending(
+    status: &VpnConnectionStatus,
+    c: &ResponseVpnConnection,
+    now: &Time,
+) -> (Next, Option<Watch>) {
+    let state = c.status.clone().unwrap_or(ConnectionStatus::PendingCreate);
+    if !state_conditions(Some(&state)).pending {
+        return (Next::Resync, None);
+    }
+    let since = waiting_since(status, now);
+    let next = Next::Pending {
+        since,
+        watched: false,
+    };
+    (next, Some(Watch::new(c.id.clone(), state.as_str())))
+}
+
+/// The outcome for a connection that exists: reported, waited for, or brought in line.
+fn existing(
+    obj: &VpnConnection,
+    inputs: &Inputs,
+    observed: &Observed,
+    plan: &Plan,
+    acted: Acted,
+    prev: VpnConnectionStatus,
+    now: &Time,
+) -> Reconciled<VpnConnectionStatus> {
+    let Some(before) = observed.found.resource() else {
+        // Unreachable: the plan deals with a missing connection.
+        return Reconciled::new(prev, Next::Soon);
+    };
+    let gen = obj.metadata.generation;
+    let observe_only = obj.spec.management_policy == ManagementPolicy::Observe;
+    let mut notes = observed.found.notes(NOUN, |c| c.id.clone(), observe_only);
+    let r = refs(&prev, &observed.gateway, &inputs.customer_gateway);
+    // Drift is judged on what was observed, before acting: a correction made in this
+    // reconcile must still be reported.
+    let diffs = drift(
+        &obj.spec,
+        &inputs.name,
+        r.gateway.as_ref(),
+        r.cgw_id,
+        &inputs.tags,
+        before,
+        observed_tags(before),
+    );
+    let spec_unchanged = gen.is_some() && gen == prev.observed_generation;
+    notes.extend(drift_note(
+        NOUN,
+        &prev.drift,
+        &diffs,
+        observe_only,
+        spec_unchanged,
+    ));
+    let after = after_sync(plan, acted, before, &observed.monitors);
+    notes.extend(after.notes);
+    let psk_sha256 = match after.psk_sent {
+        true => inputs.psk.clone().ok().flatten().map(|p| p.sha256),
+        false => prev.psk_sha256.clone(),
+    };
+    // Updatable differences were just corrected (or are being); the rest remain.
+    let remaining: Vec<FieldDiff> = match plan {
+        Plan::Sync { .. } => diffs.into_iter().filter(|d| !d.updatable).collect(),
+        _ => diffs,
+    };
+    let dependency = r.waiting.as_ref().map(|(why, _)| why.as_str());
+    let synced = synced_condition(observe_only, &remaining, dependency, after.changed);
+    let known = Known {
+        gateway: r.gateway.as_ref(),
+        psk_sha256,
+    };
+    let seen = Seen::Exists(&after.connection, &after.monitors);
+    let status = build_status(&prev, seen, known, &remaining, synced, gen, now);
+    let (next, watch) = existing_next(&status, &after.connection, &r, after.changed, now);
+    Reconciled::new(status, next)
+        .with_notes(notes)
+        .watching(watch)
+}
+
+/// What an existing connection waits for: confirmation soon after a change; the pending watch
+/// while the connection is pending (and nothing else is); a poll while its health check is;
+/// the object it names; else the resync.
+fn existing_next(
+    status: &VpnConnectionStatus,
+    c: &ResponseVpnConnection,
+    r: &Refs<'_>,
+    changed: bool,
+    now: &Time,
+) -> (Next, Option<Watch>) {
+    let monitor_pending = monitor_pending(status);
+    let since = waiting_since(status, now);
+    let poll = Next::Pending {
+        since,
+        watched: false,
+    };
+    match pending(status, c, now) {
+        _ if changed => (Next::Soon, None),
+        (next, Some(w)) if !monitor_pending && r.waiting.is_none() => (next, Some(w)),
+        (_, Some(_)) => (poll, None),
+        _ if monitor_pending => (poll, None),
+        _ => match &r.waiting {
+            Some((_, watched)) => (waiting_for(*watched, since), None),
+            None => (Next::Resync, None),
+        },
+    }
+}
+
+/// Whether the health check is being created or deleted.
+pub fn monitor_pending(status: &VpnConnectionStatus) -> bool {
+    status
+        .monitor_state
+        .as_deref()
+        .is_some_and(|s| s.starts_with("PENDING"))
+}
+
+/// The connection and its monitors after acting, and what that means.
+struct After {
+    connection: ResponseVpnConnection,
+    monitors: Vec<ConnectionMonitorInfo>,
+    notes: Vec<Note>,
+    /// Anything was changed in the cloud.
+    changed: bool,
+    /// A new pre-shared key was accepted.
+    psk_sent: bool,
+}
+
+fn after_sync(
+    plan: &Plan,
+    acted: Acted,
+    before: &ResponseVpnConnection,
+    monitors: &[ConnectionMonitorInfo],
+) -> After {
+    let mut out = After {
+        connection: before.clone(),
+        monitors: monitors.to_vec(),
+        notes: Vec::new(),
+        changed: false,
+        psk_sent: false,
+    };
+    let (
+        Plan::Sync {
+            id,
+            tags,
+            update,
+            monitor,
+            ..
+        },
+        Acted::Synced { updated, monitors },
+    ) = (plan, acted)
+    else {
+        return out;
+    };
+    let mut fields: Vec<String> = Vec::new();
+    if !tags.is_empty() {
+        fields.push("tags".into());
+    }
+    if let (Some(u), Some(c)) = (update, updated) {
+        out.connection = after_update(c, before);
+        out.psk_sent = u.rotates_psk;
+        fields.extend(u.fields.iter().filter(|f| *f != "pskSecretRef").cloned());
+    }
+    if !fields.is_empty() {
+        let msg = format!("updated connection {id}: {}", fields.join(", "));
+        out.notes.push(Note::normal(UPDATED, actions::UPDATE, msg));
+    }
+    if out.psk_sent {
+        let msg = format!("sent the pre-shared key from the Secret to connection {id}");
+        out.notes
+            .push(Note::normal(PSK_ROTATED, actions::UPDATE, msg));
+    }
+    let msg = match (monitor, &monitors) {
+        (Some(MonitorChange::Create), Some(m)) => m.first().map(|m| {
+            format!(
+                "created health check (connection monitor {}) for connection {id}",
+                m.id
+            )
+        }),
+        (Some(MonitorChange::Delete(ids)), Some(_)) => Some(format!(
+            "deleted the health check of connection {id} ({})",
+            ids.join(", ")
+        )),
+        _ => None,
+    };
+    out.notes
+        .extend(msg.map(|m| Note::normal(UPDATED, actions::UPDATE, m)));
+    if let Some(m) = monitors {
+        out.monitors = m;
+    }
+    out.changed = !fields.is_empty() || out.psk_sent || monitor.is_some();
+    out
+}
+
+/// The connection after a PUT: the answer has no `status` (it is `PENDING_UPDATE` now) and
+/// may lack read-only parts, which are kept from before.
+fn after_update(
+    mut c: ResponseVpnConnection,
+    before: &ResponseVpnConnection,
+) -> ResponseVpnConnection {
+    c.status = Some(ConnectionStatus::PendingUpdate);
+    c.bgp_peer = c.bgp_peer.or_else(|| before.bgp_peer.clone());
+    c.tags = c.tags.or_else(|| before.tags.clone());
+    c.vgw_id = c.vgw_id.or_else(|| before.vgw_id.clone());
+    c.vgw_ip = c.vgw_ip.or_else(|| before.vgw_ip.clone());
+    c.created_at = c.created_at.or_else(|| before.created_at.clone());
+    c.connection_monitor_id = c
+        .connection_monitor_id
+        .or_else(|| before.connection_monitor_id.clone());
+    c
+}
+
+/// The outcome while the object is being deleted: the previous status with `Ready` saying
+/// what deletion waits for, or released when the cloud side is finished.
+fn deletion(
+    obj: &VpnConnection,
+    mut status: VpnConnectionStatus,
+    plan: &Plan,
+    acted: Acted,
+    now: &Time,
+) -> Reconciled<VpnConnectionStatus> {
+    let gen = obj.metadata.generation;
+    let deleting_already = find_condition(&status.conditions, types::READY)
+        .is_some_and(|c| c.reason == reasons::DELETING);
+    let mut waiting = |message: String, id: &str, state: &str| {
+        let conds = &mut status.conditions;
+        set(
+            conds,
+            now,
+            types::READY,
+            Cond::no(reasons::DELETING, message),
+            gen,
+        );
+        set(
+            conds,
+            now,
+            types::SYNCED,
+            Cond::yes(reasons::RECONCILE_SUCCESS, ""),
+            gen,
+        );
+        let since = deleting_for(obj, now);
+        let next = Next::Pending {
+            since,
+            watched: false,
+        };
+        Reconciled::new(status.clone(), next).watching(Some(Watch::new(id, state)))
+    };
+    let gone = |id: &str| {
+        let msg = format!("connection {id} is gone from the cloud");
+        vec![Note::normal(DELETED, actions::DELETE, msg)]
+    };
+    let done = |notes: Vec<Note>| {
+        Reconciled::new(VpnConnectionStatus::default(), Next::Resync)
+            .with_notes(notes)
+            .released()
+    };
+    match (plan, acted) {
+        (Plan::LeaveForeign { id, owner }, _) => done(vec![not_deleted_note(NOUN, id, owner)]),
+        (Plan::AwaitDeletion { id, state, .. }, _) => {
+            let msg = match state {
+                ConnectionStatus::PendingDelete => {
+                    format!("connection {id} is being deleted (PENDING_DELETE)")
+                }
+                s => format!("connection {id} is {s}; it is deleted when that operation finishes"),
+            };
+            waiting(msg, id, state.as_str())
+        }
+        (Plan::Delete { id, .. }, Acted::Deleted { gone: true }) => done(gone(id)),
+        (Plan::Delete { id, .. }, _) => {
+            let msg = format!("connection {id} is being deleted");
+            let pending = ConnectionStatus::PendingDelete;
+            let out = waiting(msg, id, pending.as_str());
+            match deleting_already {
+                true => out,
+                false => out.with_notes(vec![Note::normal(
+                    DELETE_REQUESTED,
+                    actions::DELETE,
+                    format!(
+                        "deleting connection {id} (and its health check); waiting until it is gone"
+                    ),
+                )]),
             }
         }
-    };
-    s.tunnel_state = Some(conds.tunnel_state.to_string());
-    // UNKNOWN (`ready` is None): keep what was known, if anything.
-    match conds.ready {
-        Some(r) => mark(
-            &mut s.conditions,
-            types::READY,
-            r.status,
-            r.reason,
-            r.message,
-            generation,
-        ),
-        None if find_condition(&prev.conditions, types::READY).is_some() => {}
-        None => mark(
-            &mut s.conditions,
-            types::READY,
-            ConditionStatus::Unknown,
-            reasons::TUNNEL_STATE_UNKNOWN,
-            "the cloud reports the connection state as UNKNOWN",
-            generation,
-        ),
+        (Plan::Gone { id: Some(id) }, _) => done(gone(id)),
+        // Nothing was ever made, or nothing is left.
+        _ => done(Vec::new()),
     }
-    mark(
-        &mut s.conditions,
-        types::TUNNEL_UP,
-        conds.tunnel.status,
-        conds.tunnel.reason,
-        conds.tunnel.message,
-        generation,
-    );
-    mark(
-        &mut s.conditions,
-        types::SYNCED,
-        synced.status,
-        synced.reason,
-        synced.message,
-        generation,
-    );
-    s
 }

@@ -1,25 +1,43 @@
+//! The connection's pure decisions, as tables.
 use std::sync::Arc;
+use std::time::Duration;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::ObjectMeta;
 use serde_json::json;
 
+use super::conditions::{build_status, state_conditions, synced_condition, Known, Seen};
+use super::desired::{desired_create, desired_update, merged_ike, merged_ipsec};
+use super::drift::drift;
+use super::observe::oldest_owned;
+use super::plan::{plan, psk_needs_put, refs, MonitorChange, Plan, Refs, Update};
+use super::psk::{psk_from_data, psk_problem, psk_sha256, Psk, SecretProblem};
+use super::refs::{
+    connections_referencing, customer_gateway_from_cr, gateway_from_cloud, gateway_from_cr,
+    recorded_gateway, GatewayRef, Referenced, Resolved, ResolvedGateway,
+};
+use super::status::reconciled;
 use super::*;
 use crate::cloud::model::common::{
     AuthenticationAlgorithm as WireAuthAlg, DhGroup as WireDhGroup, Redacted, Timestamp as WireTime,
 };
 use crate::cloud::model::connection::{
-    BgpPeer, ConnectionStyle as WireStyle, Dpd as WireDpd, HaRole as WireHaRole,
+    BgpPeer, ConnectionStatus, ConnectionStyle as WireStyle, Dpd as WireDpd, HaRole as WireHaRole,
     IkePolicy as WireIke, IkeVersion, IpsecPolicy as WireIpsec, PolicyRule as WireRule,
-    ResponseConnectionStyle, ResponseVpnConnection,
+    ResponseConnectionStyle,
 };
 use crate::cloud::model::gateway::{GatewayStatus, NetworkType, ResponseEip, ResponseVpnGateway};
-use crate::cloud::model::monitor::{ConnectionMonitorInfo, MonitorStatus};
-use crate::controller::ownership::{TAG_OWNER, TAG_UID};
-use crate::controller::reconciler::mark;
-use crate::controller::status::drift_entries;
-use crate::crd::common::is_condition_true;
+use crate::cloud::model::monitor::MonitorStatus;
+use crate::controller::runtime::error::Error;
+use crate::controller::runtime::events::{
+    actions, DELETE_REQUESTED, DRIFT_DETECTED, NOT_DELETED, PSK_ROTATED, RECREATING,
+};
+use crate::controller::runtime::lookup::How;
+use crate::controller::runtime::ownership::{TagDiff, TAG_OWNER, TAG_UID};
+use crate::controller::runtime::requeue::Next;
+use crate::controller::runtime::status::{drift_entries, set, Cond, FieldDiff};
+use crate::crd::common::{find_condition, is_condition_true, reasons, types, ConditionStatus};
 use crate::crd::customer_gateway::{CustomerGatewaySpec, CustomerGatewayStatus};
 use crate::crd::vpn_connection::GatewayIp;
 use crate::crd::vpn_gateway::{ObservedEip, VpnGatewaySpec, VpnGatewayStatus};
@@ -27,7 +45,6 @@ use crate::crd::{CustomerGateway, VpnGateway};
 
 const UID: &str = "conn-uid";
 const KEY: &str = "Str0ng-Key.2024";
-const RETRY: Duration = Duration::from_secs(7);
 
 fn spec(extra: serde_json::Value) -> VpnConnectionSpec {
     let mut base = json!({
@@ -118,13 +135,47 @@ fn cloud(state: ConnectionStatus) -> ResponseVpnConnection {
     }
 }
 
-fn found(c: ResponseVpnConnection) -> Observation {
-    Observation {
-        tags: c.tags.clone().unwrap_or_default(),
-        found: Some((c, How::Recorded)),
-        gone: None,
+fn found(c: ResponseVpnConnection) -> Observed {
+    observed(Found::exists(c, How::Recorded))
+}
+
+fn observed(found: Found<ResponseVpnConnection>) -> Observed {
+    Observed {
+        found,
         monitors: vec![],
+        gateway: Resolved::Ready(gw()),
     }
+}
+
+fn gone(id: &str) -> Found<ResponseVpnConnection> {
+    Found {
+        gone: Some(id.into()),
+        ..Found::default()
+    }
+}
+
+fn inputs(psk: Option<&Psk>) -> Inputs {
+    Inputs {
+        name: "conn".into(),
+        tags: our_tags(),
+        gateway: GatewayRef::Named(Resolved::Ready(gw())),
+        customer_gateway: Resolved::Ready("cgw-1".into()),
+        psk: Ok(psk.cloned()),
+    }
+}
+
+/// The object for `spec`, with a status that last sent `psk_sha256`.
+fn object(spec: VpnConnectionSpec, psk_sha256: Option<&str>) -> VpnConnection {
+    let mut c = VpnConnection::new("conn", spec);
+    c.metadata.namespace = Some("ns".into());
+    c.metadata.uid = Some(UID.into());
+    c.metadata.generation = Some(1);
+    c.status = Some(VpnConnectionStatus {
+        psk_sha256: psk_sha256.map(str::to_string),
+        observed_generation: Some(1),
+        ..Default::default()
+    });
+    c
 }
 
 fn at(seconds: i64) -> Time {
@@ -211,7 +262,7 @@ fn psk_is_sent_when_it_differs_from_the_recorded_hash() {
 
 // ----- references --------------------------------------------------------------------------
 
-fn gateway_cr(public: bool, ready: Option<(ConditionStatus, &str)>) -> VpnGateway {
+fn gateway_cr(public: bool, ready: Option<(ConditionStatus, &'static str)>) -> VpnGateway {
     let spec: VpnGatewaySpec = serde_json::from_value(if public {
         json!({"vpcId": "vpc-1", "connectSubnet": "sub-1", "localSubnets": ["192.168.0.0/24"],
                "eip1": {"type": "5_bgp", "bandwidthSize": 10}, "eip2": {"type": "5_bgp", "bandwidthSize": 10}})
@@ -241,15 +292,17 @@ fn gateway_cr(public: bool, ready: Option<(ConditionStatus, &str)>) -> VpnGatewa
         status.access_private_ip2 = Some("10.0.0.6".into());
     }
     if let Some((s, reason)) = ready {
-        mark(&mut status.conditions, types::READY, s, reason, "", Some(1));
+        let c = Cond::new(s, reason, "");
+        set(&mut status.conditions, &at(0), types::READY, c, Some(1));
     }
     g.status = Some(status);
     g
 }
 
-fn waiting_reason(r: &Result<ResolvedGateway>) -> Option<(&'static str, String)> {
+/// The message of a wait, and whether a watch wakes the connection.
+fn waiting_reason<T>(r: &Resolved<T>) -> Option<(String, bool)> {
     match r {
-        Err(e) if e.is_waiting() => Some((e.reason(), e.to_string())),
+        Resolved::Waiting { message, watched } => Some((message.clone(), *watched)),
         _ => None,
     }
 }
@@ -260,15 +313,10 @@ fn gateway_reference_resolves_only_when_ready_and_addressed() {
     let ready = Some((True, reasons::AVAILABLE));
     let creating = Some((False, reasons::CREATING));
 
-    let ok = gateway_from_cr(
-        "vgw",
-        Some(&gateway_cr(true, ready)),
-        GatewayIp::Eip2,
-        RETRY,
-    );
+    let ok = gateway_from_cr("vgw", Some(&gateway_cr(true, ready)), GatewayIp::Eip2);
     assert_eq!(
-        ok.ok(),
-        Some(ResolvedGateway {
+        ok,
+        Resolved::Ready(ResolvedGateway {
             id: "vgw-1".into(),
             vgw_ip: "eip-2".into(),
             address: Some("198.51.100.11".into()),
@@ -278,14 +326,15 @@ fn gateway_reference_resolves_only_when_ready_and_addressed() {
         "vgw",
         Some(&gateway_cr(false, ready)),
         GatewayIp::AccessPrivateIp1,
-        RETRY,
     );
     assert_eq!(
-        private.ok().map(|g| (g.vgw_ip, g.address)),
-        Some(("10.0.0.5".into(), Some("10.0.0.5".into())))
+        private
+            .ready()
+            .map(|g| (g.vgw_ip.as_str(), g.address.as_deref())),
+        Some(("10.0.0.5", Some("10.0.0.5")))
     );
 
-    // Waits, with the reason in the message and the requested retry.
+    // Waits, with the reason in the message; the VpnGateway's changes wake the connection.
     let mut no_eips = gateway_cr(true, ready);
     if let Some(s) = no_eips.status.as_mut() {
         s.eip1 = None;
@@ -306,29 +355,23 @@ fn gateway_reference_resolves_only_when_ready_and_addressed() {
         (Some(deleting), "is being deleted"),
     ];
     for (cr, want) in cases {
-        let r = gateway_from_cr("vgw", cr.as_ref(), GatewayIp::Eip1, RETRY);
-        let (reason, message) =
+        let r = gateway_from_cr("vgw", cr.as_ref(), GatewayIp::Eip1);
+        let (message, watched) =
             waiting_reason(&r).unwrap_or_else(|| panic!("expected a wait, got {r:?}"));
-        assert_eq!(reason, reasons::DEPENDENCY_NOT_READY);
         assert!(message.contains(want), "{message} should contain {want}");
-        assert_eq!(r.err().and_then(|e| e.retry_after()), Some(RETRY));
+        assert!(watched, "{message}");
     }
 
     // The wrong kind of address is a spec error, not a wait.
-    let wrong = gateway_from_cr(
-        "vgw",
-        Some(&gateway_cr(false, ready)),
-        GatewayIp::Eip1,
-        RETRY,
-    );
+    let wrong = gateway_from_cr("vgw", Some(&gateway_cr(false, ready)), GatewayIp::Eip1);
     assert!(
-        matches!(&wrong, Err(Error::InvalidSpec(m)) if m.contains("accessPrivateIp1 or accessPrivateIp2")),
+        matches!(&wrong, Resolved::Invalid(m) if m.contains("accessPrivateIp1 or accessPrivateIp2")),
         "{wrong:?}"
     );
 }
 
 #[test]
-fn gateway_cloud_id_reference_needs_an_active_gateway() {
+fn gateway_cloud_id_reference_needs_an_active_gateway_and_is_polled() {
     let active = ResponseVpnGateway {
         id: "vgw-9".into(),
         status: Some(GatewayStatus::Active),
@@ -341,8 +384,8 @@ fn gateway_cloud_id_reference_needs_an_active_gateway() {
         ..Default::default()
     };
     assert_eq!(
-        gateway_from_cloud(&active, GatewayIp::Eip1, RETRY).ok(),
-        Some(ResolvedGateway {
+        gateway_from_cloud("vgw-9", Some(&active), GatewayIp::Eip1),
+        Resolved::Ready(ResolvedGateway {
             id: "vgw-9".into(),
             vgw_ip: "eip-9".into(),
             address: Some("192.0.2.9".into()),
@@ -352,15 +395,25 @@ fn gateway_cloud_id_reference_needs_an_active_gateway() {
         status: Some(GatewayStatus::PendingCreate),
         ..active.clone()
     };
-    let r = gateway_from_cloud(&pending, GatewayIp::Eip1, RETRY);
-    assert!(
-        waiting_reason(&r).is_some_and(|(_, m)| m.contains("not ACTIVE yet (PENDING_CREATE)")),
-        "{r:?}"
+    let r = gateway_from_cloud("vgw-9", Some(&pending), GatewayIp::Eip1);
+    assert_eq!(
+        waiting_reason(&r),
+        Some((
+            "VPN gateway vgw-9 is not ACTIVE yet (PENDING_CREATE)".into(),
+            false
+        )),
+        "no watch wakes it: polled"
     );
-    let missing_eip2 = gateway_from_cloud(&active, GatewayIp::Eip2, RETRY);
+    let missing_eip2 = gateway_from_cloud("vgw-9", Some(&active), GatewayIp::Eip2);
     assert!(waiting_reason(&missing_eip2).is_some(), "{missing_eip2:?}");
-    let wrong = gateway_from_cloud(&active, GatewayIp::AccessPrivateIp2, RETRY);
-    assert!(matches!(wrong, Err(Error::InvalidSpec(_))), "{wrong:?}");
+    let absent = gateway_from_cloud("vgw-0", None, GatewayIp::Eip1);
+    assert!(
+        waiting_reason(&absent)
+            .is_some_and(|(m, _)| m.contains("vgw-0") && m.contains("does not exist")),
+        "{absent:?}"
+    );
+    let wrong = gateway_from_cloud("vgw-9", Some(&active), GatewayIp::AccessPrivateIp2);
+    assert!(matches!(wrong, Resolved::Invalid(_)), "{wrong:?}");
 }
 
 #[test]
@@ -381,7 +434,13 @@ fn customer_gateway_reference_resolves_only_when_ready() {
             } else {
                 "CloudBusy"
             };
-            mark(&mut s.conditions, types::READY, r, reason, "", None);
+            set(
+                &mut s.conditions,
+                &at(0),
+                types::READY,
+                Cond::new(r, reason, ""),
+                None,
+            );
         }
         c.status = Some(s);
         c
@@ -389,9 +448,8 @@ fn customer_gateway_reference_resolves_only_when_ready() {
     let ok = customer_gateway_from_cr(
         "office",
         Some(&cgw(Some("cgw-1"), Some(ConditionStatus::True))),
-        RETRY,
     );
-    assert_eq!(ok.ok().as_deref(), Some("cgw-1"));
+    assert_eq!(ok, Resolved::Ready("cgw-1".to_string()));
     for (c, want) in [
         (None, "CustomerGateway office does not exist"),
         (
@@ -407,13 +465,10 @@ fn customer_gateway_reference_resolves_only_when_ready() {
             "not Ready yet",
         ),
     ] {
-        let r = customer_gateway_from_cr("office", c.as_ref(), RETRY);
-        let msg = r.as_ref().err().map(|e| (e.reason(), e.to_string()));
+        let r = customer_gateway_from_cr("office", c.as_ref());
         assert!(
-            msg.as_ref().is_some_and(
-                |(reason, m)| *reason == reasons::DEPENDENCY_NOT_READY && m.contains(want)
-            ),
-            "{msg:?} should contain {want}"
+            waiting_reason(&r).is_some_and(|(m, watched)| watched && m.contains(want)),
+            "{r:?} should contain {want}"
         );
     }
 }
@@ -465,7 +520,7 @@ fn watch_mapper_finds_connections_by_referenced_object() {
     // The mapper reads the controller cache's compact form.
     let cached: Vec<_> = items
         .iter()
-        .map(|c| Arc::new(crate::controller::cached::Cached::new((**c).clone()).unwrap()))
+        .map(|c| Arc::new(crate::controller::runtime::cached::Cached::new((**c).clone()).unwrap()))
         .collect();
     let names = |kind, name: &str| -> Vec<String> {
         connections_referencing(&cached, kind, "ns", name)
@@ -484,10 +539,6 @@ fn watch_mapper_finds_connections_by_referenced_object() {
         refs.first().and_then(|r| r.namespace.clone()).as_deref(),
         Some("elsewhere")
     );
-
-    let cgw = referenced_customer_gateway(&items[0]).map(|r| (r.name, r.namespace));
-    assert_eq!(cgw, Some(("office".into(), Some("ns".into()))));
-    assert_eq!(referenced_customer_gateway(&items[3]), None);
 }
 
 // ----- desired bodies ----------------------------------------------------------------------
@@ -840,57 +891,52 @@ fn policy_rules_drift_ignores_rule_index_and_destination_order() {
 
 // ----- plan --------------------------------------------------------------------------------
 
-fn input<'a>(
-    s: &'a VpnConnectionSpec,
-    obs: &'a Observation,
-    psk: Option<&'a Psk>,
-    recorded: Option<&'a str>,
-    tags: &'a [VpnResourceTag],
-    g: &'a ResolvedGateway,
-) -> PlanInput<'a> {
-    PlanInput {
-        spec: s,
-        name: "conn",
-        tags,
-        gateway: Some(g),
-        cgw_id: Some("cgw-1"),
-        psk,
-        recorded_psk_sha256: recorded,
-        observation: obs,
+/// The plan for `s` (whose status last sent the key hashed `recorded`) with these inputs and
+/// this observation.
+fn plan_for(s: VpnConnectionSpec, inputs: &Inputs, obs: &Observed, recorded: Option<&str>) -> Plan {
+    plan(&object(s, recorded), inputs, obs, &at(100)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn creates(p: &Plan) -> Option<Option<&str>> {
+    match p {
+        Plan::Create { replaces, body, .. } => {
+            assert_eq!(
+                (body.vgw_id.as_str(), body.cgw_id.as_str()),
+                ("vgw-1", "cgw-1")
+            );
+            Some(replaces.as_deref())
+        }
+        _ => None,
     }
 }
 
 #[test]
 fn plan_when_nothing_is_found() {
-    let tags = our_tags();
-    let g = gw();
-    let none = Observation::default();
-    let gone = Observation {
-        gone: Some("old".into()),
-        ..Default::default()
-    };
+    let none = observed(Found::default());
+    let gone = observed(gone("old"));
     let managed = spec(json!({}));
     let adopting = spec(json!({"cloudId": "given"}));
     let observing = spec(json!({"cloudId": "given", "managementPolicy": "Observe"}));
-    let p = |s, o| plan(&input(s, o, None, None, &tags, &g));
-    assert_eq!(p(&managed, &none), Plan::Create);
+    let p = |s: &VpnConnectionSpec, o| plan_for(s.clone(), &inputs(None), o, None);
+    assert_eq!(creates(&p(&managed, &none)), Some(None));
     assert_eq!(
-        p(&managed, &gone),
-        Plan::Recreate {
-            gone_id: "old".into()
-        }
+        creates(&p(&managed, &gone)),
+        Some(Some("old")),
+        "recorded, gone, no copy: recreate"
     );
-    assert_eq!(p(&adopting, &gone), Plan::Missing { id: "old".into() });
-    assert_eq!(p(&observing, &gone), Plan::Missing { id: "old".into() });
-    assert_eq!(p(&observing, &none), Plan::Missing { id: "given".into() });
+    let missing = |id: &str| Plan::Missing {
+        id: Some(id.into()),
+    };
+    assert_eq!(p(&adopting, &gone), missing("old"));
+    assert_eq!(p(&observing, &gone), missing("old"));
+    assert_eq!(p(&observing, &none), missing("given"));
+    let unset = spec(json!({"managementPolicy": "Observe"}));
+    assert_eq!(p(&unset, &none), Plan::Missing { id: None });
 }
 
 #[test]
 fn plan_by_cloud_state() {
-    let tags = our_tags();
-    let g = gw();
     let psk = Psk::new(KEY.into());
-    let s = spec(json!({}));
     use ConnectionStatus::*;
     for (state, want) in [
         (PendingCreate, Some(Plan::Wait)),
@@ -904,12 +950,19 @@ fn plan_by_cloud_state() {
         (Down, None),
     ] {
         let obs = found(cloud(state.clone()));
-        let got = plan(&input(&s, &obs, Some(&psk), Some(&psk.sha256), &tags, &g));
+        let got = plan_for(
+            spec(json!({})),
+            &inputs(Some(&psk)),
+            &obs,
+            Some(&psk.sha256),
+        );
         match want {
             Some(w) => assert_eq!(got, w, "{state}"),
             None => assert_eq!(
                 got,
                 Plan::Sync {
+                    id: "conn-1".into(),
+                    lock: "vgw-1".into(),
                     tags: TagDiff::default(),
                     update: None,
                     monitor: None
@@ -920,10 +973,7 @@ fn plan_by_cloud_state() {
     }
     let observing = spec(json!({"cloudId": "conn-1", "managementPolicy": "Observe"}));
     let obs = found(cloud(Active));
-    assert_eq!(
-        plan(&input(&observing, &obs, None, None, &tags, &g)),
-        Plan::Report
-    );
+    assert_eq!(plan_for(observing, &inputs(None), &obs, None), Plan::Report);
 }
 
 fn sync_parts(p: Plan) -> (TagDiff, Option<Box<Update>>, Option<MonitorChange>) {
@@ -932,6 +982,7 @@ fn sync_parts(p: Plan) -> (TagDiff, Option<Box<Update>>, Option<MonitorChange>) 
             tags,
             update,
             monitor,
+            ..
         } => (tags, update, monitor),
         other => panic!("expected Sync, got {other:?}"),
     }
@@ -939,61 +990,53 @@ fn sync_parts(p: Plan) -> (TagDiff, Option<Box<Update>>, Option<MonitorChange>) 
 
 #[test]
 fn plan_updates_changed_fields_and_rotates_the_key() {
-    let tags = our_tags();
-    let g = gw();
     let psk = Psk::new(KEY.into());
     let obs = found(cloud(ConnectionStatus::Active));
 
     // A spec change: one PUT naming the fields, no key.
     let s = spec(json!({"name": "renamed", "ikePolicy": {"lifetimeSeconds": 3600}}));
-    let mut inp = input(&s, &obs, Some(&psk), Some(&psk.sha256), &tags, &g);
-    inp.name = "renamed";
-    let (_, update, _) = sync_parts(plan(&inp));
+    let mut inp = inputs(Some(&psk));
+    inp.name = "renamed".into();
+    let (_, update, _) = sync_parts(plan_for(s, &inp, &obs, Some(&psk.sha256)));
     let u = update.expect("an update");
     assert_eq!(u.fields, ["name", "ikePolicy.lifetimeSeconds"]);
     assert!(!u.rotates_psk && u.body.psk.is_none());
 
     // The Secret changed: PUT the key alone.
     let plain = spec(json!({}));
-    let (_, update, _) = sync_parts(plan(&input(
-        &plain,
+    let (_, update, _) = sync_parts(plan_for(
+        plain.clone(),
+        &inputs(Some(&psk)),
         &obs,
-        Some(&psk),
         Some("old-hash"),
-        &tags,
-        &g,
-    )));
+    ));
     let u = update.expect("a rotation");
     assert_eq!(u.fields, ["pskSecretRef"]);
     assert!(u.rotates_psk);
     assert_eq!(u.body.psk.as_ref().map(|p| p.expose().as_str()), Some(KEY));
+    assert!(
+        !format!("{u:?}").contains(KEY),
+        "the plan is logged: the key never shows"
+    );
 
     // Tags go through the tag API, not the PUT.
-    let mut other_tags = tags.clone();
-    other_tags[0] = tag("env", "dev");
-    let (tag_changes, update, _) = sync_parts(plan(&input(
-        &plain,
-        &obs,
-        Some(&psk),
-        Some(&psk.sha256),
-        &other_tags,
-        &g,
-    )));
+    let mut other_tags = inputs(Some(&psk));
+    other_tags.tags[0] = tag("env", "dev");
+    let (tag_changes, update, _) =
+        sync_parts(plan_for(plain, &other_tags, &obs, Some(&psk.sha256)));
     assert_eq!(update, None);
     assert_eq!(tag_changes.add, vec![tag("env", "dev")]);
 }
 
 #[test]
 fn plan_turns_the_health_check_on_and_off_but_not_during_an_update() {
-    let tags = our_tags();
-    let g = gw();
     let on = spec(json!({"healthCheck": {"enabled": true}}));
     let off = spec(json!({"healthCheck": {"enabled": false}}));
     let unset = spec(json!({}));
     let without = found(cloud(ConnectionStatus::Active));
     let mut with = found(cloud(ConnectionStatus::Active));
     with.monitors = vec![monitor("m-1", MonitorStatus::Active)];
-    let m = |s, o| sync_parts(plan(&input(s, o, None, None, &tags, &g))).2;
+    let m = |s: &VpnConnectionSpec, o| sync_parts(plan_for(s.clone(), &inputs(None), o, None)).2;
     assert_eq!(m(&on, &without), Some(MonitorChange::Create));
     assert_eq!(m(&on, &with), None);
     assert_eq!(
@@ -1013,13 +1056,277 @@ fn plan_turns_the_health_check_on_and_off_but_not_during_an_update() {
         "a monitor being deleted is not deleted again"
     );
     let renamed = spec(json!({"name": "new", "healthCheck": {"enabled": true}}));
-    let mut inp = input(&renamed, &without, None, None, &tags, &g);
-    inp.name = "new";
-    let (_, update, monitor) = sync_parts(plan(&inp));
+    let mut inp = inputs(None);
+    inp.name = "new".into();
+    let (_, update, monitor) = sync_parts(plan_for(renamed, &inp, &without, None));
     assert!(
         update.is_some() && monitor.is_none(),
         "the monitor waits for the update to finish"
     );
+}
+
+fn waiting_gateway(watched: bool) -> Resolved<ResolvedGateway> {
+    Resolved::Waiting {
+        message: "VpnGateway vgw is not Ready yet (Creating)".into(),
+        watched,
+    }
+}
+
+#[test]
+fn a_reference_that_is_not_ready_blocks_only_a_create() {
+    let s = spec(json!({}));
+    // Waiting for 100 s: since Ready turned False at 0 (the plan runs at 100).
+    let mut obj = object(s.clone(), None);
+    if let Some(st) = obj.status.as_mut() {
+        let c = Cond::no(reasons::DEPENDENCY_NOT_READY, "");
+        set(&mut st.conditions, &at(0), types::READY, c, Some(1));
+    }
+    let none = Observed {
+        gateway: waiting_gateway(true),
+        ..observed(Found::default())
+    };
+    let err = plan(&obj, &inputs(None), &none, &at(100)).unwrap_err();
+    assert_eq!(err.reason(), reasons::DEPENDENCY_NOT_READY);
+    assert_eq!(
+        err.to_string(),
+        "VpnGateway vgw is not Ready yet (Creating)"
+    );
+    assert_eq!(
+        err.wait(),
+        Some(Next::Dependency {
+            since: Duration::from_secs(100)
+        }),
+        "the VpnGateway's changes wake it"
+    );
+    // A gateway named by cloud id is polled like a pending cloud resource.
+    let by_id = Observed {
+        gateway: waiting_gateway(false),
+        ..observed(Found::default())
+    };
+    let err = plan(&obj, &inputs(None), &by_id, &at(100)).unwrap_err();
+    assert_eq!(
+        err.wait(),
+        Some(Next::Pending {
+            since: Duration::from_secs(100),
+            watched: false
+        })
+    );
+    // The customer gateway too.
+    let mut cgw_waits = inputs(None);
+    cgw_waits.customer_gateway = Resolved::Waiting {
+        message: "CustomerGateway office is not Ready yet".into(),
+        watched: true,
+    };
+    let err = plan(&obj, &cgw_waits, &observed(Found::default()), &at(100)).unwrap_err();
+    assert_eq!(err.to_string(), "CustomerGateway office is not Ready yet");
+
+    // An existing connection keeps its settings: synced without the customer gateway.
+    let exists = Observed {
+        gateway: waiting_gateway(true),
+        ..found(cloud(ConnectionStatus::Active))
+    };
+    let p = plan(&obj, &cgw_waits, &exists, &at(100)).expect("a plan");
+    assert!(matches!(p, Plan::Sync { update: None, .. }), "{p:?}");
+}
+
+#[test]
+fn spec_errors_always_stop_but_observing_tolerates_everything() {
+    let invalid = Observed {
+        gateway: Resolved::Invalid(
+            "gatewayIp is eip1 but VpnGateway vgw is a private gateway".into(),
+        ),
+        ..found(cloud(ConnectionStatus::Active))
+    };
+    let err = plan(
+        &object(spec(json!({})), None),
+        &inputs(None),
+        &invalid,
+        &at(0),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidSpec(m) if m.contains("private gateway")),
+        "{err}"
+    );
+    assert_eq!(err.reason(), reasons::INVALID_SPEC);
+
+    let observing = spec(json!({"cloudId": "conn-1", "managementPolicy": "Observe"}));
+    let mut bad = inputs(None);
+    bad.customer_gateway = Resolved::Invalid("customerGatewayRef needs name or cloudId".into());
+    bad.psk = Err(SecretProblem {
+        namespace: "ns".into(),
+        name: "psk".into(),
+        problem: "not found".into(),
+    });
+    assert_eq!(
+        plan(&object(observing, None), &bad, &invalid, &at(0)).ok(),
+        Some(Plan::Report)
+    );
+}
+
+#[test]
+fn a_key_problem_is_reported_once_the_references_resolve() {
+    let mut bad = inputs(None);
+    bad.psk = Err(SecretProblem {
+        namespace: "ns".into(),
+        name: "psk".into(),
+        problem: "key \"psk\": the pre-shared key must have 8-128 characters (it has 4)".into(),
+    });
+    let obj = object(spec(json!({})), None);
+    let err = plan(&obj, &bad, &observed(Found::default()), &at(0)).unwrap_err();
+    assert_eq!(err.reason(), reasons::SECRET_NOT_READY);
+    assert!(err.blocks_readiness());
+    assert!(
+        err.to_string().starts_with("secret ns/psk: key \"psk\""),
+        "{err}"
+    );
+    // A reference that waits is said first (as before the contract).
+    let waits = Observed {
+        gateway: waiting_gateway(true),
+        ..observed(Found::default())
+    };
+    let err = plan(&obj, &bad, &waits, &at(0)).unwrap_err();
+    assert_eq!(err.reason(), reasons::DEPENDENCY_NOT_READY);
+}
+
+#[test]
+fn references_of_an_existing_connection_fall_back_to_the_recorded_gateway() {
+    let recorded = VpnConnectionStatus {
+        vpn_gateway_id: Some("vgw-1".into()),
+        gateway_ip: Some("eip-1".into()),
+        gateway_address: Some("198.51.100.10".into()),
+        ..Default::default()
+    };
+    let ready_cgw = Resolved::Ready("cgw-1".to_string());
+    let cgw_waits = Resolved::Waiting {
+        message: "CustomerGateway office is not Ready yet".into(),
+        watched: true,
+    };
+    let gw_ready = Resolved::Ready(gw());
+    let gw_waits = waiting_gateway(false);
+    let none = VpnConnectionStatus::default();
+    let table: Vec<(
+        &VpnConnectionStatus,
+        &Resolved<ResolvedGateway>,
+        &Resolved<String>,
+        Refs,
+    )> = vec![
+        (
+            &none,
+            &gw_ready,
+            &ready_cgw,
+            Refs {
+                gateway: Some(gw()),
+                cgw_id: Some("cgw-1"),
+                waiting: None,
+            },
+        ),
+        // The gateway cannot change: the recorded one stands in, nothing waits.
+        (
+            &recorded,
+            &gw_waits,
+            &ready_cgw,
+            Refs {
+                gateway: Some(gw()),
+                cgw_id: Some("cgw-1"),
+                waiting: None,
+            },
+        ),
+        (
+            &none,
+            &gw_waits,
+            &cgw_waits,
+            Refs {
+                gateway: None,
+                cgw_id: None,
+                waiting: Some(("VpnGateway vgw is not Ready yet (Creating)".into(), false)),
+            },
+        ),
+        (
+            &recorded,
+            &gw_waits,
+            &cgw_waits,
+            Refs {
+                gateway: Some(gw()),
+                cgw_id: None,
+                waiting: Some(("CustomerGateway office is not Ready yet".into(), true)),
+            },
+        ),
+    ];
+    for (i, (prev, g, c, want)) in table.into_iter().enumerate() {
+        assert_eq!(refs(prev, g, c), want, "case {i}");
+    }
+}
+
+#[test]
+fn deletion_deletes_monitors_first_waits_for_the_cloud_and_leaves_another_objects() {
+    let mut deleting = object(spec(json!({})), None);
+    deleting.metadata.deletion_timestamp = Some(at(0));
+    let p = |o: Observed| plan(&deleting, &inputs(None), &o, &at(10)).expect("a plan");
+    let with_monitors = |state| {
+        let mut o = found(cloud(state));
+        o.monitors = vec![
+            monitor("m-1", MonitorStatus::Active),
+            monitor("m-2", MonitorStatus::PendingDelete),
+        ];
+        o
+    };
+    assert_eq!(
+        p(with_monitors(ConnectionStatus::Active)),
+        Plan::Delete {
+            id: "conn-1".into(),
+            lock: "vgw-1".into(),
+            monitors: vec!["m-1".into()]
+        },
+        "a monitor already being deleted is not deleted again"
+    );
+    assert_eq!(
+        p(with_monitors(ConnectionStatus::PendingUpdate)),
+        Plan::AwaitDeletion {
+            id: "conn-1".into(),
+            state: ConnectionStatus::PendingUpdate,
+            monitors: vec!["m-1".into()]
+        }
+    );
+    assert!(matches!(
+        p(found(cloud(ConnectionStatus::PendingDelete))),
+        Plan::AwaitDeletion { .. }
+    ));
+    assert!(matches!(
+        p(found(cloud(ConnectionStatus::Error))),
+        Plan::Delete { .. }
+    ));
+    assert_eq!(
+        p(observed(gone("conn-1"))),
+        Plan::Gone {
+            id: Some("conn-1".into())
+        }
+    );
+    assert_eq!(p(observed(Found::default())), Plan::Gone { id: None });
+    let mut foreign = found(cloud(ConnectionStatus::Active));
+    foreign.found.foreign = Some("c:ns:owner".into());
+    assert_eq!(
+        p(foreign),
+        Plan::LeaveForeign {
+            id: "conn-1".into(),
+            owner: "c:ns:owner".into()
+        }
+    );
+    // Deleting needs neither the references nor the key.
+    let mut broken = inputs(None);
+    broken.customer_gateway = Resolved::Invalid("x".into());
+    broken.psk = Err(SecretProblem {
+        namespace: "ns".into(),
+        name: "psk".into(),
+        problem: "not found".into(),
+    });
+    assert!(plan(
+        &deleting,
+        &broken,
+        &found(cloud(ConnectionStatus::Active)),
+        &at(10)
+    )
+    .is_ok());
 }
 
 // ----- status ------------------------------------------------------------------------------
@@ -1322,7 +1629,7 @@ fn missing_connection_keeps_its_id_and_gateway() {
     };
     let s = build_status(
         &prev,
-        Seen::Missing("conn-1"),
+        Seen::Missing(Some("conn-1")),
         Known::default(),
         &[],
         synced_condition(true, &[], None, false),
@@ -1341,52 +1648,295 @@ fn missing_connection_keeps_its_id_and_gateway() {
 }
 
 #[test]
-fn drift_keeps_detection_time_and_notes_only_news() {
-    let diffs = [FieldDiff::new("style", "static", "BGP", false)];
-    let prev = VpnConnectionStatus::default();
-    let notes = drift_notes(&prev, &diffs, false, false);
-    assert_eq!(notes.len(), 1);
-    assert!(
-        notes[0].warning && notes[0].message.contains("style (spec static, cloud BGP)"),
-        "{:?}",
-        notes[0]
-    );
-    let seen = VpnConnectionStatus {
-        drift: drift_entries(&[], &diffs, &at(1)),
-        ..Default::default()
-    };
-    assert!(drift_notes(&seen, &diffs, false, false).is_empty());
-    let updatable = [FieldDiff::new("name", "a", "b", true)];
-    assert!(
-        drift_notes(&prev, &updatable, false, false).is_empty(),
-        "a spec edit is not drift"
-    );
-    assert_eq!(
-        drift_notes(&prev, &updatable, false, true).len(),
-        1,
-        "the cloud changed behind our back"
-    );
-}
-
-#[test]
-fn lookup_and_owner_tag_search() {
-    assert_eq!(
-        lookup(Some("s"), Some("a"), false),
-        Lookup::Recorded("s".into())
-    );
-    assert_eq!(lookup(None, Some("a"), true), Lookup::Adopt("a".into()));
-    assert_eq!(lookup(None, None, false), Lookup::ByOwnerTag);
-    assert_eq!(lookup(None, None, true), Lookup::Nothing);
+fn the_owner_tag_search_takes_the_oldest_of_ours_on_the_gateway() {
     let mut foreign = cloud(ConnectionStatus::Active);
     foreign.id = "theirs".into();
     foreign.tags = Some(vec![tag(TAG_UID, "other")]);
     let mut newer = cloud(ConnectionStatus::Active);
     newer.id = "newer".into();
     newer.created_at = Some(WireTime::new("2026-01-01T00:00:00Z"));
-    let items = vec![foreign.clone(), newer, cloud(ConnectionStatus::Active)];
+    let mut elsewhere = cloud(ConnectionStatus::Active);
+    elsewhere.id = "elsewhere".into();
+    elsewhere.vgw_id = Some("vgw-2".into());
+    elsewhere.created_at = Some(WireTime::new("2020-01-01T00:00:00Z"));
+    let items = vec![
+        foreign.clone(),
+        newer,
+        cloud(ConnectionStatus::Active),
+        elsewhere,
+    ];
+    let id = |gw| oldest_owned(&items, UID, gw).map(|c| c.id);
+    assert_eq!(id(Some("vgw-1")).as_deref(), Some("conn-1"));
     assert_eq!(
-        find_owned(&items, UID).map(|c| c.id).as_deref(),
-        Some("conn-1")
+        id(None).as_deref(),
+        Some("elsewhere"),
+        "no gateway known: all of them"
     );
-    assert_eq!(find_owned(&[foreign], UID), None);
+    assert_eq!(oldest_owned(&[foreign], UID, None), None);
+}
+
+// ----- next status -------------------------------------------------------------------------
+
+/// The outcome of a reconcile of `obj` that observed `obs`, planned and did as told.
+fn outcome(
+    obj: &VpnConnection,
+    inputs: &Inputs,
+    obs: &Observed,
+    acted: Acted,
+) -> Reconciled<VpnConnectionStatus> {
+    let p = plan(obj, inputs, obs, &at(100)).expect("a plan");
+    reconciled(obj, inputs, obs, &p, acted, &at(100))
+}
+
+fn note_reasons(r: &Reconciled<VpnConnectionStatus>) -> Vec<&str> {
+    r.notes.iter().map(|n| n.reason.as_str()).collect()
+}
+
+#[test]
+fn drift_made_in_the_cloud_is_announced_once_and_corrected() {
+    let psk = Psk::new(KEY.into());
+    let mut c = cloud(ConnectionStatus::Active);
+    if let Some(ike) = c.ikepolicy.as_mut() {
+        ike.lifetime_seconds = Some(7200);
+    }
+    let s = spec(json!({"ikePolicy": {"lifetimeSeconds": 86400}}));
+    let obj = object(s.clone(), Some(&psk.sha256));
+    let obs = found(c.clone());
+    let updated = Acted::Synced {
+        updated: Some(c.clone()),
+        monitors: None,
+    };
+    let r = outcome(&obj, &inputs(Some(&psk)), &obs, updated.clone());
+    assert_eq!(note_reasons(&r), [DRIFT_DETECTED, "Updated"]);
+    let drift = &r.notes[0];
+    assert!(drift.warning);
+    assert_eq!(drift.action, actions::OBSERVE);
+    assert_eq!(
+        drift.message,
+        "Connection differs from the spec: ikePolicy.lifetimeSeconds (spec 86400, cloud 7200) \
+         (changed outside the operator; being corrected)"
+    );
+    assert!(r.status.drift.is_empty(), "corrected: nothing remains");
+    assert_eq!(r.next, Next::Soon, "confirm the change soon");
+    assert_eq!(r.status.cloud_state.as_deref(), Some("PENDING_UPDATE"));
+
+    // Still differing at the next look (e.g. the PUT is pending): announced only once.
+    let mut seen = object(s.clone(), Some(&psk.sha256));
+    seen.status = Some(VpnConnectionStatus {
+        drift: drift_entries(
+            &[],
+            &[FieldDiff::new(
+                "ikePolicy.lifetimeSeconds",
+                "86400",
+                "7200",
+                true,
+            )],
+            &at(50),
+        ),
+        ..r.status.clone()
+    });
+    let again = outcome(&seen, &inputs(Some(&psk)), &obs, updated);
+    assert!(
+        !note_reasons(&again).contains(&DRIFT_DETECTED),
+        "{:?}",
+        again.notes
+    );
+    // A spec change is not drift.
+    let mut edited = object(s, Some(&psk.sha256));
+    edited.metadata.generation = Some(2);
+    let r = outcome(&edited, &inputs(Some(&psk)), &obs, Acted::Nothing);
+    assert!(!note_reasons(&r).contains(&DRIFT_DETECTED));
+}
+
+#[test]
+fn a_rotated_key_is_recorded_only_as_its_hash() {
+    let old = Psk::new("Old-Key-2024".into());
+    let new = Psk::new(KEY.into());
+    let obj = object(spec(json!({})), Some(&old.sha256));
+    let c = cloud(ConnectionStatus::Active);
+    let acted = Acted::Synced {
+        updated: Some(ResponseVpnConnection {
+            status: None,
+            ..c.clone()
+        }),
+        monitors: None,
+    };
+    let r = outcome(&obj, &inputs(Some(&new)), &found(c), acted);
+    assert_eq!(r.status.psk_sha256.as_deref(), Some(new.sha256.as_str()));
+    assert_eq!(note_reasons(&r), [PSK_ROTATED]);
+    assert_eq!(r.notes[0].action, actions::UPDATE);
+    let everything = format!(
+        "{:?}{}",
+        r.notes,
+        serde_json::to_string(&r.status).unwrap_or_default()
+    );
+    assert!(!everything.contains(KEY));
+    assert_eq!(
+        find_condition(&r.status.conditions, types::READY).map(|c| c.reason.as_str()),
+        Some(reasons::UPDATING),
+        "the PUT's answer has no state: PENDING_UPDATE"
+    );
+}
+
+#[test]
+fn what_an_existing_connection_waits_for() {
+    let psk = Psk::new(KEY.into());
+    let obj = object(spec(json!({})), Some(&psk.sha256));
+    let inp = inputs(Some(&psk));
+    let at_rest = outcome(
+        &obj,
+        &inp,
+        &found(cloud(ConnectionStatus::Active)),
+        Acted::Nothing,
+    );
+    assert_eq!(
+        (at_rest.next.clone(), at_rest.watch.clone()),
+        (Next::Resync, None)
+    );
+
+    let pending = outcome(
+        &obj,
+        &inp,
+        &found(cloud(ConnectionStatus::PendingCreate)),
+        Acted::Nothing,
+    );
+    assert!(
+        matches!(pending.next, Next::Pending { watched: false, .. }),
+        "{:?}",
+        pending.next
+    );
+    assert_eq!(
+        pending.watch,
+        Some(Watch::new("conn-1", "PENDING_CREATE")),
+        "the pending watch wakes it"
+    );
+
+    // A health check in flux is polled (the pending watch only sees connections).
+    let mut monitoring = found(cloud(ConnectionStatus::Active));
+    monitoring.monitors = vec![monitor("m-1", MonitorStatus::PendingCreate)];
+    let on = object(
+        spec(json!({"healthCheck": {"enabled": true}})),
+        Some(&psk.sha256),
+    );
+    let polled = outcome(&on, &inp, &monitoring, Acted::Nothing);
+    assert!(matches!(polled.next, Next::Pending { .. }) && polled.watch.is_none());
+
+    // A named object that is not Ready wakes it: the connection keeps its settings.
+    let mut cgw_waits = inp.clone();
+    cgw_waits.customer_gateway = Resolved::Waiting {
+        message: "CustomerGateway office is not Ready yet (Deleting)".into(),
+        watched: true,
+    };
+    let r = outcome(
+        &obj,
+        &cgw_waits,
+        &found(cloud(ConnectionStatus::Active)),
+        Acted::Nothing,
+    );
+    assert_eq!(
+        r.next,
+        Next::Dependency {
+            since: Duration::ZERO
+        }
+    );
+    let synced = find_condition(&r.status.conditions, types::SYNCED).cloned();
+    assert_eq!(
+        synced.map(|c| (c.status, c.reason, c.message)),
+        Some((
+            ConditionStatus::False,
+            reasons::DEPENDENCY_NOT_READY.to_string(),
+            "CustomerGateway office is not Ready yet (Deleting); the connection keeps its current \
+             settings until then"
+                .to_string()
+        ))
+    );
+    assert!(is_condition_true(&r.status.conditions, types::READY));
+}
+
+#[test]
+fn a_connection_gone_from_the_cloud_is_replaced_with_a_warning() {
+    let psk = Psk::new(KEY.into());
+    let mut obj = object(spec(json!({})), Some(&psk.sha256));
+    if let Some(s) = obj.status.as_mut() {
+        s.cloud_id = Some("old".into());
+    }
+    let obs = observed(gone("old"));
+    let created = ResponseVpnConnection {
+        id: "new".into(),
+        status: Some(ConnectionStatus::PendingCreate),
+        ..cloud(ConnectionStatus::PendingCreate)
+    };
+    let r = outcome(&obj, &inputs(Some(&psk)), &obs, Acted::Created(created));
+    assert_eq!(note_reasons(&r), [RECREATING, "Created"]);
+    assert!(r.notes[0].warning && r.notes[0].message.contains("old"));
+    assert!(r
+        .notes
+        .iter()
+        .all(|n| actions::ALL.contains(&n.action.as_str())));
+    let ready = find_condition(&r.status.conditions, types::READY).cloned();
+    assert_eq!(
+        ready.map(|c| (c.reason, c.message)),
+        Some((
+            reasons::CREATING.to_string(),
+            "connection old no longer exists in the cloud; created new to replace it".to_string()
+        ))
+    );
+    assert_eq!(r.status.cloud_id.as_deref(), Some("new"));
+    assert_eq!(r.status.psk_sha256.as_deref(), Some(psk.sha256.as_str()));
+    assert_eq!(r.watch, Some(Watch::new("new", "PENDING_CREATE")));
+}
+
+#[test]
+fn deletion_is_requested_once_then_waited_for_until_gone() {
+    let mut obj = object(spec(json!({})), None);
+    obj.metadata.deletion_timestamp = Some(at(40));
+    let active = found(cloud(ConnectionStatus::Active));
+    let r = outcome(&obj, &inputs(None), &active, Acted::Deleted { gone: false });
+    assert_eq!(note_reasons(&r), [DELETE_REQUESTED]);
+    assert_eq!(r.notes[0].action, actions::DELETE);
+    assert!(!r.released);
+    assert_eq!(
+        r.next,
+        Next::Pending {
+            since: Duration::from_secs(60),
+            watched: false
+        }
+    );
+    assert_eq!(r.watch, Some(Watch::new("conn-1", "PENDING_DELETE")));
+    let ready = find_condition(&r.status.conditions, types::READY).map(|c| c.reason.clone());
+    assert_eq!(ready.as_deref(), Some(reasons::DELETING));
+    assert!(is_condition_true(&r.status.conditions, types::SYNCED));
+
+    // Ready already says Deleting: no second Event when the delete is sent again.
+    obj.status = Some(r.status.clone());
+    let again = outcome(&obj, &inputs(None), &active, Acted::Deleted { gone: false });
+    assert!(again.notes.is_empty());
+    let waiting = outcome(
+        &obj,
+        &inputs(None),
+        &found(cloud(ConnectionStatus::PendingDelete)),
+        Acted::Nothing,
+    );
+    assert!(waiting.notes.is_empty() && !waiting.released);
+
+    let gone_now = outcome(
+        &obj,
+        &inputs(None),
+        &observed(gone("conn-1")),
+        Acted::Nothing,
+    );
+    assert!(gone_now.released);
+    assert_eq!(note_reasons(&gone_now), ["Deleted"]);
+    let nothing_made = outcome(
+        &obj,
+        &inputs(None),
+        &observed(Found::default()),
+        Acted::Nothing,
+    );
+    assert!(nothing_made.released && nothing_made.notes.is_empty());
+    let mut foreign = found(cloud(ConnectionStatus::Active));
+    foreign.found.foreign = Some("c:ns:owner".into());
+    let left = outcome(&obj, &inputs(None), &foreign, Acted::Nothing);
+    assert!(left.released);
+    assert_eq!(note_reasons(&left), [NOT_DELETED]);
 }

@@ -1,0 +1,133 @@
+//! Reading the cloud: a gateway named by cloud id, the connection (the shared lookup over the
+//! account's connections), its tags and its health check monitors.
+use kube::ResourceExt;
+
+use crate::cloud::model::connection::ResponseVpnConnection;
+use crate::cloud::model::monitor::ConnectionMonitorInfo;
+use crate::cloud::model::tag::TagResourceType;
+use crate::cloud::VpnClient;
+use crate::controller::runtime::error::Result;
+use crate::controller::runtime::lookup::{self, Lookup, Search};
+use crate::controller::runtime::object::Object;
+use crate::controller::runtime::ownership::{ownership, Ownership};
+use crate::crd::common::ManagementPolicy;
+use crate::crd::VpnConnection;
+
+use super::refs::{gateway_from_cloud, recorded_gateway, GatewayRef, Resolved};
+use super::{Inputs, Observed};
+
+/// The connections of one account, for the shared lookup. `gateway`: the owner-tag search
+/// looks only at this gateway's connections when it is known.
+pub struct Connections<'a> {
+    pub cloud: &'a VpnClient,
+    pub gateway: Option<&'a str>,
+}
+
+impl Lookup for Connections<'_> {
+    /// The connection, its `tags` always filled in (from the tag API when GET has none).
+    type Resource = ResponseVpnConnection;
+
+    async fn get(&self, id: &str) -> Result<Option<ResponseVpnConnection>> {
+        let Some(mut c) = self.cloud.observe_connection(id).await? else {
+            return Ok(None);
+        };
+        if c.tags.is_none() {
+            let kind = TagResourceType::VpnConnection;
+            c.tags = Some(self.cloud.list_tags(&kind, &c.id).await?);
+        }
+        Ok(Some(c))
+    }
+
+    async fn find_owned(&self, uid: &str) -> Result<Option<ResponseVpnConnection>> {
+        let all = self.cloud.search_connections(uid).await?;
+        Ok(oldest_owned(all.values(), uid, self.gateway))
+    }
+
+    fn owner(&self, c: &ResponseVpnConnection, uid: &str) -> Ownership {
+        ownership(Some(c.tags.as_deref().unwrap_or_default()), uid)
+    }
+
+    fn id(c: &ResponseVpnConnection) -> &str {
+        &c.id
+    }
+}
+
+/// The connection among `items` tagged as created for the object with `uid` (the oldest,
+/// should there be several), looking only at `gateway`'s connections when it is known.
+pub fn oldest_owned<'a>(
+    items: impl IntoIterator<Item = &'a ResponseVpnConnection>,
+    uid: &str,
+    gateway: Option<&str>,
+) -> Option<ResponseVpnConnection> {
+    items
+        .into_iter()
+        .filter(|c| gateway.is_none_or(|g| c.vgw_id.as_deref() == Some(g)))
+        .filter(|c| ownership(c.tags.as_deref(), uid) == Ownership::Ours)
+        .min_by_key(|c| (c.created_at.as_ref().and_then(|t| t.to_utc()), &c.id))
+        .cloned()
+}
+
+/// Reads what the plan needs: the gateway when it is named by cloud id, the connection (by
+/// recorded id, `spec.cloudId` or owner tag) and its monitors.
+pub async fn observe(cloud: &VpnClient, obj: &VpnConnection, inputs: &Inputs) -> Result<Observed> {
+    let observe_only = obj.spec.management_policy == ManagementPolicy::Observe;
+    let deleting = obj.metadata.deletion_timestamp.is_some();
+    let status = obj.status.clone().unwrap_or_default();
+    let gateway = match &inputs.gateway {
+        GatewayRef::Named(r) => r.clone(),
+        GatewayRef::CloudId(_) if deleting => Resolved::skipped(),
+        GatewayRef::CloudId(id) => match cloud.observe_gateway(id).await {
+            Ok(gw) => gateway_from_cloud(id, gw.as_ref(), obj.spec.gateway_ip),
+            Err(e) if observe_only => Resolved::Waiting {
+                message: e.to_string(),
+                watched: false,
+            },
+            Err(e) => return Err(e.into()),
+        },
+    };
+    // The owner-tag search looks at one gateway's connections when the gateway is known.
+    let hint = match deleting {
+        true => status.vpn_gateway_id.clone(),
+        false => gateway
+            .ready()
+            .cloned()
+            .or_else(|| recorded_gateway(&status))
+            .map(|g| g.id),
+    };
+    let uid = obj.uid().unwrap_or_default();
+    let search = Search {
+        recorded: status.cloud_id.as_deref(),
+        adopt: obj.spec.cloud_id.as_deref(),
+        uid: &uid,
+        observe_only,
+        deleting,
+    };
+    let view = Connections {
+        cloud,
+        gateway: hint.as_deref(),
+    };
+    let found = lookup::find(&view, VpnConnection::NOUN, &search).await?;
+    let monitors = match found.resource() {
+        Some(c) => monitors_of(cloud, &c.id).await?,
+        None => Vec::new(),
+    };
+    Ok(Observed {
+        found,
+        monitors,
+        gateway,
+    })
+}
+
+async fn monitors_of(cloud: &VpnClient, connection_id: &str) -> Result<Vec<ConnectionMonitorInfo>> {
+    // The filter is applied again here, in case a server ignores it.
+    Ok(cloud
+        .observe_monitors_of(connection_id)
+        .await?
+        .into_iter()
+        .filter(|m| {
+            m.vpn_connection_id
+                .as_deref()
+                .is_none_or(|c| c == connection_id)
+        })
+        .collect())
+}
