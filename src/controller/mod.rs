@@ -9,9 +9,12 @@
 //!
 //! `docs/ARCHITECTURE.md` walks through the flow of one object.
 pub mod kinds;
-// pub mod run;
+pub mod run;
 pub mod runtime;
 
-// pub use run::{run_all, CONTROLLERS};
+#[cfg(test)]
+mod scenarios;
+
+pub use run::{run_all, CONTROLLERS};
 pub use runtime::context::{Context, Settings};
 pub use runtime::controllers::RunOptions;

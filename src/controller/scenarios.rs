@@ -18,12 +18,19 @@ const PSK: &str = "Example-Psk-2026";
 
 /// A gateway, a customer gateway and a connection between them, named with `suffix`, on the
 /// default world's EIPs `eips` and peer address `peer`.
-fn trio(w: &World, suffix: &str, eips: [u32; 2], peer: &str) -> Vec<crate::controller::runtime::testing::Scheduled> {
+fn trio(
+    w: &World,
+    suffix: &str,
+    eips: [u32; 2],
+    peer: &str,
+) -> Vec<crate::controller::runtime::testing::Scheduled> {
     let mut gw: VpnGateway = serde_yaml::from_str(GATEWAY).unwrap();
     gw.metadata.name = Some(format!("gw-{suffix}"));
     gw.spec.name = None;
-    gw.spec.eip1.as_mut().unwrap().id = Some(format!("e0000000-0000-4000-8000-00000000000{}", eips[0]));
-    gw.spec.eip2.as_mut().unwrap().id = Some(format!("e0000000-0000-4000-8000-00000000000{}", eips[1]));
+    gw.spec.eip1.as_mut().unwrap().id =
+        Some(format!("e0000000-0000-4000-8000-00000000000{}", eips[0]));
+    gw.spec.eip2.as_mut().unwrap().id =
+        Some(format!("e0000000-0000-4000-8000-00000000000{}", eips[1]));
     let mut cgw: CustomerGateway = serde_yaml::from_str(CUSTOMER_GATEWAY).unwrap();
     cgw.metadata.name = Some(format!("cgw-{suffix}"));
     cgw.spec.name = None;
@@ -57,10 +64,17 @@ async fn random_faults_converge_without_a_retry_storm() {
     let w = World::with(|c| {
         c.with_faults(FaultConfig {
             seed: 42,
-            rules: vec![FaultRule::new(FaultKind::ServerError, Trigger::Probability(0.05)),
+            rules: vec![
+                FaultRule::new(FaultKind::ServerError, Trigger::Probability(0.05)),
                 FaultRule::new(FaultKind::Busy, Trigger::Probability(0.05)),
-                FaultRule::new(FaultKind::Throttle { retry_after_secs: 1 }, Trigger::Probability(0.05)),
-                FaultRule::new(FaultKind::CommitThen504, Trigger::Probability(0.05))],
+                FaultRule::new(
+                    FaultKind::Throttle {
+                        retry_after_secs: 1,
+                    },
+                    Trigger::Probability(0.05),
+                ),
+                FaultRule::new(FaultKind::CommitThen504, Trigger::Probability(0.05)),
+            ],
         })
     })
     .await;
@@ -70,14 +84,26 @@ async fn random_faults_converge_without_a_retry_storm() {
     let reconciles = w.run(&objects, Duration::from_secs(600)).await;
     assert!(all_ready(&w), "every object converges");
     for s in ["f1", "f2"] {
-        assert_eq!(cond(&w.get::<VpnGateway>(&format!("gw-{s}")), SYNCED), ("True".into(), "ReconcileSuccess".into()));
+        assert_eq!(
+            cond(&w.get::<VpnGateway>(&format!("gw-{s}")), SYNCED),
+            ("True".into(), "ReconcileSuccess".into())
+        );
     }
     for kind in ["vpn_gateways", "customer_gateways", "vpn_connections"] {
-        assert_eq!(w.cloud(kind).await.len(), 2, "one {kind} per object, no duplicate");
+        assert_eq!(
+            w.cloud(kind).await.len(),
+            2,
+            "one {kind} per object, no duplicate"
+        );
     }
     let calls = w.all_calls();
+    let faults = w.faults_injected();
     let per_object = calls as f64 / objects.len() as f64;
-    println!("6 objects under faults: {reconciles} reconciles, {calls} calls, {per_object:.1} per object");
+    println!(
+        "6 objects under faults: {reconciles} reconciles, {calls} calls, {faults} faults, \
+         {per_object:.1} calls per object"
+    );
+    assert!(faults > 0, "faults were injected");
     // Without faults an object takes a handful of calls; a storm (retrying without backoff)
     // would make hundreds.
     assert!(per_object <= 25.0, "{per_object:.1} calls per object");
@@ -97,8 +123,14 @@ async fn a_gateway_that_stays_busy_is_retried_with_growing_backoff() {
     // A minute in which a retry loop without backoff would call hundreds of times.
     w.run(&objects, Duration::from_secs(60)).await;
     let busy = w.calls("UpdateVgw");
-    assert_eq!(cond(&w.get::<VpnGateway>("edge-gateway"), SYNCED), ("False".into(), "CloudBusy".into()));
-    assert!((3..=8).contains(&busy), "backoff 1, 2, 4, 8, ... s: {busy} calls in a minute");
+    assert_eq!(
+        cond(&w.get::<VpnGateway>("edge-gateway"), SYNCED),
+        ("False".into(), "CloudBusy".into())
+    );
+    assert!(
+        (3..=8).contains(&busy),
+        "backoff 1, 2, 4, 8, ... s: {busy} calls in a minute"
+    );
     w.admin("DELETE", "/faults", json!(null)).await;
     w.run(&objects, Duration::from_secs(120)).await;
     let g = w.get::<VpnGateway>("edge-gateway");
@@ -109,7 +141,13 @@ async fn a_gateway_that_stays_busy_is_retried_with_growing_backoff() {
 #[tokio::test]
 async fn refused_credentials_and_invalid_specs_wait_for_a_fix_without_a_retry_loop() {
     let w = World::start().await;
-    w.put_secret("creds", &[("accessKey", crate::controller::runtime::testing::AK), ("secretKey", "a-wrong-secret-key")]);
+    w.put_secret(
+        "creds",
+        &[
+            ("accessKey", crate::controller::runtime::testing::AK),
+            ("secretKey", "a-wrong-secret-key"),
+        ],
+    );
     let creds = json!({"credentialsSecretRef": {"name": "creds"}});
     let mut gw: VpnGateway = serde_yaml::from_str(GATEWAY).unwrap();
     gw.spec.cloud = Some(serde_json::from_value(creds.clone()).unwrap());
@@ -124,15 +162,33 @@ async fn refused_credentials_and_invalid_specs_wait_for_a_fix_without_a_retry_lo
     // Two minutes: refused credentials are retried only slowly (a spec or Secret change, or
     // the terminal interval, brings the object back).
     w.run(&objects, Duration::from_secs(120)).await;
-    assert!(w.all_calls() <= 2, "{} calls with refused credentials", w.all_calls());
+    assert!(
+        w.all_calls() <= 2,
+        "{} calls with refused credentials",
+        w.all_calls()
+    );
     for (obj, reason) in [
-        (cond(&w.get::<VpnGateway>("edge-gateway"), SYNCED), "AuthFailed"),
-        (cond(&w.get::<CustomerGateway>("office-router"), READY), "AuthFailed"),
+        (
+            cond(&w.get::<VpnGateway>("edge-gateway"), SYNCED),
+            "AuthFailed",
+        ),
+        (
+            cond(&w.get::<CustomerGateway>("office-router"), READY),
+            "AuthFailed",
+        ),
     ] {
         assert_eq!(obj, ("False".into(), reason.into()));
     }
-    let message = crate::controller::runtime::testing::condition(&w.get::<VpnGateway>("edge-gateway"), SYNCED).unwrap().message;
-    assert!(!message.contains("a-wrong-secret"), "the SK is never shown: {message}");
+    let message = crate::controller::runtime::testing::condition(
+        &w.get::<VpnGateway>("edge-gateway"),
+        SYNCED,
+    )
+    .unwrap()
+    .message;
+    assert!(
+        !message.contains("a-wrong-secret"),
+        "the SK is never shown: {message}"
+    );
 
     // An invalid request (a VPC that does not exist) is terminal too, until the spec changes.
     let mut bad: VpnGateway = serde_yaml::from_str(GATEWAY).unwrap();

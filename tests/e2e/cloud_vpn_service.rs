@@ -9,7 +9,6 @@ use serde_json::{json, Value};
 use crate::harness::{condition, http_request, repo_path, wait_until, Env};
 
 const READY_TIMEOUT: Duration = Duration::from_secs(90);
-const SCALE_TIMEOUT: Duration = Duration::from_secs(240);
 const KIND: &str = "cloudvpnservice";
 
 /// Short IES operation delays (the default create takes 10 s).
@@ -64,13 +63,6 @@ fn apply_example(env: &Env, file: &str, spec_changes: Value) {
         }
     }
     env.apply(&serde_yaml::to_string(&obj).unwrap());
-}
-
-fn reason(obj: &Value, type_: &str) -> String {
-    condition(obj, type_)
-        .and_then(|c| c["reason"].as_str())
-        .unwrap_or("")
-        .to_string()
 }
 
 fn status_i64(obj: &Value, field: &str) -> Option<i64> {

@@ -277,10 +277,6 @@ impl Env {
         self.sim_call("PUT", path, Some(body))
     }
 
-    pub fn sim_patch(&self, path: &str, body: &Value) -> Value {
-        self.sim_call("PATCH", path, Some(body))
-    }
-
     /// Replaces the simulator's fault rules (`[]` clears them).
     pub fn set_faults(&self, rules: Value) {
         self.sim_put(
@@ -299,10 +295,6 @@ impl Env {
             .filter_map(|(op, v)| Some((op.clone(), v["calls"].as_u64()?)))
             .filter(|(_, n)| *n > 0)
             .collect()
-    }
-
-    pub fn total_calls(&self) -> u64 {
-        self.calls_by_op().values().sum()
     }
 
     /// Prints `FIGURES <label>: <run time>s, <N> cloud calls (<by operation>)` from the
@@ -408,18 +400,6 @@ impl Env {
         self.apply(&yaml);
     }
 
-    /// `kubectl patch --type=merge`.
-    pub fn patch(&self, kind: &str, name: &str, patch: &Value) {
-        self.kubectl_ok(&[
-            "patch",
-            kind,
-            name,
-            "--type=merge",
-            "-p",
-            &patch.to_string(),
-        ]);
-    }
-
     /// Events recorded for an object (reason list).
     pub fn event_reasons(&self, name: &str) -> Vec<String> {
         let out = self.kubectl_ok(&[
@@ -487,32 +467,6 @@ pub fn tag<'a>(resource: &'a Value, key: &str) -> Option<&'a str> {
         .iter()
         .find(|t| t["key"] == key)?["value"]
         .as_str()
-}
-
-/// Calls made between two snapshots of [`Env::calls_by_op`] (operations with none left out).
-pub fn delta(
-    after: &BTreeMap<String, u64>,
-    before: &BTreeMap<String, u64>,
-) -> BTreeMap<String, u64> {
-    after
-        .iter()
-        .map(|(op, n)| (op.clone(), n - before.get(op).copied().unwrap_or(0)))
-        .filter(|(_, n)| *n > 0)
-        .collect()
-}
-
-/// Only the operations that change the cloud.
-pub fn writes(calls: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
-    calls
-        .iter()
-        .filter(|(op, _)| !is_read_op(op))
-        .map(|(op, n)| (op.clone(), *n))
-        .collect()
-}
-
-/// Read-only operations (by the simulator's operation names).
-pub fn is_read_op(op: &str) -> bool {
-    ["Show", "List", "Count"].iter().any(|p| op.starts_with(p))
 }
 
 /// A condition's reason, or "".

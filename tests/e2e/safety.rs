@@ -6,11 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use vpn_operator::cloud::{ApiClient, ClientConfig, Credentials, VpnClient};
-
-use crate::harness::{
-    condition, delta, reason, tag, wait_until, writes, Env, AK, OWNER_UID_TAG, PROJECT, SK,
-};
+use crate::harness::{condition, reason, wait_until, Env, PROJECT, SK};
 
 /// Generous: the machine is shared.
 const TIMEOUT: Duration = Duration::from_secs(120);
@@ -224,57 +220,11 @@ pub fn lost_create_responses_and_kills_never_duplicate() {
 
 // ----- 2. adoption -------------------------------------------------------------------------
 
-/// A client of the simulated cloud that is not the operator: resources it makes carry no
-/// owner tag.
-fn raw_client(env: &Env) -> (tokio::runtime::Runtime, VpnClient) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let cfg = ClientConfig::new(
-        env.sim_url.parse().unwrap(),
-        PROJECT,
-        Credentials::aksk(AK, SK),
-    );
-    let api = ApiClient::new(cfg).expect("client");
-    (rt, VpnClient::new(api))
-}
-
 // ----- 3. deletionPolicy -------------------------------------------------------------------
 
 // ----- 4. pause and observe-only ----------------------------------------------------------
 
-/// Resync often, so that an operator that ignored the pause would be seen calling the cloud.
-const RESYNC: &[&str] = &["--resync-interval", "3s"];
-
-fn set_paused(env: &Env, kind: &str, name: &str, paused: bool) {
-    let value = if paused {
-        "vpn.hwcloud.dev/paused=true"
-    } else {
-        "vpn.hwcloud.dev/paused-"
-    };
-    env.kubectl_ok(&["annotate", "--overwrite", kind, name, value]);
-}
-
 // ----- 5. drift ----------------------------------------------------------------------------
-
-/// The `DriftDetected` event messages of an object.
-fn drift_events(env: &Env, name: &str) -> Vec<String> {
-    env.events(name)
-        .into_iter()
-        .filter(|(r, _)| r == "DriftDetected")
-        .map(|(_, m)| m)
-        .collect()
-}
-
-fn drift_fields(obj: &Value) -> Vec<String> {
-    obj["status"]["drift"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|d| d["field"].as_str().map(String::from))
-        .collect()
-}
 
 // ----- 6. PSK rotation ---------------------------------------------------------------------
 

@@ -308,6 +308,15 @@ impl World {
             .sum()
     }
 
+    /// How many faults the simulator injected.
+    pub fn faults_injected(&self) -> u64 {
+        sim::server::lock(&self.sim.state().counters)
+            .operations
+            .values()
+            .flat_map(|c| c.faults.values())
+            .sum()
+    }
+
     /// Every cloud call the simulator served.
     pub fn all_calls(&self) -> u64 {
         sim::server::lock(&self.sim.state().counters)
