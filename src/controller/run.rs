@@ -7,6 +7,7 @@ use std::sync::Arc;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Secret;
 use kube::core::PartialObjectMeta;
+use kube::runtime::controller::Controller;
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
@@ -47,78 +48,21 @@ pub async fn run_all<S, F>(
     ctx.clouds.lists().begin();
     let watchers = spawn_pending_watches(&ctx);
     let housekeeping = tokio::spawn(housekeeping(ctx.clone()));
-    // Every kind is reconciled again when the Secret its cloud credentials come from changes:
-    // an object stopped by AuthFailed (retried only slowly) recovers as soon as the Secret is
-    // fixed, without an edit of the object.
-    let default_credentials = match &ctx.clouds.defaults().credentials {
-        CredentialSource::Secret { namespace, name } => Some((namespace.clone(), name.clone())),
-        CredentialSource::Static(_) => None,
+    let wiring = Wiring {
+        client: &client,
+        opts: &opts,
+        ctx: &ctx,
+        default_credentials: match &ctx.clouds.defaults().credentials {
+            CredentialSource::Secret { namespace, name } => Some((namespace.clone(), name.clone())),
+            CredentialSource::Static(_) => None,
+        },
     };
-    // Gateways and customer gateways wait for their connections on deletion: look again when a
-    // connection that uses them is being deleted or is gone.
-    let gateways = controller::<VpnGateway>(&client, &opts, &ctx);
-    let (gw_store, creds) = (gateways.store(), default_credentials.clone());
-    let gateways = gateways
-        .watches(
-            api::<VpnConnection>(&client, &opts.namespace),
-            watcher::Config::default(),
-            |c: VpnConnection| departing_ref(&c, c.spec.vpn_gateway_ref.name.clone()),
-        )
-        .watches_stream(secret_changes(&client, &opts), move |s| {
-            using_credentials(&gw_store.state(), creds.as_ref(), &s)
-        });
-    let gateways = match ctx.pending.gateways.take_trigger() {
-        Some(woken) => gateways.reconcile_on(woken.map(cached_ref)),
-        None => gateways,
-    };
-    let customer_gateways = controller::<CustomerGateway>(&client, &opts, &ctx);
-    let (cgw_store, creds) = (customer_gateways.store(), default_credentials.clone());
-    let customer_gateways = customer_gateways
-        .watches(
-            api::<VpnConnection>(&client, &opts.namespace),
-            watcher::Config::default(),
-            |c: VpnConnection| departing_ref(&c, c.spec.customer_gateway_ref.name.clone()),
-        )
-        .watches_stream(secret_changes(&client, &opts), move |s| {
-            using_credentials(&cgw_store.state(), creds.as_ref(), &s)
-        });
-    // Connections: reconciled when the gateway or customer gateway they name changes (e.g.
-    // becomes Ready), and when their PSK Secret or credentials Secret changes (rotation).
-    let connections = controller::<VpnConnection>(&client, &opts, &ctx);
-    let store = connections.store();
-    let (st1, st2, st3) = (store.clone(), store.clone(), store);
-    let secrets = secret_changes(&client, &opts);
-    let secret_ctx = ctx.clone();
-    let connections = connections
-        .watches_stream(
-            dependency_changes(
-                api::<VpnGateway>(&client, &opts.namespace),
-                vpn_gateway::readiness,
-            ),
-            move |g: VpnGateway| referencing(&st1.state(), Referenced::VpnGateway, &g),
-        )
-        .watches_stream(
-            dependency_changes(
-                api::<CustomerGateway>(&client, &opts.namespace),
-                customer_gateway::readiness,
-            ),
-            move |c: CustomerGateway| referencing(&st2.state(), Referenced::CustomerGateway, &c),
-        )
-        .watches_stream(secrets, move |s: PartialObjectMeta<Secret>| {
-            // Before the connections that use it are woken: they must read the new key.
-            secret_ctx
-                .kube
-                .forget_secret(&s.namespace().unwrap_or_default(), &s.name_any());
-            let items = st3.state();
-            let mut refs = referencing(&items, Referenced::Secret, &s);
-            refs.extend(using_credentials(&items, default_credentials.as_ref(), &s));
-            refs
-        });
-    let connections = match ctx.pending.connections.take_trigger() {
-        Some(woken) => connections.reconcile_on(woken.map(cached_ref)),
-        None => connections,
-    };
-    let services = controller::<CloudVpnService>(&client, &opts, &ctx);
+    let (gateways, customer_gateways, connections, services) = (
+        wiring.gateways(),
+        wiring.customer_gateways(),
+        wiring.connections(),
+        controller::<CloudVpnService>(&client, &opts, &ctx),
+    );
     let (s1, s2, s3, s4) = (
         started.clone(),
         started.clone(),
@@ -145,6 +89,94 @@ pub async fn run_all<S, F>(
     housekeeping.abort();
     for w in watchers {
         w.abort();
+    }
+}
+
+/// What the controllers are built from.
+struct Wiring<'a> {
+    client: &'a kube::Client,
+    opts: &'a RunOptions,
+    ctx: &'a Arc<Context>,
+    /// The operator's default credentials Secret, if it has one. Every kind is reconciled again
+    /// when the Secret its cloud credentials come from changes: an object stopped by AuthFailed
+    /// (retried only slowly) recovers as soon as the Secret is fixed, without an edit.
+    default_credentials: Option<(String, String)>,
+}
+
+impl Wiring<'_> {
+    /// Gateways wait for their connections on deletion: they look again when a connection that
+    /// uses them is being deleted or is gone. Pending ones are woken by the pending watch.
+    fn gateways(&self) -> Controller<Cached<VpnGateway>> {
+        let c = controller::<VpnGateway>(self.client, self.opts, self.ctx);
+        let (store, creds) = (c.store(), self.default_credentials.clone());
+        let c = c
+            .watches(
+                api::<VpnConnection>(self.client, &self.opts.namespace),
+                watcher::Config::default(),
+                |c: VpnConnection| departing_ref(&c, c.spec.vpn_gateway_ref.name.clone()),
+            )
+            .watches_stream(secret_changes(self.client, self.opts), move |s| {
+                using_credentials(&store.state(), creds.as_ref(), &s)
+            });
+        match self.ctx.pending.gateways.take_trigger() {
+            Some(woken) => c.reconcile_on(woken.map(cached_ref)),
+            None => c,
+        }
+    }
+
+    /// Customer gateways wait for their connections on deletion, as gateways do.
+    fn customer_gateways(&self) -> Controller<Cached<CustomerGateway>> {
+        let c = controller::<CustomerGateway>(self.client, self.opts, self.ctx);
+        let (store, creds) = (c.store(), self.default_credentials.clone());
+        c.watches(
+            api::<VpnConnection>(self.client, &self.opts.namespace),
+            watcher::Config::default(),
+            |c: VpnConnection| departing_ref(&c, c.spec.customer_gateway_ref.name.clone()),
+        )
+        .watches_stream(secret_changes(self.client, self.opts), move |s| {
+            using_credentials(&store.state(), creds.as_ref(), &s)
+        })
+    }
+
+    /// Connections are reconciled when the gateway or customer gateway they name changes (e.g.
+    /// becomes Ready), when their PSK Secret or credentials Secret changes (rotation), and when
+    /// the pending watch sees their cloud state change.
+    fn connections(&self) -> Controller<Cached<VpnConnection>> {
+        let c = controller::<VpnConnection>(self.client, self.opts, self.ctx);
+        let store = c.store();
+        let (st1, st2, st3) = (store.clone(), store.clone(), store);
+        let (ctx, creds) = (self.ctx.clone(), self.default_credentials.clone());
+        let ns = &self.opts.namespace;
+        let c = c
+            .watches_stream(
+                dependency_changes(api::<VpnGateway>(self.client, ns), vpn_gateway::readiness),
+                move |g: VpnGateway| referencing(&st1.state(), Referenced::VpnGateway, &g),
+            )
+            .watches_stream(
+                dependency_changes(
+                    api::<CustomerGateway>(self.client, ns),
+                    customer_gateway::readiness,
+                ),
+                move |c: CustomerGateway| {
+                    referencing(&st2.state(), Referenced::CustomerGateway, &c)
+                },
+            )
+            .watches_stream(
+                secret_changes(self.client, self.opts),
+                move |s: PartialObjectMeta<Secret>| {
+                    // Before the connections that use it are woken: they must read the new key.
+                    ctx.kube
+                        .forget_secret(&s.namespace().unwrap_or_default(), &s.name_any());
+                    let items = st3.state();
+                    let mut refs = referencing(&items, Referenced::Secret, &s);
+                    refs.extend(using_credentials(&items, creds.as_ref(), &s));
+                    refs
+                },
+            );
+        match self.ctx.pending.connections.take_trigger() {
+            Some(woken) => c.reconcile_on(woken.map(cached_ref)),
+            None => c,
+        }
     }
 }
 

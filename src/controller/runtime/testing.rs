@@ -37,6 +37,9 @@ pub struct World {
     pub ctx: Arc<Context>,
     clock: sim::Clock,
     http: reqwest::Client,
+    /// Keep list snapshots between reconciles as the operator does (by default each reconcile
+    /// lists afresh, since the simulated clock may have moved the cloud on).
+    pub keep_snapshots: std::sync::atomic::AtomicBool,
 }
 
 impl World {
@@ -96,6 +99,7 @@ impl World {
             ctx,
             clock,
             http: reqwest::Client::new(),
+            keep_snapshots: Default::default(),
         }
     }
 
@@ -165,7 +169,7 @@ impl World {
     /// One reconcile of object `name`, as the controller runs it. List observations are
     /// always fresh: the cloud may have moved with the clock since the last one.
     pub async fn reconcile<K: Managed>(&self, name: &str) -> Action {
-        self.ctx.clouds.lists().forget_idle(Duration::ZERO);
+        self.fresh_lists();
         let obj = Arc::new(self.get::<K>(name));
         reconcile(obj, self.ctx.clone())
             .await
@@ -174,7 +178,7 @@ impl World {
 
     /// [`World::reconcile`], answering when the controller would look again.
     pub async fn reconcile_after<K: Managed>(&self, name: &str) -> Requeue {
-        self.ctx.clouds.lists().forget_idle(Duration::ZERO);
+        self.fresh_lists();
         let obj = Arc::new(self.get::<K>(name));
         reconcile_requeue(obj, self.ctx.clone()).await
     }
@@ -218,6 +222,15 @@ impl World {
                 }
                 (false, None) => None,
             };
+        }
+    }
+
+    fn fresh_lists(&self) {
+        if !self
+            .keep_snapshots
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            self.ctx.clouds.lists().forget_idle(Duration::ZERO);
         }
     }
 

@@ -300,6 +300,36 @@ async fn a_lost_create_response_never_makes_a_second_gateway() {
 }
 
 #[tokio::test]
+async fn a_search_after_a_lost_create_never_trusts_a_list_from_before_it() {
+    // As in the operator: list snapshots are shared and reused while they are young.
+    let w = World::start().await;
+    w.keep_snapshots
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    w.apply_yaml::<VpnGateway>(EXAMPLE);
+    w.reconcile::<VpnGateway>(NAME).await; // finalizer
+                                           // Another object's search fills the gateway snapshot before this one's create.
+    let mut other: VpnGateway = serde_yaml::from_str(EXAMPLE).unwrap();
+    other.metadata.name = Some("other".into());
+    other.spec.eip1.as_mut().unwrap().id = Some("e0000000-0000-4000-8000-000000000003".into());
+    other.spec.eip2.as_mut().unwrap().id = Some("e0000000-0000-4000-8000-000000000004".into());
+    w.apply(other);
+    w.reconcile::<VpnGateway>("other").await;
+    w.fault(
+        json!({"ops": ["CreateVgw"], "fault": {"kind": "drop_response"}, "trigger": {"next": 1}}),
+    )
+    .await;
+    w.reconcile::<VpnGateway>(NAME).await;
+    assert_eq!(gateways_in_cloud(&w).await.len(), 1, "created, answer lost");
+    // At once, while the earlier snapshot is still young: it does not show the new gateway and
+    // must not be believed.
+    w.reconcile::<VpnGateway>(NAME).await;
+    assert_eq!(w.calls("CreateVgw"), 1, "no second create");
+    assert!(w
+        .event_reasons::<VpnGateway>(NAME)
+        .contains(&RECOVERED.to_string()));
+}
+
+#[tokio::test]
 async fn a_gateway_gone_from_the_cloud_is_searched_for_then_recreated_with_a_warning() {
     let w = World::start().await;
     // EIPs the cloud makes with the gateway (bound ones are released with it).
