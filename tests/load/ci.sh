@@ -8,7 +8,8 @@
 # has the step times); the 10,000-object and 100-iteration runs are documented manual runs.
 # The operator and simulator run as release builds, as users run them (the Dockerfile builds
 # release). Knobs (environment):
-#   VPN_LOAD_SMALL=100        N of the run at default operator settings
+#   VPN_LOAD_SMALL=60         N of the run at default operator settings
+#   VPN_LOAD_OPERATOR_BIN     a release build of the operator to use (else it is built here)
 #   VPN_LOAD_LARGE=1000       N of the run with raised client rate limits (0 to skip)
 #   VPN_LOAD_SOAK=100         N of the fault soak (20% of cloud calls fail)
 #   VPN_LOAD_CRASH=10         crash-test iterations (3 kills each)
@@ -26,11 +27,11 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 repo="$(pwd)"
 export VPN_SHARED_DIR="${VPN_SHARED_DIR:-$repo/../shared}"
-small="${VPN_LOAD_SMALL:-100}"
+small="${VPN_LOAD_SMALL:-60}"
 large="${VPN_LOAD_LARGE:-1000}"
 soak="${VPN_LOAD_SOAK:-100}"
 crash="${VPN_LOAD_CRASH:-10}"
-# Growth between 300 and 3,000 objects: 11.6-14.5 KiB/object before the compact cache, about
+# Growth between the small run and 3,000 objects: 11.6-14.5 KiB/object before the compact cache, about
 # 6-7 KiB/object since (docs/PERFORMANCE.md). The guard leaves room for run-to-run noise and
 # fails on a return to the old figures. It catches a regression; the target itself is measured
 # at 10,000 objects by the documented manual run.
@@ -51,12 +52,16 @@ run() {
 
 # The rest window is two resync intervals: every object is re-observed twice, so the
 # reads-at-rest figure is exact and is scaled to the default 10m interval (the harness says so).
-resync=(--resync-interval 30s)
-rest=60s
+resync=(--resync-interval 60s)
+rest=120s
 
 step "build (release: operator and simulator as users run them)"
-cargo build -q --release --bin vpn-operator && cargo test -q --no-run --test load || exit 1
-export VPN_LOAD_OPERATOR_BIN="${CARGO_TARGET_DIR:-$repo/target}/release/vpn-operator"
+if [ -z "${VPN_LOAD_OPERATOR_BIN:-}" ]; then
+  cargo build -q --release --bin vpn-operator || exit 1
+  export VPN_LOAD_OPERATOR_BIN="${CARGO_TARGET_DIR:-$repo/target}/release/vpn-operator"
+fi
+[ -x "$VPN_LOAD_OPERATOR_BIN" ] || { echo "FATAL: $VPN_LOAD_OPERATOR_BIN is not an executable" >&2; exit 1; }
+cargo test -q --no-run --test load || exit 1
 
 step "load N=$small at default operator settings (resync shortened for the rest window)"
 run "load N=$small" load --n "$small" --rest "$rest" --report-only rss --json "$out/small.json" -- "${resync[@]}"
