@@ -117,11 +117,11 @@ pub async fn read_psk(
         name: sel.name.clone(),
         problem,
     };
-    let Some(data) = ctx.kube.secret(namespace, &sel.name).await? else {
+    let Some(secret) = ctx.kube.secret(namespace, &sel.name).await? else {
         return Ok(Err(err(format!(
             "not found; create it with the pre-shared key under key {:?}",
             sel.key
         ))));
     };
-    Ok(psk_from_data(data.get(&sel.key).map(Vec::as_slice), &sel.key).map_err(err))
+    Ok(psk_from_data(secret.data.get(&sel.key).map(Vec::as_slice), &sel.key).map_err(err))
 }

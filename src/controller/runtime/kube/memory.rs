@@ -7,6 +7,10 @@
 //! - Deleting an object with finalizers sets `deletionTimestamp`; it goes when the last
 //!   finalizer is removed.
 //! - Events are recorded, in order, with the object they are about.
+//! - Secrets have a uid and a resourceVersion; creating one that exists, and replacing or
+//!   deleting one that changed since it was read (another resourceVersion or uid), fail with
+//!   409 as on a real API server. Owner references are kept but not acted on (no garbage
+//!   collector).
 //!
 //! Not modelled: watches (the caller reconciles explicitly), resourceVersion conflicts,
 //! admission (CEL rules), RBAC.
@@ -17,9 +21,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::ResourceExt;
 use serde_json::Value;
 
+use crate::controller::runtime::error::{Error, Result};
 use crate::controller::runtime::events::Note;
 use crate::controller::runtime::object::Object;
-use crate::controller::runtime::secrets::SecretData;
+use crate::controller::runtime::secrets::{SecretWrite, StoredSecret};
 
 type Key = (&'static str, String, String);
 
@@ -27,10 +32,12 @@ type Key = (&'static str, String, String);
 #[derive(Default)]
 pub struct Memory {
     objects: Mutex<BTreeMap<Key, Value>>,
-    secrets: Mutex<BTreeMap<(String, String), SecretData>>,
+    secrets: Mutex<BTreeMap<(String, String), StoredSecret>>,
     events: Mutex<Vec<Recorded>>,
     writes: Mutex<u64>,
     next_uid: Mutex<u64>,
+    /// The last resourceVersion handed out (Secrets).
+    versions: Mutex<u64>,
 }
 
 /// An Event published about an object.
@@ -65,11 +72,7 @@ impl Memory {
         let mut objects = lock(&self.objects);
         match objects.get(&k) {
             None => {
-                let uid = {
-                    let mut n = lock(&self.next_uid);
-                    *n += 1;
-                    format!("00000000-0000-4000-8000-{:012x}", *n)
-                };
+                let uid = self.new_uid();
                 let meta = &mut new["metadata"];
                 if meta.get("uid").and_then(Value::as_str).is_none() {
                     meta["uid"] = Value::String(uid);
@@ -140,13 +143,37 @@ impl Memory {
         }
     }
 
-    /// Stores Secret `namespace/name` with these keys and values (replacing it).
+    /// Stores Secret `namespace/name` with these keys and values, as a user would (`kubectl
+    /// apply`): a new one gets a uid and no owner; an existing one keeps its metadata and takes
+    /// the new contents.
     pub fn put_secret(&self, namespace: &str, name: &str, data: &[(&str, &str)]) {
         let data = data
             .iter()
             .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
             .collect();
-        lock(&self.secrets).insert((namespace.to_string(), name.to_string()), data);
+        let version = self.next_version();
+        let mut secrets = lock(&self.secrets);
+        let key = (namespace.to_string(), name.to_string());
+        let uid = secrets.get(&key).and_then(|s| s.uid.clone());
+        let mut stored = secrets.remove(&key).unwrap_or_default();
+        stored.uid = Some(uid.unwrap_or_else(|| self.new_uid()));
+        stored.resource_version = Some(version);
+        stored.data = data;
+        secrets.insert(key, stored);
+    }
+
+    /// Secret `namespace/name` as stored now (owner references, labels and all).
+    pub fn secret_object(&self, namespace: &str, name: &str) -> Option<StoredSecret> {
+        self.secret(namespace, name)
+    }
+
+    /// The names of the Secrets in `namespace`.
+    pub fn secret_names(&self, namespace: &str) -> Vec<String> {
+        lock(&self.secrets)
+            .keys()
+            .filter(|(ns, _)| ns == namespace)
+            .map(|(_, n)| n.clone())
+            .collect()
     }
 
     /// Removes Secret `namespace/name`.
@@ -168,15 +195,98 @@ impl Memory {
         lock(&self.events).clone()
     }
 
-    /// How many writes (status, finalizers) reconciles made.
+    /// How many writes (status, finalizers, Secrets) reconciles made.
     pub fn writes(&self) -> u64 {
         *lock(&self.writes)
     }
 
-    pub(super) fn secret(&self, namespace: &str, name: &str) -> Option<SecretData> {
+    pub(super) fn secret(&self, namespace: &str, name: &str) -> Option<StoredSecret> {
         lock(&self.secrets)
             .get(&(namespace.to_string(), name.to_string()))
             .cloned()
+    }
+
+    fn new_uid(&self) -> String {
+        let mut n = lock(&self.next_uid);
+        *n += 1;
+        format!("00000000-0000-4000-8000-{:012x}", *n)
+    }
+
+    fn next_version(&self) -> String {
+        let mut v = lock(&self.versions);
+        *v += 1;
+        v.to_string()
+    }
+
+    fn written(&self, w: &SecretWrite, uid: String) -> StoredSecret {
+        StoredSecret {
+            uid: Some(uid),
+            resource_version: Some(self.next_version()),
+            labels: w.labels.clone(),
+            annotations: w.annotations.clone(),
+            owners: vec![w.owner.clone()],
+            data: w
+                .data
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_bytes().to_vec()))
+                .collect(),
+        }
+    }
+
+    pub(super) fn create_secret(&self, namespace: &str, w: &SecretWrite) -> Result<()> {
+        self.wrote();
+        let key = (namespace.to_string(), w.name.clone());
+        if lock(&self.secrets).contains_key(&key) {
+            return Err(api_error(409, "AlreadyExists", &w.name));
+        }
+        let stored = self.written(w, self.new_uid());
+        lock(&self.secrets).insert(key, stored);
+        Ok(())
+    }
+
+    pub(super) fn replace_secret(
+        &self,
+        namespace: &str,
+        w: &SecretWrite,
+        resource_version: &str,
+    ) -> Result<()> {
+        self.wrote();
+        let key = (namespace.to_string(), w.name.clone());
+        let uid = match lock(&self.secrets).get(&key) {
+            None => return Err(api_error(404, "NotFound", &w.name)),
+            Some(s) if s.resource_version.as_deref() != Some(resource_version) => {
+                return Err(api_error(409, "Conflict", &w.name))
+            }
+            Some(s) => s.uid.clone().unwrap_or_default(),
+        };
+        let stored = self.written(w, uid);
+        lock(&self.secrets).insert(key, stored);
+        Ok(())
+    }
+
+    pub(super) fn delete_secret(
+        &self,
+        namespace: &str,
+        name: &str,
+        uid: &str,
+        resource_version: &str,
+    ) -> Result<bool> {
+        self.wrote();
+        let key = (namespace.to_string(), name.to_string());
+        let mut secrets = lock(&self.secrets);
+        match secrets.get(&key) {
+            None => Ok(false),
+            Some(s)
+                if s.uid.as_deref() != Some(uid)
+                    || s.resource_version.as_deref() != Some(resource_version) =>
+            {
+                Err(api_error(409, "Conflict", name))
+            }
+            Some(_) => {
+                secrets.remove(&key);
+                Ok(true)
+            }
+        }
     }
 
     fn wrote(&self) {
@@ -238,4 +348,14 @@ impl Memory {
             note: note.clone(),
         });
     }
+}
+
+/// The error a real API server answers, for Secret `name`.
+fn api_error(code: u16, reason: &str, name: &str) -> Error {
+    let message = format!("secrets \"{name}\": {reason}");
+    Error::Kube(kube::Error::Api(
+        kube::core::Status::failure(&message, reason)
+            .with_code(code)
+            .boxed(),
+    ))
 }

@@ -1,5 +1,6 @@
 //! The runtime's one door to Kubernetes: read what a reconcile needs (Secrets, the objects it
-//! names, the objects that name it) and write what it decided (status, finalizer, Events).
+//! names, the objects that name it) and write what it decided (status, finalizer, Events, and
+//! the Secrets an object owns).
 //!
 //! Two backends behind one type:
 //! - [`Kube::live`]: the API server through kube-rs, reading referenced objects from the
@@ -16,7 +17,7 @@ use std::time::Instant;
 use super::error::Result;
 use super::events::Note;
 use super::object::{Links, Object};
-use super::secrets::{SecretCache, SecretData};
+use super::secrets::{SecretCache, SecretData, SecretWrite, StoredSecret};
 use super::status::merge_patch;
 
 mod live;
@@ -77,25 +78,77 @@ impl Kube {
 
     /// Secret `namespace/name`, reusing a recent read (see [`SecretCache`]); `None` when it does
     /// not exist.
-    pub async fn secret(&self, namespace: &str, name: &str) -> Result<Option<Arc<SecretData>>> {
-        if let Some(data) = self.0.secrets.get(namespace, name) {
-            return Ok(Some(data));
+    pub async fn secret(&self, namespace: &str, name: &str) -> Result<Option<Arc<StoredSecret>>> {
+        if let Some(s) = self.0.secrets.get(namespace, name) {
+            return Ok(Some(s));
         }
         let started = Instant::now();
-        let Some(data) = self.secret_fresh(namespace, name).await? else {
+        let Some(s) = self.secret_object(namespace, name).await? else {
             return Ok(None);
         };
-        let data = Arc::new(data);
-        self.0.secrets.put(namespace, name, started, data.clone());
-        Ok(Some(data))
+        let s = Arc::new(s);
+        self.0.secrets.put(namespace, name, started, s.clone());
+        Ok(Some(s))
     }
 
-    /// Secret `namespace/name` read now; `None` when it does not exist.
+    /// The contents of Secret `namespace/name` read now; `None` when it does not exist.
     pub async fn secret_fresh(&self, namespace: &str, name: &str) -> Result<Option<SecretData>> {
+        Ok(self.secret_object(namespace, name).await?.map(|s| s.data))
+    }
+
+    async fn secret_object(&self, namespace: &str, name: &str) -> Result<Option<StoredSecret>> {
         match &self.0.backend {
             Backend::Live(l) => secret_api::read(&l.client, namespace, name).await,
             Backend::Memory(m) => Ok(m.secret(namespace, name)),
         }
+    }
+
+    /// Creates Secret `w` in `namespace` (an error when one of that name exists).
+    pub async fn create_secret(&self, namespace: &str, w: &SecretWrite) -> Result<()> {
+        let done = match &self.0.backend {
+            Backend::Live(l) => secret_api::create(&l.client, namespace, w).await,
+            Backend::Memory(m) => m.create_secret(namespace, w),
+        };
+        // After the write: a read that started before it is not kept.
+        self.forget_secret(namespace, &w.name);
+        done
+    }
+
+    /// Replaces Secret `w` in `namespace`, as read at `resource_version` (an error when it
+    /// changed since).
+    pub async fn replace_secret(
+        &self,
+        namespace: &str,
+        w: &SecretWrite,
+        resource_version: &str,
+    ) -> Result<()> {
+        let done = match &self.0.backend {
+            Backend::Live(l) => {
+                secret_api::replace(&l.client, namespace, w, resource_version).await
+            }
+            Backend::Memory(m) => m.replace_secret(namespace, w, resource_version),
+        };
+        self.forget_secret(namespace, &w.name);
+        done
+    }
+
+    /// Deletes Secret `namespace/name` if it is still the one read (`uid`, `resource_version`;
+    /// an error when it changed since). `false`: it was already gone.
+    pub async fn delete_secret(
+        &self,
+        namespace: &str,
+        name: &str,
+        uid: &str,
+        resource_version: &str,
+    ) -> Result<bool> {
+        let done = match &self.0.backend {
+            Backend::Live(l) => {
+                secret_api::delete(&l.client, namespace, name, uid, resource_version).await
+            }
+            Backend::Memory(m) => m.delete_secret(namespace, name, uid, resource_version),
+        };
+        self.forget_secret(namespace, name);
+        done
     }
 
     /// Forgets a cached read of Secret `namespace/name` (it changed).
