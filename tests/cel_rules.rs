@@ -1123,6 +1123,33 @@ fn vpn_connection_rules() {
             with(&c, "gatewayIp", json!("accessPrivateIp1")),
             Accept,
         ),
+        create(
+            "with its peer configuration exported",
+            with(
+                &c,
+                "peerConfig",
+                json!({"secretName": "branch-peer", "formats": ["json", "strongswan", "text"]}),
+            ),
+            Accept,
+        ),
+        create(
+            "peer configuration into the key's own Secret",
+            with(&c, "peerConfig", json!({"secretName": "branch-psk"})),
+            Reject("peerConfig.secretName must differ from pskSecretRef.name"),
+        ),
+        create(
+            "peer configuration of an observed connection",
+            with(
+                &with(
+                    &with(&c, "managementPolicy", json!("Observe")),
+                    "cloudId",
+                    json!("03c0aa3d-demo"),
+                ),
+                "peerConfig",
+                json!({"secretName": "branch-peer"}),
+            ),
+            Reject("peerConfig needs managementPolicy Default"),
+        ),
         update("unchanged", c.clone(), c.clone(), Accept),
         // Updatable fields.
         update(

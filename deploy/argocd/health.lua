@@ -21,6 +21,7 @@ local TERMINAL = {
   AuthFailed = true,
   QuotaExceeded = true,
   OwnershipConflict = true,
+  PeerConfigConflict = true,
   ImmutableFieldDrift = true,
   CloudFault = true,
   Frozen = true,

@@ -95,6 +95,10 @@ pub mod reasons {
         /// Synced=False: the cloud resource (`spec.cloudId`) is tagged as managed by another object
         /// or cluster, so the operator refuses to adopt it. Point `cloudId` at another resource.
         OWNERSHIP_CONFLICT = "OwnershipConflict";
+        /// Synced=False (VpnConnection): the Secret spec.peerConfig.secretName names exists and
+        /// was not created for this connection, so the operator does not write the on-premises
+        /// configuration to it. Choose another name, or delete that Secret.
+        PEER_CONFIG_CONFLICT = "PeerConfigConflict";
         /// Synced=False: the cloud answered 404 for a resource the operator needed (e.g. a
         /// referenced gateway by cloud id). Check the id and region.
         CLOUD_NOT_FOUND = "CloudNotFound";

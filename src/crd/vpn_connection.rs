@@ -70,6 +70,12 @@ const DIGITAL_ENVELOPE: &str = "has(self.ikePolicy) && has(self.ikePolicy.authen
 #[x_kube(validation = Rule::new("self.haRole != 'slave' || self.gatewayIp == 'eip2' || self.gatewayIp == 'accessPrivateIp2'")
     .message("haRole slave is only for the connection on the gateway's second (standby) address: gatewayIp eip2 or accessPrivateIp2")
     .field_path(".haRole"))]
+#[x_kube(validation = Rule::new("!has(self.peerConfig) || self.managementPolicy != 'Observe'")
+    .message("peerConfig needs managementPolicy Default: the operator only knows the pre-shared key of a connection it manages (the cloud never returns it)")
+    .field_path(".peerConfig"))]
+#[x_kube(validation = Rule::new("!has(self.peerConfig) || !has(self.pskSecretRef) || self.peerConfig.secretName != self.pskSecretRef.name")
+    .message("peerConfig.secretName must differ from pskSecretRef.name: the operator writes the peer Secret and never touches the key's Secret")
+    .field_path(".peerConfig.secretName"))]
 #[x_kube(validation = Rule::new(format!("({DIGITAL_ENVELOPE}) != has(self.pskSecretRef)"))
     .message("pskSecretRef is required, except with ikePolicy.authenticationMethod digital-envelope-v2 (GM gateways), where it is not allowed")
     .field_path(".pskSecretRef"))]
@@ -197,6 +203,69 @@ pub struct VpnConnectionSpec {
     /// Region, project, endpoint and credentials overriding the operator's defaults.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloud: Option<CloudSettings>,
+
+    /// Export the on-premises side's configuration (gateway address, identities, IKE and
+    /// IPsec settings in Huawei and standard names, subnets, tunnel and BGP addresses, the
+    /// pre-shared key) to a Secret in this namespace, kept current with the cloud. Remove it
+    /// to delete that Secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_config: Option<PeerConfig>,
+}
+
+/// Where and how to export the on-premises device's configuration.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct PeerConfig {
+    /// The Secret to write, in this namespace. The operator creates it with an owner
+    /// reference to this connection (it is deleted with the connection) and the label
+    /// `vpn.hwcloud.dev/connection`; it never touches a Secret of that name that it did not
+    /// create (Synced=False, reason PeerConfigConflict). Must differ from pskSecretRef.name.
+    #[schemars(
+        length(min = 1, max = 253),
+        regex(pattern = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    )]
+    pub secret_name: String,
+    /// What to write, one Secret key each: `json` (`peer-config.json`, every effective
+    /// parameter), `strongswan` (`swanctl.conf`, a complete strongSwan swanctl
+    /// configuration), `text` (`peer-config.txt`, a parameter sheet for any device). Default
+    /// `json` and `strongswan`.
+    #[serde(default = "default_formats")]
+    #[schemars(length(min = 1, max = 3))]
+    #[x_kube(merge_strategy = ListMerge::Set)]
+    pub formats: Vec<PeerConfigFormat>,
+}
+
+fn default_formats() -> Vec<PeerConfigFormat> {
+    vec![PeerConfigFormat::Json, PeerConfigFormat::Strongswan]
+}
+
+/// A format of the exported peer configuration.
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+#[schemars(description = "")]
+pub enum PeerConfigFormat {
+    /// `peer-config.json`: every effective parameter, Huawei and standard names.
+    Json,
+    /// `swanctl.conf`: a strongSwan swanctl configuration of the on-premises side.
+    Strongswan,
+    /// `peer-config.txt`: a plain parameter sheet.
+    Text,
+}
+
+impl PeerConfigFormat {
+    /// Every format, in Secret key order.
+    pub const ALL: [PeerConfigFormat; 3] = [Self::Json, Self::Strongswan, Self::Text];
+
+    /// The Secret key this format is written under.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Json => "peer-config.json",
+            Self::Strongswan => "swanctl.conf",
+            Self::Text => "peer-config.txt",
+        }
+    }
 }
 
 /// Which address of the gateway terminates the tunnel.
@@ -613,6 +682,32 @@ pub struct VpnConnectionStatus {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 20))]
     pub drift: Vec<DriftEntry>,
+    /// The exported on-premises configuration (spec.peerConfig), as last written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_config: Option<PeerConfigStatus>,
+}
+
+/// The peer configuration Secret as last written. Never holds a secret value.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PeerConfigStatus {
+    /// The Secret written (in this namespace).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_name: Option<String>,
+    /// Hex SHA-256 of the rendered content (every key and value of the Secret, keys in
+    /// order, each key and value followed by a zero byte): changes whenever the content
+    /// does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// The Secret keys written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 3))]
+    pub keys: Vec<String>,
+    /// Effective values a format cannot express, and what the export did with them (e.g. GM
+    /// algorithms strongSwan lacks).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 20))]
+    pub notes: Vec<String>,
 }
 
 /// A BGP session as the cloud reports it.

@@ -88,6 +88,13 @@ event_reasons! {
     JOB_DELETED = "JobDeleted";
     /// A new pre-shared key was sent to the cloud (the value is never shown).
     PSK_ROTATED = "PskRotated";
+    /// VpnConnection: the on-premises configuration (spec.peerConfig) was written to its
+    /// Secret, created or updated because the effective settings changed (only the Secret's
+    /// name, keys and content hash are shown).
+    PEER_CONFIG_WRITTEN = "PeerConfigWritten";
+    /// VpnConnection: a peer configuration Secret the operator wrote was deleted
+    /// (spec.peerConfig removed or renamed).
+    PEER_CONFIG_DELETED = "PeerConfigDeleted";
     /// The cloud differs from the spec in a way the operator did not cause.
     DRIFT_DETECTED = "DriftDetected";
     /// The cloud resource recorded in status is gone and no copy carries this object's owner

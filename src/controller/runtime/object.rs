@@ -84,6 +84,8 @@ pub struct Links {
     pub customer_gateway: Link,
     /// A connection's `spec.pskSecretRef.name`.
     pub psk_secret: Option<Box<str>>,
+    /// A connection's `spec.peerConfig.secretName` (the Secret it writes).
+    pub peer_secret: Option<Box<str>>,
 }
 
 /// A reference by name or by cloud id, and the cloud id last resolved for it (in status).

@@ -550,6 +550,7 @@ fn connection(name: &str, cgw: ResourceRef, recorded_cgw: Option<&str>) -> VpnCo
             deletion_policy: Default::default(),
             management_policy: Default::default(),
             cloud: None,
+            peer_config: None,
         },
     );
     c.metadata = ObjectMeta {

@@ -39,6 +39,7 @@ pub mod conditions;
 pub mod desired;
 pub mod drift;
 pub mod observe;
+pub mod peer_config;
 pub mod plan;
 pub mod psk;
 pub mod refs;
@@ -48,6 +49,7 @@ pub use act::Acted;
 pub use plan::Plan;
 pub use refs::{connections_referencing, Referenced};
 
+use peer_config::{PeerActed, PeerEnds, PeerInputs, PeerPlan};
 use psk::{Psk, SecretProblem};
 use refs::{GatewayRef, Resolved, ResolvedGateway};
 
@@ -82,6 +84,10 @@ impl Object for VpnConnection {
                 status.and_then(|s| s.customer_gateway_id.as_ref()),
             ),
             psk_secret: spec.psk_secret_ref.as_ref().map(|s| s.name.as_str().into()),
+            peer_secret: spec
+                .peer_config
+                .as_ref()
+                .map(|p| p.secret_name.as_str().into()),
         }
     }
 }
@@ -100,6 +106,8 @@ pub struct Inputs {
     /// The pre-shared key (`None`: certificate authentication, or not read because only
     /// observing or deleting), or why it cannot be used.
     pub psk: std::result::Result<Option<Psk>, SecretProblem>,
+    /// The peer configuration Secrets (spec.peerConfig).
+    pub peer: PeerInputs,
 }
 
 /// What the cloud holds for the connection.
@@ -111,6 +119,23 @@ pub struct Observed {
     pub monitors: Vec<ConnectionMonitorInfo>,
     /// The gateway, resolved from its object or (by cloud id) from the cloud.
     pub gateway: Resolved<ResolvedGateway>,
+    /// The two ends as the cloud reports them, read for spec.peerConfig (`None` without it,
+    /// or without a connection).
+    pub peer: Option<PeerEnds>,
+}
+
+/// What a connection reconcile decided: the cloud part and the peer configuration part.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Planned {
+    pub cloud: Plan,
+    pub peer: PeerPlan,
+}
+
+/// What a connection reconcile did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Done {
+    pub cloud: Acted,
+    pub peer: PeerActed,
 }
 
 /// The tags of an observed connection.
@@ -122,8 +147,8 @@ impl Managed for VpnConnection {
     type Cloud = VpnClient;
     type Inputs = Inputs;
     type Observed = Observed;
-    type Plan = Plan;
-    type Acted = Acted;
+    type Plan = Planned;
+    type Acted = Done;
 
     async fn inputs(&self, ctx: &Context) -> Result<Inputs> {
         let spec = &self.spec;
@@ -139,6 +164,7 @@ impl Managed for VpnConnection {
                 gateway: GatewayRef::Named(Resolved::skipped()),
                 customer_gateway: Resolved::skipped(),
                 psk: Ok(None),
+                peer: PeerInputs::default(),
             });
         }
         if !observe_only {
@@ -153,12 +179,14 @@ impl Managed for VpnConnection {
             }
             _ => Ok(None),
         };
+        let peer = peer_secrets(ctx, self).await?;
         Ok(Inputs {
             name,
             tags,
             gateway,
             customer_gateway,
             psk,
+            peer,
         })
     }
 
@@ -166,23 +194,36 @@ impl Managed for VpnConnection {
         observe::observe(cloud, self, inputs).await
     }
 
-    fn plan(&self, inputs: &Inputs, observed: &Observed, now: &Time) -> Result<Plan> {
-        plan::plan(self, inputs, observed, now)
+    fn plan(&self, inputs: &Inputs, observed: &Observed, now: &Time) -> Result<Planned> {
+        let cloud = plan::plan(self, inputs, observed, now)?;
+        let content = peer_config::content(self, inputs, observed, &cloud);
+        let peer = match self.metadata.deletion_timestamp {
+            // The Secret goes with the connection (owner reference).
+            Some(_) => PeerPlan::default(),
+            None => peer_config::secret::plan(self, &inputs.peer, content),
+        };
+        Ok(Planned { cloud, peer })
     }
 
-    async fn act(&self, cloud: &VpnClient, plan: &Plan, ctx: &Context) -> Result<Acted> {
-        act::act(cloud, plan, &self.uid().unwrap_or_default(), ctx).await
+    /// The cloud first: the Secret never describes a change the cloud refused.
+    async fn act(&self, cloud: &VpnClient, plan: &Planned, ctx: &Context) -> Result<Done> {
+        let acted = act::act(cloud, &plan.cloud, &self.uid().unwrap_or_default(), ctx).await?;
+        let ns = self.namespace().unwrap_or_default();
+        let peer = peer_config::write::write(ctx, &ns, &plan.peer).await?;
+        Ok(Done { cloud: acted, peer })
     }
 
     fn next_status(
         &self,
         inputs: &Inputs,
         observed: &Observed,
-        plan: &Plan,
-        acted: Acted,
+        plan: &Planned,
+        done: Done,
         now: &Time,
     ) -> Reconciled<VpnConnectionStatus> {
-        status::reconciled(self, inputs, observed, plan, acted, now)
+        let mut r = status::reconciled(self, inputs, observed, &plan.cloud, done.cloud, now);
+        peer_config::status::apply(&mut r, self, &plan.peer, &done.peer, now);
+        r
     }
 
     fn released_resource(&self) -> Option<(TagResourceType, String)> {
@@ -200,6 +241,35 @@ impl Managed for VpnConnection {
         ctx.pending.connections.watch(cloud, &w.id, &w.state, obj);
         true
     }
+}
+
+/// Reads the Secret spec.peerConfig names, and the one status records when the spec no
+/// longer names it (to delete it).
+async fn peer_secrets(ctx: &Context, obj: &VpnConnection) -> Result<PeerInputs> {
+    let ns = obj.namespace().unwrap_or_default();
+    let wanted = obj
+        .spec
+        .peer_config
+        .as_ref()
+        .map(|p| p.secret_name.as_str());
+    let recorded = obj
+        .status
+        .as_ref()
+        .and_then(|s| s.peer_config.as_ref())
+        .and_then(|p| p.secret_name.clone())
+        .filter(|r| Some(r.as_str()) != wanted);
+    let target = match wanted {
+        Some(name) => ctx.kube.secret(&ns, name).await?,
+        None => None,
+    };
+    let previous = match recorded {
+        Some(name) => {
+            let s = ctx.kube.secret(&ns, &name).await?;
+            Some((name, s))
+        }
+        None => None,
+    };
+    Ok(PeerInputs { target, previous })
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use crate::controller::runtime::ownership::{ownership, Ownership};
 use crate::crd::common::ManagementPolicy;
 use crate::crd::VpnConnection;
 
+use super::peer_config::PeerEnds;
 use super::refs::{gateway_from_cloud, recorded_gateway, GatewayRef, Resolved};
 use super::{Inputs, Observed};
 
@@ -111,10 +112,43 @@ pub async fn observe(cloud: &VpnClient, obj: &VpnConnection, inputs: &Inputs) ->
         Some(c) => monitors_of(cloud, &c.id).await?,
         None => Vec::new(),
     };
+    let peer = match found.resource() {
+        Some(c) if obj.spec.peer_config.is_some() && !deleting && !observe_only => {
+            let cgw = inputs
+                .customer_gateway
+                .ready()
+                .cloned()
+                .or(c.cgw_id.clone());
+            Some(peer_ends(cloud, c.vgw_id.as_deref(), cgw.as_deref()).await?)
+        }
+        _ => None,
+    };
     Ok(Observed {
         found,
         monitors,
         gateway,
+        peer,
+    })
+}
+
+/// The gateway and the customer gateway as the cloud reports them, for the export (from the
+/// shared list snapshots: no extra call per connection).
+async fn peer_ends(
+    cloud: &VpnClient,
+    gateway: Option<&str>,
+    customer_gateway: Option<&str>,
+) -> Result<PeerEnds> {
+    let gateway = match gateway {
+        Some(id) => cloud.observe_gateway(id).await?,
+        None => None,
+    };
+    let customer_gateway = match customer_gateway {
+        Some(id) => cloud.observe_customer_gateway(id).await?,
+        None => None,
+    };
+    Ok(PeerEnds {
+        gateway,
+        customer_gateway,
     })
 }
 

@@ -22,13 +22,14 @@ pub enum Referenced {
     VpnGateway,
     /// `spec.customerGatewayRef.name`.
     CustomerGateway,
-    /// `spec.pskSecretRef.name`.
+    /// `spec.pskSecretRef.name` or `spec.peerConfig.secretName` (a Secret of that name was
+    /// made, changed or deleted: e.g. the one the connection writes, edited by someone).
     Secret,
 }
 
 /// The connections (among `items`, a controller cache's state) in `namespace` that refer to
 /// the `kind` object `name`: the mapper for watches, so a connection is reconciled when its
-/// gateway, customer gateway or PSK Secret changes. Reads the cached references only (no
+/// gateway, customer gateway, PSK Secret or peer configuration Secret changes. Reads the cached references only (no
 /// decoding: it runs over every connection for every change of a gateway or Secret).
 pub fn connections_referencing(
     items: &[Arc<Cached<VpnConnection>>],
@@ -44,7 +45,9 @@ pub fn connections_referencing(
             match kind {
                 Referenced::VpnGateway => l.gateway.name.as_deref() == Some(name),
                 Referenced::CustomerGateway => l.customer_gateway.name.as_deref() == Some(name),
-                Referenced::Secret => l.psk_secret.as_deref() == Some(name),
+                Referenced::Secret => {
+                    l.psk_secret.as_deref() == Some(name) || l.peer_secret.as_deref() == Some(name)
+                }
             }
         })
         .map(|c| ObjectRef::from_obj(&**c))

@@ -144,6 +144,7 @@ fn observed(found: Found<ResponseVpnConnection>) -> Observed {
         found,
         monitors: vec![],
         gateway: Resolved::Ready(gw()),
+        peer: None,
     }
 }
 
@@ -161,6 +162,7 @@ fn inputs(psk: Option<&Psk>) -> Inputs {
         gateway: GatewayRef::Named(Resolved::Ready(gw())),
         customer_gateway: Resolved::Ready("cgw-1".into()),
         psk: Ok(psk.cloned()),
+        peer: Default::default(),
     }
 }
 

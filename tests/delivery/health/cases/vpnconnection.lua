@@ -39,6 +39,11 @@ return {
       obj = cr(K, { cloudState = "FREEZED", conditions = { c("Ready", "False", "Frozen", "FREEZED"), synced_ok } }) },
     { name = "connection limit reached", expect = { status = "Degraded" },
       obj = cr(K, { conditions = { c("Ready", "False", "QuotaExceeded", "the gateway has no free connection"), c("Synced", "False", "QuotaExceeded", "the gateway has no free connection") } }) },
+    { name = "peer configuration Secret owned by someone else",
+      expect = { status = "Degraded", message = "PeerConfigConflict: Secret office-peer exists and was not created for this connection" },
+      obj = cr(K, { cloudState = "ACTIVE", conditions = {
+        c("Ready", "True", "Available", "the connection is provisioned"),
+        c("Synced", "False", "PeerConfigConflict", "Secret office-peer exists and was not created for this connection") } }) },
     { name = "updating after a spec change", expect = { status = "Progressing" },
       obj = cr(K, { generation = 7, observed = 7, cloudState = "PENDING_UPDATE", conditions = {
         c("Ready", "False", "Updating", "PENDING_UPDATE"), synced_ok } }) },
