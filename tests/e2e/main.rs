@@ -14,6 +14,7 @@ mod kube_suite;
 
 mod cloud_vpn_service;
 mod harness;
+mod peer_config;
 mod safety;
 mod vpn;
 
@@ -24,6 +25,9 @@ use kube_suite::scenario;
 fn main() -> ExitCode {
     kube_suite::main(vec![
         scenario!(cloud_vpn_service::cloud_vpn_service_apply_resize_and_delete),
+        scenario!(
+            peer_config::peer_config_secret_follows_the_connection_and_never_takes_another_owners
+        ),
         scenario!(safety::lost_create_responses_and_kills_never_duplicate),
         scenario!(safety::psk_rotation_follows_the_secret_without_a_spec_change),
         scenario!(safety::a_fixed_credentials_secret_is_enough),
