@@ -179,7 +179,10 @@ impl Managed for VpnConnection {
             }
             _ => Ok(None),
         };
-        let peer = peer_secrets(ctx, self).await?;
+        let peer = match observe_only {
+            true => PeerInputs::default(),
+            false => peer_secrets(ctx, self).await?,
+        };
         Ok(Inputs {
             name,
             tags,
@@ -197,9 +200,12 @@ impl Managed for VpnConnection {
     fn plan(&self, inputs: &Inputs, observed: &Observed, now: &Time) -> Result<Planned> {
         let cloud = plan::plan(self, inputs, observed, now)?;
         let content = peer_config::content(self, inputs, observed, &cloud);
+        let observe_only = self.spec.management_policy == ManagementPolicy::Observe;
         let peer = match self.metadata.deletion_timestamp {
-            // The Secret goes with the connection (owner reference).
+            // The Secret goes with the connection (owner reference). Observing never writes
+            // (and the CRD refuses peerConfig with Observe: the key is unknown).
             Some(_) => PeerPlan::default(),
+            None if observe_only => PeerPlan::default(),
             None => peer_config::secret::plan(self, &inputs.peer, content),
         };
         Ok(Planned { cloud, peer })

@@ -10,15 +10,16 @@ use super::swanctl::proposals;
 /// The schema version of the document.
 pub const FORMAT: &str = "vpn.hwcloud.dev/peer-config/v1";
 
-/// A Huawei value with its standard names (`null` where there is none).
-fn named(kind: Kind, huawei: &str) -> Value {
+/// A Huawei value with its standard names (`null` where there is none); an IKE
+/// authentication algorithm with its PRF too.
+fn named(kind: Kind, huawei: &str, ike: bool) -> Value {
     let row = lookup(kind, huawei);
     let mut v = json!({
         "huawei": huawei,
         "iana": row.map(|a| a.iana),
         "strongswan": row.and_then(|a| a.strongswan),
     });
-    if kind == Kind::Authentication {
+    if kind == Kind::Authentication && ike {
         v["prf"] = json!({
             "iana": row.and_then(|a| a.prf_iana),
             "strongswan": row.and_then(|a| a.prf_strongswan),
@@ -71,9 +72,9 @@ pub fn render(e: &Effective, notes: &[String]) -> String {
             "version": e.ike.version,
             "negotiationMode": e.ike.negotiation_mode,
             "authenticationMethod": e.ike.authentication_method,
-            "encryption": named(Kind::Encryption, &e.ike.encryption),
-            "authentication": named(Kind::Authentication, &e.ike.authentication),
-            "dhGroup": e.ike.dh_group.as_deref().map(|g| named(Kind::DhGroup, g)),
+            "encryption": named(Kind::Encryption, &e.ike.encryption, true),
+            "authentication": named(Kind::Authentication, &e.ike.authentication, true),
+            "dhGroup": e.ike.dh_group.as_deref().map(|g| named(Kind::DhGroup, g, true)),
             "lifetimeSeconds": e.ike.lifetime_seconds,
             "dpd": {
                 "intervalSeconds": e.ike.dpd_interval_seconds,
@@ -83,11 +84,11 @@ pub fn render(e: &Effective, notes: &[String]) -> String {
             "strongswanProposal": proposals.as_ref().map(|p| &p.ike),
         },
         "ipsec": {
-            "encryption": named(Kind::Encryption, &e.ipsec.encryption),
-            "authentication": named(Kind::Authentication, &e.ipsec.authentication),
+            "encryption": named(Kind::Encryption, &e.ipsec.encryption, false),
+            "authentication": named(Kind::Authentication, &e.ipsec.authentication, false),
             "pfs": match e.ipsec.pfs.as_str() {
                 "disable" => json!({"huawei": "disable", "iana": null, "strongswan": null}),
-                g => named(Kind::DhGroup, g),
+                g => named(Kind::DhGroup, g, false),
             },
             "lifetimeSeconds": e.ipsec.lifetime_seconds,
             "transformProtocol": e.ipsec.transform_protocol,
