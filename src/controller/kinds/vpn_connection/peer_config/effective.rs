@@ -204,8 +204,9 @@ fn is_v6(cidr: &str) -> bool {
 ///   cloud side). One CHILD SA per pair negotiates whichever side starts.
 /// - `static`: every peer subnet with every gateway local subnet of the same IP version (the
 ///   "full mesh" the cloud documents as its interesting traffic).
-/// - `bgp`, and `static` on a gateway with no local subnets (Enterprise Router attachment):
-///   route-based, any-to-any; the routes (or BGP) decide what enters the tunnel.
+/// - `bgp`, and any style that yields no pair (e.g. `static` on a gateway with no local
+///   subnets: an Enterprise Router attachment): route-based, any-to-any; the routes (or BGP)
+///   decide what enters the tunnel.
 pub fn selectors(
     style: &str,
     peer_subnets: &[String],
@@ -225,25 +226,25 @@ pub fn selectors(
                     out.push(pair(dst, src));
                 }
             }
-            (out, false)
         }
-        "static" if !cloud_subnets.is_empty() && !peer_subnets.is_empty() => {
+        "static" => {
             for p in peer_subnets {
                 for c in cloud_subnets.iter().filter(|c| is_v6(c) == is_v6(p)) {
                     out.push(pair(p, c));
                 }
             }
-            (out, false)
         }
-        _ => {
-            let v6 = cloud_subnets.iter().chain(peer_subnets).any(|c| is_v6(c));
-            out.push(pair("0.0.0.0/0", "0.0.0.0/0"));
-            if v6 {
-                out.push(pair("::/0", "::/0"));
-            }
-            (out, true)
-        }
+        _ => {}
     }
+    if !out.is_empty() {
+        return (out, false);
+    }
+    let v6 = cloud_subnets.iter().chain(peer_subnets).any(|c| is_v6(c));
+    out.push(pair("0.0.0.0/0", "0.0.0.0/0"));
+    if v6 {
+        out.push(pair("::/0", "::/0"));
+    }
+    (out, true)
 }
 
 fn required<T: Clone>(v: &Option<T>, what: &str) -> Result<T, String> {

@@ -356,7 +356,24 @@ fn selectors_follow_the_style() {
             any.clone(),
             true,
         ),
-        ("static", cidrs(&["172.16.0.0/16"]), vec![], &[], any, true),
+        (
+            "static",
+            cidrs(&["172.16.0.0/16"]),
+            vec![],
+            &[],
+            any.clone(),
+            true,
+        ),
+        // No pair of the same IP version: route-based too, never an empty configuration.
+        (
+            "static",
+            cidrs(&["fd00:1::/64"]),
+            cidrs(&["192.168.0.0/24"]),
+            &[],
+            vec![p("0.0.0.0/0", "0.0.0.0/0"), p("::/0", "::/0")],
+            true,
+        ),
+        ("policy", vec![], cidrs(&["192.168.0.0/24"]), &[], any, true),
         (
             "bgp",
             vec![],
