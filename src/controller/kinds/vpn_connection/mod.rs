@@ -14,7 +14,10 @@
 //! The phases: inputs (the named gateway and customer gateway, the key: [`refs`], [`psk`]),
 //! [`observe`] (a gateway named by cloud id, the connection by the shared lookup, its
 //! monitors), [`plan`] (pure), [`act`], [`status`] (pure; [`conditions`]). [`desired`] and
-//! [`drift`] turn the spec into request bodies and compare it with the cloud.
+//! [`drift`] turn the spec into request bodies and compare it with the cloud. [`peer_config`]:
+//! the on-premises device's configuration (`spec.peerConfig`), written to a Secret the
+//! connection owns; its plan, act and status parts ride along with the cloud's ([`Planned`],
+//! [`Done`]).
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::runtime::reflector::ObjectRef;
 use kube::ResourceExt;
