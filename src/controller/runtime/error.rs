@@ -81,6 +81,7 @@ impl Error {
                 ErrorKind::InvalidRequest
                     | ErrorKind::AuthFailed
                     | ErrorKind::QuotaExceeded
+                    | ErrorKind::Abnormal
                     | ErrorKind::Decode
             ),
             Error::InvalidSpec(_) | Error::Credentials(_) | Error::OwnershipConflict(_) => true,

@@ -32,8 +32,9 @@ pub fn psk_sha256(value: &str) -> String {
     hex::encode(Sha256::digest(value.as_bytes()))
 }
 
-/// The special characters the API allows in a pre-shared key (reference §1.4).
-pub const PSK_SPECIALS: &str = "~!@#$%^()-_+={ },./:;";
+/// The special characters a pre-shared key may contain: every character any documented table
+/// allows (see the constant's documentation).
+pub use crate::cloud::model::connection::PSK_SPECIALS;
 
 /// What is wrong with a pre-shared key, if anything (8-128 characters of letters, digits and
 /// [`PSK_SPECIALS`], with at least three of: upper case, lower case, digits, specials). The
