@@ -33,6 +33,7 @@ use crate::controller::runtime::object::{vpn_account, Link, Links, Object};
 use crate::controller::runtime::ownership::{check_tag_count, cloud_name, desired_tags};
 use crate::crd::common::{ManagementPolicy, ResourceRef};
 use crate::crd::{VpnConnection, VpnConnectionSpec, VpnConnectionStatus};
+use crate::metrics::ObjectGauges;
 
 pub mod act;
 pub mod conditions;
@@ -42,6 +43,7 @@ pub mod observe;
 pub mod plan;
 pub mod psk;
 pub mod refs;
+pub mod reset;
 pub mod status;
 
 pub use act::Acted;
@@ -81,7 +83,7 @@ impl Object for VpnConnection {
                 &spec.customer_gateway_ref,
                 status.and_then(|s| s.customer_gateway_id.as_ref()),
             ),
-            psk_secret: spec.psk_secret_ref.as_ref().map(|s| s.name.as_str().into()),
+            secret: spec.psk_secret_ref.as_ref().map(|s| s.name.as_str().into()),
         }
     }
 }
@@ -111,6 +113,8 @@ pub struct Observed {
     pub monitors: Vec<ConnectionMonitorInfo>,
     /// The gateway, resolved from its object or (by cloud id) from the cloud.
     pub gateway: Resolved<ResolvedGateway>,
+    /// Before a create: the project's connection quota.
+    pub quota: Option<crate::cloud::model::quota::QuotaInfo>,
 }
 
 /// The tags of an observed connection.
@@ -200,6 +204,22 @@ impl Managed for VpnConnection {
         ctx.pending.connections.watch(cloud, &w.id, &w.state, obj);
         true
     }
+
+    /// The tunnel gauge: 1 while `TunnelUp` is True, 0 while False, none while unknown (not
+    /// provisioned yet).
+    fn gauges(status: &VpnConnectionStatus) -> ObjectGauges {
+        use crate::crd::common::{find_condition, types, ConditionStatus};
+        let up =
+            find_condition(&status.conditions, types::TUNNEL_UP).and_then(|c| match c.status {
+                ConditionStatus::True => Some(true),
+                ConditionStatus::False => Some(false),
+                ConditionStatus::Unknown => None,
+            });
+        ObjectGauges {
+            tunnel_up: up,
+            ..ObjectGauges::default()
+        }
+    }
 }
 
 #[cfg(test)]
@@ -207,3 +227,6 @@ mod tests;
 
 #[cfg(test)]
 mod reconcile_tests;
+
+#[cfg(test)]
+mod day2_tests;

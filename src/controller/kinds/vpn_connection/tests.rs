@@ -144,6 +144,7 @@ fn observed(found: Found<ResponseVpnConnection>) -> Observed {
         found,
         monitors: vec![],
         gateway: Resolved::Ready(gw()),
+        quota: None,
     }
 }
 
