@@ -1,7 +1,8 @@
 //! Prometheus metrics of the operator (prometheus-client, OpenMetrics text).
 //!
 //! Families (all prefixed `vpn_operator_`):
-//! - `reconciles_total{kind}`, `reconcile_errors_total{kind,reason}`,
+//! - `reconciles_total{kind}`, `reconcile_errors_total{kind,reason}` (failures: not waits for a
+//!   dependency or a queued write, not pauses),
 //!   `reconcile_duration_seconds{kind}` (histogram);
 //! - `cloud_calls_total{operation,outcome}` (one per HTTP attempt, `outcome` = `ok` or the
 //!   error kind), `cloud_call_duration_seconds{operation}` (histogram),

@@ -85,8 +85,9 @@ async fn timed<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Requeue {
                 Some(ctx.settings.pending_requeue)
             }
         };
+        // A pause is not a failure.
         ctx.metrics
-            .reconcile_finished(K::KIND, started.elapsed(), Some(reasons::PAUSED));
+            .reconcile_finished(K::KIND, started.elapsed(), None);
         return after;
     }
     let (after, failed) = match step(&*obj, &ctx).await {
@@ -96,7 +97,8 @@ async fn timed<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Requeue {
         Err((e, _)) if e.object_gone() => (None, None),
         Err((e, deleting)) => {
             let after = report_failure(&*obj, &ctx, &e, deleting).await;
-            (after, Some(e.reason()))
+            // A wait (a dependency, a queued write) is not a failure either.
+            (after, (!e.is_waiting()).then(|| e.reason()))
         }
     };
     ctx.metrics
