@@ -96,8 +96,8 @@ struct Inner {
     cloud_call_duration: Family<OperationLabels, Histogram>,
     cloud_throttled: Family<OperationLabels, Counter>,
     objects: Family<ObjectLabels, Gauge>,
-    /// Each object's last known readiness, by (kind, namespace/name), behind `objects`.
-    readiness: Mutex<HashMap<(String, String), bool>>,
+    /// Each object's last known readiness, by (kind, its key), behind `objects`.
+    readiness: Mutex<HashMap<(&'static str, Box<str>), bool>>,
     time_to_ready: Family<KindLabels, Histogram>,
     tunnel_up: Family<NameLabels, Gauge>,
     gateway_routes: Family<NameLabels, Gauge>,
@@ -293,13 +293,13 @@ impl Metrics {
 
     /// Records the readiness of object `key` (`namespace/name`) of `kind`, `None` once it is
     /// gone, and moves the `objects` gauge accordingly.
-    pub fn object_ready(&self, kind: &str, key: &str, ready: Option<bool>) {
+    pub fn object_ready(&self, kind: &'static str, key: &str, ready: Option<bool>) {
         let mut seen = self
             .inner
             .readiness
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        let id = (kind.to_string(), key.to_string());
+        let id = (kind, Box::<str>::from(key));
         let before = match ready {
             Some(r) => seen.insert(id, r),
             None => seen.remove(&id),

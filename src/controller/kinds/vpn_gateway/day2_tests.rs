@@ -454,3 +454,31 @@ async fn a_full_gateway_quota_is_reported_without_a_create_call() {
         "only the first gateway was created"
     );
 }
+
+#[tokio::test]
+async fn the_gm_example_works_as_written_against_the_simulator() {
+    let w = World::start().await;
+    let text = include_str!("../../../../examples/vpngateway-gm.yaml");
+    let (secret, gateway) = text
+        .split_once("\n---\n")
+        .expect("a Secret and a VpnGateway");
+    let secret: k8s_openapi::api::core::v1::Secret = serde_yaml::from_str(secret).unwrap();
+    let data: Vec<(String, String)> = secret.string_data.unwrap().into_iter().collect();
+    let pairs: Vec<(&str, &str)> = data.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    w.put_secret("gm-certs", &pairs);
+    w.apply_yaml::<VpnGateway>(gateway);
+    let g = w
+        .until::<VpnGateway>("gm-gateway", secs(1), 15, |g| {
+            g.status
+                .as_ref()
+                .and_then(|s| s.certificate.as_ref())
+                .and_then(|c| c.status.as_deref())
+                == Some("BOUND")
+        })
+        .await;
+    assert_eq!(cond(&g, READY), yes("Available"));
+    assert_eq!(
+        g.status.unwrap().certificate.unwrap().name.as_deref(),
+        Some("cert-gm-gateway")
+    );
+}
