@@ -321,9 +321,11 @@ fn follow_job(
     notes: &mut Vec<Note>,
 ) {
     let Some(phase) = phase_of(job) else { return };
-    let same_job = s
-        .as_ref()
-        .is_some_and(|u| u.job_id.as_deref() == Some(job.id.as_str()));
+    // The job recorded, or the one an unfinished upgrade whose answer named no job runs as.
+    let same_job = s.as_ref().is_some_and(|u| match u.job_id.as_deref() {
+        Some(id) => id == job.id,
+        None => u.phase.is_some_and(|p| !p.is_final()),
+    });
     if !same_job {
         // An upgrade the operator did not start (or its first sight of it).
         let requested = s.as_ref().and_then(|u| u.requested.clone());
@@ -335,6 +337,7 @@ fn follow_job(
         });
     }
     let u = s.as_mut().expect("set above");
+    u.job_id = Some(job.id.clone());
     let before = u.phase.filter(|_| same_job);
     if before == Some(phase) {
         return;
