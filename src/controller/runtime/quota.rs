@@ -36,8 +36,9 @@ pub fn check(quota: Option<&QuotaInfo>, what: &str) -> Result<()> {
     };
     match (q.quota, q.used) {
         (Some(limit), Some(used)) if used >= limit => Err(Error::QuotaExceeded(format!(
-            "the project's {} quota is full: used {used} of {limit}; no {what} was created. \
-             Delete unused {what} or ask for a larger quota; the operator checks again slowly",
+            "the project's {} quota is full: used {used} of {limit}, so no create was \
+             attempted. Delete unused {what} or ask for a larger quota; the operator checks again \
+             slowly",
             q.quota_type
         ))),
         _ => Ok(()),
