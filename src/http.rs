@@ -2,7 +2,8 @@
 //!
 //! - `GET /healthz`: liveness; 200 while the process serves HTTP.
 //! - `GET /readyz`: readiness (see [`evaluate`]); 200 or 503, with one `[+]`/`[-]` line per check.
-//! - `GET /metrics`: [`Metrics::encode`] in OpenMetrics text.
+//! - `GET /metrics`: [`Metrics::encode`] in OpenMetrics text when the client accepts it (as
+//!   Prometheus does), else [`Metrics::encode_text`] in the classic text format.
 //!
 //! Readiness, like controller-runtime: a replica that stands by for the leader Lease is
 //! *ready* (it is healthy and will take over when needed) but runs no controllers. A leader,
@@ -25,7 +26,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::leader::LeaderState;
-use crate::metrics::{Metrics, OPENMETRICS_CONTENT_TYPE};
+use crate::metrics::{Metrics, OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE};
 
 /// How leadership affects readiness.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -272,11 +273,27 @@ async fn readyz(State(app): State<AppState>) -> impl IntoResponse {
     (code, readiness.render())
 }
 
-async fn metrics_handler(State(app): State<AppState>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE)],
-        app.metrics.encode(),
-    )
+/// OpenMetrics for clients that ask for it (Prometheus does); the classic text format 0.0.4
+/// for the others (`promtool check metrics`, `curl`), as the Prometheus client libraries do.
+async fn metrics_handler(
+    State(app): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> impl IntoResponse {
+    let openmetrics = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("application/openmetrics-text"));
+    match openmetrics {
+        true => (
+            [(header::CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE)],
+            app.metrics.encode(),
+        ),
+        false => (
+            [(header::CONTENT_TYPE, TEXT_CONTENT_TYPE)],
+            app.metrics.encode_text(),
+        ),
+    }
 }
 
 /// Binds `addr` (separate from [`serve`] so that a busy port fails before anything starts).
@@ -454,13 +471,30 @@ mod tests {
         health.set_ready("VpnGateway", true);
         assert_eq!(get("/readyz").await.0, 200);
 
+        // Without asking for OpenMetrics: the classic text format (promtool, curl).
         let (status, ctype, body) = get("/metrics").await;
         assert_eq!(status, 200);
-        assert_eq!(ctype.as_deref(), Some(OPENMETRICS_CONTENT_TYPE));
+        assert_eq!(ctype.as_deref(), Some(TEXT_CONTENT_TYPE));
         assert!(
             body.contains(r#"vpn_operator_reconciles_total{kind="VpnGateway"} 1"#),
             "{body}"
         );
+        assert!(!body.contains("# EOF"));
+        // Prometheus asks for OpenMetrics and gets it.
+        let resp = http
+            .get(format!("http://{addr}/metrics"))
+            .header(
+                "accept",
+                "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5",
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            resp.headers()["content-type"].to_str().unwrap(),
+            OPENMETRICS_CONTENT_TYPE
+        );
+        assert!(resp.text().await.unwrap().ends_with("# EOF\n"));
 
         shutdown.trigger();
         server.await.unwrap().unwrap();

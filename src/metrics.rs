@@ -1,16 +1,27 @@
 //! Prometheus metrics of the operator (prometheus-client, OpenMetrics text).
 //!
 //! Families (all prefixed `vpn_operator_`):
-//! - `reconciles_total{kind}`, `reconcile_errors_total{kind,reason}`,
+//! - `reconciles_total{kind}`, `reconcile_errors_total{kind,reason}` (failures: not waits for a
+//!   dependency or a queued write, not pauses),
 //!   `reconcile_duration_seconds{kind}` (histogram);
 //! - `cloud_calls_total{operation,outcome}` (one per HTTP attempt, `outcome` = `ok` or the
 //!   error kind), `cloud_call_duration_seconds{operation}` (histogram),
 //!   `cloud_throttled_total{operation}`;
-//! - `objects{kind,ready}` (gauge, set by the controllers), `leader` (1 while this replica leads).
+//! - `objects{kind,ready}` (gauge: the objects this replica reconciled, by their `Ready`),
+//!   `time_to_ready_seconds{kind}` (histogram: from an object's creation to its first `Ready`),
+//!   `leader` (1 while this replica leads);
+//! - per object: `tunnel_up{namespace,name}` (VpnConnection: 1 while the tunnel is up, 0 while
+//!   it is down) and `gateway_routes{namespace,name}` (VpnGateway with BGP connections: routes
+//!   in its routing table). Their series are removed when the object goes.
 //!
-//! Label values come from small fixed sets (kinds, error reasons, operation names), never from
-//! object names, so the number of series stays bounded.
-use std::sync::Arc;
+//! Label values come from small fixed sets (kinds, error reasons, operation names) except the
+//! per-object gauges, which have one series per object that has the value.
+//!
+//! [`Metrics::encode`] writes OpenMetrics (what Prometheus asks for); [`Metrics::encode_text`]
+//! the classic text format 0.0.4 for clients that do not ask for OpenMetrics (`promtool check
+//! metrics`, `curl`).
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -25,6 +36,9 @@ use crate::cloud::transport::{CallObserver, Operation};
 /// `Content-Type` of [`Metrics::encode`]'s output.
 pub const OPENMETRICS_CONTENT_TYPE: &str =
     "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// `Content-Type` of [`Metrics::encode_text`]'s output.
+pub const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// The `ErrorKind` name the transport reports for a throttled call.
 const THROTTLED: &str = "Throttled";
@@ -57,6 +71,22 @@ struct ObjectLabels {
     ready: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct NameLabels {
+    namespace: String,
+    name: String,
+}
+
+/// The per-object gauges a kind reports from its status (`None`: the object has no such value,
+/// and its series is removed).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ObjectGauges {
+    /// VpnConnection: whether the tunnel is up (`TunnelUp` True or False).
+    pub tunnel_up: Option<bool>,
+    /// VpnGateway: routes in the routing table.
+    pub routes: Option<i64>,
+}
+
 struct Inner {
     registry: Registry,
     reconciles: Family<KindLabels, Counter>,
@@ -66,6 +96,11 @@ struct Inner {
     cloud_call_duration: Family<OperationLabels, Histogram>,
     cloud_throttled: Family<OperationLabels, Counter>,
     objects: Family<ObjectLabels, Gauge>,
+    /// Each object's last known readiness, by (kind, its key), behind `objects`.
+    readiness: Mutex<HashMap<(&'static str, Box<str>), bool>>,
+    time_to_ready: Family<KindLabels, Histogram>,
+    tunnel_up: Family<NameLabels, Gauge>,
+    gateway_routes: Family<NameLabels, Gauge>,
     deferred: Family<KindLabels, Counter>,
     woken: Family<KindLabels, Counter>,
     leader: Gauge,
@@ -94,6 +129,11 @@ fn duration_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.005, 2.0, 14))
 }
 
+fn ready_histogram() -> Histogram {
+    // 1 s .. ~2.3 h: a customer gateway is Ready in seconds, a VPN gateway in minutes.
+    Histogram::new(exponential_buckets(1.0, 2.0, 14))
+}
+
 impl Metrics {
     /// A fresh registry with every family registered.
     pub fn new() -> Self {
@@ -108,6 +148,10 @@ impl Metrics {
         );
         let cloud_throttled = Family::<OperationLabels, Counter>::default();
         let objects = Family::<ObjectLabels, Gauge>::default();
+        let time_to_ready =
+            Family::<KindLabels, Histogram>::new_with_constructor(ready_histogram as fn() -> _);
+        let tunnel_up = Family::<NameLabels, Gauge>::default();
+        let gateway_routes = Family::<NameLabels, Gauge>::default();
         let deferred = Family::<KindLabels, Counter>::default();
         let woken = Family::<KindLabels, Counter>::default();
         let leader = Gauge::default();
@@ -142,8 +186,24 @@ impl Metrics {
         );
         registry.register(
             "objects",
-            "Managed objects, by kind and readiness",
+            "Managed objects, by kind and readiness (the Ready condition)",
             objects.clone(),
+        );
+        registry.register_with_unit(
+            "time_to_ready",
+            "Time from an object's creation to its first Ready condition, by kind",
+            Unit::Seconds,
+            time_to_ready.clone(),
+        );
+        registry.register(
+            "tunnel_up",
+            "VpnConnection tunnels: 1 while the cloud reports the connection ACTIVE, 0 while DOWN or ERROR",
+            tunnel_up.clone(),
+        );
+        registry.register(
+            "gateway_routes",
+            "Routes in the routing table of a VpnGateway with BGP connections",
+            gateway_routes.clone(),
         );
         registry.register(
             "reconciles_deferred",
@@ -172,6 +232,10 @@ impl Metrics {
                 cloud_call_duration,
                 cloud_throttled,
                 objects,
+                readiness: Mutex::new(HashMap::new()),
+                time_to_ready,
+                tunnel_up,
+                gateway_routes,
                 deferred,
                 woken,
                 leader,
@@ -227,6 +291,66 @@ impl Metrics {
         self.inner.objects.get_or_create(&labels).set(count);
     }
 
+    /// Records the readiness of object `key` (`namespace/name`) of `kind`, `None` once it is
+    /// gone, and moves the `objects` gauge accordingly.
+    pub fn object_ready(&self, kind: &'static str, key: &str, ready: Option<bool>) {
+        let mut seen = self
+            .inner
+            .readiness
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let id = (kind, Box::<str>::from(key));
+        let before = match ready {
+            Some(r) => seen.insert(id, r),
+            None => seen.remove(&id),
+        };
+        if before == ready {
+            return;
+        }
+        let gauge = |r: bool| {
+            self.inner.objects.get_or_create(&ObjectLabels {
+                kind: kind.to_string(),
+                ready: r.to_string(),
+            })
+        };
+        // Both series exist from the first object on, so `ready="false"` reads 0, not absent.
+        // (One guard at a time: creating a series while holding another would deadlock.)
+        for r in [true, false] {
+            let delta = i64::from(ready == Some(r)) - i64::from(before == Some(r));
+            gauge(r).inc_by(delta);
+        }
+    }
+
+    /// Records that an object of `kind` became Ready for the first time, `elapsed` after it was
+    /// created.
+    pub fn ready_after(&self, kind: &str, elapsed: Duration) {
+        let labels = KindLabels {
+            kind: kind.to_string(),
+        };
+        self.inner
+            .time_to_ready
+            .get_or_create(&labels)
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// Sets (or, for `None` values, removes) the per-object gauges of `namespace/name`.
+    pub fn object_gauges(&self, namespace: &str, name: &str, g: ObjectGauges) {
+        let labels = NameLabels {
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+        };
+        let set = |family: &Family<NameLabels, Gauge>, v: Option<i64>| match v {
+            Some(v) => {
+                family.get_or_create(&labels).set(v);
+            }
+            None => {
+                family.remove(&labels);
+            }
+        };
+        set(&self.inner.tunnel_up, g.tunnel_up.map(i64::from));
+        set(&self.inner.gateway_routes, g.routes);
+    }
+
     /// Sets the leader gauge.
     pub fn set_leader(&self, leading: bool) {
         self.inner.leader.set(i64::from(leading));
@@ -252,6 +376,13 @@ impl Metrics {
         }
     }
 
+    /// All metrics in the classic Prometheus text format 0.0.4: the OpenMetrics text with the
+    /// counters' families named like their `_total` samples (OpenMetrics names the family
+    /// without the suffix), and without the `# UNIT` and `# EOF` lines the format lacks.
+    pub fn encode_text(&self) -> String {
+        to_text_format(&self.encode())
+    }
+
     /// All metrics in OpenMetrics text format (ends with `# EOF`).
     pub fn encode(&self) -> String {
         let mut out = String::new();
@@ -261,6 +392,48 @@ impl Metrics {
         }
         out
     }
+}
+
+/// OpenMetrics text → Prometheus text format 0.0.4, for the families this crate writes
+/// (counters, gauges, histograms).
+fn to_text_format(openmetrics: &str) -> String {
+    let counters: std::collections::HashSet<&str> = openmetrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(openmetrics.len());
+    for line in openmetrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let meta = ["# HELP ", "# TYPE "]
+            .into_iter()
+            .find_map(|p| line.strip_prefix(p).map(|rest| (p, rest)));
+        match meta {
+            Some((prefix, rest)) => {
+                let (name, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+                if counters.contains(name) {
+                    out.push_str(&format!("{prefix}{name}_total {tail}"));
+                } else {
+                    out.push_str(line);
+                }
+            }
+            None => {
+                // A counter's creation time has no place in the classic format.
+                let sample = line.split(['{', ' ']).next().unwrap_or_default();
+                let created = sample
+                    .strip_suffix("_created")
+                    .is_some_and(|f| counters.contains(f));
+                if created {
+                    continue;
+                }
+                out.push_str(line);
+            }
+        }
+        out.push('\n');
+    }
+    out
 }
 
 impl CallObserver for Metrics {
@@ -293,6 +466,15 @@ mod tests {
         m.set_objects("VpnGateway", true, 1);
         m.reconcile_deferred("VpnGateway");
         m.pending_woken("VpnConnection", 3);
+        m.ready_after("VpnGateway", Duration::from_secs(90));
+        m.object_gauges(
+            "ns",
+            "c1",
+            ObjectGauges {
+                tunnel_up: Some(true),
+                routes: Some(4),
+            },
+        );
         let text = m.encode();
         assert_eq!(
             line_value(
@@ -312,6 +494,9 @@ mod tests {
             "# TYPE vpn_operator_reconciles_deferred counter",
             "# TYPE vpn_operator_pending_wakeups counter",
             "# TYPE vpn_operator_leader gauge",
+            "# TYPE vpn_operator_time_to_ready_seconds histogram",
+            "# TYPE vpn_operator_tunnel_up gauge",
+            "# TYPE vpn_operator_gateway_routes gauge",
         ] {
             assert!(text.contains(family), "missing {family:?} in\n{text}");
         }
@@ -440,5 +625,82 @@ mod tests {
             line_value(&clone.encode(), "vpn_operator_leader "),
             Some(0.0)
         );
+    }
+
+    #[test]
+    fn the_objects_gauge_counts_each_object_once_by_its_last_readiness() {
+        let m = Metrics::new();
+        let value = |m: &Metrics, ready: &str| {
+            line_value(
+                &m.encode(),
+                &format!(r#"vpn_operator_objects{{kind="VpnGateway",ready="{ready}"}}"#),
+            )
+        };
+        m.object_ready("VpnGateway", "ns/a", Some(false));
+        assert_eq!(
+            (value(&m, "true"), value(&m, "false")),
+            (Some(0.0), Some(1.0))
+        );
+        m.object_ready("VpnGateway", "ns/a", Some(false));
+        m.object_ready("VpnGateway", "ns/b", Some(true));
+        m.object_ready("VpnGateway", "ns/a", Some(true));
+        assert_eq!(
+            (value(&m, "true"), value(&m, "false")),
+            (Some(2.0), Some(0.0))
+        );
+        m.object_ready("VpnGateway", "ns/a", None);
+        m.object_ready("VpnGateway", "ns/gone", None);
+        assert_eq!(
+            (value(&m, "true"), value(&m, "false")),
+            (Some(1.0), Some(0.0))
+        );
+    }
+
+    #[test]
+    fn per_object_gauges_are_set_and_removed() {
+        let m = Metrics::new();
+        let up = |up| ObjectGauges {
+            tunnel_up: up,
+            routes: None,
+        };
+        let series = r#"vpn_operator_tunnel_up{namespace="ns",name="c1"}"#;
+        m.object_gauges("ns", "c1", up(Some(true)));
+        assert_eq!(line_value(&m.encode(), series), Some(1.0));
+        m.object_gauges("ns", "c1", up(Some(false)));
+        assert_eq!(line_value(&m.encode(), series), Some(0.0));
+        m.object_gauges("ns", "c1", up(None));
+        assert_eq!(line_value(&m.encode(), series), None);
+    }
+
+    #[test]
+    fn the_text_format_names_counter_families_like_their_samples_and_drops_openmetrics_lines() {
+        let m = Metrics::new();
+        m.reconcile_finished("VpnGateway", Duration::from_millis(1), Some("CloudBusy"));
+        m.set_leader(true);
+        let text = m.encode_text();
+        assert!(
+            text.contains("# TYPE vpn_operator_reconciles_total counter\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("# HELP vpn_operator_reconciles_total Reconciles run"),
+            "{text}"
+        );
+        assert!(text.contains("vpn_operator_reconciles_total{kind=\"VpnGateway\"} 1\n"));
+        assert!(text.contains("# TYPE vpn_operator_reconcile_duration_seconds histogram\n"));
+        assert!(text.contains("# TYPE vpn_operator_leader gauge\n"));
+        assert!(
+            !text.contains("# EOF") && !text.contains("# UNIT"),
+            "{text}"
+        );
+        // Every sample line belongs to a family announced just before it.
+        let mut family = "";
+        for line in text.lines() {
+            match line.strip_prefix("# TYPE ") {
+                Some(rest) => family = rest.split(' ').next().unwrap(),
+                None if line.starts_with('#') => {}
+                None => assert!(line.starts_with(family), "{line} after {family}"),
+            }
+        }
     }
 }

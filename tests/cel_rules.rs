@@ -480,6 +480,34 @@ fn vpn_gateway_rules() {
         ),
         update("unchanged", g.clone(), g.clone(), Accept),
         update("unchanged er", er.clone(), er.clone(), Accept),
+        // Day 2: upgrades for any flavor, certificates only for GM.
+        create(
+            "auto upgrades",
+            with(
+                &g,
+                "upgrade",
+                json!({"policy": "Auto", "confirmWindowSeconds": 300}),
+            ),
+            Accept,
+        ),
+        create(
+            "gm gateway with its certificates",
+            with(
+                &with(&g, "flavor", json!("GM")),
+                "certificate",
+                json!({"secretRef": {"name": "gm-certs"}, "name": "cert-1"}),
+            ),
+            Accept,
+        ),
+        create(
+            "certificates on a non-GM gateway",
+            with(
+                &g,
+                "certificate",
+                json!({"secretRef": {"name": "gm-certs"}}),
+            ),
+            Reject("certificate is only for GM gateways"),
+        ),
         // Updatable fields.
         update(
             "rename",

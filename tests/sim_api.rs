@@ -513,7 +513,7 @@ async fn dependencies_and_busy_gateways_are_refused() {
             .await,
     );
     assert_eq!((e.kind, code(&e)), (ErrorKind::NotReady, "VPN.0506"));
-    // While updating: busy.
+    // While updating: the documented "being updated" code.
     admin.put("/delays", json!({"gateway_update": "1h"})).await;
     c.update_gateway(
         &gw,
@@ -528,7 +528,7 @@ async fn dependencies_and_busy_gateways_are_refused() {
         c.update_gateway_specification(&gw, &m::GatewayFlavor::Professional2)
             .await,
     );
-    assert_eq!((e.kind, code(&e)), (ErrorKind::Busy, "VPN.0030"));
+    assert_eq!((e.kind, code(&e)), (ErrorKind::NotReady, "VPN.0507"));
     let e = expect_err(c.delete_connection(&conn).await);
     assert_eq!((e.kind, code(&e)), (ErrorKind::NotReady, "VPN.0507"));
 }

@@ -177,7 +177,9 @@ async fn an_independent_client_drives_the_lifecycle() {
     .await;
     assert_eq!(s, 204);
     let (s, gone) = signed(&sim, "GET", &format!("{p}/vpn-gateways/{gw_id}"), &[], None).await;
-    assert_eq!((s, gone["error_code"].as_str()), (404, Some("VPN.0509")));
+    // An error only the appendix documents: its `{code, message}` body.
+    assert_eq!((s, gone["code"].as_str()), (404, Some("VPN.0509")));
+    assert_eq!(gone["message"], "The gateway does not exist.");
 }
 
 #[tokio::test]
@@ -202,6 +204,9 @@ async fn clock_skew_over_15_minutes_is_refused() {
     }
 }
 
+/// Every answer carries `X-Request-Id`; bodies with a `request_id` (replies, and the errors of
+/// the documented examples) carry the same one. Errors only the appendix documents have its
+/// `{code, message}` body.
 #[tokio::test]
 async fn every_answer_has_a_request_id_in_header_and_body() {
     let (sim, _) = start().await;
@@ -245,8 +250,11 @@ async fn every_answer_has_a_request_id_in_header_and_body() {
         Some(json!({"vpn_gateway": {"bgp_asn": "many"}})),
     )
     .await;
-    assert_eq!((s, body["error_code"].as_str()), (400, Some("VPN.0001")));
-    assert!(body["request_id"].is_string());
+    assert_eq!((s, body["code"].as_str()), (400, Some("VPN.0001")));
+    assert!(body["message"]
+        .as_str()
+        .is_some_and(|m| m.starts_with("invalid request:")));
+    assert!(body.get("request_id").is_none() && body.get("error_code").is_none());
 }
 
 #[tokio::test]
@@ -293,9 +301,9 @@ async fn gateway_upgrade_start_then_rollback_on_a_manual_clock() {
     assert_eq!(status(c.get_gateway(&gw).await.unwrap()), "UPGRADING");
     let (s, body) = signed_post(&sim, &up, json!({"action": "rollback"})).await;
     assert_eq!(
-        (s, body["error_code"].as_str()),
-        (400, Some("VPN.0030")),
-        "still upgrading"
+        (s, body["code"].as_str()),
+        (500, Some("VPN.0511")),
+        "still upgrading: the gateway is not ready"
     );
 
     admin.post("/clock/advance", json!({"by": "59m"})).await;
@@ -329,5 +337,5 @@ async fn gateway_upgrade_start_then_rollback_on_a_manual_clock() {
         "rollback_success"
     );
     let (s, body) = signed_post(&sim, &up, json!({"action": "sideways"})).await;
-    assert_eq!((s, body["error_code"].as_str()), (400, Some("VPN.0001")));
+    assert_eq!((s, body["code"].as_str()), (400, Some("VPN.0001")));
 }

@@ -3,12 +3,16 @@
 --
 -- Healthy      Ready=True, the operator has observed the current generation and the last
 --              reconcile succeeded (Synced not False).
--- Suspended    the vpn.hwcloud.dev/paused annotation is "true", or Synced has reason Paused.
+-- Suspended    the vpn.hwcloud.dev/paused annotation is "true", or Synced has reason Paused, or
+--              a VpnGateway's upgrade waits for a person to confirm it (Ready reason
+--              UpgradePendingConfirm with spec.upgrade.policy Manual).
 -- Degraded     a terminal reason (the user must change the spec, credentials or quota, or the
 --              cloud resource is broken), or the cloud reports FAULT, FREEZED or ERROR.
 -- Progressing  everything else: no status yet, a generation not yet observed, the cloud still
---              working (Creating/Updating/Deleting), waiting for a dependency or dependents,
---              and errors the operator retries by itself (CloudBusy, Throttled, ...).
+--              working (Creating/Updating/Upgrading/UpgradeRollingBack/Deleting, an upgrade
+--              waiting for the operator's own confirmation under spec.upgrade.policy Auto),
+--              waiting for a dependency or dependents, and errors the operator retries by
+--              itself (CloudBusy, Throttled, InsufficientCapacity, ...).
 --
 -- Argo CD runs custom health checks without Lua's string and math libraries, so this script
 -- uses only the base functions, tables and the `..` operator. Keep it that way.
@@ -118,6 +122,18 @@ if meta.deletionTimestamp ~= nil then
   if synced ~= nil and synced.status == "False" then
     hs.message = hs.message .. "; retrying: " .. describe(synced)
   end
+  return hs
+end
+
+-- A VpnGateway whose upgrade waits for finish or rollback: a person decides (Manual), or the
+-- operator does from the connections' health (Auto).
+if ready ~= nil and ready.status == "False" and ready.reason == "UpgradePendingConfirm" then
+  local spec = obj.spec or {}
+  local upgrade = spec.upgrade or {}
+  if upgrade.policy ~= "Auto" then
+    hs.status = "Suspended"
+  end
+  hs.message = describe(ready)
   return hs
 end
 

@@ -38,8 +38,16 @@ pub enum ErrorKind {
     NotReady,
     /// The resource still has dependants (e.g. "customer gateway ... has connection").
     InUse,
-    /// A quota is exhausted (VPN.0513, VPN.0560, quota checks).
+    /// A quota is exhausted: only the documented quota codes (VPN.0504 connections over the
+    /// flavor's limit, VPN.0513 gateways, VPN.0560 / VPN.0561 EIPs).
     QuotaExceeded,
+    /// VPN.0505 "Gateway resources are insufficient": the region lacks capacity now. Retried
+    /// later with backoff (the documents: "retry later, or surface"), not inside one call.
+    InsufficientCapacity,
+    /// VPN.0510 "The gateway status is abnormal" (HTTP 500): not a passing server error but a
+    /// broken gateway, surfaced and retried only slowly (the documents: "surface it, likely needs
+    /// support").
+    Abnormal,
     /// 400 / VPN.0001 / VPN.05xx and other spec errors: the request must change.
     InvalidRequest,
     /// 401, 403, VPN.0003 (not "not ready"), APIGW.03xx authentication errors: credentials or permissions.
@@ -61,7 +69,7 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind, for exhaustive tests and documentation tables.
-    pub const ALL: [ErrorKind; 15] = [
+    pub const ALL: [ErrorKind; 17] = [
         ErrorKind::NotFound,
         ErrorKind::Throttled,
         ErrorKind::Busy,
@@ -69,6 +77,8 @@ impl ErrorKind {
         ErrorKind::NotReady,
         ErrorKind::InUse,
         ErrorKind::QuotaExceeded,
+        ErrorKind::InsufficientCapacity,
+        ErrorKind::Abnormal,
         ErrorKind::InvalidRequest,
         ErrorKind::AuthFailed,
         ErrorKind::Conflict,
@@ -89,6 +99,8 @@ impl ErrorKind {
             ErrorKind::NotReady => "NotReady",
             ErrorKind::InUse => "InUse",
             ErrorKind::QuotaExceeded => "QuotaExceeded",
+            ErrorKind::InsufficientCapacity => "InsufficientCapacity",
+            ErrorKind::Abnormal => "Abnormal",
             ErrorKind::InvalidRequest => "InvalidRequest",
             ErrorKind::AuthFailed => "AuthFailed",
             ErrorKind::Conflict => "Conflict",
@@ -109,6 +121,7 @@ impl ErrorKind {
                 | ErrorKind::Busy
                 | ErrorKind::RepeatedOperation
                 | ErrorKind::NotReady
+                | ErrorKind::InsufficientCapacity
                 | ErrorKind::ServerError
                 | ErrorKind::Transport
                 | ErrorKind::Timeout
@@ -268,6 +281,8 @@ impl CloudError {
             ErrorKind::Busy | ErrorKind::RepeatedOperation | ErrorKind::NotReady => "CloudBusy",
             ErrorKind::InUse => "CloudResourceInUse",
             ErrorKind::QuotaExceeded => "QuotaExceeded",
+            ErrorKind::InsufficientCapacity => "InsufficientCapacity",
+            ErrorKind::Abnormal => "CloudFault",
             ErrorKind::InvalidRequest => "InvalidSpec",
             ErrorKind::AuthFailed => "AuthFailed",
             ErrorKind::Conflict => "CloudConflict",
@@ -327,6 +342,12 @@ impl CloudError {
             }
             ErrorKind::QuotaExceeded => {
                 "A quota is exhausted: free resources or ask for a larger quota."
+            }
+            ErrorKind::InsufficientCapacity => {
+                "The cloud lacks capacity for this now: the operator retries later with backoff."
+            }
+            ErrorKind::Abnormal => {
+                "The resource is in an abnormal state: check it in the console or contact support; the operator retries slowly."
             }
             ErrorKind::InvalidRequest => {
                 "The cloud rejected the request: fix the spec field named in the message."
@@ -389,9 +410,9 @@ fn classify_code(code: &str, msg: &str) -> Option<ErrorKind> {
             "0001" if msg.contains("has connection") || msg.contains("has vpn connection") => InUse,
             // "ILLEGAL not allowed update/delete vpnConnection": refused in the current state.
             "0001" if msg.contains("not allowed") => NotReady,
-            // No code is documented for the customer-gateway and connection quotas; the
-            // simulator (and, we assume, the service) says "insufficient ... quota".
-            "0001" if msg.contains("quota") => QuotaExceeded,
+            // No code is documented for the customer-gateway and connection quotas, so the
+            // quota class comes only from the documented codes below; the operator checks the
+            // quotas API before creating instead (a VPN.0001 about a quota is a refusal).
             "0001" => InvalidRequest,
             "0002" => ServerError,
             "0003" if msg.contains("is not ready") => NotReady,
@@ -400,10 +421,9 @@ fn classify_code(code: &str, msg: &str) -> Option<ErrorKind> {
             "0030" => Busy,
             "0031" => RepeatedOperation,
             "0506" | "0507" | "0508" | "0511" => NotReady,
-            "0510" => ServerError,
+            "0510" => Abnormal,
             "0504" | "0513" | "0560" | "0561" => QuotaExceeded,
-            // Gateway resources insufficient: capacity, reported like a quota.
-            "0505" => QuotaExceeded,
+            "0505" => InsufficientCapacity,
             // Orders in progress (billing): wait for them.
             "1801" => NotReady,
             // P2C server not ready / not found / delete dependants first.
@@ -603,13 +623,17 @@ mod tests {
     /// Every documented VPN code (gateways reference §1.6, §2.5; connections §1.6).
     #[test]
     fn documented_vpn_codes() {
+        // Every code of the VPN error appendix that concerns site-to-site VPN, with its HTTP
+        // status and message as printed, and the class the operator gives it.
         let table: &[(u16, &str, &str, ErrorKind)] = &[
             (400, "VPN.0001", "invalid request:xxx", InvalidRequest),
+            // No quota code exists for customer gateways and connections: a VPN.0001 that
+            // mentions a quota is still a refused request (the pre-flight reads the quotas API).
             (
                 400,
                 "VPN.0001",
-                "invalid request: insufficient vpn connection quota",
-                QuotaExceeded,
+                "invalid request: insufficient vpn_connection quota",
+                InvalidRequest,
             ),
             (
                 400,
@@ -653,6 +677,55 @@ mod tests {
             ),
             (
                 400,
+                "VPN.0071",
+                "The signature algorithm of the certificate x is not supported.",
+                InvalidRequest,
+            ),
+            (
+                400,
+                "VPN.0072",
+                "Certificate x has expired.",
+                InvalidRequest,
+            ),
+            (
+                400,
+                "VPN.0073",
+                "Certificate x has not taken effect.",
+                InvalidRequest,
+            ),
+            (
+                400,
+                "VPN.0074",
+                "The format of the certificate x is invalid.",
+                InvalidRequest,
+            ),
+            (
+                400,
+                "VPN.0075",
+                "The content of the certificate x is invalid.",
+                InvalidRequest,
+            ),
+            (
+                400,
+                "VPN.0076",
+                "Certificate x is not a CA certificate.",
+                InvalidRequest,
+            ),
+            (400, "VPN.0077", "Duplicate certificate: x.", InvalidRequest),
+            (
+                400,
+                "VPN.0078",
+                "Invalid format of the CRL x.",
+                InvalidRequest,
+            ),
+            (
+                400,
+                "VPN.0079",
+                "Invalid content of the CRL x.",
+                InvalidRequest,
+            ),
+            (
+                400,
                 "VPN.0080",
                 "Invalid date of the CRL x.",
                 InvalidRequest,
@@ -682,11 +755,12 @@ mod tests {
                 "The number of connections exceeds the upper limit defined by the specification.",
                 QuotaExceeded,
             ),
+            // Capacity: retried later (with backoff), never a terminal quota error.
             (
                 400,
                 "VPN.0505",
                 "Gateway resources are insufficient.",
-                QuotaExceeded,
+                InsufficientCapacity,
             ),
             (
                 400,
@@ -702,12 +776,8 @@ mod tests {
             ),
             (400, "VPN.0508", "The gateway is being deleted.", NotReady),
             (404, "VPN.0509", "The gateway does not exist.", NotFound),
-            (
-                500,
-                "VPN.0510",
-                "The gateway status is abnormal.",
-                ServerError,
-            ),
+            // HTTP 500, yet not a passing server error: surfaced, not retried as one.
+            (500, "VPN.0510", "The gateway status is abnormal.", Abnormal),
             (500, "VPN.0511", "The gateway is not ready.", NotReady),
             (
                 400,
@@ -734,6 +804,8 @@ mod tests {
                 "The EIP bandwidth exceeds the upper limit defined by the specification.",
                 InvalidRequest,
             ),
+            (400, "VPN.0551", "EIP x is not found.", InvalidRequest),
+            (400, "VPN.0552", "EIP x is frozen.", InvalidRequest),
             (
                 400,
                 "VPN.0553",
@@ -742,8 +814,27 @@ mod tests {
             ),
             (
                 400,
+                "VPN.0554",
+                "EIP x does not have exclusive bandwidth.",
+                InvalidRequest,
+            ),
+            (
+                400,
+                "VPN.0555",
+                "EIP x does not belong to a center.",
+                InvalidRequest,
+            ),
+            (400, "VPN.0556", "EIP type x is invalid.", InvalidRequest),
+            (
+                400,
                 "VPN.0557",
                 "EIPs of the type x have been sold out.",
+                InvalidRequest,
+            ),
+            (
+                400,
+                "VPN.0558",
+                "Incomplete EIP parameters.",
                 InvalidRequest,
             ),
             (400, "VPN.0559", "EIP parameter conflict.", InvalidRequest),
@@ -771,6 +862,22 @@ mod tests {
             assert_eq!(e.request_id.as_deref(), Some("r-1"));
             assert_eq!(e.http_status, Some(*status));
         }
+    }
+
+    /// What the classes of the two codes the documents single out mean for the operator:
+    /// VPN.0505 is retried (later, with backoff), VPN.0510 is surfaced as a broken resource.
+    #[test]
+    fn capacity_is_retried_and_an_abnormal_gateway_is_surfaced() {
+        let capacity = vpn(400, "VPN.0505", "Gateway resources are insufficient.");
+        assert!(capacity.is_retryable());
+        assert_eq!(capacity.reason(), "InsufficientCapacity");
+        assert!(capacity.hint().contains("capacity"));
+        let abnormal = vpn(500, "VPN.0510", "The gateway status is abnormal.");
+        assert!(!abnormal.is_retryable(), "not retried as a server error");
+        assert_eq!(abnormal.reason(), "CloudFault");
+        assert!(abnormal.hint().contains("support"));
+        // An unlisted 500 stays a server error (retried).
+        assert_eq!(vpn(500, "VPN.0002", "server error: x").kind, ServerError);
     }
 
     /// API-gateway errors (research: aesthetics-anchors "Huawei Cloud API limits").

@@ -27,6 +27,12 @@ use super::model::connection::ResponseVpnConnection;
 use super::model::customer_gateway::ResponseCustomerGateway;
 use super::model::gateway::ResponseVpnGateway;
 use super::model::monitor::ConnectionMonitorInfo;
+use super::model::quota::{QuotaInfo, QuotaType};
+
+/// How old the quotas may be for the check before a create: a minute, so a storm of creates
+/// costs one quota call per account and minute, while a quota raised in the console is seen
+/// within a minute.
+pub const QUOTA_MAX_AGE: Duration = Duration::from_secs(60);
 
 type Result<T> = std::result::Result<T, CloudError>;
 
@@ -62,6 +68,13 @@ listed!(
     ResponseVpnConnection,
     ConnectionMonitorInfo
 );
+
+/// Quotas are kept by their type.
+impl Listed for QuotaInfo {
+    fn cloud_id(&self) -> &str {
+        self.quota_type.as_str()
+    }
+}
 
 struct Snapshot<T> {
     /// When the list call that produced `items` started.
@@ -197,6 +210,21 @@ impl<T: Listed> Family<T> {
         Ok((fetched, snap.items.clone()))
     }
 
+    /// Changes item `id` of `account`'s snapshot in place (nothing when there is no snapshot,
+    /// or it is being listed right now: that list may or may not show the change).
+    fn adjust(&self, account: &str, id: &str, change: impl FnOnce(&mut T)) {
+        let cell = self.cell(account);
+        let Ok(mut snap) = cell.try_lock() else {
+            return;
+        };
+        if snap.fetched.is_none() {
+            return;
+        }
+        if let Some(item) = Arc::make_mut(&mut snap.items).get_mut(id) {
+            change(item);
+        }
+    }
+
     /// Resource `id` from a snapshot at most `max_age` old; a miss is confirmed with `get`
     /// (`None` on 404), since a list can lag behind a create.
     async fn one<F, Fut, G, GFut>(
@@ -228,6 +256,8 @@ pub struct ListCache {
     customer_gateways: Family<ResponseCustomerGateway>,
     connections: Family<ResponseVpnConnection>,
     monitors: Family<ConnectionMonitorInfo>,
+    /// The quotas of each account (see [`QUOTA_MAX_AGE`]).
+    quotas: Family<QuotaInfo>,
     /// When the operator last changed a resource (by cloud id), or last tried to create one for
     /// an object (by [`created_key`]): older snapshots do not show it.
     writes: Mutex<Writes>,
@@ -243,6 +273,7 @@ impl Default for ListCache {
             customer_gateways: Family::default(),
             connections: Family::default(),
             monitors: Family::default(),
+            quotas: Family::default(),
             writes: Mutex::new(Writes {
                 map: HashMap::new(),
                 sweep_at: 1024,
@@ -311,7 +342,8 @@ impl ListCache {
         let dropped = self.gateways.forget_idle(idle)
             + self.customer_gateways.forget_idle(idle)
             + self.connections.forget_idle(idle)
-            + self.monitors.forget_idle(idle);
+            + self.monitors.forget_idle(idle)
+            + self.quotas.forget_idle(idle);
         self.forget_old_writes();
         dropped
     }
@@ -368,6 +400,34 @@ impl ListCache {
             .map
             .get(id)
             .copied()
+    }
+
+    /// The quota of `quota_type` of `account`, from a snapshot at most [`QUOTA_MAX_AGE`] old
+    /// (`fresh`: listed now), with the moment its list started; `None` when the account's
+    /// quotas do not report the type. `list` reads every quota of the account.
+    pub async fn quota(
+        &self,
+        account: &str,
+        quota_type: &QuotaType,
+        fresh: bool,
+        list: impl ListAll<QuotaInfo>,
+    ) -> Result<(Instant, Option<QuotaInfo>)> {
+        let max_age = if fresh { Duration::ZERO } else { QUOTA_MAX_AGE };
+        let (fetched, items) = self
+            .quotas
+            .snapshot_at(account, max_age, None, list)
+            .await?;
+        Ok((fetched, items.get(quota_type.as_str()).cloned()))
+    }
+
+    /// Counts `n` more resources of `quota_type` as used in `account`'s quota snapshot (just
+    /// created), until the snapshot is listed again.
+    pub fn quota_used(&self, account: &str, quota_type: &QuotaType, n: i64) {
+        self.quotas.adjust(account, quota_type.as_str(), |q| {
+            if let Some(used) = &mut q.used {
+                *used += n;
+            }
+        });
     }
 
     /// The gateway `id` of `account`, or `None` when it does not exist; `list` lists the
@@ -720,5 +780,52 @@ mod tests {
             t.await.unwrap();
         }
         assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    fn quotas(calls: &AtomicUsize, used: i64) -> impl Future<Output = Result<Vec<QuotaInfo>>> + '_ {
+        calls.fetch_add(1, Ordering::SeqCst);
+        async move {
+            Ok(vec![QuotaInfo {
+                quota_type: QuotaType::VpnGateway,
+                quota: Some(2),
+                used: Some(used),
+            }])
+        }
+    }
+
+    #[tokio::test]
+    async fn quotas_are_read_once_a_minute_per_account_and_count_our_creates() {
+        let cache = ListCache::default();
+        let calls = AtomicUsize::new(0);
+        let gw = QuotaType::VpnGateway;
+        let (_, q) = cache
+            .quota("a", &gw, false, || quotas(&calls, 0))
+            .await
+            .unwrap();
+        assert_eq!(q.unwrap().remaining(), Some(2));
+        // A create is counted in the snapshot: the next check sees it without a call.
+        cache.quota_used("a", &gw, 1);
+        let (_, q) = cache
+            .quota("a", &gw, false, || quotas(&calls, 0))
+            .await
+            .unwrap();
+        assert_eq!(q.unwrap().used, Some(1));
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "served from the snapshot");
+        // Another account lists its own; a type the API does not report is None.
+        let (_, other) = cache
+            .quota("b", &QuotaType::Vpngw, false, || quotas(&calls, 0))
+            .await
+            .unwrap();
+        assert_eq!(other, None);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        // `fresh` always lists (the confirmation of a full quota).
+        let (_, q) = cache
+            .quota("a", &gw, true, || quotas(&calls, 2))
+            .await
+            .unwrap();
+        assert_eq!(q.unwrap().remaining(), Some(0));
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        // Counting a create without a snapshot does nothing (and does not panic).
+        cache.quota_used("c", &gw, 1);
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! What is retried inside one call (everything else goes back to the caller, whose
 //! controller requeues; `NotReady` and `RepeatedOperation` in particular wait for the
-//! cloud's state machine, which takes minutes, not seconds):
+//! cloud's state machine, and `InsufficientCapacity` (VPN.0505) for the region's capacity,
+//! which take minutes, not seconds):
 //!
 //! | Kind | Reads / idempotent writes | Creates (POST, not idempotent) |
 //! |---|---|---|
@@ -140,6 +141,8 @@ pub fn retry_allowed(op: &Operation, err: &CloudError, maybe_sent: bool) -> bool
         | ErrorKind::NotReady
         | ErrorKind::InUse
         | ErrorKind::QuotaExceeded
+        | ErrorKind::InsufficientCapacity
+        | ErrorKind::Abnormal
         | ErrorKind::InvalidRequest
         | ErrorKind::AuthFailed
         | ErrorKind::Conflict

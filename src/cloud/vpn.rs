@@ -24,18 +24,22 @@ use super::model::{
     ConnectionMonitorInfo, ConnectionMonitorResponse, CreateConnectionMonitorRequest,
     CreateConnectionMonitorRequestBody, CreateCustomerGatewayRequest,
     CreateCustomerGatewayRequestBody, CreateVpnConnectionRequest, CreateVpnConnectionRequestBody,
-    CreateVpnGatewayRequest, CreateVpnGatewayRequestBody, CustomerGatewayResponse,
-    ExtendedAvailabilityZone, FilterResourcesRequest, FilterResourcesResponse, GatewayFlavor, Job,
+    CreateVpnGatewayCertificateBody, CreateVpnGatewayCertificateRequest, CreateVpnGatewayRequest,
+    CreateVpnGatewayRequestBody, CustomerGatewayResponse, ExtendedAvailabilityZone,
+    FilterResourcesRequest, FilterResourcesResponse, GatewayFlavor, Job,
     ListAvailabilityZonesResponse, ListConnectionLogsResponse, ListConnectionMonitorsQuery,
     ListConnectionMonitorsResponse, ListCustomerGatewaysQuery, ListCustomerGatewaysResponse,
     ListExtendedAvailabilityZonesResponse, ListJobsResponse, ListVpnConnectionsQuery,
-    ListVpnConnectionsResponse, ListVpnGatewaysQuery, ListVpnGatewaysResponse, Page, QueryParams,
-    Quotas, QuotasResponse, ResourceTagsResponse, ResponseCustomerGateway, ResponseVpnConnection,
-    ResponseVpnGateway, TagResourceType, TagsRequest, UpdateCustomerGatewayRequest,
+    ListVpnConnectionsResponse, ListVpnGatewaysQuery, ListVpnGatewaysResponse, Page, ProjectTag,
+    ProjectTagsResponse, QueryParams, QuotaInfo, QuotaType, Quotas, QuotasResponse,
+    ResourceTagsResponse, ResponseCustomerGateway, ResponseVpnConnection, ResponseVpnGateway,
+    RoutingTableResponse, TagResourceType, TagsRequest, UpdateCustomerGatewayRequest,
     UpdateCustomerGatewayRequestBody, UpdateVpnConnectionRequest, UpdateVpnConnectionRequestBody,
-    UpdateVpnGatewayRequest, UpdateVpnGatewayRequestBody, UpdateVpnGatewaySpecificationBody,
-    UpdateVpnGatewaySpecificationRequest, VpnConnectionResponse, VpnGatewayResponse,
-    VpnResourceTag,
+    UpdateVpnGatewayCertificateBody, UpdateVpnGatewayCertificateRequest, UpdateVpnGatewayRequest,
+    UpdateVpnGatewayRequestBody, UpdateVpnGatewaySpecificationBody,
+    UpdateVpnGatewaySpecificationRequest, UpgradeAction, UpgradeVpnGatewayRequest,
+    UpgradeVpnGatewayResponse, VpnConnectionResponse, VpnGatewayCertificate,
+    VpnGatewayCertificateResponse, VpnGatewayResponse, VpnResourceTag,
 };
 use super::transport::{ApiClient, ApiRequest, Operation};
 use std::time::Instant;
@@ -68,6 +72,17 @@ pub mod ops {
     pub const LIST_JOBS: Operation = Operation::read("ListResourceJobs");
     /// `DELETE /v5/{project_id}/vpn-gateways/jobs/{job_id}`.
     pub const DELETE_JOB: Operation = Operation::write("DeleteResourceJob");
+    /// `POST /v5/{project_id}/vpn-gateways/{vgw_id}/upgrade` (`start` / `finish` / `rollback`;
+    /// a repeated `start` could begin a second job, so it is never retried blindly).
+    pub const UPGRADE_VGW: Operation = Operation::create("UpgradeVgw");
+    /// `GET /v5/{project_id}/vpn-gateways/{vgw_id}/routing-table`.
+    pub const SHOW_VGW_ROUTING_TABLE: Operation = Operation::read("ShowVgwRoutingTable");
+    /// `POST /v5/{project_id}/vpn-gateways/{vgw_id}/certificate` (GM gateways).
+    pub const CREATE_VGW_CERTIFICATE: Operation = Operation::create("CreateVgwCertificate");
+    /// `GET /v5/{project_id}/vpn-gateways/{vgw_id}/certificate`.
+    pub const SHOW_VGW_CERTIFICATE: Operation = Operation::read("ShowVgwCertificate");
+    /// `PUT /v5/{project_id}/vpn-gateways/{vgw_id}/certificate/{certificate_id}`.
+    pub const UPDATE_VGW_CERTIFICATE: Operation = Operation::write("UpdateVgwCertificate");
     /// `POST /v5/{project_id}/customer-gateways`.
     pub const CREATE_CGW: Operation = Operation::create("CreateCgw");
     /// `GET /v5/{project_id}/customer-gateways/{customer_gateway_id}`.
@@ -93,6 +108,9 @@ pub mod ops {
     pub const DELETE_VPN_CONNECTION: Operation = Operation::write("DeleteVpnConnection");
     /// `GET /v5/{project_id}/vpn-connection/{vpn_connection_id}/log`.
     pub const LIST_VPN_CONNECTION_LOGS: Operation = Operation::read("ListVpnConnectionLogs");
+    /// `POST /v5/{project_id}/vpn-connection/{vpn_connection_id}/reset` (a reset is an action,
+    /// made once per request: never retried when it may have been applied).
+    pub const RESET_VPN_CONNECTION: Operation = Operation::create("ResetVpnConnection");
     /// `POST /v5/{project_id}/connection-monitors`.
     pub const CREATE_CONNECTION_MONITOR: Operation = Operation::create("CreateConnectionMonitor");
     /// `GET /v5/{project_id}/connection-monitors/{connection_monitor_id}`.
@@ -111,6 +129,55 @@ pub mod ops {
     pub const SHOW_RESOURCE_TAGS: Operation = Operation::read("ShowResourceTags");
     /// `POST /v5/{project_id}/{resource_type}/resource-instances/filter` (a read despite POST).
     pub const LIST_RESOURCES_BY_TAGS: Operation = Operation::read("ListResourcesByTags");
+    /// `POST /v5/{project_id}/{resource_type}/resource-instances/count` (a read despite POST).
+    pub const COUNT_RESOURCES_BY_TAGS: Operation = Operation::read("CountResourcesByTags");
+    /// `GET /v5/{project_id}/{resource_type}/tags`: every tag key and its values in the project.
+    pub const LIST_PROJECT_TAGS: Operation = Operation::read("ListProjectTags");
+
+    /// Every documented VPN v5 site-to-site operation the client implements, in the order of
+    /// the references (gateways §4, customer gateways §5, connections §5, monitors §6, quotas
+    /// and tags §2.9-2.10).
+    pub const ALL: &[Operation] = &[
+        CREATE_VGW,
+        SHOW_VGW,
+        LIST_VGWS,
+        UPDATE_VGW,
+        UPDATE_VGW_SPECIFICATION,
+        DELETE_VGW,
+        LIST_AVAILABILITY_ZONES,
+        LIST_EXTENDED_AVAILABILITY_ZONES,
+        SHOW_VGW_ROUTING_TABLE,
+        CREATE_VGW_CERTIFICATE,
+        SHOW_VGW_CERTIFICATE,
+        UPDATE_VGW_CERTIFICATE,
+        UPGRADE_VGW,
+        LIST_JOBS,
+        DELETE_JOB,
+        CREATE_CGW,
+        SHOW_CGW,
+        LIST_CGWS,
+        UPDATE_CGW,
+        DELETE_CGW,
+        CREATE_VPN_CONNECTION,
+        BATCH_CREATE_VPN_CONNECTIONS,
+        SHOW_VPN_CONNECTION,
+        LIST_VPN_CONNECTIONS,
+        UPDATE_VPN_CONNECTION,
+        DELETE_VPN_CONNECTION,
+        LIST_VPN_CONNECTION_LOGS,
+        RESET_VPN_CONNECTION,
+        CREATE_CONNECTION_MONITOR,
+        SHOW_CONNECTION_MONITOR,
+        LIST_CONNECTION_MONITORS,
+        DELETE_CONNECTION_MONITOR,
+        SHOW_QUOTAS,
+        LIST_RESOURCES_BY_TAGS,
+        COUNT_RESOURCES_BY_TAGS,
+        CREATE_RESOURCE_TAGS,
+        DELETE_RESOURCE_TAGS,
+        SHOW_RESOURCE_TAGS,
+        LIST_PROJECT_TAGS,
+    ];
 }
 
 // Retry classification the transport relies on, checked at compile time: a retried
@@ -122,6 +189,9 @@ const _: () = {
         !ops::CREATE_VPN_CONNECTION.idempotent && !ops::BATCH_CREATE_VPN_CONNECTIONS.idempotent
     );
     assert!(!ops::CREATE_CONNECTION_MONITOR.idempotent);
+    assert!(!ops::UPGRADE_VGW.idempotent && !ops::RESET_VPN_CONNECTION.idempotent);
+    assert!(!ops::CREATE_VGW_CERTIFICATE.idempotent && ops::UPDATE_VGW_CERTIFICATE.idempotent);
+    assert!(ops::ALL.len() == 39);
     assert!(ops::UPDATE_VGW_SPECIFICATION.idempotent && ops::DELETE_VGW.idempotent);
     assert!(matches!(
         ops::LIST_RESOURCES_BY_TAGS.kind,
@@ -416,6 +486,7 @@ impl VpnClient {
             async { Ok(self.api.json::<VpnGatewayResponse>(req).await?.vpn_gateway) }.await;
         if let Ok(created) = &result {
             self.wrote(&created.id);
+            self.created(QuotaType::VpnGateway, 1);
         }
         result
     }
@@ -537,6 +608,105 @@ impl VpnClient {
             .await
     }
 
+    /// Upgrades the gateway's software (202 with the job to follow): `start` puts it in
+    /// `UPGRADING` and then `PENDING_UPGRADE_CONFIRM`, where `finish` (keep) or `rollback`
+    /// (back to the previous version) must follow. Returns the job id when the answer has one.
+    pub async fn upgrade_gateway(
+        &self,
+        vgw_id: &str,
+        action: UpgradeAction,
+    ) -> Result<Option<String>, CloudError> {
+        let op = ops::UPGRADE_VGW;
+        let path = self.path(&["vpn-gateways", id(op, vgw_id)?, "upgrade"]);
+        let req = post(op, path).json_body(&UpgradeVpnGatewayRequest { action });
+        let result = async {
+            Ok(self
+                .api
+                .json::<UpgradeVpnGatewayResponse>(req)
+                .await?
+                .job_id)
+        }
+        .await;
+        self.wrote(vgw_id);
+        result
+    }
+
+    /// The gateway's routing table (routes learned over BGP or configured), with the total
+    /// count the API reports. No paging is documented; one call.
+    pub async fn routing_table(&self, vgw_id: &str) -> Result<RoutingTableResponse, CloudError> {
+        let op = ops::SHOW_VGW_ROUTING_TABLE;
+        let path = self.path(&["vpn-gateways", id(op, vgw_id)?, "routing-table"]);
+        self.api.json(ApiRequest::get(op, path)).await
+    }
+
+    /// Imports the GM certificates of a gateway (201). The certificate then goes `BINDING` →
+    /// `BOUND` (or `FAULT`); a second import answers VPN.0077: update it instead.
+    pub async fn create_gateway_certificate(
+        &self,
+        vgw_id: &str,
+        body: &CreateVpnGatewayCertificateBody,
+    ) -> Result<VpnGatewayCertificate, CloudError> {
+        let op = ops::CREATE_VGW_CERTIFICATE;
+        let path = self.path(&["vpn-gateways", id(op, vgw_id)?, "certificate"]);
+        let request = CreateVpnGatewayCertificateRequest {
+            certificate: body.clone(),
+        };
+        let req = post(op, path).json_body(&request);
+        Ok(self
+            .api
+            .json::<VpnGatewayCertificateResponse>(req)
+            .await?
+            .certificate)
+    }
+
+    /// The gateway's certificate with its binding `status`. 404 when none was imported.
+    pub async fn get_gateway_certificate(
+        &self,
+        vgw_id: &str,
+    ) -> Result<VpnGatewayCertificate, CloudError> {
+        let op = ops::SHOW_VGW_CERTIFICATE;
+        let path = self.path(&["vpn-gateways", id(op, vgw_id)?, "certificate"]);
+        Ok(self
+            .api
+            .json::<VpnGatewayCertificateResponse>(ApiRequest::get(op, path))
+            .await?
+            .certificate)
+    }
+
+    /// [`Self::get_gateway_certificate`], `None` when the gateway has no certificate.
+    pub async fn observe_gateway_certificate(
+        &self,
+        vgw_id: &str,
+    ) -> Result<Option<VpnGatewayCertificate>, CloudError> {
+        found(self.get_gateway_certificate(vgw_id).await)
+    }
+
+    /// Replaces parts of the gateway's certificate (only the fields given change); it binds
+    /// again (`BINDING` → `BOUND`).
+    pub async fn update_gateway_certificate(
+        &self,
+        vgw_id: &str,
+        certificate_id: &str,
+        body: &UpdateVpnGatewayCertificateBody,
+    ) -> Result<VpnGatewayCertificate, CloudError> {
+        let op = ops::UPDATE_VGW_CERTIFICATE;
+        let path = self.path(&[
+            "vpn-gateways",
+            id(op, vgw_id)?,
+            "certificate",
+            id(op, certificate_id)?,
+        ]);
+        let request = UpdateVpnGatewayCertificateRequest {
+            certificate: body.clone(),
+        };
+        let req = put(op, path).json_body(&request);
+        Ok(self
+            .api
+            .json::<VpnGatewayCertificateResponse>(req)
+            .await?
+            .certificate)
+    }
+
     // ----- customer gateways ------------------------------------------------
 
     /// Creates a customer gateway (201, synchronous: the response is final).
@@ -558,6 +728,7 @@ impl VpnClient {
         .await;
         if let Ok(created) = &result {
             self.wrote(&created.id);
+            self.created(QuotaType::CustomerGateway, 1);
         }
         result
     }
@@ -692,6 +863,7 @@ impl VpnClient {
         .await;
         if let Ok(created) = &result {
             self.wrote(&created.id);
+            self.created(QuotaType::VpnConnection, 1);
         }
         result
     }
@@ -706,11 +878,16 @@ impl VpnClient {
         };
         let path = self.path(&["vpn-connections", "batch-create"]);
         let req = post(ops::BATCH_CREATE_VPN_CONNECTIONS, path).json_body(&request);
-        Ok(self
+        let created = self
             .api
             .json::<BatchCreateVpnConnectionsResponse>(req)
             .await?
-            .vpn_connections)
+            .vpn_connections;
+        for c in &created {
+            self.wrote(&c.id);
+        }
+        self.created(QuotaType::VpnConnection, created.len());
+        Ok(created)
     }
 
     /// Reads one connection (with `status`, `connection_monitor_id`, `bgp_peer`).
@@ -835,6 +1012,46 @@ impl VpnClient {
             self.path(&["vpn-connection", id(op, vpn_connection_id)?, "log"]),
         );
         Ok(self.api.json::<ListConnectionLogsResponse>(req).await?.logs)
+    }
+
+    /// Resets a connection (200; the tunnel is torn down and negotiated again). Refused while
+    /// the connection is `PENDING_*`.
+    pub async fn reset_connection(&self, vpn_connection_id: &str) -> Result<(), CloudError> {
+        let op = ops::RESET_VPN_CONNECTION;
+        let path = self.path(&["vpn-connection", id(op, vpn_connection_id)?, "reset"]);
+        let result = self.api.no_content(post(op, path)).await;
+        self.wrote(vpn_connection_id);
+        result
+    }
+
+    /// The connections of gateway `vgw_id` as observed (shared list snapshot, or a list
+    /// filtered by `vgw_id` without one).
+    pub async fn observe_connections_of(
+        &self,
+        vgw_id: &str,
+    ) -> Result<Vec<ResponseVpnConnection>, CloudError> {
+        let all = match &self.observation {
+            Some(o) => {
+                let list = || self.every_connection();
+                let f = Freshness::within(o.max_age);
+                o.lists.all_connections(&self.account(), f, list).await?.1
+            }
+            None => {
+                let query = ListVpnConnectionsQuery {
+                    vgw_id: Some(vgw_id.to_string()),
+                    ..Default::default()
+                };
+                by_id(self.list_all_connections(&query).await?, |c| &c.id)
+            }
+        };
+        // The filter is applied here too: a snapshot holds every gateway's connections.
+        let mut mine: Vec<ResponseVpnConnection> = all
+            .values()
+            .filter(|c| c.vgw_id.as_deref() == Some(vgw_id))
+            .cloned()
+            .collect();
+        mine.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(mine)
     }
 
     // ----- connection monitors ----------------------------------------------
@@ -1008,6 +1225,74 @@ impl VpnClient {
             .query_opt("offset", offset)
             .json_body(filter);
         self.api.json(req).await
+    }
+
+    /// How many resources of a type match tag / name conditions.
+    pub async fn count_resources_by_tags(
+        &self,
+        resource_type: &TagResourceType,
+        filter: &FilterResourcesRequest,
+    ) -> Result<u64, CloudError> {
+        let op = ops::COUNT_RESOURCES_BY_TAGS;
+        let path = self.path(&[
+            id(op, resource_type.as_str())?,
+            "resource-instances",
+            "count",
+        ]);
+        let resp: FilterResourcesResponse = self.api.json(post(op, path).json_body(filter)).await?;
+        resp.total_count.ok_or_else(|| {
+            local_error(
+                op,
+                ErrorKind::Decode,
+                "the answer has no total_count".into(),
+            )
+        })
+    }
+
+    /// Every tag key used on resources of a type in the project, with its values.
+    pub async fn list_project_tags(
+        &self,
+        resource_type: &TagResourceType,
+    ) -> Result<Vec<ProjectTag>, CloudError> {
+        let op = ops::LIST_PROJECT_TAGS;
+        let path = self.path(&[id(op, resource_type.as_str())?, "tags"]);
+        Ok(self
+            .api
+            .json::<ProjectTagsResponse>(ApiRequest::get(op, path))
+            .await?
+            .tags)
+    }
+
+    /// The quota of `quota_type` for the quota check before a create: from a snapshot of the
+    /// account's quotas at most [`listcache::QUOTA_MAX_AGE`] old (a call now without one).
+    /// A snapshot that says the quota is full is confirmed by a fresh call before it is
+    /// believed, so a stale snapshot never refuses a create. `None` when the API does not
+    /// report this type.
+    pub async fn quota(&self, quota_type: &QuotaType) -> Result<Option<QuotaInfo>, CloudError> {
+        let list = || async { Ok(self.get_quotas().await?.resources) };
+        let Some(o) = &self.observation else {
+            return Ok(list()
+                .await?
+                .into_iter()
+                .find(|q| &q.quota_type == quota_type));
+        };
+        let account = self.account();
+        let asked = Instant::now();
+        let (fetched, seen) = o.lists.quota(&account, quota_type, false, list).await?;
+        match seen {
+            Some(q) if fetched < asked && q.remaining() == Some(0) => {
+                Ok(o.lists.quota(&account, quota_type, true, list).await?.1)
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// Counts `n` resources of `quota_type` just created in the quota snapshot, so the next
+    /// check before a create sees them before the snapshot is listed again.
+    fn created(&self, quota_type: QuotaType, n: usize) {
+        if let Some(o) = &self.observation {
+            o.lists.quota_used(&self.account(), &quota_type, n as i64);
+        }
     }
 
     async fn tags_call(

@@ -18,7 +18,7 @@ use super::runtime::clouds::CredentialSource;
 use super::runtime::context::Context;
 use super::runtime::controllers::{
     api, cached_ref, controller, dependency_changes, drive, housekeeping, secret_changes,
-    spawn_pending_watches, using_credentials, RunOptions,
+    spawn_pending_watches, using_credentials, using_secret, RunOptions,
 };
 use crate::crd::{CloudVpnService, CustomerGateway, VpnConnection, VpnGateway};
 use vpn_connection::Referenced;
@@ -105,10 +105,12 @@ struct Wiring<'a> {
 
 impl Wiring<'_> {
     /// Gateways wait for their connections on deletion: they look again when a connection that
-    /// uses them is being deleted or is gone. Pending ones are woken by the pending watch.
+    /// uses them is being deleted or is gone. Pending ones are woken by the pending watch; GM
+    /// gateways when the Secret of their certificates changes (it is updated in the cloud).
     fn gateways(&self) -> Controller<Cached<VpnGateway>> {
         let c = controller::<VpnGateway>(self.client, self.opts, self.ctx);
         let (store, creds) = (c.store(), self.default_credentials.clone());
+        let ctx = self.ctx.clone();
         let c = c
             .watches(
                 api::<VpnConnection>(self.client, &self.opts.namespace),
@@ -116,7 +118,15 @@ impl Wiring<'_> {
                 |c: VpnConnection| departing_ref(&c, c.spec.vpn_gateway_ref.name.clone()),
             )
             .watches_stream(secret_changes(self.client, self.opts), move |s| {
-                using_credentials(&store.state(), creds.as_ref(), &s)
+                let items = store.state();
+                let mut refs = using_secret(&items, &s);
+                if !refs.is_empty() {
+                    // Before the gateways are woken: they must read the new certificates.
+                    ctx.kube
+                        .forget_secret(&s.namespace().unwrap_or_default(), &s.name_any());
+                }
+                refs.extend(using_credentials(&items, creds.as_ref(), &s));
+                refs
             });
         match self.ctx.pending.gateways.take_trigger() {
             Some(woken) => c.reconcile_on(woken.map(cached_ref)),

@@ -40,9 +40,19 @@ pub mod reasons {
         AVAILABLE = "Available";
         /// Ready=False: the cloud resource is being created (e.g. `PENDING_CREATE`).
         CREATING = "Creating";
-        /// Ready=False: the cloud resource is being changed (e.g. `PENDING_UPDATE`, a gateway
-        /// upgrade, or a CloudVPN bandwidth change).
+        /// Ready=False: the cloud resource is being changed (e.g. `PENDING_UPDATE`, or a
+        /// CloudVPN bandwidth change).
         UPDATING = "Updating";
+        /// Ready=False: the gateway's software is being upgraded (`UPGRADING`); it accepts no
+        /// change until the upgrade waits for confirmation.
+        UPGRADING = "Upgrading";
+        /// Ready=False: the gateway was upgraded and waits for `finish` or `rollback`
+        /// (`PENDING_UPGRADE_CONFIRM`); it accepts no other change meanwhile. With
+        /// `spec.upgrade.policy: Manual` a person decides (the `vpn.hwcloud.dev/upgrade`
+        /// annotation); with `Auto` the operator does, from the health of the connections.
+        UPGRADE_PENDING_CONFIRM = "UpgradePendingConfirm";
+        /// Ready=False: the gateway's upgrade is being rolled back (`ROLLING_BACK`).
+        UPGRADE_ROLLING_BACK = "UpgradeRollingBack";
         /// Ready=False: the object is being deleted and the operator waits for the cloud to
         /// finish (e.g. `PENDING_DELETE`, or the resource still answers GET).
         DELETING = "Deleting";
@@ -70,17 +80,22 @@ pub mod reasons {
         /// The cloud is busy (system busy, repeated operation, the gateway is being created,
         /// updated or deleted); the operator retries later.
         CLOUD_BUSY = "CloudBusy";
-        /// A cloud quota or the gateway's connection limit is exhausted. Raise the quota or
-        /// free capacity; the operator retries slowly.
+        /// A cloud quota or the gateway's connection limit is exhausted (found by the quota
+        /// check before a create, or answered by the cloud). Raise the quota or free capacity;
+        /// the operator retries slowly.
         QUOTA_EXCEEDED = "QuotaExceeded";
+        /// Synced=False: the cloud lacks the capacity for the request now (VPN.0505 "Gateway
+        /// resources are insufficient"); the operator retries with backoff.
+        INSUFFICIENT_CAPACITY = "InsufficientCapacity";
         /// The `vpn.hwcloud.dev/paused` annotation is set: the operator changes nothing in
         /// the cloud (deletion included) until it is removed.
         PAUSED = "Paused";
         /// `deletionPolicy: Orphan`: the object was removed from Kubernetes and the cloud
         /// resource was left in place.
         ORPHANED = "Orphaned";
-        /// The cloud reports the resource as failed (`FAULT`, `ERROR`). Usually needs the
-        /// cloud provider's support or a delete and recreate.
+        /// The cloud reports the resource as failed (`FAULT`, `ERROR`, VPN.0510 "The gateway
+        /// status is abnormal", a GM certificate that failed to bind). Usually needs the cloud
+        /// provider's support, a fixed certificate, or a delete and recreate.
         CLOUD_FAULT = "CloudFault";
         /// The cloud reports the resource as frozen (`FREEZED`), typically for billing reasons.
         FROZEN = "Frozen";

@@ -35,6 +35,15 @@ pub const VERSION: &str = "v1alpha1";
 pub const FINALIZER: &str = "vpn.hwcloud.dev/cleanup";
 /// Annotation that pauses reconciliation of one object when set to `"true"`.
 pub const PAUSED_ANNOTATION: &str = "vpn.hwcloud.dev/paused";
+/// Annotation on a VpnGateway asking for one step of a software upgrade: `start`, `finish` or
+/// `rollback`. Acted on once per value (the value acted on is `status.upgrade.requested`);
+/// remove it to ask for the same step again later.
+pub const UPGRADE_ANNOTATION: &str = "vpn.hwcloud.dev/upgrade";
+/// Annotation on a VpnConnection asking for a reset of its tunnel, conventionally the RFC 3339
+/// time of the request. Acted on once per distinct value (`status.lastReset.requestedAt`).
+pub const RESET_ANNOTATION: &str = "vpn.hwcloud.dev/reset-requested-at";
+/// The prefix of the operator's annotations: a change of any of them wakes the object.
+pub const ANNOTATION_PREFIX: &str = "vpn.hwcloud.dev/";
 /// Directory, relative to the repository root, that holds the generated CRD manifests.
 pub const CRD_DIR: &str = "crds";
 

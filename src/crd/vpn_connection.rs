@@ -685,6 +685,9 @@ pub struct VpnConnectionStatus {
     /// The exported on-premises configuration (spec.peerConfig), as last written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peer_config: Option<PeerConfigStatus>,
+    /// The last reset requested with the `vpn.hwcloud.dev/reset-requested-at` annotation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_reset: Option<ResetStatus>,
 }
 
 /// The peer configuration Secret as last written. Never holds a secret value.
@@ -708,6 +711,34 @@ pub struct PeerConfigStatus {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 20))]
     pub notes: Vec<String>,
+}
+
+/// What became of a reset request.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]
+#[schemars(description = "")]
+pub enum ResetResult {
+    /// The cloud accepted the reset: the tunnel is negotiated again.
+    Reset,
+    /// Not made: the connection was not in a state that allows a reset (`PENDING_*`, not
+    /// provisioned, observe only). Ask again with a new value.
+    Refused,
+    /// The cloud refused the reset; the message says why. Ask again with a new value.
+    Failed,
+}
+
+/// The last reset request of a connection.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ResetStatus {
+    /// The annotation's value this record is for (each value is acted on once).
+    pub requested_at: String,
+    /// What became of it.
+    pub result: ResetResult,
+    /// When the operator acted on it.
+    pub at: k8s_openapi::apimachinery::pkg::apis::meta::v1::Time,
+    /// Why, for a refused or failed reset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 /// A BGP session as the cloud reports it.

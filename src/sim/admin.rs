@@ -14,7 +14,7 @@
 //! | `PATCH /_sim/projects/{p}/world/eips/{id}` | JSON merge patch of one EIP (e.g. `{"frozen": true}`) |
 //! | `PATCH /_sim/projects/{p}/{kind}/{id}` | JSON merge patch of a resource's stored wire model (drift) |
 //! | `DELETE /_sim/projects/{p}/{kind}/{id}` | remove a resource at once (drift) |
-//! | `POST /_sim/projects/{p}/{kind}/{id}/status` | `{"status": "ERROR"}`: force a state (pending transition dropped) |
+//! | `POST /_sim/projects/{p}/{kind}/{id}/status` | `{"status": "ERROR"}`: force a state (pending transition dropped; a gateway's upgrade job follows its upgrade states) |
 //! | `GET`/`DELETE /_sim/counters` | call counters per operation / reset them |
 //! | `GET`/`PUT`/`POST`/`DELETE /_sim/faults` | read / replace (`{seed, rules}`) / add one rule / clear |
 //! | `GET`/`PUT /_sim/delays` | read / change delays (given fields only, e.g. `{"gateway_create": "10s"}`) |
@@ -341,8 +341,9 @@ async fn force_status(
                 if st == m::GatewayStatus::Active {
                     g.activated = true;
                 }
-                g.gw.status = Some(st);
+                g.gw.status = Some(st.clone());
                 g.pending = None;
+                proj.align_upgrade_job(&id, &st, now);
             }
             "vpn-connections" => {
                 let st = m::ConnectionStatus::parse(s);

@@ -1,10 +1,17 @@
 //! The documented error bodies, one constructor per code.
 //!
 //! Every error the simulator returns is an [`ApiError`]: HTTP status, vendor code and message.
-//! The response body is always `{"error_code", "error_msg", "request_id"}`, the shape of every
-//! concrete example in the VPN reference (the appendix's `{code, message}` shape appears in no
-//! example, so it is not produced). The request id is filled in by the server pipeline
-//! (see [`crate::sim::server`]), which also sets the `X-Request-Id` header.
+//! The body has one of the two documented shapes ([`ErrorBody::json`]):
+//!
+//! - `{"error_code", "error_msg", "request_id"}` for the errors the reference shows in a
+//!   concrete example (VPN.0003 "... is not ready, currently CREATING"; VPN.0001 "... has
+//!   connection" and "... not allowed update/delete vpnConnection"), and for the API gateway
+//!   (`APIGW.*`) and IAM, whose examples use it too;
+//! - `{"code", "message"}`, the shape of the VPN error-code appendix (A.3: "VPN APIs, other than
+//!   native OpenStack ones, return this body"), for every other VPN code.
+//!
+//! The request id is filled in by the server pipeline (see [`crate::sim::server`]), which also
+//! sets the `X-Request-Id` header on every answer.
 //!
 //! HTTP statuses follow the reference's error table (gateways reference §2.5); the API gateway
 //! codes (`APIGW.*`) follow the vendor's API gateway FAQ: 401 `APIGW.0301` "Incorrect IAM
@@ -29,6 +36,32 @@ pub struct ApiError {
 pub(crate) struct ErrorBody {
     pub code: &'static str,
     pub message: String,
+}
+
+impl ErrorBody {
+    /// Whether the reference shows this error in a concrete example, whose body is
+    /// `{"error_code", "error_msg", "request_id"}`; the others take the appendix's shape.
+    fn has_concrete_example(&self) -> bool {
+        let m = self.message.as_str();
+        match self.code {
+            "VPN.0003" => m.contains("is not ready"),
+            "VPN.0001" => m.contains("has connection") || m.contains("not allowed"),
+            c => !c.starts_with("VPN."),
+        }
+    }
+
+    /// The JSON body, in the shape the reference documents for this error.
+    pub fn json(&self, request_id: &str) -> serde_json::Value {
+        if self.has_concrete_example() {
+            serde_json::json!({
+                "error_code": self.code,
+                "error_msg": self.message,
+                "request_id": request_id,
+            })
+        } else {
+            serde_json::json!({"code": self.code, "message": self.message})
+        }
+    }
 }
 
 impl IntoResponse for ApiError {
@@ -163,6 +196,15 @@ impl ApiError {
             StatusCode::BAD_REQUEST,
             "VPN.0074",
             format!("The format of the certificate {name} is invalid."),
+        )
+    }
+
+    /// 400 VPN.0077 "Duplicate certificate: %s."
+    pub fn certificate_duplicate(name: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "VPN.0077",
+            format!("Duplicate certificate: {name}."),
         )
     }
 
@@ -381,6 +423,38 @@ mod tests {
             e.message,
             "resource (type=GATEWAY, ID=ff9bdca6) is not ready, currently CREATING"
         );
+    }
+
+    #[test]
+    fn bodies_take_the_documented_shape_of_their_code() {
+        let body = |e: ApiError| {
+            let resp = e.into_response();
+            resp.extensions().get::<ErrorBody>().unwrap().json("r1")
+        };
+        // Shown in concrete examples: error_code / error_msg / request_id.
+        for e in [
+            ApiError::not_ready("GATEWAY", "g1", "CREATING"),
+            ApiError::invalid("customer gateway c1 has connection"),
+            ApiError::invalid("PENDING_UPDATE not allowed update vpnConnection"),
+            ApiError::iam_auth("verify aksk signature fail"),
+            ApiError::throttled(1),
+        ] {
+            let b = body(e.clone());
+            assert_eq!(b["error_code"], e.code, "{b}");
+            assert_eq!(b["error_msg"], e.message.as_str());
+            assert_eq!(b["request_id"], "r1");
+        }
+        // Only in the appendix: {code, message}.
+        for e in [
+            ApiError::invalid("name is too long"),
+            ApiError::busy(),
+            ApiError::gateway_being_updated(),
+            ApiError::gateway_not_found(),
+            ApiError::forbidden("the credentials are not authorized"),
+        ] {
+            let b = body(e.clone());
+            assert_eq!(b, serde_json::json!({"code": e.code, "message": e.message}));
+        }
     }
 
     #[test]

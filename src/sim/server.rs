@@ -200,11 +200,7 @@ pub async fn finish(mut req: Request, next: Next) -> Response {
     req.extensions_mut().insert(RequestId(rid.clone()));
     let mut resp = next.run(req).await;
     let body = if let Some(err) = resp.extensions_mut().remove::<ErrorBody>() {
-        Some(serde_json::json!({
-            "error_code": err.code,
-            "error_msg": err.message,
-            "request_id": rid,
-        }))
+        Some(err.json(&rid))
     } else if let Some(JsonReply(mut v)) = resp.extensions_mut().remove::<JsonReply>() {
         if let Value::Object(o) = &mut v {
             if o.get("request_id").is_none_or(Value::is_null) {

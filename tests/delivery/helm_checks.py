@@ -9,6 +9,9 @@ Each subcommand is one check: it prints what it saw and exits 0 (pass) or 1 (fai
     install VALUES RELEASE NS         helm install / upgrade / uninstall against $KUBECONFIG,
                                       with the memory release storage (see the kube stand-in)
     kustomize FILE                    check the output of `kubectl kustomize deploy/`
+    promtool-files RENDERED DIR       from a rendered chart, write DIR/rules.yaml (the
+                                      PrometheusRule's groups) and DIR/dashboard-queries.yaml
+                                      (every dashboard query as a recording rule), for promtool
 """
 
 from __future__ import annotations
@@ -175,6 +178,8 @@ def check_rendered(docs: list[dict], values: dict, merged: dict, release_ns: str
     elif monitors:
         raise Failure("a ServiceMonitor was rendered although it is disabled")
 
+    notes.extend(check_monitoring(by_kind, merged))
+
     secrets = by_kind.get("Secret", [])
     if merged["credentials"]["create"]:
         (sec,) = secrets
@@ -213,6 +218,63 @@ def check_rendered(docs: list[dict], values: dict, merged: dict, release_ns: str
             raise Failure(f"{b['kind']} binds {subject}, not the operator's ServiceAccount")
     notes.append(f"rendered {len(docs)} objects: {sorted(by_kind)}")
     return notes
+
+
+ALERTS = {"VpnTunnelDown", "VpnObjectsNotReady", "VpnOperatorReconcileErrors",
+          "VpnOperatorThrottled", "VpnOperatorAbsent"}
+
+
+def check_monitoring(by_kind: dict[str, list[dict]], merged: dict) -> list[str]:
+    """The PrometheusRule and the dashboard ConfigMap: rendered exactly when enabled, with every
+    alert, and a dashboard whose queries use only the operator's metrics."""
+    notes = []
+    rules = by_kind.get("PrometheusRule", [])
+    if merged["metrics"]["prometheusRule"]["enabled"]:
+        (rule,) = rules
+        names = {r.get("alert") for g in rule["spec"]["groups"] for r in g["rules"]}
+        if names != ALERTS:
+            raise Failure(f"PrometheusRule alerts {sorted(names)}, want {sorted(ALERTS)}")
+        for g in rule["spec"]["groups"]:
+            for r in g["rules"]:
+                if "{{" in r["expr"] or not r["annotations"].get("summary"):
+                    raise Failure(f"alert {r['alert']}: unrendered expr or no summary")
+        notes.append(f"PrometheusRule with {len(names)} alerts")
+    elif rules:
+        raise Failure("a PrometheusRule was rendered although it is disabled")
+    dashboards = [c for c in by_kind.get("ConfigMap", []) if c["metadata"]["name"].endswith("-dashboard")]
+    if merged["metrics"]["grafanaDashboard"]["enabled"]:
+        (cm,) = dashboards
+        want = merged["metrics"]["grafanaDashboard"]["labels"]
+        if any(cm["metadata"]["labels"].get(k) != v for k, v in want.items()):
+            raise Failure("the dashboard ConfigMap lacks the sidecar's label")
+        dash = json.loads(cm["data"]["vpn-operator.json"])
+        exprs = dashboard_queries(dash)
+        bad = [e for e in exprs if "vpn_operator_" not in e]
+        if not exprs or bad:
+            raise Failure(f"dashboard queries without an operator metric: {bad}")
+        notes.append(f"dashboard {dash['title']!r} with {len(dash['panels'])} panels, {len(exprs)} queries")
+    elif dashboards:
+        raise Failure("a dashboard ConfigMap was rendered although it is disabled")
+    return notes
+
+
+def dashboard_queries(dash: dict) -> list[str]:
+    return [t["expr"] for p in dash.get("panels", []) for t in p.get("targets", [])]
+
+
+def cmd_promtool_files(rendered: str, out_dir: str) -> None:
+    docs = [d for d in yaml.safe_load_all(Path(rendered).read_text()) if d]
+    (rule,) = [d for d in docs if d["kind"] == "PrometheusRule"]
+    (cm,) = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].endswith("-dashboard")]
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "rules.yaml").write_text(yaml.safe_dump({"groups": rule["spec"]["groups"]}, sort_keys=False))
+    queries = dashboard_queries(json.loads(cm["data"]["vpn-operator.json"]))
+    recorded = [{"record": f"dashboard:query_{i}", "expr": e} for i, e in enumerate(queries)]
+    (out / "dashboard-queries.yaml").write_text(
+        yaml.safe_dump({"groups": [{"name": "dashboard", "rules": recorded}]}, sort_keys=False)
+    )
+    print(f"  {out}/rules.yaml, {out}/dashboard-queries.yaml ({len(queries)} queries)")
 
 
 def hardened(container: dict) -> None:
@@ -417,6 +479,7 @@ def main(argv: list[str]) -> int:
         "reject": (cmd_reject, 1),
         "install": (cmd_install, 3),
         "kustomize": (cmd_kustomize, 1),
+        "promtool-files": (cmd_promtool_files, 2),
     }
     if len(argv) < 2 or argv[1] not in commands or len(argv) - 2 != commands[argv[1]][1]:
         print(__doc__, file=sys.stderr)

@@ -16,15 +16,21 @@
 # - the API server at $KUBECONFIG (a kube stand-in in CI): `kubectl apply` of
 #   `kubectl kustomize deploy/` (twice: the second apply must change nothing), of rendered
 #   charts, and of the argocd-cm snippet; helm install / upgrade / uninstall (memory driver);
+# - alerting (Debian's `prometheus` package, installed when promtool is missing): the chart's
+#   PrometheusRule rendered with the default values passes `promtool check rules`, and its alerts
+#   pass the unit tests of tests/delivery/alerts/ (`promtool test rules`: each alert fires and
+#   stays silent where it should); every query of the Grafana dashboard parses;
 # - live: the operator binary (--cloud sim) reconciles a good and a broken VpnGateway on the
 #   API server; the health check must call them Healthy and Degraded; its /healthz, /readyz
-#   and /metrics (the Deployment's probes and Service) answer. Needs the binary
+#   and /metrics (the Deployment's probes and Service) answer, and a scrape of /metrics passes
+#   `promtool check metrics`. Needs the binary
 #   ($VPN_OPERATOR_BIN, default the debug build: ${CARGO_TARGET_DIR:-target}/debug/vpn-operator;
 #   relative paths are taken from the caller's directory): with CI=true or
 #   VPN_DELIVERY_REQUIRE_LIVE=1 a missing binary is a failure, otherwise a notice.
 #
 # Tools it installs: a Python venv under a temp dir (or $VPN_DELIVERY_VENV, reused if present)
-# with pinned helm-python-sdk, PyYAML and kubernetes-validate; lua5.1 with apt-get when missing.
+# with pinned helm-python-sdk, PyYAML and kubernetes-validate; lua5.1 and prometheus (promtool)
+# with apt-get when missing.
 # It needs kubectl and python3 >= 3.9. Prints one PASS/FAIL line per check and a final
 # "N passed, M failed"; exits 1 on any failure, 2 when it cannot run at all.
 set -uo pipefail
@@ -57,15 +63,25 @@ step() { printf '\n==== %s\n' "$*"; }
 
 # ---------------------------------------------------------------- tools
 step "tools"
-if ! command -v lua5.1 >/dev/null; then
-  echo "lua5.1 is missing: installing it with apt-get"
+# apt_install COMMAND PACKAGE: installs PACKAGE when COMMAND is missing (the package lists are
+# refreshed only when the install fails without a refresh).
+apt_install() {
+  command -v "$1" >/dev/null && return 0
+  echo "$1 is missing: installing the $2 package with apt-get"
   if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else
-    die "lua5.1 is missing and neither root nor sudo is available to install it"
+    die "$1 is missing and neither root nor sudo is available to install $2"
   fi
-  $sudo apt-get update -qq >"$work/apt.log" 2>&1 && $sudo apt-get install -y -qq lua5.1 >>"$work/apt.log" 2>&1 \
-    || { cat "$work/apt.log" >&2; die "apt-get install lua5.1 failed"; }
-fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get install -y -qq --no-install-recommends "$2" >"$work/apt.log" 2>&1 \
+    || { $sudo apt-get update -qq >>"$work/apt.log" 2>&1 \
+      && $sudo apt-get install -y -qq --no-install-recommends "$2" >>"$work/apt.log" 2>&1; } \
+    || { cat "$work/apt.log" >&2; die "apt-get install $2 failed"; }
+  command -v "$1" >/dev/null || die "the $2 package did not provide $1"
+}
+apt_install lua5.1 lua5.1
 lua5.1 -v 2>&1 | head -1
+apt_install promtool prometheus
+promtool --version 2>&1 | head -1
 
 venv="${VPN_DELIVERY_VENV:-$work/venv}"
 py="$venv/bin/python"
@@ -141,6 +157,16 @@ done
 for values in tests/delivery/values/bad/*.yaml; do
   check "values schema rejects $(basename "$values" .yaml)" "$py" tests/delivery/helm_checks.py reject "$values"
 done
+
+# ---------------------------------------------------------------- alerting
+step "Alerting: the chart's alert rules and dashboard through promtool"
+check "rules and dashboard queries extracted from the rendered chart (monitoring)" \
+  "$py" tests/delivery/helm_checks.py promtool-files "$work/rendered/monitoring.yaml" "$work/alerts"
+check "promtool check rules: the PrometheusRule" promtool check rules "$work/alerts/rules.yaml"
+check "promtool check rules: every Grafana dashboard query" promtool check rules "$work/alerts/dashboard-queries.yaml"
+cp tests/delivery/alerts/alerts.test.yaml "$work/alerts/"
+check "promtool test rules: each alert fires and stays silent where it should" \
+  promtool test rules "$work/alerts/alerts.test.yaml"
 
 # ---------------------------------------------------------------- Kubernetes schemas
 step "Kubernetes object schemas (strict)"
@@ -250,6 +276,17 @@ PY
     "live: operator-written status of a gateway with a bad VPC=Degraded:$work/broken.json"
   harness "$work/live.lua"
   check "operator /metrics counts the reconciles (metrics Service)" http_get /metrics "vpn_operator_reconciles_total"
+  scrape_lint() {  # a live scrape, as promtool reads it (the classic text format), must be clean
+    python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' \
+      "http://127.0.0.1:$port/metrics" >"$work/scrape.txt" || return 1
+    grep -c '^vpn_operator_' "$work/scrape.txt" | sed 's/$/ samples scraped/'
+    local problems
+    problems="$(promtool check metrics <"$work/scrape.txt" 2>&1)"
+    local rc=$?
+    [ -n "$problems" ] && echo "$problems"
+    [ "$rc" -eq 0 ] && [ -z "$problems" ]
+  }
+  check "promtool check metrics: a live scrape of the operator is clean" scrape_lint
   check "deleting the gateways completes (finalizers removed)" \
     kubectl -n delivery-live delete vpngateway edge-gateway broken-gateway --timeout=90s
   kill "$operator_pid" 2>/dev/null

@@ -8,6 +8,13 @@ use super::common::{
     InvalidQuery, PageInfo, QueryParams, Redacted, Timestamp, VpnResourceTag,
 };
 
+/// The special characters a pre-shared key (`psk`) may contain, besides letters and digits: the
+/// union of every documented table, so the operator never refuses a key the cloud accepts. The
+/// tables differ (connections reference §1.4, seed L6255, L7401, L10007): single create
+/// `~!@#$%^()-_+={ }./;`, batch create and update `~@#$%^*()-_+={ },./;`, and the vendor SDK's
+/// `~!@#$%^()-_+={ },./:;`.
+pub const PSK_SPECIALS: &str = "~!@#$%^*()-_+={ },./:;";
+
 wire_enum! {
     /// Connection routing style as REQUESTS spell it (lower case). Default `static`.
     /// Responses use upper case: see [`ResponseConnectionStyle`].

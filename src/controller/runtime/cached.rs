@@ -257,7 +257,7 @@ mod tests {
         assert!(!l.gateway.is_to("other", Some("g-1")));
         assert!(l.customer_gateway.is_to("x", Some("cg-9")));
         assert!(!l.customer_gateway.is_to("x", None));
-        assert_eq!(l.psk_secret.as_deref(), Some("office-psk"));
+        assert_eq!(l.secret.as_deref(), Some("office-psk"));
         assert_eq!(l.credentials_secret, None);
         assert_eq!(
             c.decode().unwrap().spec.vpn_gateway_ref.name.as_deref(),

@@ -26,6 +26,7 @@ use super::events::Note;
 use super::object::Object;
 use super::requeue::Next;
 use crate::cloud::model::tag::TagResourceType;
+use crate::metrics::ObjectGauges;
 
 /// A kind the operator manages in the cloud (see the module documentation).
 pub trait Managed: Object {
@@ -84,6 +85,12 @@ pub trait Managed: Object {
     /// takes off. `None`: nothing to release.
     fn released_resource(&self) -> Option<(TagResourceType, String)> {
         None
+    }
+
+    /// The per-object gauges the status gives (a connection's tunnel, a gateway's routes); the
+    /// runtime sets them after each status write and removes them when the object goes.
+    fn gauges(_status: &<Self as Object>::Status) -> ObjectGauges {
+        ObjectGauges::default()
     }
 
     /// Whether the object needs fresh observations although its `Ready` condition does not

@@ -23,7 +23,7 @@ use super::object::Object;
 use super::pending;
 use super::reconcile::{error_policy, reconcile_cached};
 use crate::cloud::listcache::Freshness;
-use crate::crd::PAUSED_ANNOTATION;
+use crate::crd::ANNOTATION_PREFIX;
 
 /// Where and how the controllers run.
 #[derive(Clone, Debug)]
@@ -45,17 +45,18 @@ where
     }
 }
 
-/// Only changes that can alter what the operator does pass: spec (generation), the pause
-/// annotation, finalizers and the deletion mark. The operator's own status writes do not
-/// trigger another reconcile.
-fn trigger_hash<K: Resource>(obj: &K) -> Option<u64> {
+/// Only changes that can alter what the operator does pass: spec (generation), the operator's
+/// own annotations (pause, an upgrade step, a reset request), finalizers and the deletion mark.
+/// The operator's own status writes do not trigger another reconcile.
+pub fn trigger_hash<K: Resource>(obj: &K) -> Option<u64> {
     let m = obj.meta();
     let mut h = DefaultHasher::new();
     m.generation.hash(&mut h);
     m.annotations
-        .as_ref()
-        .and_then(|a| a.get(PAUSED_ANNOTATION))
-        .hash(&mut h);
+        .iter()
+        .flatten()
+        .filter(|(k, _)| k.starts_with(ANNOTATION_PREFIX))
+        .for_each(|kv| kv.hash(&mut h));
     m.finalizers.hash(&mut h);
     m.deletion_timestamp
         .as_ref()
@@ -243,6 +244,22 @@ pub fn using_credentials<K: Object>(
             Some(r) => r == name && o.meta().namespace.as_deref() == Some(ns.as_str()),
             None => is_default,
         })
+        .map(|o| ObjectRef::from_obj(&**o))
+        .collect()
+}
+
+/// The objects among `items` whose own data comes from `secret` (`Links::secret`: a gateway's
+/// certificates), in its namespace.
+pub fn using_secret<K: Object>(
+    items: &[Arc<Cached<K>>],
+    secret: &PartialObjectMeta<Secret>,
+) -> Vec<ObjectRef<Cached<K>>> {
+    let ns = secret.namespace().unwrap_or_default();
+    let name = secret.name_any();
+    items
+        .iter()
+        .filter(|o| o.meta().namespace.as_deref() == Some(ns.as_str()))
+        .filter(|o| o.links().secret.as_deref() == Some(name.as_str()))
         .map(|o| ObjectRef::from_obj(&**o))
         .collect()
 }

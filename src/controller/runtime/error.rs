@@ -38,6 +38,10 @@ pub enum Error {
     #[error("{0}")]
     OwnershipConflict(String),
 
+    /// The quota check before a create found the quota full: nothing was created.
+    #[error("{0}")]
+    QuotaExceeded(String),
+
     /// Not a failure: the object has to wait (a dependency, the cloud busy with another
     /// operation). Carries the `Ready` reason, a message, and what it waits for.
     #[error("{message}")]
@@ -68,6 +72,7 @@ impl Error {
             Error::Secret { .. } => reasons::SECRET_NOT_READY,
             Error::Credentials(_) => reasons::AUTH_FAILED,
             Error::OwnershipConflict(_) => reasons::OWNERSHIP_CONFLICT,
+            Error::QuotaExceeded(_) => reasons::QUOTA_EXCEEDED,
             Error::Waiting { reason, .. } => reason,
         }
     }
@@ -81,9 +86,13 @@ impl Error {
                 ErrorKind::InvalidRequest
                     | ErrorKind::AuthFailed
                     | ErrorKind::QuotaExceeded
+                    | ErrorKind::Abnormal
                     | ErrorKind::Decode
             ),
-            Error::InvalidSpec(_) | Error::Credentials(_) | Error::OwnershipConflict(_) => true,
+            Error::InvalidSpec(_)
+            | Error::Credentials(_)
+            | Error::OwnershipConflict(_)
+            | Error::QuotaExceeded(_) => true,
             Error::Secret { .. } => false,
             Error::Kube(_) | Error::Waiting { .. } => false,
         }
@@ -152,6 +161,7 @@ mod tests {
             },
             Error::Credentials("c".into()),
             Error::OwnershipConflict("o".into()),
+            Error::QuotaExceeded("q".into()),
         ] {
             assert!(
                 documented.contains(&e.reason()),

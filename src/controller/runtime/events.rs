@@ -112,6 +112,39 @@ event_reasons! {
     /// CloudVpnService with autoscaling: the bandwidth was changed in IES by someone else;
     /// the autoscaler adopts it.
     EXTERNAL_CHANGE = "ExternalChange";
+    /// VpnGateway: the operator started a software upgrade (`start`).
+    UPGRADE_STARTED = "UpgradeStarted";
+    /// VpnGateway: an upgrade waits for `finish` or `rollback` (`PENDING_UPGRADE_CONFIRM`).
+    UPGRADE_AWAITS_CONFIRMATION = "UpgradeAwaitsConfirmation";
+    /// VpnGateway: the operator confirmed an upgrade (`finish`): the new software is kept.
+    UPGRADE_FINISHED = "UpgradeFinished";
+    /// VpnGateway: the operator rolled an upgrade back (`rollback`).
+    UPGRADE_ROLLBACK_STARTED = "UpgradeRollbackStarted";
+    /// VpnGateway: an upgrade finished outside the operator (job `success`).
+    UPGRADE_SUCCEEDED = "UpgradeSucceeded";
+    /// VpnGateway: an upgrade was rolled back (job `rollback_success`).
+    UPGRADE_ROLLED_BACK = "UpgradeRolledBack";
+    /// VpnGateway: the upgrade job failed (job `fail`).
+    UPGRADE_FAILED = "UpgradeFailed";
+    /// VpnGateway: the `vpn.hwcloud.dev/upgrade` annotation asks for a step the gateway's state
+    /// does not allow, or is not `start`, `finish` or `rollback`; nothing was called.
+    UPGRADE_REFUSED = "UpgradeRefused";
+    /// VpnGateway (GM): the certificates of `spec.certificate` were imported.
+    CERTIFICATE_IMPORTED = "CertificateImported";
+    /// VpnGateway (GM): the certificate was updated from a changed Secret.
+    CERTIFICATE_UPDATED = "CertificateUpdated";
+    /// VpnGateway (GM): the certificate is bound; connections can use the gateway.
+    CERTIFICATE_BOUND = "CertificateBound";
+    /// VpnGateway (GM): the certificate failed to bind (`FAULT`).
+    CERTIFICATE_FAULT = "CertificateFault";
+    /// VpnConnection: the tunnel was reset as the `vpn.hwcloud.dev/reset-requested-at`
+    /// annotation asked.
+    CONNECTION_RESET = "ConnectionReset";
+    /// VpnConnection: a reset was asked for while the connection cannot be reset (`PENDING_*`,
+    /// not provisioned, observe only); nothing was called.
+    RESET_REFUSED = "ResetRefused";
+    /// VpnConnection: the cloud refused a reset.
+    RESET_FAILED = "ResetFailed";
 }
 
 #[cfg(test)]

@@ -33,6 +33,7 @@ pub mod lookup;
 pub mod object;
 pub mod ownership;
 pub mod pending;
+pub mod quota;
 pub mod reconcile;
 pub mod requeue;
 pub mod secrets;

@@ -82,8 +82,9 @@ pub struct Links {
     pub gateway: Link,
     /// A connection's `spec.customerGatewayRef`.
     pub customer_gateway: Link,
-    /// A connection's `spec.pskSecretRef.name`.
-    pub psk_secret: Option<Box<str>>,
+    /// The Secret the object's own data comes from: a connection's `spec.pskSecretRef.name`, a
+    /// gateway's `spec.certificate.secretRef.name`.
+    pub secret: Option<Box<str>>,
     /// A connection's `spec.peerConfig.secretName` (the Secret it writes).
     pub peer_secret: Option<Box<str>>,
 }

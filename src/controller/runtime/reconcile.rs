@@ -85,8 +85,9 @@ async fn timed<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Requeue {
                 Some(ctx.settings.pending_requeue)
             }
         };
+        // A pause is not a failure.
         ctx.metrics
-            .reconcile_finished(K::KIND, started.elapsed(), Some(reasons::PAUSED));
+            .reconcile_finished(K::KIND, started.elapsed(), None);
         return after;
     }
     let (after, failed) = match step(&*obj, &ctx).await {
@@ -96,7 +97,8 @@ async fn timed<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Requeue {
         Err((e, _)) if e.object_gone() => (None, None),
         Err((e, deleting)) => {
             let after = report_failure(&*obj, &ctx, &e, deleting).await;
-            (after, Some(e.reason()))
+            // A wait (a dependency, a queued write) is not a failure either.
+            (after, (!e.is_waiting()).then(|| e.reason()))
         }
     };
     ctx.metrics
@@ -169,6 +171,7 @@ async fn step<K: Managed>(obj: &K, ctx: &Context) -> std::result::Result<Requeue
     let mut status = done.status;
     status.set_observed_generation(obj.meta().generation);
     ctx.kube.write_status(obj, &status).await.map_err(fail)?;
+    record_metrics(obj, &status, ctx);
     for n in &done.notes {
         ctx.kube.publish(obj, n).await;
     }
@@ -219,7 +222,47 @@ async fn finish_deletion<K: Managed>(obj: &K, ctx: &Context, notes: &[Note]) -> 
     }
     ctx.kube.remove_finalizer(obj, FINALIZER).await?;
     ctx.backoff.reset(&object_key(obj));
+    ctx.metrics.object_ready(K::KIND, &object_key(obj), None);
+    let (ns, name) = (obj.namespace().unwrap_or_default(), obj.name_any());
+    ctx.metrics
+        .object_gauges(&ns, &name, crate::metrics::ObjectGauges::default());
     Ok(None)
+}
+
+/// Keeps the object's metrics in step with the status just written: its readiness, the time
+/// to its first `Ready`, and its own gauges.
+fn record_metrics<K: Managed>(obj: &K, status: &<K as Object>::Status, ctx: &Context) {
+    let ready = |c: &[crate::crd::common::Condition]| {
+        find_condition(c, types::READY)
+            .map(|c| (c.status == ConditionStatus::True, c.reason.clone()))
+    };
+    let now_ready = ready(status.conditions()).is_some_and(|(r, _)| r);
+    ctx.metrics
+        .object_ready(K::KIND, &object_key(obj), Some(now_ready));
+    let prev = HasStatus::status(obj);
+    let before = prev.and_then(|s| ready(s.conditions()));
+    let had_resource = prev.is_some_and(|s| s.cloud_id().is_some());
+    let before = before.as_ref().map(|(r, reason)| (*r, reason.as_str()));
+    if now_ready && first_ready(before, had_resource) {
+        if let Some(created) = &obj.meta().creation_timestamp {
+            let took = super::clock::elapsed(created, &ctx.clock.now());
+            ctx.metrics.ready_after(K::KIND, took);
+        }
+    }
+    let (ns, name) = (obj.namespace().unwrap_or_default(), obj.name_any());
+    ctx.metrics.object_gauges(&ns, &name, K::gauges(status));
+}
+
+/// Whether an object that is Ready now becomes Ready for the first time, from its `Ready`
+/// before (status, reason) and whether it had a cloud resource: it had none yet, or it was
+/// being created. A `Ready` that comes back after an update or a failure is not a first.
+fn first_ready(before: Option<(bool, &str)>, had_resource: bool) -> bool {
+    match before {
+        Some((true, _)) => false,
+        _ if !had_resource => true,
+        None => true,
+        Some((false, reason)) => reason == reasons::CREATING,
+    }
 }
 
 /// Deletion by policy rather than by deleting the cloud resource: `deletionPolicy: Orphan` and
@@ -295,6 +338,7 @@ async fn pause<K: Managed>(obj: &K, ctx: &Context) -> Result<()> {
     set(conds, &now, types::SYNCED, why, gen);
     status.set_observed_generation(gen);
     ctx.kube.write_status(obj, &status).await?;
+    record_metrics(obj, &status, ctx);
     Ok(())
 }
 
@@ -333,8 +377,9 @@ async fn report_failure<K: Managed>(
     if let Some(n) = &note {
         ctx.kube.publish(obj, n).await;
     }
-    if let Err(e) = ctx.kube.write_status(obj, &status).await {
-        tracing::warn!(object = %key, error = %e, "could not write status");
+    match ctx.kube.write_status(obj, &status).await {
+        Ok(_) => record_metrics(obj, &status, ctx),
+        Err(e) => tracing::warn!(object = %key, error = %e, "could not write status"),
     }
     after
 }
@@ -422,6 +467,9 @@ pub fn is_settled<K: Object>(obj: &K) -> bool {
                     | reasons::UPDATING
                     | reasons::DELETING
                     | reasons::DEPENDENCY_NOT_READY
+                    | reasons::UPGRADING
+                    | reasons::UPGRADE_PENDING_CONFIRM
+                    | reasons::UPGRADE_ROLLING_BACK
             )
     })
 }
@@ -587,6 +635,22 @@ mod tests {
             conds[0].1.message, conds[1].1.message,
             "same message in Ready and Synced"
         );
+    }
+
+    #[test]
+    fn only_a_first_ready_counts_towards_time_to_ready() {
+        // No Ready before, or no resource yet (adopted, a synchronous create, a create that
+        // failed once).
+        assert!(first_ready(None, false));
+        assert!(first_ready(Some((false, "CloudServerError")), false));
+        assert!(first_ready(Some((false, reasons::CREATING)), true));
+        assert!(!first_ready(Some((true, reasons::AVAILABLE)), true));
+        assert!(!first_ready(Some((false, reasons::UPDATING)), true));
+        assert!(!first_ready(
+            Some((false, reasons::UPGRADE_PENDING_CONFIRM)),
+            true
+        ));
+        assert!(!first_ready(Some((false, "CloudServerError")), true));
     }
 
     #[test]

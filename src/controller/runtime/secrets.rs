@@ -134,6 +134,26 @@ pub fn secret_data(secret: Secret) -> SecretData {
     data
 }
 
+/// A Secret (or one of its keys) an object needs that cannot be used (missing, unusable), kept
+/// as data until the plan decides whether it matters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretProblem {
+    pub namespace: String,
+    pub name: String,
+    /// What is wrong; never contains a value.
+    pub problem: String,
+}
+
+impl From<SecretProblem> for super::error::Error {
+    fn from(p: SecretProblem) -> Self {
+        super::error::Error::Secret {
+            namespace: p.namespace,
+            name: p.name,
+            problem: p.problem,
+        }
+    }
+}
+
 /// How long a Secret read is reused without reading it again.
 pub const SECRET_CACHE_TTL: Duration = Duration::from_secs(60);
 

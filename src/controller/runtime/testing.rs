@@ -116,6 +116,10 @@ impl World {
         if obj.meta().namespace.is_none() {
             obj.meta_mut().namespace = Some(NS.into());
         }
+        // The API server stamps a new object with the time it was created (its clock: ours).
+        if obj.meta().creation_timestamp.is_none() {
+            obj.meta_mut().creation_timestamp = Some(self.ctx.clock.now());
+        }
         self.kube().apply(&obj)
     }
 
@@ -384,19 +388,10 @@ pub fn scheduled<K: Managed>(name: &str) -> Scheduled {
                 }
             })
         }),
+        // The controllers' own trigger filter.
         trigger: Box::new(move |w: &World| {
-            w.try_get::<K>(&n2).map(|o| {
-                let m = o.meta();
-                format!(
-                    "{:?}|{:?}|{:?}|{:?}",
-                    m.generation,
-                    m.annotations
-                        .as_ref()
-                        .and_then(|a| a.get(crate::crd::PAUSED_ANNOTATION)),
-                    m.finalizers,
-                    m.deletion_timestamp
-                )
-            })
+            w.try_get::<K>(&n2)
+                .map(|o| format!("{:?}", super::controllers::trigger_hash(&o)))
         }),
     }
 }

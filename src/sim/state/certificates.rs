@@ -148,10 +148,16 @@ impl Project {
     ) -> ApiResult<m::VpnGatewayCertificate> {
         let g = self.gm_gateway(vgw)?;
         self_gate(g, false)?;
-        if g.certificate.is_some() {
-            return Err(ApiError::invalid(format!(
-                "vpn gateway {vgw} already has a certificate; update it instead"
-            )));
+        // A gateway has one certificate; importing another is a duplicate (VPN.0077): update
+        // the one there instead.
+        if let Some(c) = &g.certificate {
+            let name = c
+                .cert
+                .name
+                .as_deref()
+                .or(c.cert.id.as_deref())
+                .unwrap_or_default();
+            return Err(ApiError::certificate_duplicate(name));
         }
         if let Some(n) = &req.name {
             check_name(n)?;

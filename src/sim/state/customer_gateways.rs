@@ -16,14 +16,31 @@ pub struct CustomerGatewayRec {
 
 /// Checks a CA certificate request and describes it. Real certificates are not parsed: a PEM
 /// block is accepted and given a stable synthetic serial number (VPN.0074 otherwise).
+///
+/// `id` alone names an existing certificate (`CaCertificateRequest.id`, §3.8): the certificate
+/// of that id on another customer gateway of the project is used, or, for an id the simulator
+/// has never seen, a certificate described with that id (assumption: the certificate store
+/// behind the id is not modelled).
 fn ca_certificate(
     req: &m::CaCertificateRequest,
+    known: Option<&m::CaCertificate>,
     now: DateTime<Utc>,
 ) -> ApiResult<m::CaCertificate> {
-    if req.id.is_some() && req.content.is_none() {
-        return Err(ApiError::invalid(
-            "ca_certificate.id does not name a certificate known to this project; give ca_certificate.content",
-        ));
+    if let (Some(id), None) = (&req.id, &req.content) {
+        if id.trim().is_empty() || id.chars().count() > 64 {
+            return Err(ApiError::invalid(
+                "ca_certificate.id must be a certificate id",
+            ));
+        }
+        return Ok(known.cloned().unwrap_or_else(|| m::CaCertificate {
+            id: Some(id.clone()),
+            serial_number: Some(id.chars().filter(char::is_ascii_digit).collect()),
+            signature_algorithm: Some("SHA256WITHRSA".into()),
+            issuer: Some("C=CN,O=vpn-operator-simulator,CN=Simulated CA".into()),
+            subject: Some("C=CN,O=vpn-operator-simulator,CN=Simulated CA".into()),
+            expire_time: Some(ts(now + ChronoDuration::days(365))),
+            is_updatable: Some(true),
+        }));
     }
     let content = req.content.as_deref().unwrap_or_default();
     let len = content.chars().count();
@@ -54,6 +71,15 @@ fn ca_certificate(
 }
 
 impl Project {
+    /// The CA certificate with the id `req` names, on any customer gateway of the project.
+    fn known_ca(&self, req: &m::CaCertificateRequest) -> Option<&m::CaCertificate> {
+        let id = req.id.as_deref()?;
+        self.customer_gateways
+            .values()
+            .filter_map(|c| c.cgw.ca_certificate.as_ref())
+            .find(|ca| ca.id.as_deref() == Some(id))
+    }
+
     fn customer_gateway(&self, id: &str) -> ApiResult<&CustomerGatewayRec> {
         self.customer_gateways
             .get(id)
@@ -92,7 +118,7 @@ impl Project {
             v::bgp_asn("bgp_asn", asn)?;
         }
         let ca = match &req.ca_certificate {
-            Some(c) => Some(ca_certificate(c, ctx.now)?),
+            Some(c) => Some(ca_certificate(c, self.known_ca(c), ctx.now)?),
             None => None,
         };
         if let Some(t) = &req.tags {
@@ -168,7 +194,7 @@ impl Project {
             v::name("name", n)?;
         }
         let ca = match &req.ca_certificate {
-            Some(c) => Some(ca_certificate(c, ctx.now)?),
+            Some(c) => Some(ca_certificate(c, self.known_ca(c), ctx.now)?),
             None => None,
         };
         let c = self.customer_gateways.get_mut(id).expect("checked above");

@@ -54,13 +54,14 @@ fn status(g: &GatewayRec) -> m::GatewayStatus {
     g.gw.status.clone().unwrap_or(m::GatewayStatus::Active)
 }
 
-/// Whether a gateway accepts a mutation of itself (PUT, update-specification, upgrade, delete).
+/// Whether a gateway accepts a mutation of itself (PUT, update-specification, upgrade
+/// `start`, certificate import / update, delete).
 ///
 /// - `PENDING_CREATE`: 403 VPN.0003 "resource (type=GATEWAY, ID=..) is not ready, currently
 ///   CREATING", the documented answer for exactly these calls (§1.4, source examples).
-/// - `PENDING_UPDATE`, `UPGRADING`, `ROLLING_BACK`, `PENDING_UPGRADE_CONFIRM`: 400 VPN.0030
-///   "The system is busy": mutations of one resource are serialised (§2.6); the documents give
-///   no example for this case, and VPN.0030 is the retryable answer clients must handle anyway.
+/// - `PENDING_UPDATE`: 400 VPN.0507 "The gateway is being updated, please try again later."
+/// - `UPGRADING`, `ROLLING_BACK`, `PENDING_UPGRADE_CONFIRM`: 500 VPN.0511 "The gateway is not
+///   ready." (an upgrade waiting for confirmation must be finished or rolled back first).
 /// - `PENDING_DELETE`: 400 VPN.0508 "The gateway is being deleted."
 /// - `FAULT`, `FREEZED`: 500 VPN.0510 "The gateway status is abnormal", except that delete is
 ///   allowed on `FAULT` so broken gateways can be cleaned up.
@@ -69,8 +70,9 @@ pub fn self_gate(g: &GatewayRec, deleting: bool) -> ApiResult<()> {
     match status(g) {
         S::Active => Ok(()),
         S::PendingCreate => Err(ApiError::not_ready("GATEWAY", &g.gw.id, "CREATING")),
-        S::PendingUpdate | S::Upgrading | S::RollingBack | S::PendingUpgradeConfirm => {
-            Err(ApiError::busy())
+        S::PendingUpdate => Err(ApiError::gateway_being_updated()),
+        S::Upgrading | S::RollingBack | S::PendingUpgradeConfirm => {
+            Err(ApiError::gateway_not_ready())
         }
         S::PendingDelete => Err(ApiError::gateway_being_deleted()),
         S::Fault if deleting => Ok(()),
@@ -166,6 +168,8 @@ enum EipPlan {
     New {
         eip_type: String,
         charge_mode: String,
+        /// The shared bandwidth the EIP joins (`bandwidth_id`), else a dedicated one.
+        shared_bandwidth: Option<String>,
         bandwidth_size: u32,
         bandwidth_name: String,
     },
@@ -201,16 +205,19 @@ fn plan_eip(p: &Project, field: &str, e: &m::CreateRequestEip, cap: u32) -> ApiR
     if let Some(n) = &e.bandwidth_name {
         v::name(&format!("{field}.bandwidth_name"), n)?;
     }
-    if e.bandwidth_id.is_some() {
-        // Shared-bandwidth EIPs are not modelled: the id would have to name a shared
-        // bandwidth of the world (assumption).
-        return Err(ApiError::invalid(format!(
-            "{field}.bandwidth_id is only allowed for shared bandwidths, which this project has none of"
-        )));
+    // `bandwidth_id`: the new EIP joins that existing shared bandwidth (§3.3). Shared
+    // bandwidths are not modelled in the world, so any id is taken as one (assumption).
+    if let Some(b) = &e.bandwidth_id {
+        if b.trim().is_empty() || b.chars().count() > 64 {
+            return Err(ApiError::invalid(format!(
+                "{field}.bandwidth_id must be the id of a shared bandwidth"
+            )));
+        }
     }
     Ok(EipPlan::New {
         eip_type: t.as_str().to_string(),
         charge_mode: charge.as_str().to_string(),
+        shared_bandwidth: e.bandwidth_id.clone(),
         bandwidth_size: size,
         bandwidth_name: e
             .bandwidth_name
@@ -440,14 +447,19 @@ impl Project {
                         "local_subnets and local_subnets_v6 are only allowed when attachment_type is vpc",
                     ));
                 }
-                if req.vpc_id.is_none() && req.access_vpc_id.is_none() {
+                // vpc_id / connect_subnet (or access_vpc_id / access_subnet_id) are optional
+                // with er (create table, §4.1): the gateway reaches the router without them. A
+                // private gateway still needs a subnet for its access IPs (assumption).
+                let subnet = req.connect_subnet.is_some() || req.access_subnet_id.is_some();
+                if network == N::Private && !subnet {
                     return Err(ApiError::invalid(
-                        "vpc_id or access_vpc_id is required when attachment_type is er",
+                        "a private gateway needs connect_subnet or access_subnet_id for its access private IPs",
                     ));
                 }
-                if req.connect_subnet.is_none() && req.access_subnet_id.is_none() {
+                let vpc = req.vpc_id.is_some() || req.access_vpc_id.is_some();
+                if vpc != subnet {
                     return Err(ApiError::invalid(
-                        "connect_subnet or access_subnet_id is required when attachment_type is er",
+                        "with attachment_type er, give the access VPC and its subnet together (vpc_id or access_vpc_id with connect_subnet or access_subnet_id), or neither",
                     ));
                 }
             }
@@ -525,18 +537,22 @@ impl Project {
                 ip_needs.push((cs.to_string(), 2));
             }
         }
-        if self.world.vpc(&access_vpc).is_none() {
-            return Err(ApiError::vpc_not_found(&access_vpc));
-        }
-        let (owner, _) = self
-            .world
-            .subnet(&access_subnet)
-            .ok_or_else(|| ApiError::subnet_not_found(&access_subnet))?;
-        if owner.id != access_vpc {
-            return Err(ApiError::subnet_not_in_vpc(&access_subnet, &access_vpc));
-        }
-        if !ip_needs.iter().any(|(s, _)| *s == access_subnet) {
-            ip_needs.push((access_subnet.clone(), 2));
+        // An ER gateway may have no access VPC at all (checked above: both or neither).
+        let has_access = !access_vpc.is_empty();
+        if has_access {
+            if self.world.vpc(&access_vpc).is_none() {
+                return Err(ApiError::vpc_not_found(&access_vpc));
+            }
+            let (owner, _) = self
+                .world
+                .subnet(&access_subnet)
+                .ok_or_else(|| ApiError::subnet_not_found(&access_subnet))?;
+            if owner.id != access_vpc {
+                return Err(ApiError::subnet_not_in_vpc(&access_subnet, &access_vpc));
+            }
+            if !ip_needs.iter().any(|(s, _)| *s == access_subnet) {
+                ip_needs.push((access_subnet.clone(), 2));
+            }
         }
         for (s, n) in &ip_needs {
             let free = self.world.subnet(s).map_or(0, |(_, x)| x.available_ips);
@@ -660,6 +676,7 @@ impl Project {
                 EipPlan::New {
                     eip_type,
                     charge_mode,
+                    shared_bandwidth,
                     bandwidth_size,
                     bandwidth_name,
                 } => {
@@ -673,10 +690,15 @@ impl Project {
                         address,
                         eip_type,
                         charge_mode,
-                        bandwidth_id: new_id(),
+                        share_type: if shared_bandwidth.is_some() {
+                            "WHOLE"
+                        } else {
+                            "PER"
+                        }
+                        .into(),
+                        bandwidth_id: shared_bandwidth.unwrap_or_else(new_id),
                         bandwidth_name,
                         bandwidth_size,
-                        share_type: "PER".into(),
                         public_border_group: "center".into(),
                         frozen: false,
                         bound_to: None,
@@ -715,10 +737,16 @@ impl Project {
             certificate_id: None,
             er_id: req.er_id.clone(),
             er_attachment_id: (attachment == A::Er).then(new_id),
-            vpc_id: req.vpc_id.clone().or(Some(access_vpc.clone())),
+            vpc_id: req
+                .vpc_id
+                .clone()
+                .or(has_access.then(|| access_vpc.clone())),
             local_subnets: req.local_subnets.clone(),
             local_subnets_v6: req.local_subnets_v6.clone(),
-            connect_subnet: req.connect_subnet.clone().or(Some(access_subnet.clone())),
+            connect_subnet: req
+                .connect_subnet
+                .clone()
+                .or(has_access.then(|| access_subnet.clone())),
             bgp_asn: Some(bgp_asn),
             flavor: Some(flavor.clone()),
             availability_zone_ids: Some(azs),
@@ -732,8 +760,8 @@ impl Project {
             created_at: None,
             applied_at: None,
             updated_at: None,
-            access_vpc_id: Some(access_vpc),
-            access_subnet_id: Some(access_subnet),
+            access_vpc_id: has_access.then_some(access_vpc),
+            access_subnet_id: has_access.then(|| access_subnet.clone()),
             access_private_ip_1: private_ips.as_ref().map(|p| p.0.clone()),
             access_private_ip_2: private_ips.as_ref().map(|p| p.1.clone()),
             ha_mode: Some(ha_mode),

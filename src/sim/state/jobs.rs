@@ -96,7 +96,7 @@ impl Project {
             m::UpgradeAction::Finish | m::UpgradeAction::Rollback => {
                 match status {
                     S::PendingUpgradeConfirm => {}
-                    S::Upgrading | S::RollingBack => return Err(ApiError::busy()),
+                    S::Upgrading | S::RollingBack => return Err(ApiError::gateway_not_ready()),
                     S::PendingCreate => return Err(ApiError::not_ready("GATEWAY", id, "CREATING")),
                     _ => {
                         return Err(ApiError::invalid(format!(
@@ -134,6 +134,53 @@ impl Project {
                 Ok(job_id)
             }
             m::UpgradeAction::Other(_) => unreachable!("checked by known()"),
+        }
+    }
+
+    /// Keeps the gateway's job in step with a state forced through the admin API (an upgrade
+    /// started, confirmed or rolled back "in the console"): `UPGRADING`,
+    /// `PENDING_UPGRADE_CONFIRM` and `ROLLING_BACK` need a running job (one is made when there
+    /// is none); any other state ends a running job (`success`, `rollback_success` after a
+    /// rollback, `fail` for `FAULT`).
+    pub fn align_upgrade_job(&mut self, gw: &str, state: &m::GatewayStatus, now: DateTime<Utc>) {
+        use m::{GatewayStatus as G, JobStatus as J};
+        let running = [J::Upgrading, J::PendingUpgradeConfirm, J::RollingBack];
+        let wanted = match state {
+            G::Upgrading => Some(J::Upgrading),
+            G::PendingUpgradeConfirm => Some(J::PendingUpgradeConfirm),
+            G::RollingBack => Some(J::RollingBack),
+            _ => None,
+        };
+        let exists = self.gateway_job_mut(gw, &running).is_some();
+        if let (Some(w), false) = (&wanted, exists) {
+            let created = self.creation_time(now);
+            let id = new_id();
+            let job = m::Job {
+                id: id.clone(),
+                resource_id: Some(gw.to_string()),
+                job_type: Some(m::JobType::Upgrade),
+                status: Some(w.clone()),
+                created_at: Some(ts(created)),
+                finished_at: None,
+                error_message: Some(String::new()),
+                sub_jobs: Some(sub_jobs(now, m::SubJobStatus::Success, true)),
+            };
+            self.jobs.insert(id, JobRec { job, created });
+        }
+        let Some(j) = self.gateway_job_mut(gw, &running) else {
+            return;
+        };
+        match wanted {
+            Some(w) => j.job.status = Some(w),
+            None => {
+                let was = j.job.status.clone();
+                j.job.status = Some(match state {
+                    G::Fault => J::Fail,
+                    _ if was == Some(J::RollingBack) => J::RollbackSuccess,
+                    _ => J::Success,
+                });
+                j.job.finished_at = Some(ts(now));
+            }
         }
     }
 

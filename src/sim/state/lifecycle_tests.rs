@@ -153,11 +153,12 @@ fn busy_gateways_answer_the_documented_codes() {
     p.advance(t0() + secs(10));
     p.update_gateway(&gw, Default::default(), ctx(t0() + secs(10), d))
         .unwrap();
+    // While PENDING_UPDATE: the documented "being updated" code.
     assert_eq!(
         p.update_gateway(&gw, Default::default(), ctx(t0() + secs(11), d))
             .unwrap_err()
             .code,
-        "VPN.0030"
+        "VPN.0507"
     );
     let e = p
         .create_connection(conn_req(&gw, EIP1, &cgw), ctx(t0() + secs(11), d))
@@ -283,11 +284,18 @@ fn upgrade_jobs_run_start_finish_and_rollback() {
 
     p.upgrade_gateway(&gw, m::UpgradeAction::Start, ctx(t0() + secs(20), d))
         .unwrap();
+    // While UPGRADING: "The gateway is not ready."; so is every other mutation.
     assert_eq!(
         p.upgrade_gateway(&gw, m::UpgradeAction::Rollback, ctx(t0() + secs(21), d))
             .unwrap_err()
             .code,
-        "VPN.0030"
+        "VPN.0511"
+    );
+    assert_eq!(
+        p.update_gateway(&gw, Default::default(), ctx(t0() + secs(21), d))
+            .unwrap_err()
+            .code,
+        "VPN.0511"
     );
     p.advance(t0() + secs(30));
     p.upgrade_gateway(&gw, m::UpgradeAction::Rollback, ctx(t0() + secs(30), d))

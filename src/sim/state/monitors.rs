@@ -147,7 +147,19 @@ impl Project {
     /// `DELETE /v5/{project_id}/connection-monitors/{id}`; a repeated delete while it is being
     /// deleted is accepted again.
     pub fn delete_monitor(&mut self, id: &str, ctx: Ctx) -> ApiResult<()> {
-        self.monitor(id)?;
+        let mo = self.monitor(id)?;
+        // Gated by the gateway's state like every other monitor change (a FAULT gateway's
+        // monitors can still be deleted, as its connections can).
+        let gw = mo
+            .monitor
+            .vpn_connection_id
+            .as_deref()
+            .and_then(|c| self.connections.get(c))
+            .and_then(|c| c.conn.vgw_id.as_deref())
+            .and_then(|g| self.gateways.get(g));
+        if let Some(g) = gw {
+            child_gate(g, true)?;
+        }
         let mo = self.monitors.get_mut(id).expect("checked above");
         if mo.monitor.status != Some(m::MonitorStatus::PendingDelete) {
             mo.monitor.status = Some(m::MonitorStatus::PendingDelete);

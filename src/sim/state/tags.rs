@@ -54,7 +54,8 @@ impl Project {
         }
     }
 
-    /// `POST .../{resource_id}/tags/create`: adds or overwrites by key; at most 20 in total.
+    /// `POST .../{resource_id}/tags/create`: adds or overwrites by key. The documents limit a
+    /// request to 20 tags (§2.10); they state no limit for a resource, so none is enforced.
     pub fn add_tags(
         &mut self,
         kind: TagKind,
@@ -67,12 +68,6 @@ impl Project {
         for t in tags {
             cur.retain(|c| c.key != t.key);
             cur.push(t);
-        }
-        if cur.len() > 20 {
-            return Err(ApiError::invalid(format!(
-                "a resource can have at most 20 tags; this would give it {}",
-                cur.len()
-            )));
         }
         *slot = Some(cur);
         Ok(())

@@ -15,7 +15,7 @@ end
 
 -- A custom resource of `kind`. opts: generation (default 3), observed (status.observedGeneration,
 -- default = generation; false to omit), conditions (nil = no status at all), cloudState,
--- annotations, deletionTimestamp, finalizers.
+-- annotations, deletionTimestamp, finalizers, spec (merged over the default spec).
 function B.cr(kind, opts)
   opts = opts or {}
   local generation = opts.generation or 3
@@ -33,6 +33,9 @@ function B.cr(kind, opts)
     },
     spec = { name = "sample" },
   }
+  for k, v in pairs(opts.spec or {}) do
+    o.spec[k] = v
+  end
   if opts.conditions ~= nil then
     local observed = opts.observed
     if observed == nil then

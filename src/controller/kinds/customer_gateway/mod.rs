@@ -9,6 +9,7 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::ResourceExt;
 
+use crate::cloud::model::quota::QuotaType;
 use crate::cloud::model::{ResponseCustomerGateway, TagResourceType, VpnResourceTag};
 use crate::cloud::VpnClient;
 use crate::controller::runtime::account::Account;
@@ -18,6 +19,7 @@ use crate::controller::runtime::error::Result;
 use crate::controller::runtime::lookup::Found;
 use crate::controller::runtime::object::{vpn_account, Object};
 use crate::controller::runtime::ownership::{check_tag_count, cloud_name, desired_tags};
+use crate::controller::runtime::quota;
 use crate::crd::common::ManagementPolicy;
 use crate::crd::{CustomerGateway, CustomerGatewaySpec, CustomerGatewayStatus, VpnConnection};
 
@@ -63,8 +65,17 @@ pub struct Seen {
     pub tags: Vec<VpnResourceTag>,
 }
 
+/// The customer gateway found for the object, and how.
+pub type Lookup = Found<Seen>;
+
 /// What the cloud holds for the object.
-pub type Observed = Found<Seen>;
+#[derive(Clone, Debug, Default)]
+pub struct Observed {
+    /// The customer gateway, and how it was found.
+    pub found: Lookup,
+    /// Before a create: the project's customer-gateway quota.
+    pub quota: Option<crate::cloud::model::quota::QuotaInfo>,
+}
 
 impl Managed for CustomerGateway {
     type Cloud = VpnClient;
@@ -93,13 +104,26 @@ impl Managed for CustomerGateway {
     async fn observe(&self, cloud: &VpnClient, inputs: &Inputs) -> Result<Observed> {
         if !inputs.dependants.is_empty() {
             // Deletion waits for its connections before anything is read from the cloud.
-            return Ok(Found::default());
+            return Ok(Observed::default());
         }
-        observe::observe(cloud, self).await
+        let found = observe::observe(cloud, self).await?;
+        // A create may follow: the quota is checked first.
+        let creates = self.metadata.deletion_timestamp.is_none()
+            && self.spec.management_policy != ManagementPolicy::Observe
+            && self.spec.cloud_id.is_none();
+        let quota = match found.resource() {
+            None if creates => quota::read(cloud, &QuotaType::CustomerGateway).await?,
+            _ => None,
+        };
+        Ok(Observed { found, quota })
     }
 
     fn plan(&self, inputs: &Inputs, observed: &Observed, _now: &Time) -> Result<Plan> {
-        Ok(plan::plan(self, inputs, observed))
+        let plan = plan::plan(self, inputs, &observed.found);
+        if let Plan::Create { .. } = plan {
+            quota::check(observed.quota.as_ref(), "customer gateways")?;
+        }
+        Ok(plan)
     }
 
     async fn act(&self, cloud: &VpnClient, plan: &Plan, _ctx: &Context) -> Result<Acted> {
@@ -114,7 +138,7 @@ impl Managed for CustomerGateway {
         acted: Acted,
         now: &Time,
     ) -> Reconciled<CustomerGatewayStatus> {
-        status::reconciled(self, inputs, observed, plan, acted, now)
+        status::reconciled(self, inputs, &observed.found, plan, acted, now)
     }
 
     fn released_resource(&self) -> Option<(TagResourceType, String)> {

@@ -10,7 +10,7 @@ use crate::controller::runtime::ownership::{ownership, Ownership};
 use crate::crd::common::ManagementPolicy;
 use crate::crd::CustomerGateway;
 
-use super::{Observed, Seen};
+use super::{Lookup as Observed, Seen};
 
 /// The customer gateways of one account, for the shared lookup.
 pub struct CustomerGateways<'a>(pub &'a VpnClient);

@@ -16,7 +16,7 @@ use crate::crd::common::ManagementPolicy;
 use crate::crd::customer_gateway::IdType;
 use crate::crd::{CustomerGateway, CustomerGatewaySpec, VpnConnection};
 
-use super::{Inputs, Observed};
+use super::{Inputs, Lookup as Observed};
 
 /// What one reconcile does with the customer gateway.
 #[derive(Clone, Debug, PartialEq)]

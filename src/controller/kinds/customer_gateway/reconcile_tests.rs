@@ -367,3 +367,68 @@ async fn pause_and_a_broken_credentials_secret() {
     );
     assert_eq!(w.all_calls(), 0);
 }
+
+#[tokio::test]
+async fn a_full_customer_gateway_quota_is_reported_without_a_create_call() {
+    let w = World::start().await;
+    let mut world = w
+        .admin("GET", &format!("/projects/{PROJECT}/world"), json!(null))
+        .await;
+    world["quotas"]["customer_gateway"] = json!(1);
+    w.admin("PUT", &format!("/projects/{PROJECT}/world"), world)
+        .await;
+    w.apply(example());
+    w.ready::<CustomerGateway>(NAME).await;
+    let mut second = example();
+    second.metadata.name = Some("second".into());
+    second.spec.name = Some("second".into());
+    second.spec.id_value = "203.0.113.99".into();
+    w.apply(second);
+    w.reconcile::<CustomerGateway>("second").await;
+    w.reconcile::<CustomerGateway>("second").await;
+    let c = w.get::<CustomerGateway>("second");
+    assert_eq!(cond(&c, SYNCED), no("QuotaExceeded"));
+    let msg = condition(&c, SYNCED).unwrap().message;
+    assert!(
+        msg.contains("used 1 of 1") && msg.contains("customer_gateway"),
+        "{msg}"
+    );
+    assert_eq!(w.calls("CreateCgw"), 1, "no create for the second");
+    // The quota is raised: the next attempt creates it.
+    let mut world = w
+        .admin("GET", &format!("/projects/{PROJECT}/world"), json!(null))
+        .await;
+    world["quotas"]["customer_gateway"] = json!(2);
+    w.admin("PUT", &format!("/projects/{PROJECT}/world"), world)
+        .await;
+    w.reconcile::<CustomerGateway>("second").await;
+    assert_eq!(
+        cond(&w.get::<CustomerGateway>("second"), READY),
+        yes("Available")
+    );
+}
+
+#[tokio::test]
+async fn a_ca_certificate_named_by_id_alone_is_accepted() {
+    let w = World::start().await;
+    let mut first = example();
+    first.spec.ca_certificate = Some(crate::crd::customer_gateway::CaCertificateSpec {
+        id: None,
+        content: Some(CERT.into()),
+    });
+    w.apply(first);
+    let c = w.ready::<CustomerGateway>(NAME).await;
+    let ca_id = c.status.unwrap().ca_certificate.unwrap().id.expect("an id");
+    let mut second = example();
+    second.metadata.name = Some("second".into());
+    second.spec.name = Some("second".into());
+    second.spec.id_value = "203.0.113.99".into();
+    second.spec.ca_certificate = Some(crate::crd::customer_gateway::CaCertificateSpec {
+        id: Some(ca_id.clone()),
+        content: None,
+    });
+    w.apply(second);
+    let c = w.ready::<CustomerGateway>("second").await;
+    assert_eq!(cond(&c, SYNCED), yes("ReconcileSuccess"));
+    assert_eq!(c.status.unwrap().ca_certificate.unwrap().id, Some(ca_id));
+}

@@ -16,7 +16,7 @@ use crate::crd::{CustomerGateway, CustomerGatewayStatus};
 
 use super::act::Deletion;
 use super::plan::{drift, sha256_hex};
-use super::{Acted, Inputs, Observed, Plan, STATE_ACTIVE};
+use super::{Acted, Inputs, Lookup as Observed, Plan, STATE_ACTIVE};
 
 const NOUN: &str = CustomerGateway::NOUN;
 

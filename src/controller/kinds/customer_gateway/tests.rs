@@ -66,7 +66,7 @@ fn at(seconds: i64) -> Time {
     Time(Timestamp::from_second(seconds).unwrap_or_default())
 }
 
-fn found(c: ResponseCustomerGateway, how: How) -> Observed {
+fn found(c: ResponseCustomerGateway, how: How) -> Lookup {
     let tags = c.tags.clone().unwrap_or_default();
     Found::exists(Seen { cgw: c, tags }, how)
 }
@@ -289,7 +289,7 @@ fn plan_covers_every_observation() {
         gone: Some(id.into()),
         ..Found::default()
     };
-    let p = |s: &CustomerGatewaySpec, o: &Observed| plan(&object(s.clone()), &inputs(), o);
+    let p = |s: &CustomerGatewaySpec, o: &Lookup| plan(&object(s.clone()), &inputs(), o);
 
     assert!(matches!(
         p(&s, &Found::default()),

@@ -30,6 +30,8 @@ pub enum Acted {
     /// Deleting: the monitors and then the connection were deleted (`gone`: the connection
     /// answered 404, it was already gone).
     Deleted { gone: bool },
+    /// The reset was made; `failed`: the cloud refused it for good (what it said).
+    Reset { failed: Option<String> },
 }
 
 /// Carries out `plan` for the object with `uid`.
@@ -64,6 +66,17 @@ pub async fn act(cloud: &VpnClient, plan: &Plan, uid: &str, ctx: &Context) -> Re
             };
             Acted::Synced { updated, monitors }
         }
+        Plan::Reset { id, lock, .. } => {
+            let _lock = ctx.gateway_locks.lock(lock).await;
+            match cloud.reset_connection(id).await {
+                Ok(()) => Acted::Reset { failed: None },
+                // Refused for good: recorded, not retried (each request is acted on once).
+                Err(e) if refused(&e) => Acted::Reset {
+                    failed: Some(e.to_string()),
+                },
+                Err(e) => return Err(e.into()),
+            }
+        }
         Plan::AwaitDeletion { monitors, .. } => {
             delete_monitors(cloud, monitors).await?;
             Acted::Nothing
@@ -85,6 +98,14 @@ pub async fn act(cloud: &VpnClient, plan: &Plan, uid: &str, ctx: &Context) -> Re
         | Plan::Gone { .. }
         | Plan::LeaveForeign { .. } => Acted::Nothing,
     })
+}
+
+/// A refusal waiting will not cure: the request is answered, not retried.
+fn refused(e: &crate::cloud::CloudError) -> bool {
+    matches!(
+        e.kind,
+        ErrorKind::InvalidRequest | ErrorKind::Abnormal | ErrorKind::NotFound
+    )
 }
 
 async fn retag(cloud: &VpnClient, id: &str, tags: &TagDiff) -> Result<()> {

@@ -198,6 +198,7 @@ pub fn build_status(
         conditions: prev.conditions.clone(),
         psk_sha256: known.psk_sha256,
         drift: drift_entries(&prev.drift, remaining, now),
+        last_reset: prev.last_reset.clone(),
         ..Default::default()
     };
     let conds = match seen {

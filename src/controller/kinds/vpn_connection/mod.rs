@@ -36,6 +36,7 @@ use crate::controller::runtime::object::{vpn_account, Link, Links, Object};
 use crate::controller::runtime::ownership::{check_tag_count, cloud_name, desired_tags};
 use crate::crd::common::{ManagementPolicy, ResourceRef};
 use crate::crd::{VpnConnection, VpnConnectionSpec, VpnConnectionStatus};
+use crate::metrics::ObjectGauges;
 
 pub mod act;
 pub mod conditions;
@@ -46,6 +47,7 @@ pub mod peer_config;
 pub mod plan;
 pub mod psk;
 pub mod refs;
+pub mod reset;
 pub mod status;
 
 pub use act::Acted;
@@ -86,7 +88,7 @@ impl Object for VpnConnection {
                 &spec.customer_gateway_ref,
                 status.and_then(|s| s.customer_gateway_id.as_ref()),
             ),
-            psk_secret: spec.psk_secret_ref.as_ref().map(|s| s.name.as_str().into()),
+            secret: spec.psk_secret_ref.as_ref().map(|s| s.name.as_str().into()),
             peer_secret: spec
                 .peer_config
                 .as_ref()
@@ -125,6 +127,8 @@ pub struct Observed {
     /// The two ends as the cloud reports them, read for spec.peerConfig (`None` without it,
     /// or without a connection).
     pub peer: Option<PeerEnds>,
+    /// Before a create: the project's connection quota.
+    pub quota: Option<crate::cloud::model::quota::QuotaInfo>,
 }
 
 /// What a connection reconcile decided: the cloud part and the peer configuration part.
@@ -250,6 +254,22 @@ impl Managed for VpnConnection {
         ctx.pending.connections.watch(cloud, &w.id, &w.state, obj);
         true
     }
+
+    /// The tunnel gauge: 1 while `TunnelUp` is True, 0 while False, none while unknown (not
+    /// provisioned yet).
+    fn gauges(status: &VpnConnectionStatus) -> ObjectGauges {
+        use crate::crd::common::{find_condition, types, ConditionStatus};
+        let up =
+            find_condition(&status.conditions, types::TUNNEL_UP).and_then(|c| match c.status {
+                ConditionStatus::True => Some(true),
+                ConditionStatus::False => Some(false),
+                ConditionStatus::Unknown => None,
+            });
+        ObjectGauges {
+            tunnel_up: up,
+            ..ObjectGauges::default()
+        }
+    }
 }
 
 /// Reads the Secret spec.peerConfig names, and the one status records when the spec no
@@ -286,3 +306,6 @@ mod tests;
 
 #[cfg(test)]
 mod reconcile_tests;
+
+#[cfg(test)]
+mod day2_tests;

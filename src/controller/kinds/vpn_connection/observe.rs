@@ -4,18 +4,23 @@ use kube::ResourceExt;
 
 use crate::cloud::model::connection::ResponseVpnConnection;
 use crate::cloud::model::monitor::ConnectionMonitorInfo;
+use crate::cloud::model::quota::QuotaType;
 use crate::cloud::model::tag::TagResourceType;
 use crate::cloud::VpnClient;
 use crate::controller::runtime::error::Result;
 use crate::controller::runtime::lookup::{self, Lookup, Search};
 use crate::controller::runtime::object::Object;
 use crate::controller::runtime::ownership::{ownership, Ownership};
+use crate::controller::runtime::quota;
 use crate::crd::common::ManagementPolicy;
 use crate::crd::VpnConnection;
 
 use super::peer_config::PeerEnds;
-use super::refs::{gateway_from_cloud, recorded_gateway, GatewayRef, Resolved};
+use super::refs::{
+    gateway_from_cloud, gm_certificate_wait, recorded_gateway, GatewayRef, Resolved,
+};
 use super::{Inputs, Observed};
+use crate::cloud::model::gateway::GatewayFlavor;
 
 /// The connections of one account, for the shared lookup. `gateway`: the owner-tag search
 /// looks only at this gateway's connections when it is known.
@@ -78,7 +83,17 @@ pub async fn observe(cloud: &VpnClient, obj: &VpnConnection, inputs: &Inputs) ->
         GatewayRef::Named(r) => r.clone(),
         GatewayRef::CloudId(_) if deleting => Resolved::skipped(),
         GatewayRef::CloudId(id) => match cloud.observe_gateway(id).await {
-            Ok(gw) => gateway_from_cloud(id, gw.as_ref(), obj.spec.gateway_ip),
+            Ok(gw) => {
+                let r = gateway_from_cloud(id, gw.as_ref(), obj.spec.gateway_ip);
+                // A connection to a GM gateway is created once its certificate is BOUND.
+                match (&r, gw, status.cloud_id.is_none()) {
+                    (Resolved::Ready(_), Some(g), true) if g.flavor == Some(GatewayFlavor::Gm) => {
+                        let cert = cloud.observe_gateway_certificate(id).await?;
+                        gm_certificate_wait(id, &g, cert.as_ref()).unwrap_or(r)
+                    }
+                    _ => r,
+                }
+            }
             Err(e) if observe_only => Resolved::Waiting {
                 message: e.to_string(),
                 watched: false,
@@ -123,11 +138,20 @@ pub async fn observe(cloud: &VpnClient, obj: &VpnConnection, inputs: &Inputs) ->
         }
         _ => None,
     };
+    // A create may follow once the references resolve: the quota is checked first.
+    let creates = !deleting && !observe_only && obj.spec.cloud_id.is_none();
+    let quota = match found.resource() {
+        None if creates && gateway.ready().is_some() => {
+            quota::read(cloud, &QuotaType::VpnConnection).await?
+        }
+        _ => None,
+    };
     Ok(Observed {
         found,
         monitors,
         gateway,
         peer,
+        quota,
     })
 }
 

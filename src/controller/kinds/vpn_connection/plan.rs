@@ -21,7 +21,9 @@ use super::desired::{desired_create, desired_update};
 use super::drift::drift;
 use super::psk::Psk;
 use super::refs::{recorded_gateway, Resolved, ResolvedGateway};
+use super::reset;
 use super::{observed_tags, Inputs, Observed};
+use crate::controller::runtime::quota;
 
 /// A PUT that makes the updatable fields match.
 #[derive(Clone, Debug, PartialEq)]
@@ -62,6 +64,13 @@ pub enum Plan {
     Wait,
     /// `ERROR` or `FREEZED`: nothing the operator can change; report.
     Hold,
+    /// Reset the connection, as the reset annotation asked (`requested`: its value). Alone:
+    /// the connection is negotiated again (`PENDING_UPDATE`), other changes wait.
+    Reset {
+        id: String,
+        lock: String,
+        requested: String,
+    },
     /// Provisioned (`ACTIVE` / `DOWN`): make it match. An update comes alone: the connection is
     /// `PENDING_UPDATE` afterwards, and the health check waits for the next reconcile.
     /// `lock`: the gateway whose mutations are serialised.
@@ -205,6 +214,23 @@ pub fn plan(obj: &VpnConnection, inputs: &Inputs, observed: &Observed, now: &Tim
     if observe_only {
         return Ok(Plan::Report);
     }
+    let state = conn
+        .status
+        .clone()
+        .unwrap_or(ConnectionStatus::PendingCreate);
+    let asked = reset::decide(
+        reset::requested(obj),
+        prev.last_reset.as_ref(),
+        Some(&state),
+        false,
+    );
+    if let reset::Decision::Reset { requested } = asked {
+        return Ok(Plan::Reset {
+            id: conn.id.clone(),
+            lock: lock_key(conn),
+            requested,
+        });
+    }
     match conn
         .status
         .clone()
@@ -243,6 +269,7 @@ fn create(
             },
         ));
     };
+    quota::check(observed.quota.as_ref(), "VPN connections")?;
     let body = desired_create(spec, &inputs.name, gw, cgw, psk, inputs.tags.clone());
     Ok(Plan::Create {
         body: Box::new(body),

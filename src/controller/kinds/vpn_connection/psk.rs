@@ -4,7 +4,7 @@ use sha2::{Digest, Sha256};
 
 use crate::cloud::model::common::Redacted;
 use crate::controller::runtime::context::Context;
-use crate::controller::runtime::error::{Error, Result};
+use crate::controller::runtime::error::Result;
 use crate::crd::common::SecretKeySelector;
 
 /// A pre-shared key read from its Secret. `Debug` never shows the value.
@@ -32,8 +32,9 @@ pub fn psk_sha256(value: &str) -> String {
     hex::encode(Sha256::digest(value.as_bytes()))
 }
 
-/// The special characters the API allows in a pre-shared key (reference §1.4).
-pub const PSK_SPECIALS: &str = "~!@#$%^()-_+={ },./:;";
+/// The special characters a pre-shared key may contain: every character any documented table
+/// allows (see the constant's documentation).
+pub use crate::cloud::model::connection::PSK_SPECIALS;
 
 /// What is wrong with a pre-shared key, if anything (8-128 characters of letters, digits and
 /// [`PSK_SPECIALS`], with at least three of: upper case, lower case, digits, specials). The
@@ -84,25 +85,7 @@ pub fn psk_from_data(data: Option<&[u8]>, key: &str) -> std::result::Result<Psk,
     Ok(Psk::new(text.to_string()))
 }
 
-/// A pre-shared key that cannot be used (its Secret or key is missing or unusable), kept as
-/// data until the plan decides whether it matters.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SecretProblem {
-    pub namespace: String,
-    pub name: String,
-    /// What is wrong; never contains the key.
-    pub problem: String,
-}
-
-impl From<SecretProblem> for Error {
-    fn from(p: SecretProblem) -> Self {
-        Error::Secret {
-            namespace: p.namespace,
-            name: p.name,
-            problem: p.problem,
-        }
-    }
-}
+pub use crate::controller::runtime::secrets::SecretProblem;
 
 /// The pre-shared key `sel` names in `namespace`, from the runtime's Secret cache (forgotten
 /// when the Secret changes, so a rotated key is read at once). A missing Secret or key, or a key

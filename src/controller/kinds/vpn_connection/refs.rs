@@ -5,14 +5,17 @@ use std::sync::Arc;
 use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 
-use crate::cloud::model::gateway::{GatewayStatus, NetworkType, ResponseEip, ResponseVpnGateway};
+use crate::cloud::model::gateway::{
+    GatewayFlavor, GatewayStatus, NetworkType, ResponseEip, ResponseVpnGateway,
+    VpnGatewayCertificate,
+};
 use crate::controller::runtime::cached::Cached;
 use crate::controller::runtime::context::Context;
 use crate::controller::runtime::error::Result;
 use crate::controller::runtime::wire::enum_str;
 use crate::crd::common::{find_condition, types, ConditionStatus};
 use crate::crd::vpn_connection::GatewayIp;
-use crate::crd::vpn_gateway::NetworkType as CrdNetworkType;
+use crate::crd::vpn_gateway::{Flavor, NetworkType as CrdNetworkType};
 use crate::crd::{CustomerGateway, VpnConnection, VpnConnectionStatus, VpnGateway};
 
 /// The kinds of object a connection refers to by name.
@@ -46,7 +49,7 @@ pub fn connections_referencing(
                 Referenced::VpnGateway => l.gateway.name.as_deref() == Some(name),
                 Referenced::CustomerGateway => l.customer_gateway.name.as_deref() == Some(name),
                 Referenced::Secret => {
-                    l.psk_secret.as_deref() == Some(name) || l.peer_secret.as_deref() == Some(name)
+                    l.secret.as_deref() == Some(name) || l.peer_secret.as_deref() == Some(name)
                 }
             }
         })
@@ -165,6 +168,15 @@ pub fn gateway_from_cr(
     if c.status != ConditionStatus::True {
         return waiting(format!("VpnGateway {name} is not Ready yet ({})", c.reason));
     }
+    if gw.spec.flavor == Flavor::Gm {
+        let cert = status
+            .certificate
+            .as_ref()
+            .and_then(|c| c.status.as_deref());
+        if cert != Some("BOUND") {
+            return waiting(gm_waiting(&format!("VpnGateway {name}"), cert));
+        }
+    }
     let picked = match which {
         GatewayIp::Eip1 => status.eip1.and_then(|e| e.id.map(|id| (id, e.ip_address))),
         GatewayIp::Eip2 => status.eip2.and_then(|e| e.id.map(|id| (id, e.ip_address))),
@@ -238,6 +250,38 @@ pub fn gateway_from_cloud(
             which_name(which)
         )),
     }
+}
+
+/// Why a connection waits for a GM gateway: its certificate is not `BOUND` (`state`: its
+/// state, `None` when none was imported).
+fn gm_waiting(gateway: &str, state: Option<&str>) -> String {
+    match state {
+        Some(s) => format!(
+            "{gateway} is a GM gateway whose certificate is not BOUND yet ({s}); connections \
+             wait for it"
+        ),
+        None => format!(
+            "{gateway} is a GM gateway without a certificate (set spec.certificate on it); \
+             connections wait for it to be BOUND"
+        ),
+    }
+}
+
+/// A GM gateway named by cloud id, given its certificate as the cloud reports it (`None`:
+/// none imported): a wait until it is `BOUND`, else nothing.
+pub fn gm_certificate_wait(
+    id: &str,
+    gw: &ResponseVpnGateway,
+    cert: Option<&VpnGatewayCertificate>,
+) -> Option<Resolved<ResolvedGateway>> {
+    if gw.flavor != Some(GatewayFlavor::Gm) {
+        return None;
+    }
+    let state = cert.map(|c| c.status.as_ref().map_or("BINDING", |s| s.as_str()));
+    (state != Some("BOUND")).then(|| Resolved::Waiting {
+        message: gm_waiting(&format!("VPN gateway {id}"), state),
+        watched: false,
+    })
 }
 
 /// Resolves `customerGatewayRef.name`: the CustomerGateway must exist and be Ready with a

@@ -19,11 +19,11 @@ use crate::crd::{VpnConnection, VpnConnectionStatus};
 use super::conditions::{build_status, state_conditions, synced_condition, Known, Seen};
 use super::drift::drift;
 use super::plan::{refs, waiting_for, waiting_since, MonitorChange, Refs};
-use super::{observed_tags, Acted, Inputs, Observed, Plan};
+use super::{observed_tags, reset, Acted, Inputs, Observed, Plan};
 
 const NOUN: &str = VpnConnection::NOUN;
 
-/// The outcome of a connection reconcile.
+/// The outcome of a connection reconcile, the reset request answered.
 pub fn reconciled(
     obj: &VpnConnection,
     inputs: &Inputs,
@@ -32,10 +32,51 @@ pub fn reconciled(
     acted: Acted,
     now: &Time,
 ) -> Reconciled<VpnConnectionStatus> {
-    let prev = obj.status.clone().unwrap_or_default();
     if obj.metadata.deletion_timestamp.is_some() {
+        let prev = obj.status.clone().unwrap_or_default();
         return deletion(obj, prev, plan, acted, now);
     }
+    let failed = match &acted {
+        Acted::Reset { failed } => Some(failed.clone()),
+        _ => None,
+    };
+    let mut r = outcome(obj, inputs, observed, plan, acted, now);
+    let decision = match (plan, failed.is_some()) {
+        (Plan::Reset { requested, .. }, true) => reset::Decision::Reset {
+            requested: requested.clone(),
+        },
+        _ => {
+            let state = observed
+                .found
+                .resource()
+                .map(|c| c.status.clone().unwrap_or(ConnectionStatus::PendingCreate));
+            let observe_only = obj.spec.management_policy == ManagementPolicy::Observe;
+            let prev = obj.status.as_ref().and_then(|s| s.last_reset.as_ref());
+            match reset::decide(reset::requested(obj), prev, state.as_ref(), observe_only) {
+                // A request the plan did not act on is refused (or waits for nothing).
+                d @ reset::Decision::Refuse { .. } => d,
+                _ => reset::Decision::None,
+            }
+        }
+    };
+    let id = r.status.cloud_id.clone().unwrap_or_default();
+    if let Some((s, note)) = reset::record(&decision, failed.flatten().as_deref(), &id, now) {
+        r.status.last_reset = Some(s);
+        r.notes.push(note);
+    }
+    r
+}
+
+/// The outcome of a reconcile of a connection that is not being deleted.
+fn outcome(
+    obj: &VpnConnection,
+    inputs: &Inputs,
+    observed: &Observed,
+    plan: &Plan,
+    acted: Acted,
+    now: &Time,
+) -> Reconciled<VpnConnectionStatus> {
+    let prev = obj.status.clone().unwrap_or_default();
     let gen = obj.metadata.generation;
     let observe_only = obj.spec.management_policy == ManagementPolicy::Observe;
     match (plan, acted) {
@@ -251,6 +292,12 @@ fn after_sync(
         changed: false,
         psk_sent: false,
     };
+    if let (Plan::Reset { .. }, Acted::Reset { failed: None }) = (plan, &acted) {
+        // Negotiated again: the reset connection is PENDING_UPDATE until it settles.
+        out.connection.status = Some(ConnectionStatus::PendingUpdate);
+        out.changed = true;
+        return out;
+    }
     let (
         Plan::Sync {
             id,

@@ -145,6 +145,7 @@ fn observed(found: Found<ResponseVpnConnection>) -> Observed {
         monitors: vec![],
         gateway: Resolved::Ready(gw()),
         peer: None,
+        quota: None,
     }
 }
 
@@ -208,8 +209,13 @@ fn psk_rules_follow_the_reference_and_never_echo_the_key() {
         ("abcdefgh1", false),        // two classes
         ("Ab1!", false),             // too short
         (&*"Aa1".repeat(43), false), // 129 characters
-        ("Abcdef12*", false),        // '*' is not allowed
-        ("Ünïcödé123", false),       // not ASCII
+        // Every special of any documented table (single create, batch create and update, the
+        // SDK) is accepted: '*' (batch create, update), ':' (SDK), '!' (single create, SDK).
+        ("Abcdef12*", true),
+        ("abcdef1:", true),
+        ("Ab~!@#$%^*()-_+={ },./:;", true),
+        ("Abcdef12&", false),  // '&' is in no table
+        ("Ünïcödé123", false), // not ASCII
     ];
     for (key, ok) in cases {
         let problem = psk_problem(key);

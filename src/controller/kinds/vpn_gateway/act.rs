@@ -1,11 +1,12 @@
 //! Carrying out a gateway plan. Mutations hold the gateway's lock: one operation at a time per
 //! gateway, so the operator never makes the cloud answer "busy" by racing its own calls.
-use crate::cloud::model::gateway::ResponseVpnGateway;
+use crate::cloud::model::gateway::{ResponseVpnGateway, VpnGatewayCertificate};
 use crate::cloud::model::tag::TagResourceType;
 use crate::cloud::VpnClient;
 use crate::controller::runtime::context::Context;
 use crate::controller::runtime::error::Result;
 
+use super::certificate::Step as CertificateStep;
 use super::Plan;
 
 /// What acting did.
@@ -19,6 +20,10 @@ pub enum Acted {
     Updated(ResponseVpnGateway),
     /// The tags were aligned.
     Retagged,
+    /// The upgrade call was accepted; the job it named.
+    Upgraded { job: Option<String> },
+    /// The certificate was imported or updated: the cloud's answer.
+    Certificate(VpnGatewayCertificate),
     /// Deleting: these finished jobs were deleted, then the delete of the gateway was accepted
     /// (`gone`: it answered 404, the gateway was already gone).
     Deleted { jobs: Vec<String>, gone: bool },
@@ -50,6 +55,26 @@ pub async fn act(cloud: &VpnClient, plan: &Plan, uid: &str, ctx: &Context) -> Re
                 cloud.add_tags(&kind, id, &diff.add).await?;
             }
             Acted::Retagged
+        }
+        Plan::Upgrade { id, action, .. } => {
+            let _lock = ctx.gateway_locks.lock(id).await;
+            Acted::Upgraded {
+                job: cloud.upgrade_gateway(id, action.clone()).await?,
+            }
+        }
+        Plan::Certificate { id, step, .. } => {
+            let _lock = ctx.gateway_locks.lock(id).await;
+            Acted::Certificate(match step {
+                CertificateStep::Import(body) => cloud.create_gateway_certificate(id, body).await?,
+                CertificateStep::Update {
+                    certificate_id,
+                    body,
+                } => {
+                    cloud
+                        .update_gateway_certificate(id, certificate_id, body)
+                        .await?
+                }
+            })
         }
         Plan::Delete { id } => {
             // Job records (upgrades) outlive the gateway unless deleted: clean them first.

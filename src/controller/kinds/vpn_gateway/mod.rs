@@ -6,8 +6,15 @@
 //! change per reconcile, holding the gateway's lock: each leaves the gateway `PENDING_UPDATE`,
 //! and a second call before `ACTIVE` would be refused.
 //!
-//! The phases: [`observe`] (the gateway, by the shared lookup), [`plan`] (pure), [`act`]
-//! (create, PUT, update-specification, tags, delete), [`status`] (pure).
+//! Day-2 operations are decisions of this kind too: software upgrades ([`upgrade`]: the
+//! `vpn.hwcloud.dev/upgrade` annotation, `spec.upgrade.policy: Auto`), GM certificates
+//! ([`certificate`]), the routing table of BGP gateways ([`routes`]), and the quota check before
+//! a create.
+//!
+//! The phases: [`observe`] (the gateway, by the shared lookup; its jobs, connections,
+//! certificate and routes when they matter; the quota before a create), [`plan`] (pure),
+//! [`act`] (create, PUT, update-specification, upgrade, certificate, tags, delete), [`status`]
+//! (pure).
 use kube::runtime::reflector::ObjectRef;
 use kube::ResourceExt;
 
@@ -27,14 +34,24 @@ use crate::crd::VpnConnection;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 pub mod act;
+pub mod certificate;
+pub mod day2;
 pub mod observe;
 pub mod plan;
+pub mod routes;
 pub mod status;
+pub mod upgrade;
 
 pub use act::Acted;
 pub use plan::Plan;
 
-use crate::cloud::model::gateway::ResponseVpnGateway;
+use crate::cloud::model::gateway::{
+    Job, ResponseVpnGateway, RoutingTableResponse, VpnGatewayCertificate,
+};
+use crate::cloud::model::quota::QuotaInfo;
+use crate::controller::runtime::object::Links;
+use crate::controller::runtime::secrets::SecretProblem;
+use crate::metrics::ObjectGauges;
 
 impl Object for VpnGateway {
     const KIND: &'static str = "VpnGateway";
@@ -44,6 +61,18 @@ impl Object for VpnGateway {
 
     fn account(&self) -> Account {
         vpn_account(self, self.spec.cloud.as_ref())
+    }
+
+    fn links(&self) -> Links {
+        Links {
+            credentials_secret: self.account().credentials_secret_name(),
+            secret: self
+                .spec
+                .certificate
+                .as_ref()
+                .map(|c| c.secret_ref.name.as_str().into()),
+            ..Links::default()
+        }
     }
 }
 
@@ -56,10 +85,34 @@ pub struct Inputs {
     pub tags: Vec<VpnResourceTag>,
     /// Being deleted: the VpnConnections that still use it.
     pub dependants: Vec<String>,
+    /// GM gateways with `spec.certificate`: its Secret's certificates and keys, or why they
+    /// cannot be used (`None`: no certificate wanted, or observing or deleting).
+    pub certificate: Option<std::result::Result<certificate::Material, SecretProblem>>,
 }
 
 /// What the cloud holds for the gateway.
-pub type Observed = Found<ResponseVpnGateway>;
+#[derive(Clone, Debug, Default)]
+pub struct Observed {
+    /// The gateway, and how it was found.
+    pub found: Found<ResponseVpnGateway>,
+    /// Its upgrade jobs, read while an upgrade runs or was last seen unfinished.
+    pub jobs: Option<Vec<Job>>,
+    /// Its connections, read while it is ACTIVE or waits for an upgrade's confirmation.
+    pub connections: Option<Vec<upgrade::ConnectionSeen>>,
+    /// GM gateways, read while ACTIVE: its certificate (`Some(None)`: none imported).
+    pub certificate: Option<Option<VpnGatewayCertificate>>,
+    /// Gateways with BGP connections, read while ACTIVE: the routing table.
+    pub routes: Option<RoutingTableResponse>,
+    /// Before a create: the project's gateway quota.
+    pub quota: Option<QuotaInfo>,
+}
+
+impl Observed {
+    /// The gateway, when one was found.
+    pub fn gateway(&self) -> Option<&ResponseVpnGateway> {
+        self.found.resource()
+    }
+}
 
 impl Managed for VpnGateway {
     type Cloud = VpnClient;
@@ -78,10 +131,19 @@ impl Managed for VpnGateway {
             true => dependent_connections(ctx, self).await?,
             false => Vec::new(),
         };
+        let observe_only = self.spec.management_policy == ManagementPolicy::Observe;
+        let certificate = match (&self.spec.certificate, deleting || observe_only) {
+            (Some(spec), false) => {
+                let ns = self.namespace().unwrap_or_default();
+                Some(certificate::read(ctx, &ns, spec).await?)
+            }
+            _ => None,
+        };
         Ok(Inputs {
             name: cloud_name(self.spec.name.as_deref(), &self.name_any()),
             tags,
             dependants,
+            certificate,
         })
     }
 
@@ -89,8 +151,8 @@ impl Managed for VpnGateway {
         observe::observe(cloud, self).await
     }
 
-    fn plan(&self, inputs: &Inputs, observed: &Observed, _now: &Time) -> Result<Plan> {
-        Ok(plan::plan(self, inputs, observed))
+    fn plan(&self, inputs: &Inputs, observed: &Observed, now: &Time) -> Result<Plan> {
+        plan::plan(self, inputs, observed, now)
     }
 
     async fn act(&self, cloud: &VpnClient, plan: &Plan, ctx: &Context) -> Result<Acted> {
@@ -116,6 +178,13 @@ impl Managed for VpnGateway {
     fn watch_pending(ctx: &Context, cloud: &VpnClient, w: &Watch, obj: ObjectRef<Self>) -> bool {
         ctx.pending.gateways.watch(cloud, &w.id, &w.state, obj);
         true
+    }
+
+    fn gauges(status: &VpnGatewayStatus) -> ObjectGauges {
+        ObjectGauges {
+            routes: status.routes.as_ref().map(|r| r.count),
+            ..ObjectGauges::default()
+        }
     }
 }
 
@@ -155,6 +224,8 @@ pub fn readiness(g: &VpnGateway) -> Option<u64> {
             (&e.id, &e.ip_address).hash(&mut h);
         }
         (&s.access_private_ip1, &s.access_private_ip2).hash(&mut h);
+        // GM gateways: connections wait for a BOUND certificate.
+        s.certificate.as_ref().map(|c| &c.status).hash(&mut h);
     }
     Some(h.finish())
 }
@@ -164,3 +235,6 @@ mod tests;
 
 #[cfg(test)]
 mod reconcile_tests;
+
+#[cfg(test)]
+mod day2_tests;

@@ -2,20 +2,27 @@
 use std::collections::BTreeSet;
 
 use crate::cloud::model::common::VpnResourceTag;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
 use crate::cloud::model::gateway::{
     AttachmentType as WireAttachment, ChargeMode as WireChargeMode, CreateRequestEip,
     CreateVpnGatewayRequestBody, EipType as WireEipType, GatewayFlavor, GatewayStatus,
     HaMode as WireHaMode, IpVersion as WireIpVersion, NetworkType as WireNetworkType,
     PolicyTemplate as WirePolicyTemplate, ResponseEip, ResponseVpnGateway,
-    UpdateVpnGatewayRequestBody,
+    UpdateVpnGatewayRequestBody, UpgradeAction,
 };
+use crate::controller::runtime::error::Result;
 use crate::controller::runtime::lookup::Absent;
 use crate::controller::runtime::ownership::{render_tags, tag_diff, TagDiff};
+use crate::controller::runtime::quota;
 use crate::controller::runtime::status::FieldDiff;
 use crate::controller::runtime::wire::enum_str;
 use crate::crd::common::ManagementPolicy;
 use crate::crd::vpn_gateway::{EipSpec, VpnGateway, VpnGatewaySpec};
+use crate::crd::UPGRADE_ANNOTATION;
 
+use super::certificate::{self, Step as CertificateStep};
+use super::upgrade::{self, Facts, Step as UpgradeStep, Why};
 use super::{Inputs, Observed};
 
 /// The next step for a gateway.
@@ -45,6 +52,18 @@ pub enum Plan {
     Resize { id: String, flavor: GatewayFlavor },
     /// Align tags.
     Retag { id: String, diff: TagDiff },
+    /// Call the upgrade API (`start`, `finish`, `rollback`), and why.
+    Upgrade {
+        id: String,
+        action: UpgradeAction,
+        why: Why,
+    },
+    /// GM gateways: import or update the certificate from the Secret (whose hash is `sha256`).
+    Certificate {
+        id: String,
+        step: CertificateStep,
+        sha256: String,
+    },
     /// Nothing to do.
     InSync,
     /// Deleting: VpnConnections still use the gateway; they go first.
@@ -59,46 +78,60 @@ pub enum Plan {
     Delete { id: String },
 }
 
-/// Decides what to do with the object's gateway.
-pub fn plan(obj: &VpnGateway, inputs: &Inputs, found: &Observed) -> Plan {
+/// Decides what to do with the object's gateway. Fails when a create would exceed the
+/// gateway quota, or the certificates' Secret cannot be used.
+pub fn plan(obj: &VpnGateway, inputs: &Inputs, found: &Observed, now: &Time) -> Result<Plan> {
     let spec = &obj.spec;
     if obj.metadata.deletion_timestamp.is_some() {
-        return deletion(inputs, found);
+        return Ok(deletion(inputs, found));
     }
     let observe_only = spec.management_policy == ManagementPolicy::Observe;
-    if let Some(gw) = found.resource() {
+    if let Some(gw) = found.gateway() {
         return match observe_only {
-            true => Plan::Report,
-            false => changes(spec, &inputs.name, &inputs.tags, gw),
+            true => Ok(Plan::Report),
+            false => changes(obj, inputs, found, gw, now),
         };
     }
-    let create = |replaces| Plan::Create {
-        body: Box::new(desired_create(spec, &inputs.name, &inputs.tags)),
-        replaces,
+    let create = |replaces| -> Result<Plan> {
+        quota::check(found.quota.as_ref(), "VPN gateways")?;
+        // A GM gateway is made once the certificates it will need can be read.
+        if let Some(Err(problem)) = &inputs.certificate {
+            return Err(problem.clone().into());
+        }
+        Ok(Plan::Create {
+            body: Box::new(desired_create(spec, &inputs.name, &inputs.tags)),
+            replaces,
+        })
     };
-    match found.absent(spec.cloud_id.as_deref(), observe_only) {
+    match found.found.absent(spec.cloud_id.as_deref(), observe_only) {
         Absent::Create => create(None),
         Absent::Recreate { gone } => create(Some(gone)),
-        Absent::Missing { id } => Plan::Missing { id },
+        Absent::Missing { id } => Ok(Plan::Missing { id }),
     }
 }
 
-/// Deleting: dependants first, then wait for the cloud to be idle, then delete; a gateway that
-/// is gone or another object's is done with.
+/// Deleting: dependants first, then wait for the cloud to be idle (an upgrade waiting for
+/// confirmation is finished first: the gateway refuses a delete until then), then delete; a
+/// gateway that is gone or another object's is done with.
 fn deletion(inputs: &Inputs, found: &Observed) -> Plan {
     if !inputs.dependants.is_empty() {
         return Plan::WaitForDependents(inputs.dependants.clone());
     }
-    let Some(gw) = found.resource() else {
+    let Some(gw) = found.gateway() else {
         return Plan::Gone;
     };
-    if let Some(owner) = &found.foreign {
+    if let Some(owner) = &found.found.foreign {
         return Plan::LeaveForeign {
             id: gw.id.clone(),
             owner: owner.clone(),
         };
     }
     match gw.status.clone().unwrap_or(GatewayStatus::PendingCreate) {
+        GatewayStatus::PendingUpgradeConfirm => Plan::Upgrade {
+            id: gw.id.clone(),
+            action: UpgradeAction::Finish,
+            why: Why::Deleting,
+        },
         s if s.is_transitional() => Plan::AwaitDeletion {
             id: gw.id.clone(),
             state: s,
@@ -107,21 +140,86 @@ fn deletion(inputs: &Inputs, found: &Observed) -> Plan {
     }
 }
 
-/// What to change on an existing gateway. Updatable fields (reference §1.3): name,
-/// localSubnets(V6), bound EIP ids, policyTemplate (PUT); flavor (update-specification); tags
-/// (tag API). One change per reconcile: each leaves the gateway `PENDING_UPDATE`, and a second
-/// call before `ACTIVE` would be refused.
+/// The upgrade facts of an existing gateway (for [`upgrade::decide`] and its status).
+pub fn upgrade_facts<'a>(
+    obj: &'a VpnGateway,
+    found: &'a Observed,
+    state: &'a GatewayStatus,
+    now: &'a Time,
+) -> Facts<'a> {
+    let spec = obj.spec.upgrade.clone().unwrap_or_default();
+    Facts {
+        policy: spec.policy,
+        window: std::time::Duration::from_secs(spec.confirm_window_seconds.max(0) as u64),
+        annotation: obj
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(UPGRADE_ANNOTATION))
+            .map(String::as_str),
+        prev: obj.status.as_ref().and_then(|s| s.upgrade.as_ref()),
+        state,
+        job: found.jobs.as_deref().and_then(upgrade::newest),
+        connections: found.connections.as_deref(),
+        now,
+    }
+}
+
+/// What to change on an existing gateway, one change per reconcile (each leaves the gateway
+/// busy, and a second call before it is ACTIVE again would be refused): a `finish` or
+/// `rollback` the upgrade waits for comes first; then, on an ACTIVE gateway, the GM
+/// certificate, the updatable fields, the flavor, the tags, and last an upgrade `start`.
 pub fn changes(
+    obj: &VpnGateway,
+    inputs: &Inputs,
+    found: &Observed,
+    gw: &ResponseVpnGateway,
+    now: &Time,
+) -> Result<Plan> {
+    let state = gw.status.clone().unwrap_or(GatewayStatus::PendingCreate);
+    let id = gw.id.clone();
+    let step = upgrade::decide(&upgrade_facts(obj, found, &state, now));
+    match (&step, &state) {
+        (UpgradeStep::Call { action, why }, s) if *s != GatewayStatus::Active => {
+            return Ok(Plan::Upgrade {
+                id,
+                action: action.clone(),
+                why: why.clone(),
+            })
+        }
+        (_, GatewayStatus::Active) => {}
+        (_, GatewayStatus::Fault | GatewayStatus::Freezed) => return Ok(Plan::Broken),
+        _ => return Ok(Plan::Wait),
+    }
+    let recorded = obj
+        .status
+        .as_ref()
+        .and_then(|s| s.certificate.as_ref())
+        .and_then(|c| c.secret_sha256.as_deref());
+    let seen = found.certificate.as_ref().map(Option::as_ref);
+    if let Some(seen) = seen {
+        if let Some((step, sha256)) =
+            certificate::plan(inputs.certificate.as_ref(), seen, recorded)?
+        {
+            return Ok(Plan::Certificate { id, step, sha256 });
+        }
+    }
+    let plan = fields(&obj.spec, &inputs.name, &inputs.tags, gw);
+    match (plan, step) {
+        (Plan::InSync, UpgradeStep::Call { action, why }) => Ok(Plan::Upgrade { id, action, why }),
+        (plan, _) => Ok(plan),
+    }
+}
+
+/// The field, flavor and tag changes of an ACTIVE gateway. Updatable fields (reference §1.3):
+/// name, localSubnets(V6), bound EIP ids, policyTemplate (PUT); flavor (update-specification);
+/// tags (tag API).
+pub fn fields(
     spec: &VpnGatewaySpec,
     name: &str,
     tags: &[VpnResourceTag],
     gw: &ResponseVpnGateway,
 ) -> Plan {
-    match gw.status.clone().unwrap_or(GatewayStatus::PendingCreate) {
-        GatewayStatus::Active => {}
-        GatewayStatus::Fault | GatewayStatus::Freezed => return Plan::Broken,
-        _ => return Plan::Wait,
-    }
     let id = gw.id.clone();
     let (body, fields) = desired_update(spec, name, gw);
     if !fields.is_empty() {

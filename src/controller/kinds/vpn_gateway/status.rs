@@ -2,10 +2,10 @@
 //! observed and done.
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
-use crate::cloud::model::gateway::{GatewayStatus, ResponseEip, ResponseVpnGateway};
+use crate::cloud::model::gateway::{GatewayStatus, ResponseEip, ResponseVpnGateway, UpgradeAction};
 use crate::controller::runtime::contract::{Reconciled, Watch};
 use crate::controller::runtime::events::{
-    actions, Note, CREATED, DELETED, DELETE_REQUESTED, JOB_DELETED, UPDATED,
+    actions, Note, CREATED, DELETED, DELETE_REQUESTED, JOB_DELETED, UPDATED, UPGRADE_FINISHED,
 };
 use crate::controller::runtime::lookup::{not_deleted_note, recreating_note};
 use crate::controller::runtime::object::Object;
@@ -15,10 +15,10 @@ use crate::controller::runtime::status::{drift_entries, drift_note, set, synced,
 use crate::crd::common::{
     find_condition, reasons, types, ConditionStatus, DriftEntry, ManagementPolicy,
 };
-use crate::crd::vpn_gateway::{ObservedEip, VpnGateway, VpnGatewayStatus};
+use crate::crd::vpn_gateway::{ObservedEip, UpgradePolicy, VpnGateway, VpnGatewayStatus};
 
 use super::plan::drift;
-use super::{Acted, Inputs, Observed, Plan};
+use super::{day2, Acted, Inputs, Observed, Plan};
 
 const NOUN: &str = VpnGateway::NOUN;
 
@@ -26,7 +26,7 @@ const NOUN: &str = VpnGateway::NOUN;
 pub fn reconciled(
     obj: &VpnGateway,
     inputs: &Inputs,
-    found: &Observed,
+    observed: &Observed,
     plan: &Plan,
     acted: Acted,
     now: &Time,
@@ -34,6 +34,7 @@ pub fn reconciled(
     let prev = obj.status.clone().unwrap_or_default();
     let gen = obj.metadata.generation;
     let observe_only = obj.spec.management_policy == ManagementPolicy::Observe;
+    let found = &observed.found;
     let mut notes = found.notes(NOUN, |g| g.id.clone(), observe_only);
     if obj.metadata.deletion_timestamp.is_some() || matches!(plan, Plan::Missing { .. }) {
         return without_gateway(obj, prev, plan, acted, notes, now);
@@ -49,6 +50,7 @@ pub fn reconciled(
             tags: Some(inputs.tags.clone()),
             ..b.clone()
         },
+        (Acted::Upgraded { .. }, Some(b)) => after_upgrade(plan, b),
         (_, Some(b)) => b.clone(),
         (_, None) => return without_gateway(obj, prev, plan, acted, notes, now),
     };
@@ -77,6 +79,8 @@ pub fn reconciled(
     let success = match plan {
         Plan::Create { .. } => "create requested",
         Plan::Update { .. } | Plan::Resize { .. } | Plan::Retag { .. } => "update requested",
+        Plan::Upgrade { .. } => "upgrade step requested",
+        Plan::Certificate { .. } => "certificate sent",
         Plan::Wait => "waiting for the cloud to finish an operation",
         _ => "",
     };
@@ -106,27 +110,68 @@ pub fn reconciled(
             gen,
         );
     }
+    notes.extend(day2::status(obj, observed, plan, &acted, &mut status, now));
+    let next = next_after(obj, &status, now);
     let state = after.status.clone().unwrap_or(GatewayStatus::PendingCreate);
-    let ready = find_condition(&status.conditions, types::READY);
-    let next = match ready.map(|c| c.reason.as_str()) {
-        Some(reasons::CREATING | reasons::UPDATING | reasons::DELETING) => {
-            let changed = status
-                .updated_at
-                .as_deref()
-                .or(status.created_at.as_deref());
-            Next::Pending {
-                since: pending_for(ready, changed, now),
-                watched: false,
-            }
-        }
-        _ => Next::Resync,
-    };
     let watch = state
         .is_transitional()
         .then(|| Watch::new(after.id.clone(), state.as_str()));
     Reconciled::new(status, next)
         .with_notes(notes)
         .watching(watch)
+}
+
+/// The gateway right after an upgrade call: `start` makes it `UPGRADING`, `finish` `ACTIVE`
+/// and `rollback` `ROLLING_BACK` (the call's answer has no gateway).
+fn after_upgrade(plan: &Plan, before: &ResponseVpnGateway) -> ResponseVpnGateway {
+    let state = match plan {
+        Plan::Upgrade { action, .. } => match action {
+            UpgradeAction::Start => GatewayStatus::Upgrading,
+            UpgradeAction::Finish => GatewayStatus::Active,
+            _ => GatewayStatus::RollingBack,
+        },
+        _ => before
+            .status
+            .clone()
+            .unwrap_or(GatewayStatus::PendingCreate),
+    };
+    ResponseVpnGateway {
+        status: Some(state),
+        ..before.clone()
+    }
+}
+
+/// What the gateway waits for now, from its `Ready` condition: a cloud operation (creating,
+/// updating, upgrading, rolling back, deleting) is polled; an upgrade waiting for confirmation
+/// is polled under `Auto` (the operator decides) and waits for the annotation under `Manual`;
+/// a certificate that is binding is looked at again shortly.
+fn next_after(obj: &VpnGateway, status: &VpnGatewayStatus, now: &Time) -> Next {
+    let ready = find_condition(&status.conditions, types::READY);
+    let changed = status
+        .updated_at
+        .as_deref()
+        .or(status.created_at.as_deref());
+    let pending = Next::Pending {
+        since: pending_for(ready, changed, now),
+        watched: false,
+    };
+    let auto = obj
+        .spec
+        .upgrade
+        .as_ref()
+        .is_some_and(|u| u.policy == UpgradePolicy::Auto);
+    match ready.map(|c| c.reason.as_str()) {
+        Some(
+            reasons::CREATING
+            | reasons::UPDATING
+            | reasons::DELETING
+            | reasons::UPGRADING
+            | reasons::UPGRADE_ROLLING_BACK,
+        ) => pending,
+        Some(reasons::UPGRADE_PENDING_CONFIRM) if auto => pending,
+        _ if day2::certificate_binding(status) => Next::After(day2::CERTIFICATE_POLL),
+        _ => Next::Resync,
+    }
 }
 
 /// The Events for what acting did to the gateway.
@@ -268,6 +313,15 @@ fn deletion(
             )
             .watching(Some(Watch::new(id.clone(), state.as_str())))
         }
+        (Plan::Upgrade { id, .. }, Acted::Upgraded { job }) => {
+            notes.push(confirmed_for_delete(id, job.as_deref()));
+            let msg = format!("{NOUN} {id}: confirming its pending upgrade before the delete");
+            let next = Next::Pending {
+                since,
+                watched: false,
+            };
+            waiting(status, reasons::DELETING, msg, next).with_notes(notes)
+        }
         (Plan::Delete { id }, Acted::Deleted { jobs, gone }) => {
             notes.extend(jobs.iter().map(|j| {
                 Note::normal(
@@ -309,6 +363,19 @@ fn deletion(
             done(notes, status)
         }
     }
+}
+
+/// The Event of an upgrade finished because the gateway is deleted.
+fn confirmed_for_delete(id: &str, job: Option<&str>) -> Note {
+    let job = job.map(|j| format!(" (job {j})")).unwrap_or_default();
+    Note::normal(
+        UPGRADE_FINISHED,
+        actions::UPDATE,
+        format!(
+            "finished the upgrade of {NOUN} {id}{job}: a gateway whose upgrade waits for \
+             confirmation cannot be deleted; it is deleted once ACTIVE"
+        ),
+    )
 }
 
 /// After PUT / update-specification the cloud answers with the gateway, which then passes
@@ -361,6 +428,9 @@ pub fn observed_status(
         created_at: gw.created_at.as_ref().map(|t| t.to_string()),
         updated_at: gw.updated_at.as_ref().map(|t| t.to_string()),
         drift,
+        upgrade: previous.upgrade.clone(),
+        certificate: previous.certificate.clone(),
+        routes: previous.routes.clone(),
     };
     let (st, reason, msg) = match state {
         GatewayStatus::Active => (ConditionStatus::True, reasons::AVAILABLE, "the VPN gateway is ACTIVE".to_string()),
@@ -375,6 +445,21 @@ pub fn observed_status(
             ConditionStatus::False,
             reasons::FROZEN,
             "the cloud reports the VPN gateway as FREEZED (frozen, usually for billing); unfreeze it in the cloud".into(),
+        ),
+        GatewayStatus::Upgrading => (
+            ConditionStatus::False,
+            reasons::UPGRADING,
+            "the VPN gateway's software is being upgraded (UPGRADING); it accepts no change until the upgrade waits for confirmation".into(),
+        ),
+        GatewayStatus::PendingUpgradeConfirm => (
+            ConditionStatus::False,
+            reasons::UPGRADE_PENDING_CONFIRM,
+            "the upgrade of the VPN gateway waits for confirmation (PENDING_UPGRADE_CONFIRM): finish or roll it back".into(),
+        ),
+        GatewayStatus::RollingBack => (
+            ConditionStatus::False,
+            reasons::UPGRADE_ROLLING_BACK,
+            "the upgrade of the VPN gateway is being rolled back (ROLLING_BACK)".into(),
         ),
         other => (ConditionStatus::False, reasons::UPDATING, format!("the VPN gateway is being changed ({other})")),
     };

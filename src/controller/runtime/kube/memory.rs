@@ -63,7 +63,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Memory {
     /// Creates or updates `obj` as `kubectl apply` would: a new object gets a uid and
-    /// generation 1; an existing one keeps its uid, status, finalizers and deletion mark, takes
+    /// generation 1; an existing one keeps its uid, creation time, status, finalizers and
+    /// deletion mark, takes
     /// the new spec, labels and annotations, and moves to the next generation when its spec
     /// changed. Returns the stored object.
     pub fn apply<K: Object>(&self, obj: &K) -> K {
@@ -83,7 +84,12 @@ impl Memory {
                 let generation = old["metadata"]["generation"].as_i64().unwrap_or(1);
                 let changed = old.get("spec") != new.get("spec");
                 let meta = &mut new["metadata"];
-                for field in ["uid", "finalizers", "deletionTimestamp"] {
+                for field in [
+                    "uid",
+                    "creationTimestamp",
+                    "finalizers",
+                    "deletionTimestamp",
+                ] {
                     match old["metadata"].get(field) {
                         Some(v) => meta[field] = v.clone(),
                         None => {

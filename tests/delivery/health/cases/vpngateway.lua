@@ -29,9 +29,51 @@ return {
       expect = { status = "Progressing", message = "Updating: the VPN gateway is being changed (PENDING_UPDATE)" },
       obj = cr(K, { cloudState = "PENDING_UPDATE", conditions = {
         c("Ready", "False", "Updating", "the VPN gateway is being changed (PENDING_UPDATE)"), synced_ok } }) },
-    { name = "upgrading", expect = { status = "Progressing" },
+    { name = "upgrading",
+      expect = { status = "Progressing", message = "Upgrading: the VPN gateway's software is being upgraded (UPGRADING)" },
       obj = cr(K, { cloudState = "UPGRADING", conditions = {
-        c("Ready", "False", "Updating", "the VPN gateway is being changed (UPGRADING)"), synced_ok } }) },
+        c("Ready", "False", "Upgrading", "the VPN gateway's software is being upgraded (UPGRADING)"), synced_ok } }) },
+    { name = "upgrade waits for a person (Manual, the default)",
+      expect = { status = "Suspended", message = "UpgradePendingConfirm: annotate it with vpn.hwcloud.dev/upgrade=finish or =rollback" },
+      obj = cr(K, { cloudState = "PENDING_UPGRADE_CONFIRM", conditions = {
+        c("Ready", "False", "UpgradePendingConfirm", "annotate it with vpn.hwcloud.dev/upgrade=finish or =rollback"), synced_ok } }) },
+    { name = "upgrade waits for a person (Manual, explicit), even while a retry is pending",
+      expect = { status = "Suspended" },
+      obj = cr(K, { cloudState = "PENDING_UPGRADE_CONFIRM", spec = { upgrade = { policy = "Manual" } }, conditions = {
+        c("Ready", "False", "UpgradePendingConfirm", "annotate it"),
+        c("Synced", "False", "CloudBusy", "The gateway is not ready.") } }) },
+    { name = "upgrade waits for the operator's health gate (Auto)",
+      expect = { status = "Progressing", message = "UpgradePendingConfirm: the operator finishes it once every connection is ACTIVE again, or rolls it back in 540 s" },
+      obj = cr(K, { cloudState = "PENDING_UPGRADE_CONFIRM", spec = { upgrade = { policy = "Auto", confirmWindowSeconds = 600 } }, conditions = {
+        c("Ready", "False", "UpgradePendingConfirm", "the operator finishes it once every connection is ACTIVE again, or rolls it back in 540 s"), synced_ok } }) },
+    { name = "upgrade rolling back",
+      expect = { status = "Progressing", message = "UpgradeRollingBack: the upgrade of the VPN gateway is being rolled back (ROLLING_BACK)" },
+      obj = cr(K, { cloudState = "ROLLING_BACK", conditions = {
+        c("Ready", "False", "UpgradeRollingBack", "the upgrade of the VPN gateway is being rolled back (ROLLING_BACK)"), synced_ok } }) },
+    { name = "deleting a gateway whose upgrade waited for confirmation",
+      expect = { status = "Progressing", message = "Deleting: g1: confirming its pending upgrade before the delete" },
+      obj = cr(K, { deletionTimestamp = "2026-05-01T11:00:00Z", cloudState = "PENDING_UPGRADE_CONFIRM", conditions = {
+        c("Ready", "False", "Deleting", "g1: confirming its pending upgrade before the delete"), synced_ok } }) },
+    { name = "gateway abnormal (VPN.0510) is surfaced",
+      expect = { status = "Degraded", message = "CloudFault: UpdateVgw: Abnormal (HTTP 500, VPN.0510): The gateway status is abnormal." },
+      obj = cr(K, { cloudState = "ACTIVE", conditions = {
+        c("Ready", "False", "CloudFault", "UpdateVgw: Abnormal (HTTP 500, VPN.0510): The gateway status is abnormal."),
+        c("Synced", "False", "CloudFault", "UpdateVgw: Abnormal (HTTP 500, VPN.0510): The gateway status is abnormal.") } }) },
+    { name = "GM certificate failed to bind",
+      expect = { status = "Degraded", message = "CloudFault: the GM certificate of VPN gateway g1 failed to bind (FAULT)" },
+      obj = cr(K, { cloudState = "ACTIVE", conditions = {
+        c("Ready", "True", "Available", "the VPN gateway is ACTIVE"),
+        c("Synced", "False", "CloudFault", "the GM certificate of VPN gateway g1 failed to bind (FAULT)") } }) },
+    { name = "capacity short (VPN.0505), retried",
+      expect = { status = "Progressing", message = "Retrying: InsufficientCapacity: CreateVgw: Gateway resources are insufficient." },
+      obj = cr(K, { conditions = {
+        c("Ready", "False", "InsufficientCapacity", "CreateVgw: Gateway resources are insufficient."),
+        c("Synced", "False", "InsufficientCapacity", "CreateVgw: Gateway resources are insufficient.") } }) },
+    { name = "quota full before the create",
+      expect = { status = "Degraded", message = "QuotaExceeded: the project's vpn_gateway quota is full: used 50 of 50" },
+      obj = cr(K, { conditions = {
+        c("Ready", "False", "QuotaExceeded", "the project's vpn_gateway quota is full: used 50 of 50"),
+        c("Synced", "False", "QuotaExceeded", "the project's vpn_gateway quota is full: used 50 of 50") } }) },
     { name = "deleting (PENDING_DELETE)",
       expect = { status = "Progressing", message = "Deleting: the VPN gateway is being deleted (PENDING_DELETE)" },
       obj = cr(K, { deletionTimestamp = "2026-05-01T11:00:00Z", cloudState = "PENDING_DELETE", conditions = {
