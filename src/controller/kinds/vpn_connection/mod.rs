@@ -40,6 +40,7 @@ pub mod desired;
 pub mod drift;
 pub mod observe;
 pub mod plan;
+pub mod preview;
 pub mod psk;
 pub mod refs;
 pub mod status;
@@ -199,6 +200,17 @@ impl Managed for VpnConnection {
     fn watch_pending(ctx: &Context, cloud: &VpnClient, w: &Watch, obj: ObjectRef<Self>) -> bool {
         ctx.pending.connections.watch(cloud, &w.id, &w.state, obj);
         true
+    }
+}
+
+impl crate::controller::runtime::preview::Preview for VpnConnection {
+    fn preview(
+        &self,
+        inputs: &Inputs,
+        observed: &Observed,
+        plan: &Plan,
+    ) -> crate::controller::runtime::preview::Change {
+        preview::preview(self, inputs, observed, plan)
     }
 }
 

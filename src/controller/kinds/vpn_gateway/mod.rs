@@ -29,6 +29,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 pub mod act;
 pub mod observe;
 pub mod plan;
+pub mod preview;
 pub mod status;
 
 pub use act::Acted;
@@ -157,6 +158,17 @@ pub fn readiness(g: &VpnGateway) -> Option<u64> {
         (&s.access_private_ip1, &s.access_private_ip2).hash(&mut h);
     }
     Some(h.finish())
+}
+
+impl crate::controller::runtime::preview::Preview for VpnGateway {
+    fn preview(
+        &self,
+        inputs: &Inputs,
+        observed: &Observed,
+        plan: &Plan,
+    ) -> crate::controller::runtime::preview::Change {
+        preview::preview(self, inputs, observed, plan)
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,1 @@
+//! `vpn-operator doctor` (being written).
