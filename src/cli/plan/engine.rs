@@ -82,7 +82,13 @@ impl World {
             apply(memory, *kind, v)?;
         }
         for m in manifests {
-            apply(memory, m.kind, &m.value)?;
+            let mut v = m.value.clone();
+            if !live.contains_key(&(m.kind, m.namespace.clone(), m.name.clone())) {
+                // A new object gets its uid from the API server: a fresh one, so that no owner
+                // tag in the cloud can name it.
+                v["metadata"]["uid"] = Value::String(uuid::Uuid::new_v4().to_string());
+            }
+            apply(memory, m.kind, &v)?;
         }
         for ((ns, name), data) in secrets {
             let pairs: Vec<(String, String)> = data

@@ -259,3 +259,6 @@ async fn read_cluster(
     }
     Some(live)
 }
+
+#[cfg(test)]
+mod tests;

@@ -183,6 +183,14 @@ fn k8s_path(pointer: &str) -> String {
     out
 }
 
+/// A schema bound as the API server prints it (`1`, not `1.0`).
+fn bound(v: &Value) -> String {
+    match v.as_f64() {
+        Some(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
+        _ => v.to_string(),
+    }
+}
+
 fn join(path: &str, field: &str) -> String {
     match path.is_empty() {
         true => field.to_string(),
@@ -245,10 +253,12 @@ fn schema_message(path: &str, kind: &ValidationErrorKind, value: &Value) -> Vec<
             format!("{path}: Unsupported value: {shown}: supported values: {supported}")
         }
         ValidationErrorKind::Minimum { limit } => format!(
-            "{path}: Invalid value: {shown}: {path} in body should be greater than or equal to {limit}"
+            "{path}: Invalid value: {shown}: {path} in body should be greater than or equal to {}",
+            bound(limit)
         ),
         ValidationErrorKind::Maximum { limit } => format!(
-            "{path}: Invalid value: {shown}: {path} in body should be less than or equal to {limit}"
+            "{path}: Invalid value: {shown}: {path} in body should be less than or equal to {}",
+            bound(limit)
         ),
         ValidationErrorKind::MaxLength { limit } => {
             format!("{path}: Too long: may not be more than {limit} bytes")
@@ -260,7 +270,10 @@ fn schema_message(path: &str, kind: &ValidationErrorKind, value: &Value) -> Vec<
             format!("{path}: Invalid value: {shown}: {path} in body should match '{pattern}'")
         }
         ValidationErrorKind::MaxItems { limit } | ValidationErrorKind::MaxProperties { limit } => {
-            format!("{path}: Too many: {}: must have at most {limit} items", n(value))
+            format!(
+                "{path}: Too many: {}: must have at most {limit} items",
+                n(value)
+            )
         }
         ValidationErrorKind::MinItems { limit } => format!(
             "{path}: Invalid value: {}: {path} in body should have at least {limit} items",
