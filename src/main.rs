@@ -48,6 +48,9 @@ enum Command {
     /// Show what the operator would do with these manifests, before they are applied (reads
     /// only; exit 0 no change, 2 changes, 1 error or invalid).
     Plan(Box<cli::plan::PlanArgs>),
+    /// Check the cloud account and the cluster before or after installing (reads only; exit 1
+    /// on any FAIL).
+    Doctor(Box<cli::doctor::DoctorArgs>),
 }
 
 fn main() -> ExitCode {
@@ -69,6 +72,7 @@ fn main() -> ExitCode {
             Command::Sim(args) => sim::run(*args).await.map(|()| ExitCode::SUCCESS),
             Command::Crd { write } => crd_command(write),
             Command::Plan(args) => cli::plan::run(*args).await,
+            Command::Doctor(args) => cli::doctor::run(*args).await,
         }
     });
     match result {
