@@ -127,19 +127,38 @@ pub fn clock(r: &Reach, now: DateTime<Utc>) -> Check {
             .fix("fix the endpoint first");
     };
     let Some(date) = date else {
-        return Check::warn("cloud", name, "the endpoint sent no Date header: the skew is unknown")
-            .fix("make sure this machine's clock is synchronised (NTP)");
+        return Check::warn(
+            "cloud",
+            name,
+            "the endpoint sent no Date header: the skew is unknown",
+        )
+        .fix("make sure this machine's clock is synchronised (NTP)");
     };
     let skew = *date - now;
     let abs = ((skew.num_milliseconds().abs() + 500) / 1000).unsigned_abs();
     if abs > MAX_SKEW.as_secs() {
-        Check::fail("cloud", name, format!("{}: the API refuses requests signed more than 15 minutes off", skew_text(skew)))
-            .fix("synchronise this machine's clock (NTP, chrony, `timedatectl set-ntp true`)")
+        Check::fail(
+            "cloud",
+            name,
+            format!(
+                "{}: the API refuses requests signed more than 15 minutes off",
+                skew_text(skew)
+            ),
+        )
+        .fix("synchronise this machine's clock (NTP, chrony, `timedatectl set-ntp true`)")
     } else if abs > WARN_SKEW.as_secs() {
-        Check::warn("cloud", name, format!("{} (the API accepts up to 15 minutes)", skew_text(skew)))
-            .fix("synchronise this machine's clock (NTP) before it drifts further")
+        Check::warn(
+            "cloud",
+            name,
+            format!("{} (the API accepts up to 15 minutes)", skew_text(skew)),
+        )
+        .fix("synchronise this machine's clock (NTP) before it drifts further")
     } else {
-        Check::pass("cloud", name, format!("within {abs}s of the server's clock"))
+        Check::pass(
+            "cloud",
+            name,
+            format!("within {abs}s of the server's clock"),
+        )
     }
 }
 
@@ -154,19 +173,37 @@ pub enum Sent {
 
 /// The credentials and project checks from a signed read of project `project`: the request
 /// signature (or token) accepted, and the project being the credentials'.
-pub fn credentials(sent: &Sent, project: &str, region: &str, result: &Result<(), CloudError>) -> [Check; 2] {
+pub fn credentials(
+    sent: &Sent,
+    project: &str,
+    region: &str,
+    result: &Result<(), CloudError>,
+) -> [Check; 2] {
     let (c, p) = ("credentials", "project");
     let how = match sent {
         Sent::AkSk(ak) => format!("the request signature of access key {ak}"),
         Sent::Token => "the IAM token".to_string(),
     };
-    let project_ok = || Check::pass("cloud", p, format!("project {project} belongs to these credentials"));
+    let project_ok = || {
+        Check::pass(
+            "cloud",
+            p,
+            format!("project {project} belongs to these credentials"),
+        )
+    };
     let e = match result {
-        Ok(()) => return [Check::pass("cloud", c, format!("{how} was accepted")), project_ok()],
+        Ok(()) => {
+            return [
+                Check::pass("cloud", c, format!("{how} was accepted")),
+                project_ok(),
+            ]
+        }
         Err(e) => e,
     };
-    let not_checked = || Check::warn("cloud", p, "not checked: the credentials were refused")
-        .fix("fix the credentials first");
+    let not_checked = || {
+        Check::warn("cloud", p, "not checked: the credentials were refused")
+            .fix("fix the credentials first")
+    };
     let msg = e.message.as_str();
     let status = e.http_status.unwrap_or_default();
     let cred = match (status, sent) {
@@ -221,7 +258,9 @@ pub fn quotas(q: &Quotas) -> Check {
     let check = Check::new("cloud", "quotas", worst, message);
     match worst {
         Status::Pass => check,
-        _ => check.fix("delete unused resources, or ask for a higher quota in the console (Quotas)"),
+        _ => {
+            check.fix("delete unused resources, or ask for a higher quota in the console (Quotas)")
+        }
     }
 }
 
@@ -231,22 +270,35 @@ pub fn zones(z: &ListAvailabilityZonesResponse) -> Check {
         .availability_zones
         .iter()
         .filter_map(|(flavor, azs)| {
-            let mut all: Vec<String> = azs.vpc.iter().chain(azs.er.iter()).flatten().cloned().collect();
+            let mut all: Vec<String> = azs
+                .vpc
+                .iter()
+                .chain(azs.er.iter())
+                .flatten()
+                .cloned()
+                .collect();
             all.sort();
             all.dedup();
             (!all.is_empty()).then(|| format!("{flavor} in {}", all.join(" ")))
         })
         .collect();
     match offered.is_empty() {
-        true => Check::warn("cloud", "zones", "no gateway flavor is offered in any availability zone")
-            .fix("gateways cannot be created in this region now; pick another region or ask support"),
+        true => Check::warn(
+            "cloud",
+            "zones",
+            "no gateway flavor is offered in any availability zone",
+        )
+        .fix("gateways cannot be created in this region now; pick another region or ask support"),
         false => Check::pass("cloud", "zones", offered.join("; ")),
     }
 }
 
 /// The resources check: how many of each kind the project holds and how many carry this
 /// cluster's owner tags (`None`: the list failed).
-pub fn resources(cluster: &str, counts: &[(&'static str, Result<(usize, usize), String>)]) -> Check {
+pub fn resources(
+    cluster: &str,
+    counts: &[(&'static str, Result<(usize, usize), String>)],
+) -> Check {
     let mut failed = Vec::new();
     let mut parts = Vec::new();
     for (kind, r) in counts {
@@ -265,11 +317,17 @@ pub fn resources(cluster: &str, counts: &[(&'static str, Result<(usize, usize), 
 /// The IES check: the service catalog read with the configured token.
 pub fn ies(url: &str, result: &Result<usize, CloudError>) -> Check {
     match result {
-        Ok(n) => Check::pass("cloud", "ies", format!("{url}: token accepted, {n} service definitions")),
-        Err(e) if e.http_status == Some(401) || e.http_status == Some(403) => {
-            Check::fail("cloud", "ies", format!("{url} refused the token: {}", e.message))
-                .fix("check authToken / bearerToken in the credentials Secret")
-        }
+        Ok(n) => Check::pass(
+            "cloud",
+            "ies",
+            format!("{url}: token accepted, {n} service definitions"),
+        ),
+        Err(e) if e.http_status == Some(401) || e.http_status == Some(403) => Check::fail(
+            "cloud",
+            "ies",
+            format!("{url} refused the token: {}", e.message),
+        )
+        .fix("check authToken / bearerToken in the credentials Secret"),
         Err(e) => Check::fail("cloud", "ies", format!("{url}: {e}"))
             .fix("check --ies-endpoint (it ends in /rest) and that this machine reaches it"),
     }
@@ -288,9 +346,16 @@ pub enum CrdState {
 /// The CRD check.
 pub fn crds(states: &[(String, CrdState)]) -> Check {
     let of = |want: fn(&CrdState) -> bool| -> Vec<&str> {
-        states.iter().filter(|(_, s)| want(s)).map(|(n, _)| n.as_str()).collect()
+        states
+            .iter()
+            .filter(|(_, s)| want(s))
+            .map(|(n, _)| n.as_str())
+            .collect()
     };
-    let (missing, differs) = (of(|s| *s == CrdState::Missing), of(|s| *s == CrdState::Differs));
+    let (missing, differs) = (
+        of(|s| *s == CrdState::Missing),
+        of(|s| *s == CrdState::Differs),
+    );
     let unreadable: Vec<String> = states
         .iter()
         .filter_map(|(n, s)| match s {
@@ -300,23 +365,49 @@ pub fn crds(states: &[(String, CrdState)]) -> Check {
         .collect();
     let apply = "kubectl apply --server-side -f crds/ (or: vpn-operator crd | kubectl apply --server-side -f -)";
     if !missing.is_empty() {
-        return Check::fail("cluster", "crds", format!("not installed: {}", missing.join(", "))).fix(apply);
+        return Check::fail(
+            "cluster",
+            "crds",
+            format!("not installed: {}", missing.join(", ")),
+        )
+        .fix(apply);
     }
     if !differs.is_empty() {
-        return Check::fail("cluster", "crds", format!("installed but not equal to this binary's `vpn-operator crd`: {}", differs.join(", ")))
-            .fix(format!("an older or newer version is installed; with this version: {apply}"));
+        return Check::fail(
+            "cluster",
+            "crds",
+            format!(
+                "installed but not equal to this binary's `vpn-operator crd`: {}",
+                differs.join(", ")
+            ),
+        )
+        .fix(format!(
+            "an older or newer version is installed; with this version: {apply}"
+        ));
     }
     if !unreadable.is_empty() {
-        return Check::warn("cluster", "crds", format!("unknown: {}", unreadable.join("; ")))
-            .fix("run doctor with permission to get customresourcedefinitions");
+        return Check::warn(
+            "cluster",
+            "crds",
+            format!("unknown: {}", unreadable.join("; ")),
+        )
+        .fix("run doctor with permission to get customresourcedefinitions");
     }
-    Check::pass("cluster", "crds", format!("{} installed, equal to this binary's", states.len()))
+    Check::pass(
+        "cluster",
+        "crds",
+        format!("{} installed, equal to this binary's", states.len()),
+    )
 }
 
 /// The RBAC check: each permission the operator needs, allowed (`Some(true)`), denied, or not
 /// answered (`None`).
 pub fn rbac(who: &str, answers: &[(String, Option<bool>)]) -> Check {
-    let denied: Vec<&str> = answers.iter().filter(|(_, a)| *a == Some(false)).map(|(p, _)| p.as_str()).collect();
+    let denied: Vec<&str> = answers
+        .iter()
+        .filter(|(_, a)| *a == Some(false))
+        .map(|(p, _)| p.as_str())
+        .collect();
     let unknown = answers.iter().filter(|(_, a)| a.is_none()).count();
     if !denied.is_empty() {
         return Check::fail("cluster", "rbac", format!("{who} may not: {}", denied.join(", ")))
@@ -326,7 +417,14 @@ pub fn rbac(who: &str, answers: &[(String, Option<bool>)]) -> Check {
         return Check::warn("cluster", "rbac", format!("unknown for {unknown} of {} permissions: the API did not answer SelfSubjectAccessReview", answers.len()))
             .fix("check the permissions on a cluster that serves authorization.k8s.io/v1");
     }
-    Check::pass("cluster", "rbac", format!("{who} has all {} permissions the operator uses", answers.len()))
+    Check::pass(
+        "cluster",
+        "rbac",
+        format!(
+            "{who} has all {} permissions the operator uses",
+            answers.len()
+        ),
+    )
 }
 
 #[cfg(test)]

@@ -26,8 +26,14 @@ pub async fn checks(client: &kube::Client) -> Vec<Check> {
     let version = match client.apiserver_version().await {
         Ok(v) => v,
         Err(e) => {
-            return vec![Check::fail("cluster", "api", format!("the Kubernetes API does not answer: {e}"))
-                .fix("check KUBECONFIG (or the pod's service account) and that the API server is reachable")]
+            return vec![Check::fail(
+            "cluster",
+            "api",
+            format!("the Kubernetes API does not answer: {e}"),
+        )
+        .fix(
+            "check KUBECONFIG (or the pod's service account) and that the API server is reachable",
+        )]
         }
     };
     let mut out = vec![Check::pass(
@@ -42,7 +48,10 @@ pub async fn checks(client: &kube::Client) -> Vec<Check> {
         let state = match api.get_opt(&name).await {
             Ok(None) => CrdState::Missing,
             Ok(Some(installed)) => {
-                let (i, o) = (serde_json::to_value(&installed.spec), serde_json::to_value(&ours.spec));
+                let (i, o) = (
+                    serde_json::to_value(&installed.spec),
+                    serde_json::to_value(&ours.spec),
+                );
                 match (i, o) {
                     (Ok(i), Ok(o)) if contains(&i, &o) => CrdState::Same,
                     _ => CrdState::Differs,

@@ -54,7 +54,11 @@ pub fn text(checks: &[Check], paint: Paint) -> String {
         };
         let name = format!("{}/{}", c.group, c.name);
         let status = format!("{:<6}", c.status.as_str());
-        out.push_str(&format!("{name:<20} {} {}\n", paint.paint(style, &status), c.message));
+        out.push_str(&format!(
+            "{name:<20} {} {}\n",
+            paint.paint(style, &status),
+            c.message
+        ));
         if let Some(fix) = &c.fix {
             out.push_str(&format!("{:<27} fix: {fix}\n", ""));
         }
@@ -112,8 +116,9 @@ pub async fn gather(args: &DoctorArgs) -> anyhow::Result<Vec<Check>> {
     match client {
         None => {}
         Some(Err(e)) => out.push(
-            Check::warn("cluster", "api", format!("no cluster checked: {e}"))
-                .fix("point KUBECONFIG at the cluster (or run inside it) to check the CRDs and RBAC"),
+            Check::warn("cluster", "api", format!("no cluster checked: {e}")).fix(
+                "point KUBECONFIG at the cluster (or run inside it) to check the CRDs and RBAC",
+            ),
         ),
         Some(Ok(c)) => {
             let found = cluster::checks(&c).await;

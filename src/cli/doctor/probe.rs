@@ -7,12 +7,12 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use super::checks::{self, Check, Reach, Sent};
+use crate::cli::cloud::ResolvedCloud;
 use crate::cloud::ies::{IesClient, IesClientOptions};
 use crate::cloud::model::common::VpnResourceTag;
 use crate::cloud::model::connection::ListVpnConnectionsQuery;
 use crate::cloud::model::gateway::ListVpnGatewaysQuery;
 use crate::cloud::{ApiClient, ClientConfig, Credentials, VpnClient};
-use crate::cli::cloud::ResolvedCloud;
 use crate::controller::runtime::clouds::{CredentialSource, IesCredentialSource};
 use crate::controller::runtime::ownership::TAG_OWNER;
 
@@ -83,13 +83,22 @@ fn owned_by(tags: Option<&[VpnResourceTag]>, cluster: &str) -> bool {
 }
 
 /// Every cloud check, in order.
-pub async fn cloud(resolved: &ResolvedCloud, cluster: &str, now: fn() -> DateTime<Utc>) -> Vec<Check> {
+pub async fn cloud(
+    resolved: &ResolvedCloud,
+    cluster: &str,
+    now: fn() -> DateTime<Utc>,
+) -> Vec<Check> {
     let d = &resolved.defaults;
     let Some(url) = d.vpn_endpoint.clone() else {
-        return vec![Check::fail("cloud", "endpoint", "no endpoint").fix("give --region or --endpoint")];
+        return vec![
+            Check::fail("cloud", "endpoint", "no endpoint").fix("give --region or --endpoint")
+        ];
     };
     let reached = reach(&url).await;
-    let mut out = vec![checks::endpoint("cloud", url.as_str(), &reached), checks::clock(&reached, now())];
+    let mut out = vec![
+        checks::endpoint("cloud", url.as_str(), &reached),
+        checks::clock(&reached, now()),
+    ];
     let CredentialSource::Static(credentials) = &d.credentials else {
         unreachable!("doctor resolves credentials before it probes")
     };
@@ -105,7 +114,14 @@ pub async fn cloud(resolved: &ResolvedCloud, cluster: &str, now: fn() -> DateTim
         return out;
     }
     if !matches!(reached, Reach::Answered { .. }) {
-        out.push(Check::warn("cloud", "credentials", "not checked: the endpoint is not reachable").fix("fix the endpoint first"));
+        out.push(
+            Check::warn(
+                "cloud",
+                "credentials",
+                "not checked: the endpoint is not reachable",
+            )
+            .fix("fix the endpoint first"),
+        );
         return out;
     }
     let sent = match credentials {
@@ -123,7 +139,12 @@ pub async fn cloud(resolved: &ResolvedCloud, cluster: &str, now: fn() -> DateTim
         }
     };
     let quotas = vpn.get_quotas().await;
-    let [cred, project] = checks::credentials(&sent, &d.project_id, &d.region, &quotas.as_ref().map(|_| ()).map_err(Clone::clone));
+    let [cred, project] = checks::credentials(
+        &sent,
+        &d.project_id,
+        &d.region,
+        &quotas.as_ref().map(|_| ()).map_err(Clone::clone),
+    );
     let authorised = project.status == checks::Status::Pass;
     out.push(cred);
     out.push(project);
@@ -131,7 +152,9 @@ pub async fn cloud(resolved: &ResolvedCloud, cluster: &str, now: fn() -> DateTim
         out.push(checks::quotas(q));
         match vpn.list_availability_zones().await {
             Ok(z) => out.push(checks::zones(&z)),
-            Err(e) => out.push(Check::warn("cloud", "zones", format!("not listed: {e}")).fix("try again later")),
+            Err(e) => out.push(
+                Check::warn("cloud", "zones", format!("not listed: {e}")).fix("try again later"),
+            ),
         }
         out.push(resources(&vpn, cluster).await);
     }
@@ -145,19 +168,41 @@ async fn resources(vpn: &VpnClient, cluster: &str) -> Check {
     let gw = vpn
         .list_gateways(&ListVpnGatewaysQuery::default())
         .await
-        .map(|v| (v.len(), v.iter().filter(|g| owned_by(g.tags.as_deref(), cluster)).count()));
-    let cgw = vpn
-        .list_all_customer_gateways(None)
-        .await
-        .map(|v| (v.len(), v.iter().filter(|c| owned_by(c.tags.as_deref(), cluster)).count()));
+        .map(|v| {
+            (
+                v.len(),
+                v.iter()
+                    .filter(|g| owned_by(g.tags.as_deref(), cluster))
+                    .count(),
+            )
+        });
+    let cgw = vpn.list_all_customer_gateways(None).await.map(|v| {
+        (
+            v.len(),
+            v.iter()
+                .filter(|c| owned_by(c.tags.as_deref(), cluster))
+                .count(),
+        )
+    });
     let conn = vpn
         .list_all_connections(&ListVpnConnectionsQuery::default())
         .await
-        .map(|v| (v.len(), v.iter().filter(|c| owned_by(c.tags.as_deref(), cluster)).count()));
+        .map(|v| {
+            (
+                v.len(),
+                v.iter()
+                    .filter(|c| owned_by(c.tags.as_deref(), cluster))
+                    .count(),
+            )
+        });
     let s = |r: Result<(usize, usize), crate::cloud::CloudError>| r.map_err(|e| e.to_string());
     checks::resources(
         cluster,
-        &[("VPN gateways", s(gw)), ("customer gateways", s(cgw)), ("connections", s(conn))],
+        &[
+            ("VPN gateways", s(gw)),
+            ("customer gateways", s(cgw)),
+            ("connections", s(conn)),
+        ],
     )
 }
 
@@ -172,7 +217,10 @@ async fn ies_check(url: &Url, credentials: &Option<IesCredentialSource>) -> Chec
         ..IesClientOptions::default()
     };
     let result = match IesClient::connect(url.clone(), c.clone(), options) {
-        Ok(client) => client.list_service_definitions().await.map(|r| r.data.len()),
+        Ok(client) => client
+            .list_service_definitions()
+            .await
+            .map(|r| r.data.len()),
         Err(e) => Err(e),
     };
     checks::ies(url.as_str(), &result)

@@ -42,14 +42,18 @@ impl Permission {
             "" => String::new(),
             g => format!(".{g}"),
         };
-        let ns = self.namespace.as_deref().map_or(String::new(), |n| format!(" in {n}"));
+        let ns = self
+            .namespace
+            .as_deref()
+            .map_or(String::new(), |n| format!(" in {n}"));
         format!("{} {}{group}{ns}", self.verb, self.resource)
     }
 }
 
 /// Every permission the operator uses; namespaced ones in `namespace` (the operator's).
 pub fn permissions(namespace: &str) -> Vec<Permission> {
-    let rules: Rules = serde_yaml::from_str(RULES).expect("deploy/rbac-rules.yaml is valid (tests/rbac.rs)");
+    let rules: Rules =
+        serde_yaml::from_str(RULES).expect("deploy/rbac-rules.yaml is valid (tests/rbac.rs)");
     let mut out = Vec::new();
     let mut add = |rules: &[Rule], ns: Option<&str>| {
         for r in rules {
