@@ -293,12 +293,13 @@ pub fn zones(z: &ListAvailabilityZonesResponse) -> Check {
     }
 }
 
+/// How many resources of one kind the project holds and how many this cluster owns, or why
+/// they could not be listed.
+pub type Counted = (&'static str, Result<(usize, usize), String>);
+
 /// The resources check: how many of each kind the project holds and how many carry this
-/// cluster's owner tags (`None`: the list failed).
-pub fn resources(
-    cluster: &str,
-    counts: &[(&'static str, Result<(usize, usize), String>)],
-) -> Check {
+/// cluster's owner tags.
+pub fn resources(cluster: &str, counts: &[Counted]) -> Check {
     let mut failed = Vec::new();
     let mut parts = Vec::new();
     for (kind, r) in counts {

@@ -73,7 +73,7 @@ impl Schemas {
         for e in c.structural.iter_errors(&new) {
             let path = k8s_path(&e.instance_path().to_string());
             v.invalid
-                .extend(schema_message(&path, e.kind(), &e.instance()));
+                .extend(schema_message(&path, e.kind(), e.instance()));
         }
         if !v.invalid.is_empty() {
             // The API server stops at the schema: CEL rules only run on well-formed objects.

@@ -171,7 +171,7 @@ fn quotas_zones_resources_crds_and_rbac() {
         Status::Warn
     );
     let yes = ("get x".to_string(), Some(true));
-    assert_eq!(rbac("me", &[yes.clone()]).status, Status::Pass);
+    assert_eq!(rbac("me", std::slice::from_ref(&yes)).status, Status::Pass);
     assert_eq!(
         rbac("me", &[yes.clone(), ("list y".into(), Some(false))]).message,
         "me may not: list y"
