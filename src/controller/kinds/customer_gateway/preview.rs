@@ -67,7 +67,7 @@ pub fn preview(obj: &CustomerGateway, inputs: &Inputs, found: &Observed, plan: &
             Change::of_diffs(id, &diffs, extra, adopting)
         }
         Plan::WaitForDependents(names) => Change::new(Action::Delete, id).note(format!(
-            "being deleted; waits for the VpnConnections that use it: {}",
+            "being deleted; waits for the VpnConnections that still need it: {}",
             names.join(", ")
         )),
         Plan::Gone(_) => Change::new(Action::NoChange, None)

@@ -65,7 +65,7 @@ pub fn preview(obj: &VpnGateway, inputs: &Inputs, found: &Observed, plan: &Plan)
         }
         Plan::WaitForDependents(names) => {
             Change::new(Action::Delete, cloud_id(found)).note(format!(
-                "being deleted; waits for the VpnConnections that use it: {}",
+                "being deleted; waits for the VpnConnections that still need it: {}",
                 names.join(", ")
             ))
         }
