@@ -32,6 +32,8 @@ struct Compiled {
     /// The CRD's `openAPIV3Schema` as generated.
     schema: Value,
     structural: jsonschema::Validator,
+    /// Its CEL rules, compiled once.
+    rules: kube::core::cel::CompiledSchema,
 }
 
 impl Schemas {
@@ -54,7 +56,15 @@ impl Schemas {
                 .should_validate_formats(false)
                 .build(&json_schema(&schema, true))
                 .map_err(|e| anyhow::anyhow!("the {} schema does not compile: {e}", kind.name()))?;
-            kinds.insert(kind, Compiled { schema, structural });
+            let rules = kube::core::cel::compile_schema(&schema);
+            kinds.insert(
+                kind,
+                Compiled {
+                    schema,
+                    structural,
+                    rules,
+                },
+            );
         }
         Ok(Self {
             kinds,
@@ -79,13 +89,13 @@ impl Schemas {
             // The API server stops at the schema: CEL rules only run on well-formed objects.
             return v;
         }
-        if let Err(errors) = self.cel.validate(&c.schema, &new, None) {
+        if let Err(errors) = self.cel.validate_compiled(&c.rules, &new, None) {
             v.invalid
                 .extend(errors.as_slice().iter().map(|e| cel_message(&c.schema, e)));
         }
         if let (Some(live), true) = (live, v.invalid.is_empty()) {
             let old = admitted(live);
-            if let Err(errors) = self.cel.validate(&c.schema, &new, Some(&old)) {
+            if let Err(errors) = self.cel.validate_compiled(&c.rules, &new, Some(&old)) {
                 v.immutable.extend(
                     errors
                         .as_slice()
