@@ -170,3 +170,50 @@ async fn tls_failures_and_unreachable_endpoints() {
         .message
         .starts_with("cannot resolve the host"));
 }
+
+#[tokio::test]
+async fn the_admin_api_moves_the_servers_wall_clock() {
+    let sim = simulator(0).await;
+    let url = sim.base_url();
+    let body = serde_json::json!({"skew_seconds": -1800});
+    let resp = reqwest::Client::new()
+        .put(format!("{url}/_sim/wall-clock"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success());
+    let checks = doctor(&url, "p-main", AK, SK).await;
+    let clock = check(&checks, "clock");
+    assert_eq!(clock.status, Status::Fail);
+    assert!(
+        clock.message.contains("ahead of the server's"),
+        "{}",
+        clock.message
+    );
+}
+
+#[test]
+fn the_rbac_probe_asks_for_every_permission_of_the_one_list() {
+    let perms = super::rbac::permissions("ops");
+    let labels: Vec<String> = perms.iter().map(|p| p.label()).collect();
+    for want in [
+        "patch vpngateways/status.vpn.hwcloud.dev",
+        "get secrets",
+        "get customresourcedefinitions.apiextensions.k8s.io",
+        "update leases.coordination.k8s.io in ops",
+    ] {
+        assert!(labels.iter().any(|l| l == want), "{want}: {labels:?}");
+    }
+}
+
+#[test]
+fn installed_crds_may_carry_server_defaults_but_not_other_schemas() {
+    use super::cluster::contains;
+    let ours = serde_json::json!({"group": "g", "versions": [{"name": "v1", "served": true}]});
+    let installed = serde_json::json!({"group": "g", "conversion": {"strategy": "None"},
+        "versions": [{"name": "v1", "served": true, "deprecated": false}]});
+    assert!(contains(&installed, &ours));
+    let older = serde_json::json!({"group": "g", "versions": [{"name": "v1", "served": false}]});
+    assert!(!contains(&older, &ours));
+}
