@@ -199,6 +199,28 @@ fn verdict_of_error(e: Error) -> Verdict {
     }
 }
 
+/// A change, with a note when the operator's last reconcile of the live object failed (its
+/// `Synced` condition is False): the cloud may refuse the same again (e.g. a subnet without
+/// free addresses), which only the cloud can tell.
+pub fn with_last_failure(verdict: Verdict, live: Option<&Value>) -> Verdict {
+    let Verdict::Change(mut c) = verdict else {
+        return verdict;
+    };
+    let failed = live
+        .and_then(|l| l["status"]["conditions"].as_array())
+        .into_iter()
+        .flatten()
+        .find(|c| c["type"] == "Synced" && c["status"] == "False");
+    if let Some(f) = failed {
+        c.notes.push(format!(
+            "the operator's last attempt failed ({}): {}",
+            f["reason"].as_str().unwrap_or_default(),
+            f["message"].as_str().unwrap_or_default()
+        ));
+    }
+    Verdict::Change(c)
+}
+
 /// `--prune`: what happens to an object that is only in the cluster when it is deleted.
 pub fn pruned(live: &Value) -> Verdict {
     let spec = &live["spec"];

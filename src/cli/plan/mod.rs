@@ -112,6 +112,8 @@ pub async fn plan(
             Some(v) => v.clone(),
             None => engine::plan_one(&ctx, m).await,
         };
+        let key = (m.kind, m.namespace.clone(), m.name.clone());
+        let verdict = engine::with_last_failure(verdict, live.get(&key));
         entries.push(Entry {
             kind: m.kind.name().to_string(),
             namespace: m.namespace.clone(),

@@ -203,6 +203,31 @@ async fn changed_fields_show_old_and_new_and_a_key_only_as_its_hash() {
     assert_eq!(r.exit_code(), 2);
 }
 
+#[test]
+fn a_failed_last_attempt_is_noted() {
+    use crate::controller::runtime::preview::Change;
+    let live = serde_json::json!({"status": {"conditions": [
+        {"type": "Ready", "status": "False", "reason": "InvalidSpec", "message": "m"},
+        {"type": "Synced", "status": "False", "reason": "InvalidSpec",
+         "message": "CreateVgw: InvalidRequest (HTTP 400, VPN.0502): no free IP"}
+    ]}});
+    let v = engine::with_last_failure(
+        Verdict::Change(Change::new(Action::Create, None)),
+        Some(&live),
+    );
+    let Verdict::Change(c) = v else { panic!() };
+    assert_eq!(
+        c.notes,
+        ["the operator's last attempt failed (InvalidSpec): CreateVgw: InvalidRequest (HTTP 400, VPN.0502): no free IP"]
+    );
+    let ok = serde_json::json!({"status": {"conditions": [{"type": "Synced", "status": "True"}]}});
+    let v = engine::with_last_failure(
+        Verdict::Change(Change::new(Action::Create, None)),
+        Some(&ok),
+    );
+    assert_eq!(v, Verdict::Change(Change::new(Action::Create, None)));
+}
+
 #[tokio::test]
 async fn immutable_changes_invalid_objects_and_pruning() {
     let w = ready_world().await;
