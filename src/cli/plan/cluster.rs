@@ -84,13 +84,8 @@ pub async fn secret(
 ) -> Result<Option<BTreeMap<String, Vec<u8>>>, String> {
     let api: Api<Secret> = Api::namespaced(client.clone(), namespace);
     match api.get_opt(name).await {
-        Ok(s) => Ok(s.map(|s| {
-            s.data
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(k, v)| (k, v.0))
-                .collect()
-        })),
+        // `stringData` too, as the operator reads Secrets (an API server folds it into `data`).
+        Ok(s) => Ok(s.map(crate::controller::runtime::secrets::secret_data)),
         Err(e) => Err(e.to_string()),
     }
 }
