@@ -266,3 +266,65 @@ async fn immutable_changes_invalid_objects_and_pruning() {
     assert_eq!(c.action, Action::Delete);
     assert_eq!(r.exit_code(), 2);
 }
+
+#[test]
+fn the_json_output_keeps_its_documented_shape() {
+    use super::engine::Entry;
+    use crate::controller::runtime::preview::Change;
+    let mut c = Change::new(Action::Update, Some("g-1".into()));
+    c.fields.push(FieldChange::new(
+        "flavor",
+        Some("Professional1".into()),
+        Some("Professional2".into()),
+    ));
+    let entries = vec![
+        Entry {
+            kind: "VpnGateway".into(),
+            namespace: NS.into(),
+            name: "gw".into(),
+            source: Some("m.yaml#1".into()),
+            verdict: Verdict::Change(c),
+        },
+        Entry {
+            kind: "CustomerGateway".into(),
+            namespace: NS.into(),
+            name: "cgw".into(),
+            source: None,
+            verdict: Verdict::ReplaceRequired(vec!["spec.idValue: ...".into()]),
+        },
+    ];
+    let v: Value = serde_json::from_str(&super::render::json(&entries, &[], true, 2)).unwrap();
+    assert_eq!(v["formatVersion"], 1);
+    assert_eq!(v["exitCode"], 2);
+    assert_eq!(v["objects"][0]["action"], "update");
+    assert_eq!(v["objects"][0]["cloudId"], "g-1");
+    assert_eq!(
+        v["objects"][0]["changes"][0],
+        serde_json::json!({"field": "flavor", "old": "Professional1", "new": "Professional2"})
+    );
+    assert_eq!(v["objects"][1]["action"], "replace-required");
+    assert_eq!(v["objects"][1]["source"], Value::Null);
+    assert_eq!(v["objects"][1]["messages"][0], "spec.idValue: ...");
+    assert_eq!(v["summary"]["update"], 1);
+    assert_eq!(v["summary"]["replace-required"], 1);
+    let keys: Vec<&str> = v["objects"][0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "action",
+            "changes",
+            "cloudId",
+            "kind",
+            "messages",
+            "name",
+            "namespace",
+            "notes",
+            "source"
+        ]
+    );
+}
