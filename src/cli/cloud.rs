@@ -205,7 +205,14 @@ fn credentials(
         ),
         (None, _) => match Credentials::from_lookup(env) {
             Ok(c) => (Some(c), None, CredentialsFrom::Environment),
-            Err(e) => (None, None, CredentialsFrom::Missing(e.to_string())),
+            Err(_) => (
+                None,
+                None,
+                CredentialsFrom::Missing(
+                    "neither --credentials-secret nor HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK are set"
+                        .into(),
+                ),
+            ),
         },
     }
 }

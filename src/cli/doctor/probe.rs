@@ -99,20 +99,20 @@ pub async fn cloud(
         checks::endpoint("cloud", url.as_str(), &reached),
         checks::clock(&reached, now()),
     ];
-    let CredentialSource::Static(credentials) = &d.credentials else {
-        unreachable!("doctor resolves credentials before it probes")
+    let credentials = match &d.credentials {
+        CredentialSource::Static(c) if resolved.has_credentials => c,
+        _ => {
+            let why = match &resolved.credentials_from {
+                crate::cli::cloud::CredentialsFrom::Missing(why) => why.clone(),
+                _ => String::new(),
+            };
+            out.push(
+                Check::fail("cloud", "credentials", format!("no cloud credentials: {why}"))
+                    .fix("give --credentials-secret NAMESPACE/NAME, or set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK"),
+            );
+            return out;
+        }
     };
-    if !resolved.has_credentials {
-        let why = match &resolved.credentials_from {
-            crate::cli::cloud::CredentialsFrom::Missing(why) => why.clone(),
-            _ => String::new(),
-        };
-        out.push(
-            Check::fail("cloud", "credentials", format!("no cloud credentials: {why}"))
-                .fix("give --credentials-secret NAMESPACE/NAME, or set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK"),
-        );
-        return out;
-    }
     if !matches!(reached, Reach::Answered { .. }) {
         out.push(
             Check::warn(

@@ -190,8 +190,9 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         .resolve(secret, &|k| std::env::var(k).ok())
         .await?;
     if !resolved.has_credentials {
-        let super::cloud::CredentialsFrom::Missing(why) = &resolved.credentials_from else {
-            unreachable!("credentials are missing only for a reason")
+        let why = match &resolved.credentials_from {
+            super::cloud::CredentialsFrom::Missing(why) => why.as_str(),
+            _ => "none were found",
         };
         anyhow::bail!(
             "no cloud credentials: {why}; give --credentials-secret NAMESPACE/NAME, set \
@@ -201,7 +202,7 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     let cloud = engine::Cloud {
         defaults: resolved.defaults.clone(),
         ies: resolved.ies.clone(),
-        cluster_name: config_cluster_name(&args)?,
+        cluster_name: crate::config::check_cluster_name(args.cloud.cluster_name.clone())?,
     };
     let report = plan(manifests, live, cloud, args.prune, notes).await?;
     let code = report.exit_code();
@@ -210,14 +211,9 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         Output::Json => render::json(&report.entries, &report.notes, report.cluster, code),
     };
     print!("{out}");
+    // The in-process simulator of `--cloud sim` lives until here.
     drop(resolved);
     Ok(ExitCode::from(code))
-}
-
-fn config_cluster_name(args: &PlanArgs) -> anyhow::Result<String> {
-    Ok(crate::config::check_cluster_name(
-        args.cloud.cluster_name.clone(),
-    )?)
 }
 
 /// The live objects of the manifests' namespaces, and the Secrets the objects name that the
