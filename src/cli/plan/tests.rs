@@ -328,3 +328,38 @@ fn the_json_output_keeps_its_documented_shape() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_resource_made_outside_is_adopted_with_its_differences() {
+    let w = World::start().await;
+    let outside = crate::cloud::model::CreateCustomerGatewayRequestBody {
+        name: Some("console-made".into()),
+        id_type: Some(crate::cloud::model::IdType::Ip),
+        id_value: "203.0.113.10".into(),
+        bgp_asn: Some(64999),
+        ..Default::default()
+    };
+    let existing = w.console().create_customer_gateway(&outside).await.unwrap();
+    let yaml = format!(
+        "apiVersion: vpn.hwcloud.dev/v1alpha1\nkind: CustomerGateway\nmetadata: {{name: office-router}}\n\
+         spec: {{cloudId: {}, idType: ip, idValue: 203.0.113.10, bgpAsn: 65000}}\n",
+        existing.id
+    );
+    let r = plan_of(&w, &yaml, false, false).await;
+    let c = change(&r, "office-router");
+    assert_eq!(c.action, Action::Adopt);
+    assert_eq!(c.cloud_id.as_deref(), Some(existing.id.as_str()));
+    assert!(c.fields.contains(&FieldChange::new(
+        "name",
+        Some("console-made".into()),
+        Some("office-router".into())
+    )));
+    // The ASN cannot change: the operator will leave it and say so.
+    assert!(
+        c.notes
+            .iter()
+            .any(|n| n.starts_with("bgpAsn differs in the cloud (64999 there, 65000 in the spec)")),
+        "{c:?}"
+    );
+    assert_eq!(r.exit_code(), 2);
+}
