@@ -581,13 +581,13 @@ pub enum CredentialsSecretError {
     NotUtf8 { secret: String, key: &'static str },
 }
 
-fn derived_endpoint(service: &str, region: &str) -> Url {
+pub(crate) fn derived_endpoint(service: &str, region: &str) -> Url {
     // `region` passed check_region, so this always parses; fall back to an error-free path anyway.
     Url::parse(&format!("https://{service}.{region}.myhuaweicloud.com"))
         .unwrap_or_else(|_| Url::parse("https://invalid.invalid").expect("literal URL parses"))
 }
 
-fn parse_url(flag: &'static str, value: &str) -> Result<Url, ConfigError> {
+pub(crate) fn parse_url(flag: &'static str, value: &str) -> Result<Url, ConfigError> {
     let url = Url::parse(value.trim()).map_err(|e| ConfigError::BadUrl {
         flag,
         value: value.to_string(),
@@ -610,7 +610,7 @@ fn parse_url(flag: &'static str, value: &str) -> Result<Url, ConfigError> {
     Ok(url)
 }
 
-fn parse_secret_ref(value: &str, own_namespace: &str) -> Result<SecretRef, ConfigError> {
+pub(crate) fn parse_secret_ref(value: &str, own_namespace: &str) -> Result<SecretRef, ConfigError> {
     let (namespace, name) = match value.split_once('/') {
         Some((ns, name)) => (ns.to_string(), name.to_string()),
         None => (own_namespace.to_string(), value.to_string()),
@@ -629,7 +629,7 @@ fn parse_secret_ref(value: &str, own_namespace: &str) -> Result<SecretRef, Confi
     })
 }
 
-fn check_region(value: String) -> Result<String, ConfigError> {
+pub(crate) fn check_region(value: String) -> Result<String, ConfigError> {
     let ok = !value.is_empty()
         && value.len() <= 63
         && value
@@ -645,7 +645,7 @@ fn check_region(value: String) -> Result<String, ConfigError> {
     })
 }
 
-fn check_project_id(value: String) -> Result<String, ConfigError> {
+pub(crate) fn check_project_id(value: String) -> Result<String, ConfigError> {
     // [assumption] Project ids are 32 hex digits in every documented example; we only insist on a
     // path-safe token so that an unusual id (or the simulator's `my-project`) still works.
     let ok = !value.is_empty()
@@ -700,7 +700,7 @@ fn is_dns_label(s: &str) -> bool {
         && !s.ends_with('-')
 }
 
-fn check_cluster_name(value: String) -> Result<String, ConfigError> {
+pub(crate) fn check_cluster_name(value: String) -> Result<String, ConfigError> {
     // [assumption] The cluster name becomes a cloud tag value; Huawei tag values allow letters, digits,
     // '_', '-', '.' (and more), so this conservative set is safe everywhere.
     let ok = !value.is_empty()

@@ -10,7 +10,10 @@
 //! - [`controller`]: one reconciler per kind plus the shared machinery.
 //! - [`config`], [`telemetry`], [`metrics`], [`http`], [`leader`]: the runtime plumbing of
 //!   `vpn-operator run` (flags, logging, Prometheus metrics, health endpoints, leader election).
-//! - `main.rs`: the command line; the only place that picks real vs simulated cloud.
+//! - [`cli`]: `plan` and `doctor`, the commands a user runs by hand or in CI.
+//! - `main.rs`: the command line; the only place that picks real vs simulated cloud (and
+//!   `cli::cloud` for `plan` and `doctor`).
+pub mod cli;
 pub mod cloud;
 pub mod config;
 pub mod controller;

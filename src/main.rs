@@ -1,5 +1,6 @@
 //! `vpn-operator`: the command line. `run` runs the controllers, `sim` serves the simulated
-//! cloud, `crd` prints or writes the CustomResourceDefinitions. This is the only place that
+//! cloud, `crd` prints or writes the CustomResourceDefinitions, `plan` and `doctor` (in
+//! `vpn_operator::cli`) preview manifests and check an account and a cluster. This is the only place that
 //! chooses between the real cloud and the simulator.
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,7 +23,7 @@ use vpn_operator::controller::{self, Context, RunOptions, Settings};
 use vpn_operator::http::{self, Health, Shutdown};
 use vpn_operator::leader::{self, ElectionEnd, LeaderElector};
 use vpn_operator::metrics::Metrics;
-use vpn_operator::{crd, sim, telemetry};
+use vpn_operator::{cli, crd, sim, telemetry};
 
 /// Kubernetes operator for Huawei Cloud VPN, with a built-in simulator of the cloud APIs.
 #[derive(Parser)]
@@ -44,6 +45,12 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         write: Option<PathBuf>,
     },
+    /// Show what the operator would do with these manifests, before they are applied (reads
+    /// only; exit 0 no change, 2 changes, 1 error or invalid).
+    Plan(Box<cli::plan::PlanArgs>),
+    /// Check the cloud account and the cluster before or after installing (reads only; exit 1
+    /// on any FAIL).
+    Doctor(Box<cli::doctor::DoctorArgs>),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +71,8 @@ fn main() -> ExitCode {
             Command::Run(args) => run(*args).await,
             Command::Sim(args) => sim::run(*args).await.map(|()| ExitCode::SUCCESS),
             Command::Crd { write } => crd_command(write),
+            Command::Plan(args) => cli::plan::run(*args).await,
+            Command::Doctor(args) => cli::doctor::run(*args).await,
         }
     });
     match result {

@@ -203,6 +203,9 @@ fn resource_of(kind: &str, crds: &BTreeMap<String, String>) -> Option<Vec<(Strin
         // Metadata-only watches (`Api<PartialObjectMeta<Secret>>`) still need list/watch.
         "Secret" | "PartialObjectMeta<Secret" | "PartialObjectMeta<Secret>" => one("", "secrets"),
         "Lease" => one("coordination.k8s.io", "leases"),
+        // `vpn-operator doctor` (the chart's helm test runs it as the operator's account).
+        "CustomResourceDefinition" => one("apiextensions.k8s.io", "customresourcedefinitions"),
+        "SelfSubjectAccessReview" => one("authorization.k8s.io", "selfsubjectaccessreviews"),
         // A generic parameter: one of the operator's own kinds (`Cached<K>` is the compact form
         // the controllers watch them in, same API resource).
         "K" | "Self" | "T" | "Cached<K" | "Cached<K>" => Some(

@@ -16,6 +16,7 @@
 //! | `DELETE /_sim/projects/{p}/{kind}/{id}` | remove a resource at once (drift) |
 //! | `POST /_sim/projects/{p}/{kind}/{id}/status` | `{"status": "ERROR"}`: force a state (pending transition dropped; a gateway's upgrade job follows its upgrade states) |
 //! | `GET`/`DELETE /_sim/counters` | call counters per operation / reset them |
+//! | `GET`/`PUT /_sim/wall-clock` | the server's wall clock / move it off the machine's: `{"skew_seconds": 1200}` |
 //! | `GET`/`PUT`/`POST`/`DELETE /_sim/faults` | read / replace (`{seed, rules}`) / add one rule / clear |
 //! | `GET`/`PUT /_sim/delays` | read / change delays (given fields only, e.g. `{"gateway_create": "10s"}`) |
 //! | `GET /_sim/clock`, `POST /_sim/clock/advance` | read the simulated time / move a manual clock (`{"by": "30s"}`) |
@@ -449,6 +450,25 @@ async fn advance(State(sim): State<Sim>, Json(body): Json<Advance>) -> AdminResu
     Ok(Json(json!({"now": api_time(sim.clock.now())})))
 }
 
+/// The server's wall clock and how far it is off the machine's.
+async fn wall_clock(State(sim): State<Sim>) -> Json<Value> {
+    let skew = lock(&sim.wall_skew).num_seconds();
+    Json(json!({"now": api_time(sim.wall_now()), "skew_seconds": skew}))
+}
+
+#[derive(Deserialize)]
+struct WallClock {
+    skew_seconds: i64,
+}
+
+/// Moves the server's wall clock off the machine's (negative: behind).
+async fn put_wall_clock(State(sim): State<Sim>, Json(body): Json<WallClock>) -> AdminResult {
+    let skew = chrono::Duration::try_seconds(body.skew_seconds)
+        .ok_or_else(|| bad("skew_seconds is out of range"))?;
+    *lock(&sim.wall_skew) = skew;
+    Ok(wall_clock(State(sim)).await)
+}
+
 async fn expire_tokens(State(sim): State<Sim>) -> Json<Value> {
     lock(&sim.tokens).expire_all(sim.clock.now());
     Json(json!({"expired": true}))
@@ -490,6 +510,7 @@ pub fn router() -> Router<Sim> {
         .route("/clock", get(clock))
         .route("/clock/advance", post(advance))
         .route("/tokens/expire", post(expire_tokens))
+        .route("/wall-clock", get(wall_clock).put(put_wall_clock))
 }
 
 #[cfg(test)]

@@ -194,6 +194,15 @@ pub struct SimArgs {
     /// Simulated time only moves through `POST /_sim/clock/advance`.
     #[arg(long)]
     pub manual_clock: bool,
+    /// Seconds the server's wall clock is off the machine's (negative: behind): the `Date`
+    /// header and the signature-expiry check use it.
+    #[arg(
+        long,
+        default_value_t = 0,
+        allow_hyphen_values = true,
+        value_name = "SECONDS"
+    )]
+    pub wall_clock_skew: i64,
 }
 
 impl SimArgs {
@@ -262,6 +271,10 @@ impl SimArgs {
         if self.manual_clock {
             cfg.clock = Clock::manual(chrono::Utc::now());
         }
+        cfg.wall_clock_skew =
+            chrono::Duration::try_seconds(self.wall_clock_skew).with_context(|| {
+                format!("--wall-clock-skew {} is out of range", self.wall_clock_skew)
+            })?;
         Ok(cfg)
     }
 }

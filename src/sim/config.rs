@@ -207,6 +207,10 @@ pub struct SimConfig {
     pub project_worlds: BTreeMap<String, World>,
     /// Drives the state machines (and token expiry).
     pub clock: Clock,
+    /// How far the server's wall clock is off the machine's: the `Date` header of every answer
+    /// and the `X-Sdk-Date` check use the machine's clock plus this (a server whose clock is
+    /// off, or a client whose clock is, as seen from the other side).
+    pub wall_clock_skew: chrono::Duration,
 }
 
 impl Default for SimConfig {
@@ -227,6 +231,7 @@ impl SimConfig {
             world: World::default(),
             project_worlds: BTreeMap::new(),
             clock: Clock::system(),
+            wall_clock_skew: chrono::Duration::zero(),
         }
     }
 

@@ -47,6 +47,8 @@ pub struct SimState {
     pub counters: Mutex<Counters>,
     pub tokens: Mutex<TokenStore>,
     pub clock: Clock,
+    /// See [`SimConfig::wall_clock_skew`]; changed through the admin API.
+    pub wall_skew: Mutex<chrono::Duration>,
 }
 
 impl SimState {
@@ -60,6 +62,7 @@ impl SimState {
             counters: Mutex::new(Counters::default()),
             tokens: Mutex::new(TokenStore::default()),
             clock: cfg.clock.clone(),
+            wall_skew: Mutex::new(cfg.wall_clock_skew),
             initial: cfg,
         }
     }
@@ -81,6 +84,13 @@ impl SimState {
         lock(&self.faults).reset(&self.initial.faults);
         *lock(&self.counters) = Counters::default();
         *lock(&self.tokens) = TokenStore::default();
+        *lock(&self.wall_skew) = self.initial.wall_clock_skew;
+    }
+
+    /// The server's wall clock: the machine's, moved by the configured skew (signatures are
+    /// checked against it and every answer's `Date` header shows it).
+    pub fn wall_now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + *lock(&self.wall_skew)
     }
 
     /// Time and delays for an operation.
@@ -194,6 +204,20 @@ fn redact_quoted(s: &str) -> String {
     out
 }
 
+/// Every answer's `Date` header shows the server's wall clock ([`SimState::wall_now`]), as a
+/// real server's does: clients measure their clock skew with it.
+async fn server_date(State(sim): State<Sim>, req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let date = sim
+        .wall_now()
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string();
+    if let Ok(v) = HeaderValue::from_str(&date) {
+        resp.headers_mut().insert(header::DATE, v);
+    }
+    resp
+}
+
 /// Outermost layer: request id, `X-Request-Id`, and the JSON bodies of errors and replies.
 pub async fn finish(mut req: Request, next: Next) -> Response {
     let rid = uuid::Uuid::new_v4().simple().to_string();
@@ -272,7 +296,7 @@ pub async fn pipeline(State(st): State<OpState>, req: Request, next: Next) -> Re
             &sim.projects,
             &lock(&sim.tokens),
             sim.clock.now(),
-            chrono::Utc::now(),
+            sim.wall_now(),
         );
         if let Err(e) = checked {
             return count(e.into_response());
@@ -453,9 +477,10 @@ pub fn app(sim: Sim) -> Router {
         .merge(super::routes::router(&sim))
         .nest("/_sim", super::admin::router())
         .fallback(|| async { ApiError::no_such_api() })
-        .with_state(sim)
+        .with_state(sim.clone())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn(finish))
+        .layer(middleware::from_fn_with_state(sim, server_date))
 }
 
 #[cfg(test)]

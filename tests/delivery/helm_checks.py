@@ -216,6 +216,7 @@ def check_rendered(docs: list[dict], values: dict, merged: dict, release_ns: str
         (subject,) = b["subjects"]
         if (subject["name"], subject["namespace"]) != (sa_name, release_ns):
             raise Failure(f"{b['kind']} binds {subject}, not the operator's ServiceAccount")
+    notes.append(check_doctor_test(by_kind.get("Pod", []), container, pod, flags))
     notes.append(f"rendered {len(docs)} objects: {sorted(by_kind)}")
     return notes
 
@@ -275,6 +276,33 @@ def cmd_promtool_files(rendered: str, out_dir: str) -> None:
         yaml.safe_dump({"groups": [{"name": "dashboard", "rules": recorded}]}, sort_keys=False)
     )
     print(f"  {out}/rules.yaml, {out}/dashboard-queries.yaml ({len(queries)} queries)")
+
+
+def check_doctor_test(pods: list[dict], operator: dict, operator_pod: dict, flags: dict) -> str:
+    """The `helm test` hook: one Pod that runs `vpn-operator doctor` with the release's cloud
+    flags, as the operator's ServiceAccount, hardened like the operator."""
+    tests = [p for p in pods if p["metadata"].get("annotations", {}).get("helm.sh/hook") == "test"]
+    if len(tests) != 1 or len(pods) != 1:
+        raise Failure(f"want exactly one Pod, the helm test hook; got {len(pods)} Pods, {len(tests)} hooks")
+    (test,) = tests
+    spec = test["spec"]
+    if spec.get("restartPolicy") != "Never":
+        raise Failure("the helm test Pod must not restart (restartPolicy: Never)")
+    if spec.get("serviceAccountName") != operator_pod["serviceAccountName"]:
+        raise Failure("the helm test Pod must run as the operator's ServiceAccount (its RBAC is checked)")
+    (c,) = spec["containers"]
+    if c["image"] != operator["image"]:
+        raise Failure(f"the helm test Pod runs {c['image']}, the operator {operator['image']}")
+    args = c["args"]
+    if args[0] != "doctor":
+        raise Failure(f"the helm test Pod must run `doctor`: {args}")
+    got = dict(a[2:].split("=", 1) for a in args[1:] if "=" in a)
+    for flag in ("cloud", "region", "project-id", "endpoint", "ies-endpoint", "credentials-secret", "cluster-name"):
+        if got.get(flag) != flags.get(flag):
+            raise Failure(f"helm test doctor --{flag}={got.get(flag)!r}, the operator's {flags.get(flag)!r}")
+    if operator.get("securityContext") == yaml.safe_load((CHART / "values.yaml").read_text())["securityContext"]:
+        hardened(c)
+    return f"helm test Pod runs doctor with the operator's flags: {sorted(got)}"
 
 
 def hardened(container: dict) -> None:

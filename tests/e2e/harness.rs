@@ -186,6 +186,27 @@ impl Env {
         self.started.elapsed()
     }
 
+    /// Runs `vpn-operator ARGS` (e.g. `plan`, `doctor`) against the scenario's cluster and
+    /// simulator, with the operator's cloud flags after `args`; answers the exit code and
+    /// standard output.
+    pub fn command(&self, args: &[&str]) -> (i32, String) {
+        let out = Command::new(BIN)
+            .args(args)
+            .args(["--region", "cn-north-4", "--project-id", PROJECT])
+            .args(["--endpoint", &self.sim_url])
+            .args([
+                "--credentials-secret",
+                &format!("{}/hwcloud-credentials", self.namespace),
+            ])
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("the binary runs");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        (out.status.code().unwrap_or(-1), format!("{stdout}{stderr}"))
+    }
+
     /// Runs kubectl in the scenario's namespace.
     pub fn kubectl(&self, args: &[&str]) -> std::process::Output {
         Command::new("kubectl")

@@ -15,6 +15,7 @@ mod kube_suite;
 mod cloud_vpn_service;
 mod harness;
 mod peer_config;
+mod plan;
 mod safety;
 mod vpn;
 
@@ -34,5 +35,6 @@ fn main() -> ExitCode {
         scenario!(safety::per_object_cloud_settings_reach_another_project),
         scenario!(vpn::apply_update_and_delete_with_kubectl),
         scenario!(vpn::connection_applied_before_its_gateway_waits_then_converges),
+        scenario!(plan::plan_and_doctor_read_only_against_a_cluster),
     ])
 }

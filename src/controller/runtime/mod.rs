@@ -3,7 +3,8 @@
 //!
 //! - [`contract`]: the five phases a kind implements; [`reconcile`]: one reconcile of one
 //!   object (pause, finalizer, deletion policies, phases, status, Events, failures);
-//!   [`requeue`]: when to look again.
+//!   [`requeue`]: when to look again; [`preview`]: the phases up to `plan` and a kind's view of
+//!   its plan, for `vpn-operator plan`.
 //! - [`lookup`]: finding an object's cloud resource (recorded id, adoption, owner tag) and
 //!   refusing another object's; [`ownership`]: the owner tags and cloud names.
 //! - [`status`]: conditions, drift, the `Synced` rule and the `DriftDetected` Event;
@@ -33,6 +34,7 @@ pub mod lookup;
 pub mod object;
 pub mod ownership;
 pub mod pending;
+pub mod preview;
 pub mod quota;
 pub mod reconcile;
 pub mod requeue;

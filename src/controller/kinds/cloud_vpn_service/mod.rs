@@ -41,6 +41,7 @@ pub mod bandwidth;
 pub mod desired;
 pub mod observe;
 pub mod plan;
+pub mod preview;
 pub mod status;
 
 pub use act::Acted;
@@ -131,6 +132,17 @@ impl Managed for CloudVpnService {
         now: &Time,
     ) -> Reconciled<CloudVpnServiceStatus> {
         status::reconciled(self, inputs, observed, plan, acted, now)
+    }
+}
+
+impl crate::controller::runtime::preview::Preview for CloudVpnService {
+    fn preview(
+        &self,
+        inputs: &Inputs,
+        observed: &Observed,
+        plan: &Plan,
+    ) -> crate::controller::runtime::preview::Change {
+        preview::preview(self, inputs, observed, plan)
     }
 }
 

@@ -26,6 +26,7 @@ use crate::crd::{CustomerGateway, CustomerGatewaySpec, CustomerGatewayStatus, Vp
 pub mod act;
 pub mod observe;
 pub mod plan;
+pub mod preview;
 pub mod status;
 
 pub use act::Acted;
@@ -176,6 +177,17 @@ pub fn readiness(c: &CustomerGateway) -> Option<u64> {
             .hash(&mut h);
     }
     Some(h.finish())
+}
+
+impl crate::controller::runtime::preview::Preview for CustomerGateway {
+    fn preview(
+        &self,
+        inputs: &Inputs,
+        observed: &Observed,
+        plan: &Plan,
+    ) -> crate::controller::runtime::preview::Change {
+        preview::preview(self, inputs, observed, plan)
+    }
 }
 
 #[cfg(test)]

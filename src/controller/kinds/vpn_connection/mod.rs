@@ -45,6 +45,7 @@ pub mod drift;
 pub mod observe;
 pub mod peer_config;
 pub mod plan;
+pub mod preview;
 pub mod psk;
 pub mod refs;
 pub mod reset;
@@ -299,6 +300,17 @@ async fn peer_secrets(ctx: &Context, obj: &VpnConnection) -> Result<PeerInputs> 
         None => None,
     };
     Ok(PeerInputs { target, previous })
+}
+
+impl crate::controller::runtime::preview::Preview for VpnConnection {
+    fn preview(
+        &self,
+        inputs: &Inputs,
+        observed: &Observed,
+        plan: &Planned,
+    ) -> crate::controller::runtime::preview::Change {
+        preview::preview(self, inputs, observed, plan)
+    }
 }
 
 #[cfg(test)]

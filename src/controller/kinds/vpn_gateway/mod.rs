@@ -38,6 +38,7 @@ pub mod certificate;
 pub mod day2;
 pub mod observe;
 pub mod plan;
+pub mod preview;
 pub mod routes;
 pub mod status;
 pub mod upgrade;
@@ -228,6 +229,17 @@ pub fn readiness(g: &VpnGateway) -> Option<u64> {
         s.certificate.as_ref().map(|c| &c.status).hash(&mut h);
     }
     Some(h.finish())
+}
+
+impl crate::controller::runtime::preview::Preview for VpnGateway {
+    fn preview(
+        &self,
+        inputs: &Inputs,
+        observed: &Observed,
+        plan: &Plan,
+    ) -> crate::controller::runtime::preview::Change {
+        preview::preview(self, inputs, observed, plan)
+    }
 }
 
 #[cfg(test)]
