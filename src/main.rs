@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -207,7 +206,8 @@ async fn cloud_defaults(
         credentials,
         limits: cfg.rate_limits,
         retry: RetryPolicy::default(),
-        timeout: Duration::from_secs(30),
+        timeout: vpn_operator::cloud::ClientConfig::DEFAULT_TIMEOUT,
+        read_timeout: vpn_operator::cloud::ClientConfig::DEFAULT_READ_TIMEOUT,
         observer: observer.clone(),
     };
     match &cfg.cloud {

@@ -452,6 +452,7 @@ async fn timeout_on_create_is_not_retried_but_on_read_is() {
     let server = TestServer::start(vec![hang(), hang()]).await;
     let (mut cfg, rec) = config(&server, Credentials::aksk(AK, SK));
     cfg.timeout = Duration::from_millis(200);
+    cfg.read_timeout = Duration::from_millis(200);
     let client = ApiClient::new(cfg).unwrap();
 
     let err = client

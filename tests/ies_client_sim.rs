@@ -52,6 +52,7 @@ fn options() -> IesClientOptions {
         retry: RetryPolicy::new(3, Duration::from_millis(1), Duration::from_millis(5))
             .with_jitter(Jitter::Fixed(1.0)),
         timeout: Duration::from_secs(5),
+        read_timeout: Duration::from_secs(5),
         observer: None,
     }
 }

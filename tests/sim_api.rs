@@ -908,7 +908,7 @@ async fn retries_under_injected_faults() {
     let mut cfg_client = client_with(&sim, PROJECT, Credentials::aksk(AK, SK), fast_retry(3));
     cfg_client = {
         let mut cfg = cfg_client.api.config().clone();
-        cfg.timeout = Duration::from_millis(200);
+        cfg.read_timeout = Duration::from_millis(200);
         vpn_operator::cloud::VpnClient::new(vpn_operator::cloud::ApiClient::new(cfg).unwrap())
     };
     admin
@@ -928,6 +928,46 @@ async fn retries_under_injected_faults() {
         json!([]),
         "scripted faults are spent"
     );
+}
+
+/// A hung read is given up at the read timeout, shorter than a write's: the shared list
+/// refresh it serves is held up for as short a time as possible, while a write that the cloud
+/// is slow to answer is still waited for (giving up on it would leave its outcome unknown).
+#[tokio::test]
+async fn a_hung_read_gives_up_at_its_own_timeout_while_a_slow_write_is_waited_for() {
+    let (sim, c) = start().await;
+    let admin = Admin::new(&sim);
+    let mut cfg = c.api.config().clone();
+    cfg.read_timeout = Duration::from_millis(200);
+    cfg.timeout = Duration::from_secs(5);
+    cfg.retry = RetryPolicy::none();
+    let c = vpn_operator::cloud::VpnClient::new(vpn_operator::cloud::ApiClient::new(cfg).unwrap());
+    for op in ["ListVgws", "CreateCgw"] {
+        admin
+            .post(
+                "/faults",
+                json!({"ops": [op], "fault": {"kind": "timeout", "ms": 1500}, "trigger": {"next": 1}}),
+            )
+            .await;
+    }
+    let started = std::time::Instant::now();
+    let e = expect_err(c.list_gateways(&Default::default()).await);
+    assert_eq!(e.kind, ErrorKind::Timeout);
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_millis(1000),
+        "the list gave up after {took:?}"
+    );
+    let started = std::time::Instant::now();
+    let cgw = c
+        .create_customer_gateway(&cgw_body("203.0.113.10"))
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(1500),
+        "held by the fault"
+    );
+    assert_eq!(c.get_customer_gateway(&cgw.id).await.unwrap().id, cgw.id);
 }
 
 /// The figure asked of the client: how many retries 20% injected faults cost, and that every

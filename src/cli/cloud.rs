@@ -97,6 +97,7 @@ impl CloudArgs {
             limits: RateLimits::unlimited(),
             retry: RetryPolicy::none(),
             timeout: Duration::from_secs(15),
+            read_timeout: Duration::from_secs(15),
             observer: None,
         };
         if self.cloud == CloudMode::Sim {

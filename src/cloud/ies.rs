@@ -148,8 +148,10 @@ impl fmt::Debug for IesClient {
 pub struct IesClientOptions {
     pub limits: RateLimits,
     pub retry: RetryPolicy,
-    /// Per attempt.
+    /// Per attempt of a write.
     pub timeout: Duration,
+    /// Per attempt of a read.
+    pub read_timeout: Duration,
     pub observer: Option<Arc<dyn CallObserver>>,
 }
 
@@ -159,6 +161,7 @@ impl Default for IesClientOptions {
             limits: RateLimits::default(),
             retry: RetryPolicy::default(),
             timeout: ClientConfig::DEFAULT_TIMEOUT,
+            read_timeout: ClientConfig::DEFAULT_READ_TIMEOUT,
             observer: None,
         }
     }
@@ -200,6 +203,7 @@ impl IesClient {
             limits: options.limits,
             retry: options.retry,
             timeout: options.timeout,
+            read_timeout: options.read_timeout,
             observer: options.observer,
         };
         let bearer = bearer_token.filter(|b| !b.trim().is_empty());

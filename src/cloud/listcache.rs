@@ -12,15 +12,28 @@
 //! A resource missing from a snapshot is confirmed with a GET before the operator believes it
 //! is gone: a list can lag behind a create.
 //!
+//! A list that hangs holds up nobody for long. Its readers share it because lists usually take
+//! milliseconds; when one has taken far longer than the account's usual lists of that kind
+//! ([`Overtake`]: 4 times the median of the last 8, at least 1 s), a second list call starts
+//! beside it, and whichever answers first is the snapshot every waiting and later reader gets
+//! (the other is dropped: it is a read). Before, one list held by the simulator's `timeout`
+//! fault held every reconcile and the pending watch of its kind for the 30 s of the client's
+//! timeout; reads now also time out sooner than writes (10 s against 30 s per attempt,
+//! `ClientConfig::read_timeout`).
+//!
 //! A snapshot nobody has read for a while is dropped ([`ListCache::forget_idle`]): at rest the
 //! objects are reconciled in bursts one resync interval apart, and by the next burst the
-//! snapshot is too old to serve anyway, so keeping it between bursts is memory for nothing.
-use std::collections::HashMap;
+//! snapshot is too old to serve anyway, so keeping it between bursts is memory for nothing. An
+//! account with no snapshot and no list in progress then leaves nothing behind, so the cache
+//! follows the accounts in use, not every account ever seen.
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use tokio::sync::Mutex as AsyncMutex;
+use tokio::sync::watch;
+// Tokio's clock, so that tests can pause and move it.
+use tokio::time::Instant;
 
 use super::error::CloudError;
 use super::model::connection::ResponseVpnConnection;
@@ -76,51 +89,148 @@ impl Listed for QuotaInfo {
     }
 }
 
-struct Snapshot<T> {
+/// When a refresh counts as "taking far longer than usual", so that a second list call is
+/// started beside it (see the module doc).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Overtake {
+    /// Never sooner than this after the refresh started.
+    pub floor: Duration,
+    /// Nor sooner than this many times the usual duration of the account's lists of the kind
+    /// (the median of the last few; before any finished, `floor` counts as the usual).
+    pub factor: u32,
+}
+
+impl Default for Overtake {
+    /// 1 s, 4 times the usual: a list of the simulator or of a small account takes tens of
+    /// milliseconds, a paginated list of thousands of resources a few seconds.
+    fn default() -> Self {
+        Self {
+            floor: Duration::from_secs(1),
+            factor: 4,
+        }
+    }
+}
+
+/// How many list durations make "the usual".
+const DURATIONS_KEPT: usize = 8;
+
+/// One refresh in progress.
+struct Flight {
+    id: u64,
+    started: Instant,
+    /// Closed when the refresh ends, however it ends (done, failed or dropped).
+    done: watch::Receiver<()>,
+}
+
+struct State<T> {
     /// When the list call that produced `items` started.
     fetched: Option<Instant>,
     /// When `items` were last handed to a reader.
     read: Instant,
     items: Arc<HashMap<String, T>>,
+    /// Refreshes in progress, oldest first (more than one only when a reader needed a list
+    /// started after its own write).
+    flights: Vec<Flight>,
+    next_flight: u64,
+    /// How long the last successful lists took, newest last.
+    durations: VecDeque<Duration>,
 }
 
-impl<T> Default for Snapshot<T> {
+impl<T> Default for State<T> {
     fn default() -> Self {
         Self {
             fetched: None,
             read: Instant::now(),
             items: Arc::new(HashMap::new()),
+            flights: Vec::new(),
+            next_flight: 0,
+            durations: VecDeque::new(),
         }
     }
 }
 
-type Cell<T> = Arc<AsyncMutex<Snapshot<T>>>;
+impl<T> State<T> {
+    /// How long a list may take before a second one is started beside it.
+    fn overtake_after(&self, o: Overtake) -> Duration {
+        let mut d: Vec<Duration> = self.durations.iter().copied().collect();
+        d.sort();
+        let usual = d.get(d.len() / 2).copied().unwrap_or(o.floor);
+        o.floor.max(usual.saturating_mul(o.factor))
+    }
+}
+
+/// The snapshot of one kind in one account, and its refreshes.
+struct Cell<T> {
+    state: Mutex<State<T>>,
+}
+
+impl<T> Cell<T> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State<T>> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A refresh this reader runs; its flight leaves the cell however the refresh ends (and then
+/// `_done` closes, waking the readers waiting for it).
+struct Running<T> {
+    cell: Arc<Cell<T>>,
+    id: u64,
+    started: Instant,
+    overtake_after: Duration,
+    _done: watch::Sender<()>,
+}
+
+impl<T> Drop for Running<T> {
+    fn drop(&mut self) {
+        self.cell.lock().flights.retain(|f| f.id != self.id);
+    }
+}
+
+/// What a reader does next.
+enum Step<T> {
+    /// The snapshot is fresh enough: here it is.
+    Fresh(Instant, Arc<HashMap<String, T>>),
+    /// Wait for a refresh in progress to end.
+    Wait(watch::Receiver<()>),
+    /// Refresh it.
+    Run(Running<T>),
+}
 
 /// The snapshots of one kind, per cloud account (endpoint + project).
 struct Family<T> {
-    cells: Mutex<HashMap<String, Cell<T>>>,
+    cells: Mutex<HashMap<String, Arc<Cell<T>>>>,
+    overtake: Overtake,
 }
 
-impl<T> Default for Family<T> {
+impl<T: Listed> Default for Family<T> {
     fn default() -> Self {
-        Self {
-            cells: Mutex::new(HashMap::new()),
-        }
+        Self::new(Overtake::default())
     }
 }
 
 impl<T: Listed> Family<T> {
-    fn cell(&self, account: &str) -> Cell<T> {
+    fn new(overtake: Overtake) -> Self {
+        Self {
+            cells: Mutex::new(HashMap::new()),
+            overtake,
+        }
+    }
+
+    fn cell(&self, account: &str) -> Arc<Cell<T>> {
         self.cells
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .entry(account.to_string())
-            .or_default()
+            .or_insert_with(|| {
+                Arc::new(Cell {
+                    state: Mutex::new(State::default()),
+                })
+            })
             .clone()
     }
 
     /// Every account's cell, copied out of the map so that none is locked under its lock.
-    fn cells(&self) -> Vec<Cell<T>> {
+    fn cells(&self) -> Vec<Arc<Cell<T>>> {
         self.cells
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -129,31 +239,51 @@ impl<T: Listed> Family<T> {
             .collect()
     }
 
-    /// When the oldest snapshot of this kind was listed, or `Err` when a snapshot is being
-    /// listed or read right now (its age is not known). `Ok(None)`: no snapshot.
-    fn oldest(&self) -> std::result::Result<Option<Instant>, ()> {
-        let mut oldest: Option<Instant> = None;
-        for cell in self.cells() {
-            let snap = cell.try_lock().map_err(|_| ())?;
-            oldest = match (oldest, snap.fetched) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-        }
-        Ok(oldest)
+    /// How many accounts have state (a snapshot, a refresh or list durations) for this kind.
+    fn accounts(&self) -> usize {
+        self.cells.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
-    /// Drops the snapshots not read for `idle` (a cell being refreshed or read right now is
-    /// left alone). Returns how many were dropped.
+    /// Drops every snapshot, leaving refreshes in progress and list durations alone.
+    fn expire(&self) {
+        for cell in self.cells() {
+            let mut st = cell.lock();
+            st.fetched = None;
+            st.items = Arc::new(HashMap::new());
+        }
+    }
+
+    /// When the oldest snapshot of this kind, or the oldest refresh in progress, was listed.
+    /// `None`: neither.
+    fn oldest(&self) -> Option<Instant> {
+        self.cells()
+            .iter()
+            .flat_map(|cell| {
+                let st = cell.lock();
+                let flights: Vec<Instant> = st.flights.iter().map(|f| f.started).collect();
+                st.fetched.into_iter().chain(flights)
+            })
+            .min()
+    }
+
+    /// Drops the snapshots not read for `idle`, and the state of accounts left with nothing
+    /// (no snapshot, no refresh, nobody holding it). Returns how many snapshots were dropped.
     fn forget_idle(&self, idle: Duration) -> usize {
         let mut dropped = 0;
-        for cell in self.cells() {
-            if let Ok(mut snap) = cell.try_lock() {
-                if snap.fetched.is_some() && snap.read.elapsed() >= idle {
-                    *snap = Snapshot::default();
-                    dropped += 1;
-                }
+        let mut cells = self.cells.lock().unwrap_or_else(|e| e.into_inner());
+        cells.retain(|_, cell| {
+            let mut st = cell.lock();
+            if st.fetched.is_some() && st.read.elapsed() >= idle {
+                st.fetched = None;
+                st.items = Arc::new(HashMap::new());
+                dropped += 1;
             }
+            // Readers clone the cell under the map's lock: a count of one means nobody has it.
+            let unused = st.fetched.is_none() && st.flights.is_empty();
+            !(unused && st.read.elapsed() >= idle && Arc::strong_count(cell) == 1)
+        });
+        if cells.capacity() > 2 * cells.len() + 16 {
+            cells.shrink_to_fit();
         }
         dropped
     }
@@ -168,7 +298,7 @@ impl<T: Listed> Family<T> {
         fetch: F,
     ) -> Result<Arc<HashMap<String, T>>>
     where
-        F: FnOnce() -> Fut,
+        F: Fn() -> Fut,
         Fut: Future<Output = std::result::Result<Vec<T>, CloudError>>,
     {
         Ok(self
@@ -178,6 +308,12 @@ impl<T: Listed> Family<T> {
     }
 
     /// [`Self::snapshot`] with the moment its list call started.
+    ///
+    /// A reader that finds the snapshot too old waits for a refresh in progress that can serve
+    /// it (one started after `not_before`) and shares its result, or refreshes it itself. A
+    /// refresh whose list takes far longer than usual ([`Overtake`]) starts a second list
+    /// beside it and keeps whichever answers first. A list that ends after a newer one does
+    /// not replace it.
     async fn snapshot_at<F, Fut>(
         &self,
         account: &str,
@@ -186,45 +322,82 @@ impl<T: Listed> Family<T> {
         fetch: F,
     ) -> Result<(Instant, Arc<HashMap<String, T>>)>
     where
-        F: FnOnce() -> Fut,
+        F: Fn() -> Fut,
         Fut: Future<Output = std::result::Result<Vec<T>, CloudError>>,
     {
         let cell = self.cell(account);
-        let mut snap = cell.lock().await;
-        let fresh = snap
-            .fetched
-            .is_some_and(|t| t.elapsed() <= max_age && not_before.is_none_or(|nb| t > nb));
-        if !fresh {
-            let started = Instant::now();
-            let items = fetch().await?;
-            snap.items = Arc::new(
-                items
-                    .into_iter()
-                    .map(|i| (i.cloud_id().to_string(), i))
-                    .collect(),
-            );
-            snap.fetched = Some(started);
+        let running = loop {
+            match self.step(&cell, max_age, not_before) {
+                Step::Fresh(at, items) => return Ok((at, items)),
+                Step::Run(running) => break running,
+                // Ended, failed or abandoned: look again (a failed refresh's error is its own
+                // runner's; a waiting reader then lists itself).
+                Step::Wait(mut done) => {
+                    let _ = done.changed().await;
+                }
+            }
+        };
+        let (started, took, items) = refresh(&running, &fetch).await?;
+        let items: HashMap<String, T> = items
+            .into_iter()
+            .map(|i| (i.cloud_id().to_string(), i))
+            .collect();
+        let mut st = running.cell.lock();
+        if st.durations.len() == DURATIONS_KEPT {
+            st.durations.pop_front();
         }
-        let fetched = snap.fetched.unwrap_or_else(Instant::now);
-        snap.read = Instant::now();
-        Ok((fetched, snap.items.clone()))
+        st.durations.push_back(took);
+        // A newer list may have ended first: keep the newer.
+        if st.fetched.is_none_or(|f| f < started) {
+            st.items = Arc::new(items);
+            st.fetched = Some(started);
+        }
+        st.read = Instant::now();
+        let fetched = st.fetched.unwrap_or(started);
+        Ok((fetched, st.items.clone()))
     }
 
     /// Changes item `id` of `account`'s snapshot in place (nothing when there is no snapshot,
     /// or it is being listed right now: that list may or may not show the change).
     fn adjust(&self, account: &str, id: &str, change: impl FnOnce(&mut T)) {
         let cell = self.cell(account);
-        let Ok(mut snap) = cell.try_lock() else {
-            return;
-        };
-        if snap.fetched.is_none() {
+        let mut st = cell.lock();
+        if st.fetched.is_none() || !st.flights.is_empty() {
             return;
         }
-        if let Some(item) = Arc::make_mut(&mut snap.items).get_mut(id) {
+        if let Some(item) = Arc::make_mut(&mut st.items).get_mut(id) {
             change(item);
         }
     }
 
+    /// What a reader of `cell` does next (see [`Self::snapshot_at`]).
+    fn step(&self, cell: &Arc<Cell<T>>, max_age: Duration, not_before: Option<Instant>) -> Step<T> {
+        let mut st = cell.lock();
+        let now = Instant::now();
+        let serves = |t: Instant| not_before.is_none_or(|nb| t > nb);
+        if let Some(t) = st.fetched.filter(|t| now - *t <= max_age && serves(*t)) {
+            st.read = now;
+            return Step::Fresh(t, st.items.clone());
+        }
+        if let Some(f) = st.flights.iter().rev().find(|f| serves(f.started)) {
+            return Step::Wait(f.done.clone());
+        }
+        let (tx, rx) = watch::channel(());
+        let id = st.next_flight;
+        st.next_flight += 1;
+        st.flights.push(Flight {
+            id,
+            started: now,
+            done: rx,
+        });
+        Step::Run(Running {
+            cell: cell.clone(),
+            id,
+            started: now,
+            overtake_after: st.overtake_after(self.overtake),
+            _done: tx,
+        })
+    }
     /// Resource `id` from a snapshot at most `max_age` old; a miss is confirmed with `get`
     /// (`None` on 404), since a list can lag behind a create.
     async fn one<F, Fut, G, GFut>(
@@ -237,7 +410,7 @@ impl<T: Listed> Family<T> {
         get: G,
     ) -> Result<Option<T>>
     where
-        F: FnOnce() -> Fut,
+        F: Fn() -> Fut,
         Fut: Future<Output = Result<Vec<T>>>,
         G: FnOnce() -> GFut,
         GFut: Future<Output = Result<T>>,
@@ -247,6 +420,41 @@ impl<T: Listed> Family<T> {
             Some(v) => Ok(Some(v.clone())),
             None => not_found_as_none(get().await),
         }
+    }
+}
+
+/// One refresh: a list call, and when it takes longer than `running.overtake_after`, a second
+/// one beside it; the first to answer wins and the other is dropped (a list is a read: dropping
+/// it changes nothing). Returns when the winning list started, how long it took, and its items.
+async fn refresh<T, F, Fut>(running: &Running<T>, fetch: &F) -> Result<(Instant, Duration, Vec<T>)>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<Vec<T>>>,
+{
+    let first_started = running.started;
+    let first = fetch();
+    tokio::pin!(first);
+    tokio::select! {
+        r = &mut first => return r.map(|items| (first_started, first_started.elapsed(), items)),
+        _ = tokio::time::sleep_until(first_started + running.overtake_after) => {}
+    }
+    tracing::debug!(
+        after_ms = running.overtake_after.as_millis() as u64,
+        "a list is taking far longer than usual: starting another beside it"
+    );
+    let second_started = Instant::now();
+    let second = fetch();
+    tokio::pin!(second);
+    // The first success wins; when one fails, the other decides.
+    tokio::select! {
+        r = &mut first => match r {
+            Ok(items) => Ok((first_started, first_started.elapsed(), items)),
+            Err(_) => second.await.map(|items| (second_started, second_started.elapsed(), items)),
+        },
+        r = &mut second => match r {
+            Ok(items) => Ok((second_started, second_started.elapsed(), items)),
+            Err(_) => first.await.map(|items| (first_started, first_started.elapsed(), items)),
+        },
     }
 }
 
@@ -268,12 +476,19 @@ pub struct ListCache {
 
 impl Default for ListCache {
     fn default() -> Self {
+        Self::new(Overtake::default())
+    }
+}
+
+impl ListCache {
+    /// A cache whose slow refreshes are overtaken as `overtake` says.
+    pub fn new(overtake: Overtake) -> Self {
         Self {
-            gateways: Family::default(),
-            customer_gateways: Family::default(),
-            connections: Family::default(),
-            monitors: Family::default(),
-            quotas: Family::default(),
+            gateways: Family::new(overtake),
+            customer_gateways: Family::new(overtake),
+            connections: Family::new(overtake),
+            monitors: Family::new(overtake),
+            quotas: Family::new(overtake),
             writes: Mutex::new(Writes {
                 map: HashMap::new(),
                 sweep_at: 1024,
@@ -294,14 +509,15 @@ fn created_key(owner: &str) -> String {
     format!("<created-for>{owner}")
 }
 
-/// A list call of one kind: every resource of the account.
-pub trait ListAll<T>: FnOnce() -> Self::Fut {
+/// A list call of one kind: every resource of the account. Called again when a list takes far
+/// longer than usual.
+pub trait ListAll<T>: Fn() -> Self::Fut {
     type Fut: Future<Output = Result<Vec<T>>>;
 }
 
 impl<T, F, Fut> ListAll<T> for F
 where
-    F: FnOnce() -> Fut,
+    F: Fn() -> Fut,
     Fut: Future<Output = Result<Vec<T>>>,
 {
     type Fut = Fut;
@@ -348,21 +564,31 @@ impl ListCache {
         dropped
     }
 
-    /// Forgets the writes made before the oldest snapshot (or before now, when there is none).
-    /// Nothing is forgotten while a snapshot is being listed: its list may have started before
-    /// a write. A snapshot listed after this check starts after it, so after every write kept
-    /// or forgotten here.
+    /// Drops every snapshot now, so that each reader lists afresh (tests whose simulated cloud
+    /// moves with a manual clock); what the cache knows of each account's lists stays.
+    pub fn expire(&self) {
+        self.gateways.expire();
+        self.customer_gateways.expire();
+        self.connections.expire();
+        self.monitors.expire();
+        self.quotas.expire();
+        self.forget_old_writes();
+    }
+
+    /// Forgets the writes made before the oldest snapshot or refresh in progress (or before
+    /// now, when there is none): a refresh counts from when its list started, which may be
+    /// before a write. A list started after this check starts after every write kept or
+    /// forgotten here.
     fn forget_old_writes(&self) {
-        let checked = Instant::now();
-        let oldest = [
+        let before = [
             self.gateways.oldest(),
             self.customer_gateways.oldest(),
             self.connections.oldest(),
             self.monitors.oldest(),
         ]
         .into_iter()
-        .try_fold(checked, |acc, o| o.map(|t| t.map_or(acc, |t| acc.min(t))));
-        let Ok(before) = oldest else { return };
+        .flatten()
+        .fold(Instant::now(), Instant::min);
         let mut w = self.writes.lock().unwrap_or_else(|e| e.into_inner());
         let had = w.map.len();
         w.map.retain(|_, t| *t >= before);
@@ -370,6 +596,16 @@ impl ListCache {
         if w.map.len() < had {
             w.map.shrink_to_fit();
         }
+    }
+
+    /// How many (account, kind) pairs hold state: snapshots, refreshes, list durations.
+    /// Follows the accounts in use, since idle ones are dropped ([`Self::forget_idle`]).
+    pub fn accounts_held(&self) -> usize {
+        self.gateways.accounts()
+            + self.customer_gateways.accounts()
+            + self.connections.accounts()
+            + self.monitors.accounts()
+            + self.quotas.accounts()
     }
 
     /// Marks the moment this process starts acting on the cloud (the controllers start, e.g.
@@ -494,10 +730,12 @@ impl ListCache {
         account: &str,
         f: Freshness,
         list: impl ListAll<ResponseVpnGateway>,
-    ) -> Result<(Instant, Arc<HashMap<String, ResponseVpnGateway>>)> {
-        self.gateways
+    ) -> Result<(std::time::Instant, Arc<HashMap<String, ResponseVpnGateway>>)> {
+        let (at, items) = self
+            .gateways
             .snapshot_at(account, f.max_age, None, list)
-            .await
+            .await?;
+        Ok((at.into_std(), items))
     }
 
     /// Every connection of the account (see [`Self::all_gateways`]).
@@ -506,10 +744,15 @@ impl ListCache {
         account: &str,
         f: Freshness,
         list: impl ListAll<ResponseVpnConnection>,
-    ) -> Result<(Instant, Arc<HashMap<String, ResponseVpnConnection>>)> {
-        self.connections
+    ) -> Result<(
+        std::time::Instant,
+        Arc<HashMap<String, ResponseVpnConnection>>,
+    )> {
+        let (at, items) = self
+            .connections
             .snapshot_at(account, f.max_age, None, list)
-            .await
+            .await?;
+        Ok((at.into_std(), items))
     }
 
     /// The customer gateway `id`, or `None` when it does not exist.
@@ -580,252 +823,4 @@ fn not_found_as_none<T>(r: std::result::Result<T, CloudError>) -> Result<Option<
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    impl Listed for String {
-        fn cloud_id(&self) -> &str {
-            self
-        }
-    }
-
-    fn fetcher<'a>(
-        calls: &'a AtomicUsize,
-        items: Vec<&str>,
-    ) -> impl Future<Output = std::result::Result<Vec<String>, CloudError>> + 'a {
-        calls.fetch_add(1, Ordering::SeqCst);
-        let items: Vec<String> = items.into_iter().map(String::from).collect();
-        async move { Ok(items) }
-    }
-
-    #[tokio::test]
-    async fn one_list_serves_every_reader_within_max_age() {
-        let fam = Family::<String>::default();
-        let calls = AtomicUsize::new(0);
-        for _ in 0..100 {
-            let items = fam
-                .snapshot("acct", Duration::from_secs(600), None, || {
-                    fetcher(&calls, vec!["a", "b"])
-                })
-                .await
-                .unwrap();
-            assert!(items.contains_key("a"));
-        }
-        assert_eq!(calls.load(Ordering::SeqCst), 1);
-    }
-
-    #[tokio::test]
-    async fn an_older_snapshot_than_allowed_is_refreshed() {
-        let fam = Family::<String>::default();
-        let calls = AtomicUsize::new(0);
-        fam.snapshot("acct", Duration::ZERO, None, || fetcher(&calls, vec!["a"]))
-            .await
-            .unwrap();
-        fam.snapshot("acct", Duration::ZERO, None, || fetcher(&calls, vec!["a"]))
-            .await
-            .unwrap();
-        assert_eq!(calls.load(Ordering::SeqCst), 2, "max_age zero always lists");
-    }
-
-    #[tokio::test]
-    async fn a_snapshot_from_before_our_own_write_is_not_used() {
-        let fam = Family::<String>::default();
-        let calls = AtomicUsize::new(0);
-        fam.snapshot("acct", Duration::from_secs(600), None, || {
-            fetcher(&calls, vec!["a"])
-        })
-        .await
-        .unwrap();
-        let wrote = Instant::now();
-        fam.snapshot("acct", Duration::from_secs(600), Some(wrote), || {
-            fetcher(&calls, vec!["a"])
-        })
-        .await
-        .unwrap();
-        assert_eq!(calls.load(Ordering::SeqCst), 2);
-        // The refreshed snapshot started after the write: it serves later readers.
-        fam.snapshot("acct", Duration::from_secs(600), Some(wrote), || {
-            fetcher(&calls, vec!["a"])
-        })
-        .await
-        .unwrap();
-        assert_eq!(calls.load(Ordering::SeqCst), 2);
-    }
-
-    #[tokio::test]
-    async fn accounts_have_separate_snapshots() {
-        let fam = Family::<String>::default();
-        let calls = AtomicUsize::new(0);
-        let a = fam
-            .snapshot("p1", Duration::from_secs(600), None, || {
-                fetcher(&calls, vec!["x"])
-            })
-            .await
-            .unwrap();
-        let b = fam
-            .snapshot("p2", Duration::from_secs(600), None, || {
-                fetcher(&calls, vec!["y"])
-            })
-            .await
-            .unwrap();
-        assert!(a.contains_key("x") && !a.contains_key("y"));
-        assert!(b.contains_key("y"));
-        assert_eq!(calls.load(Ordering::SeqCst), 2);
-    }
-
-    #[tokio::test]
-    async fn owner_searches_share_a_list_until_that_owner_tries_a_create() {
-        let cache = ListCache::default();
-        let fam = Family::<String>::default();
-        let calls = AtomicUsize::new(0);
-        let search = |owner: &'static str| {
-            let floor = cache.owner_search_floor(owner);
-            let (fam, calls) = (&fam, &calls);
-            async move {
-                fam.snapshot("acct", Duration::MAX, floor, || fetcher(calls, vec!["a"]))
-                    .await
-                    .unwrap()
-            }
-        };
-        // 50 objects looking before their first create: one list (taken after the epoch).
-        for _ in 0..50 {
-            search("u1").await;
-            search("u2").await;
-        }
-        assert_eq!(calls.load(Ordering::SeqCst), 1);
-        // u1 tried a create (its answer may be lost): u1's next search needs a newer list...
-        cache.attempted_create("u1");
-        search("u1").await;
-        assert_eq!(calls.load(Ordering::SeqCst), 2);
-        // ...which then serves everybody again.
-        search("u2").await;
-        search("u1").await;
-        assert_eq!(calls.load(Ordering::SeqCst), 2);
-        // A new start (leadership won again) distrusts every earlier list.
-        cache.begin();
-        search("u2").await;
-        assert_eq!(calls.load(Ordering::SeqCst), 3);
-    }
-
-    #[tokio::test]
-    async fn a_snapshot_nobody_reads_is_dropped_and_listed_again_when_needed() {
-        let fam = Family::<String>::default();
-        let calls = AtomicUsize::new(0);
-        let read = || {
-            fam.snapshot("acct", Duration::from_secs(600), None, || {
-                fetcher(&calls, vec!["a"])
-            })
-        };
-        read().await.unwrap();
-        // Read a moment ago: kept.
-        assert_eq!(fam.forget_idle(Duration::from_secs(60)), 0);
-        assert!(read().await.unwrap().contains_key("a"));
-        assert_eq!(calls.load(Ordering::SeqCst), 1);
-        // Idle long enough: dropped, and the next reader lists again.
-        assert_eq!(fam.forget_idle(Duration::ZERO), 1);
-        assert_eq!(fam.forget_idle(Duration::ZERO), 0, "nothing left to drop");
-        assert!(read().await.unwrap().contains_key("a"));
-        assert_eq!(calls.load(Ordering::SeqCst), 2);
-    }
-
-    #[tokio::test]
-    async fn writes_older_than_every_snapshot_are_forgotten_and_decide_nothing_more() {
-        let cache = ListCache::default();
-        cache.wrote("old");
-        cache.attempted_create("u1");
-        // A snapshot listed after those writes, then one more write.
-        cache
-            .gateways
-            .snapshot("acct", Duration::from_secs(600), None, || async {
-                Ok(Vec::new())
-            })
-            .await
-            .unwrap();
-        cache.wrote("new");
-        assert_eq!(cache.forget_idle(Duration::from_secs(60)), 0);
-        // The snapshot is newer than the first two writes: they are forgotten...
-        assert_eq!(cache.last_write("old"), None);
-        assert_eq!(
-            cache.owner_search_floor("u1"),
-            Some(*cache.epoch.lock().unwrap())
-        );
-        // ...but not the write it does not show.
-        assert!(cache.last_write("new").is_some());
-        // With no snapshot left, every write is older than any list to come.
-        assert_eq!(cache.forget_idle(Duration::ZERO), 1);
-        assert_eq!(cache.last_write("new"), None);
-    }
-
-    #[tokio::test]
-    async fn concurrent_readers_share_one_refresh() {
-        let fam = Arc::new(Family::<String>::default());
-        let calls = Arc::new(AtomicUsize::new(0));
-        let mut tasks = Vec::new();
-        for _ in 0..20 {
-            let (fam, calls) = (fam.clone(), calls.clone());
-            tasks.push(tokio::spawn(async move {
-                fam.snapshot("acct", Duration::from_secs(60), None, || {
-                    calls.fetch_add(1, Ordering::SeqCst);
-                    async {
-                        tokio::task::yield_now().await;
-                        Ok(vec!["a".to_string()])
-                    }
-                })
-                .await
-                .unwrap()
-            }));
-        }
-        for t in tasks {
-            t.await.unwrap();
-        }
-        assert_eq!(calls.load(Ordering::SeqCst), 1);
-    }
-
-    fn quotas(calls: &AtomicUsize, used: i64) -> impl Future<Output = Result<Vec<QuotaInfo>>> + '_ {
-        calls.fetch_add(1, Ordering::SeqCst);
-        async move {
-            Ok(vec![QuotaInfo {
-                quota_type: QuotaType::VpnGateway,
-                quota: Some(2),
-                used: Some(used),
-            }])
-        }
-    }
-
-    #[tokio::test]
-    async fn quotas_are_read_once_a_minute_per_account_and_count_our_creates() {
-        let cache = ListCache::default();
-        let calls = AtomicUsize::new(0);
-        let gw = QuotaType::VpnGateway;
-        let (_, q) = cache
-            .quota("a", &gw, false, || quotas(&calls, 0))
-            .await
-            .unwrap();
-        assert_eq!(q.unwrap().remaining(), Some(2));
-        // A create is counted in the snapshot: the next check sees it without a call.
-        cache.quota_used("a", &gw, 1);
-        let (_, q) = cache
-            .quota("a", &gw, false, || quotas(&calls, 0))
-            .await
-            .unwrap();
-        assert_eq!(q.unwrap().used, Some(1));
-        assert_eq!(calls.load(Ordering::SeqCst), 1, "served from the snapshot");
-        // Another account lists its own; a type the API does not report is None.
-        let (_, other) = cache
-            .quota("b", &QuotaType::Vpngw, false, || quotas(&calls, 0))
-            .await
-            .unwrap();
-        assert_eq!(other, None);
-        assert_eq!(calls.load(Ordering::SeqCst), 2);
-        // `fresh` always lists (the confirmation of a full quota).
-        let (_, q) = cache
-            .quota("a", &gw, true, || quotas(&calls, 2))
-            .await
-            .unwrap();
-        assert_eq!(q.unwrap().remaining(), Some(0));
-        assert_eq!(calls.load(Ordering::SeqCst), 3);
-        // Counting a create without a snapshot does nothing (and does not panic).
-        cache.quota_used("c", &gw, 1);
-    }
-}
+mod tests;

@@ -143,16 +143,23 @@ pub struct ClientConfig {
     pub credentials: Credentials,
     pub limits: RateLimits,
     pub retry: RetryPolicy,
-    /// Per attempt.
+    /// Per attempt of a write.
     pub timeout: Duration,
+    /// Per attempt of a read (GET, list page). Shorter than `timeout`: a read that hangs is
+    /// retried sooner, and the shared list refresh it serves is not held up as long (a write
+    /// may take the server longer, and giving up on it leaves its outcome unknown).
+    pub read_timeout: Duration,
     pub observer: Option<Arc<dyn CallObserver>>,
 }
 
 impl ClientConfig {
-    /// Default per-attempt timeout.
+    /// Default per-attempt timeout of a write.
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+    /// Default per-attempt timeout of a read.
+    pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
-    /// A config with default limits, retry policy and a 30 s timeout, no observer.
+    /// A config with default limits, retry policy and timeouts (30 s per write attempt, 10 s
+    /// per read attempt), no observer.
     pub fn new(
         endpoint: url::Url,
         project_id: impl Into<String>,
@@ -165,6 +172,7 @@ impl ClientConfig {
             limits: RateLimits::default(),
             retry: RetryPolicy::default(),
             timeout: Self::DEFAULT_TIMEOUT,
+            read_timeout: Self::DEFAULT_READ_TIMEOUT,
             observer: None,
         }
     }
@@ -179,6 +187,7 @@ impl std::fmt::Debug for ClientConfig {
             .field("limits", &self.limits)
             .field("retry", &self.retry)
             .field("timeout", &self.timeout)
+            .field("read_timeout", &self.read_timeout)
             .field("observer", &self.observer.is_some())
             .finish()
     }
@@ -295,7 +304,7 @@ impl ApiClient {
         let http = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .connect_timeout(cfg.timeout.min(Duration::from_secs(10)))
-            .timeout(cfg.timeout)
+            .timeout(cfg.timeout.max(cfg.read_timeout))
             .build()
             .map_err(|e| CloudError::config("ApiClient", error_chain(e)))?;
         let tokens = match &cfg.credentials {
@@ -563,7 +572,10 @@ impl ApiClient {
         if let Some(b) = &req.body {
             builder = builder.body(b.clone());
         }
-        let timeout = self.inner.cfg.timeout;
+        let timeout = match req.op.kind {
+            OpKind::Read => self.inner.cfg.read_timeout,
+            OpKind::Write => self.inner.cfg.timeout,
+        };
         let send = async {
             let resp = builder.send().await?;
             let status = resp.status().as_u16();

@@ -1277,7 +1277,7 @@ impl VpnClient {
                 .find(|q| &q.quota_type == quota_type));
         };
         let account = self.account();
-        let asked = Instant::now();
+        let asked = tokio::time::Instant::now();
         let (fetched, seen) = o.lists.quota(&account, quota_type, false, list).await?;
         match seen {
             Some(q) if fetched < asked && q.remaining() == Some(0) => {

@@ -210,3 +210,74 @@ async fn refused_credentials_and_invalid_specs_wait_for_a_fix_without_a_retry_lo
     assert_eq!(cond(&g, READY), ("True".into(), "Available".into()));
     assert_eq!(g.status.unwrap().observed_generation, Some(2));
 }
+
+/// Gateway `name` of the example, on the default world's EIPs `eips`.
+fn gateway(w: &World, name: &str, eips: [u32; 2]) {
+    let mut gw: VpnGateway = serde_yaml::from_str(GATEWAY).unwrap();
+    gw.metadata.name = Some(name.into());
+    gw.spec.name = None;
+    gw.spec.eip1.as_mut().unwrap().id =
+        Some(format!("e0000000-0000-4000-8000-00000000000{}", eips[0]));
+    gw.spec.eip2.as_mut().unwrap().id =
+        Some(format!("e0000000-0000-4000-8000-00000000000{}", eips[1]));
+    w.apply(gw);
+}
+
+/// Waits (real time, at most `limit`) until the simulator has received `n` calls of `op`.
+async fn calls_received(w: &World, op: &str, n: u64, limit: Duration) {
+    let until = tokio::time::Instant::now() + limit;
+    while w.calls(op) < n {
+        assert!(
+            tokio::time::Instant::now() < until,
+            "{op}: {} calls, expected {n}",
+            w.calls(op)
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_hung_list_holds_up_no_other_gateway() {
+    let w = World::start().await;
+    gateway(&w, "gw-a", [1, 2]);
+    gateway(&w, "gw-b", [3, 4]);
+    for name in ["gw-a", "gw-b"] {
+        w.until::<VpnGateway>(name, Duration::ZERO, 5, |g| {
+            g.status.as_ref().is_some_and(|s| s.cloud_id.is_some())
+        })
+        .await;
+    }
+    // Both gateways turn ACTIVE in the cloud; then the next gateway list hangs for a minute
+    // (past the operator's 10 s read timeout in this world).
+    w.advance(Duration::from_secs(2));
+    w.fault(
+        json!({"ops": ["ListVgws"], "fault": {"kind": "timeout", "ms": 60_000},
+                   "trigger": {"next": 1}}),
+    )
+    .await;
+    let lists = w.calls("ListVgws");
+    let started = tokio::time::Instant::now();
+    // gw-a's reconcile makes the list that hangs; gw-b's comes while it hangs.
+    let a = async {
+        w.reconcile::<VpnGateway>("gw-a").await;
+        started.elapsed()
+    };
+    let b = async {
+        calls_received(&w, "ListVgws", lists + 1, Duration::from_secs(5)).await;
+        w.reconcile::<VpnGateway>("gw-b").await;
+        started.elapsed()
+    };
+    let (a, b) = tokio::join!(a, b);
+    // Before: both waited for the hung list to time out (10 s here, 30 s in the operator).
+    // Now: after about a second (4 times the usual list, at least 1 s) a second list starts
+    // beside it, and its answer serves both.
+    for (name, took) in [("gw-a", a), ("gw-b", b)] {
+        assert!(took < Duration::from_secs(3), "{name} took {took:?}");
+        assert_eq!(
+            cond(&w.get::<VpnGateway>(name), READY),
+            ("True".into(), "Available".into()),
+            "{name}"
+        );
+    }
+    assert_eq!(w.calls("ListVgws"), lists + 2, "the hung list and one more");
+}

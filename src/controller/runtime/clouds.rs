@@ -41,7 +41,10 @@ pub struct CloudDefaults {
     pub credentials: CredentialSource,
     pub limits: RateLimits,
     pub retry: RetryPolicy,
+    /// Per attempt of a write.
     pub timeout: Duration,
+    /// Per attempt of a read: shorter, so that a hung list holds up its shared refresh less.
+    pub read_timeout: Duration,
     pub observer: Option<Arc<dyn CallObserver>>,
 }
 
@@ -173,6 +176,7 @@ impl Clouds {
                 limits: self.defaults.limits,
                 retry: self.defaults.retry,
                 timeout: self.defaults.timeout,
+                read_timeout: self.defaults.read_timeout,
                 observer: self.defaults.observer.clone(),
             },
         )?;
@@ -282,6 +286,7 @@ impl Clouds {
             limits: self.defaults.limits,
             retry: self.defaults.retry,
             timeout: self.defaults.timeout,
+            read_timeout: self.defaults.read_timeout,
             observer: self.defaults.observer.clone(),
         })?;
         let client = VpnClient::new(api).with_lists(self.lists.clone());

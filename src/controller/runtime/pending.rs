@@ -12,13 +12,14 @@
 //! `ACTIVE` gateway waited long for its turn. With the watch, N pending objects cost one list a
 //! tick and one reconcile each when they change; their own requeue
 //! ([`super::requeue::fallback`]) is only a slow safety net (e.g. when the list fails).
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::channel::mpsc;
-use futures::Stream;
+use futures::stream::FuturesUnordered;
+use futures::{Stream, StreamExt};
 use kube::runtime::reflector::ObjectRef;
 use kube::Resource;
 
@@ -223,9 +224,17 @@ impl<K: Resource<DynamicType = ()> + 'static> PendingWatch<K> {
     }
 }
 
+/// At most this many lists of one kind at a time (one per account): with hundreds of accounts
+/// provisioning at once, the rest wait for the next tick.
+const LISTS_AT_ONCE: usize = 64;
+
 /// Lists `watch`'s accounts every `tick` while anything is registered, and wakes the objects
 /// whose resource changed. `list` returns when its list started and the listed resources by
 /// id; `state_of` reads a resource's state. Wake-ups are counted in `metrics`.
+///
+/// The accounts are listed side by side and no tick waits for a list: an account whose list
+/// hangs is skipped until that list ends (the list cache starts a second one beside it when it
+/// takes far longer than usual), while the other accounts are listed every tick.
 pub async fn run<K, T, F, Fut>(
     watch: &PendingWatch<K>,
     tick: Duration,
@@ -239,17 +248,29 @@ pub async fn run<K, T, F, Fut>(
 {
     let mut every = tokio::time::interval(tick);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut lists = FuturesUnordered::new();
+    let mut listing = HashSet::new();
     loop {
-        every.tick().await;
-        for (account, client) in watch.accounts_waiting() {
-            match list(client).await {
-                Ok((listed, items)) => {
-                    let woken = watch.settle(&account, listed, |id| items.get(id).map(state_of));
-                    metrics.pending_woken(&K::kind(&()), woken);
+        tokio::select! {
+            _ = every.tick() => {
+                for (account, client) in watch.accounts_waiting() {
+                    if lists.len() < LISTS_AT_ONCE && listing.insert(account.clone()) {
+                        let listed = list(client);
+                        lists.push(async move { (account, listed.await) });
+                    }
                 }
-                // The objects' own (slower) requeue looks again and reports the failure.
-                Err(e) => {
-                    tracing::debug!(kind = %K::kind(&()), error = %e, "pending watch: list failed")
+            }
+            Some((account, listed)) = lists.next(), if !lists.is_empty() => {
+                listing.remove(&account);
+                match listed {
+                    Ok((at, items)) => {
+                        let woken = watch.settle(&account, at, |id| items.get(id).map(state_of));
+                        metrics.pending_woken(&K::kind(&()), woken);
+                    }
+                    // The objects' own (slower) requeue looks again and reports the failure.
+                    Err(e) => tracing::debug!(
+                        kind = %K::kind(&()), error = %e, "pending watch: list failed"
+                    ),
                 }
             }
         }
@@ -357,5 +378,68 @@ mod tests {
         );
         all.started("VpnGateway", "ns", "b");
         assert!(!all.transitions_waiting());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_account_whose_list_hangs_holds_up_no_other_account() {
+        let w = Arc::new(PendingWatch::<VpnGateway>::new(Arc::default()));
+        let (c1, c2) = (client(), client_of("p2"));
+        w.watch(&c1, "id-a", "PENDING_CREATE", gw("a"));
+        w.watch(&c2, "id-b", "PENDING_CREATE", gw("b"));
+        let mut trigger = w.take_trigger().unwrap();
+        let calls: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+        let task = {
+            let (w, calls) = (w.clone(), calls.clone());
+            tokio::spawn(async move {
+                let list = |client: VpnClient| {
+                    let calls = calls.clone();
+                    async move {
+                        let project = client.api.project_id().to_string();
+                        let n = {
+                            let mut calls = calls.lock().unwrap();
+                            let n = calls.entry(project.clone()).or_default();
+                            *n += 1;
+                            *n
+                        };
+                        // p1's list hangs; p2's gateway turns ACTIVE at its 4th list.
+                        if project == "p1" {
+                            std::future::pending::<()>().await;
+                        }
+                        let state = if n >= 4 { "ACTIVE" } else { "PENDING_CREATE" };
+                        let items = HashMap::from([("id-b".to_string(), state.to_string())]);
+                        Ok((Instant::now(), Arc::new(items)))
+                    }
+                };
+                let metrics = crate::metrics::Metrics::new();
+                run(
+                    &w,
+                    Duration::from_secs(1),
+                    list,
+                    |s: &String| s.as_str(),
+                    &metrics,
+                )
+                .await
+            })
+        };
+        let t0 = tokio::time::Instant::now();
+        let woken = trigger.next().await.unwrap();
+        assert_eq!(woken.name, "b");
+        assert_eq!(
+            t0.elapsed(),
+            Duration::from_secs(3),
+            "at the 4th tick, as if p1 were not there"
+        );
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        let calls = calls.lock().unwrap().clone();
+        assert_eq!(
+            calls["p1"], 1,
+            "the hung list is not started again while it hangs"
+        );
+        assert_eq!(
+            calls["p2"], 4,
+            "until b was woken, then nothing left to list there"
+        );
+        assert_eq!(w.len(), 1, "a still waits");
+        task.abort();
     }
 }

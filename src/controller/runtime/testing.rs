@@ -68,6 +68,7 @@ impl World {
             limits: RateLimits::unlimited(),
             retry: RetryPolicy::none(),
             timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(10),
             observer: None,
         };
         let ies = IesDefaults {
@@ -234,7 +235,7 @@ impl World {
             .keep_snapshots
             .load(std::sync::atomic::Ordering::Relaxed)
         {
-            self.ctx.clouds.lists().forget_idle(Duration::ZERO);
+            self.ctx.clouds.lists().expire();
         }
     }
 
