@@ -66,9 +66,14 @@ pub struct RunArgs {
     #[arg(long, env = "VPN_OPERATOR_CREDENTIALS_SECRET")]
     pub credentials_secret: Option<String>,
 
-    /// Watch only this namespace (default: all namespaces).
+    /// Watch only this namespace (default: all namespaces). Combines with --watch-namespaces.
     #[arg(long, env = "VPN_OPERATOR_NAMESPACE")]
     pub namespace: Option<String>,
+
+    /// Watch only these namespaces, comma-separated, e.g. `team-a,team-b` (default: all
+    /// namespaces). The operator then needs permissions in these namespaces only.
+    #[arg(long, env = "VPN_OPERATOR_WATCH_NAMESPACES", value_delimiter = ',')]
+    pub watch_namespaces: Vec<String>,
 
     /// Maximum concurrent reconciles per controller.
     #[arg(long, env = "VPN_OPERATOR_CONCURRENCY", default_value_t = 4)]
@@ -214,8 +219,8 @@ pub struct OperatorConfig {
     pub cloud: CloudTarget,
     pub region: String,
     pub project_id: String,
-    /// `None` = all namespaces.
-    pub namespace: Option<String>,
+    /// The watched namespaces, sorted, without duplicates; empty = all namespaces.
+    pub namespaces: Vec<String>,
     /// Per controller.
     pub concurrency: u16,
     pub resync_interval: Duration,
@@ -346,10 +351,18 @@ impl RunArgs {
             }
         };
 
-        let namespace = self
-            .namespace
-            .map(|ns| check_dns_label("namespace", ns))
-            .transpose()?;
+        let mut namespaces = Vec::new();
+        if let Some(ns) = self.namespace {
+            namespaces.push(check_dns_label("namespace", ns)?);
+        }
+        for ns in self.watch_namespaces {
+            // `a,,b` and a trailing comma are forgiven; a bad name is not.
+            if !ns.trim().is_empty() {
+                namespaces.push(check_dns_label("watch-namespaces", ns.trim().to_string())?);
+            }
+        }
+        namespaces.sort();
+        namespaces.dedup();
         if self.concurrency == 0 {
             return Err(ConfigError::OutOfRange {
                 flag: "concurrency",
@@ -422,7 +435,7 @@ impl RunArgs {
             cloud,
             region,
             project_id,
-            namespace,
+            namespaces,
             concurrency: self.concurrency,
             resync_interval: self.resync_interval,
             pending_requeue: self.pending_requeue,
@@ -854,13 +867,27 @@ mod tests {
             }
         );
         assert_eq!(cfg.cluster_name, "default");
-        assert_eq!(cfg.namespace, None);
+        assert!(cfg.namespaces.is_empty(), "all namespaces by default");
         let le = cfg
             .leader_election
             .expect("leader election is on by default");
         assert_eq!(le.lease_namespace, "default");
         assert_eq!(le.lease_name, DEFAULT_LEASE_NAME);
         assert!(le.renew_deadline < le.lease_duration);
+    }
+
+    #[test]
+    fn watched_namespaces_come_from_both_forms_sorted_and_once() {
+        let cfg = real(&[
+            "--watch-namespaces",
+            "team-b,team-a,",
+            "--namespace",
+            "team-b",
+        ])
+        .unwrap();
+        assert_eq!(cfg.namespaces, ["team-a", "team-b"]);
+        let cfg = real(&["--namespace", "only"]).unwrap();
+        assert_eq!(cfg.namespaces, ["only"]);
     }
 
     #[test]
@@ -969,6 +996,7 @@ mod tests {
             (&["--endpoint", "not a url"], "--endpoint"),
             (&["--iam-endpoint", "https://iam?x=1"], "--iam-endpoint"),
             (&["--namespace", "Bad_NS"], "--namespace"),
+            (&["--watch-namespaces", "a,Bad_NS"], "--watch-namespaces"),
             (&["--concurrency", "0"], "--concurrency"),
             (&["--resync-interval", "0s"], "--resync-interval"),
             (&["--pending-requeue", "10ms"], "--pending-requeue"),

@@ -131,7 +131,7 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         },
     );
     let opts = RunOptions {
-        namespace: cfg.namespace.clone(),
+        namespaces: controller::Namespaces::from_list(cfg.namespaces.clone()),
         concurrency: cfg.concurrency,
     };
     let h = health.clone();

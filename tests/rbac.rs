@@ -1,8 +1,12 @@
 //! The operator's RBAC is one list, `deploy/rbac-rules.yaml`, and these tests keep everything
 //! else honest about it:
 //!
-//! 1. `deploy/rbac.yaml` (kustomize) and the Helm chart's `templates/rbac.yaml` grant exactly
-//!    the rules of that list: no more, no less (compared as (apiGroup, resource, verb) triples).
+//! 1. `deploy/rbac.yaml` (kustomize), the namespaced component `deploy/namespaced/` and the Helm
+//!    chart's `templates/rbac.yaml` grant exactly the rules of that list: no more, no less
+//!    (compared as (apiGroup, resource, verb) triples). In namespaced mode (a list of watched
+//!    namespaces) no ClusterRole grants Secrets, Events or the operator's kinds, and everything
+//!    the code needs per namespace is in the Role of each watched namespace. (The rendered
+//!    chart of both modes is checked by tests/delivery/run.sh, through Helm itself.)
 //! 2. Every Kubernetes API call the code makes is allowed. The calls are found by scanning
 //!    `src/` for the patterns kube-rs code uses: the kinds named in `Api<X>` / `Api::<X>` /
 //!    `api::<X>` / `controller::<X>`, and in each such file the verbs implied by the methods it
@@ -54,8 +58,14 @@ struct Rule {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RuleList {
+    /// Cluster-wide in both modes.
     cluster_rules: Vec<Rule>,
+    /// Per watched namespace (in the ClusterRole when watching all namespaces).
+    watched_rules: Vec<Rule>,
+    /// The operator's own namespace (leader election).
     namespace_rules: Vec<Rule>,
+    /// Namespaced mode: the default credentials Secret alone, by resourceNames.
+    credentials_rules: Vec<Rule>,
 }
 
 fn repo() -> PathBuf {
@@ -86,17 +96,30 @@ fn the_list() -> RuleList {
 
 /// Rules of the RBAC object of `kind` in a multi-document YAML file.
 fn rules_of(file: &str, kind: &str) -> Vec<Rule> {
+    let mut found = all_rules_of(file, kind);
+    assert_eq!(found.len(), 1, "{file}: expected one {kind}");
+    found.pop().map(|(_, r)| r).unwrap_or_default()
+}
+
+/// Every RBAC object of `kind` in a multi-document YAML file: (namespace, rules).
+fn all_rules_of(file: &str, kind: &str) -> Vec<(String, Vec<Rule>)> {
     let text = read(file);
     let mut found = Vec::new();
     for doc in serde_yaml::Deserializer::from_str(&text) {
         let value = serde_yaml::Value::deserialize(doc).expect("valid YAML");
         if value.get("kind").and_then(|k| k.as_str()) == Some(kind) {
+            let ns = value["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
             let rules = value.get("rules").cloned().expect("rules");
-            found.push(serde_yaml::from_value::<Vec<Rule>>(rules).expect("rules parse"));
+            found.push((
+                ns,
+                serde_yaml::from_value::<Vec<Rule>>(rules).expect("rules parse"),
+            ));
         }
     }
-    assert_eq!(found.len(), 1, "{file}: expected one {kind}");
-    found.pop().unwrap_or_default()
+    found
 }
 
 /// The plain-YAML `rules:` block between `# rbac-rules:<which>:begin` and `...:end` in the
@@ -122,9 +145,15 @@ fn chart_rules(which: &str) -> Vec<Rule> {
     struct Block {
         rules: Vec<Rule>,
     }
-    serde_yaml::from_str::<Block>(block)
-        .expect("chart rules parse")
-        .rules
+    // A `define`d rule set is a bare list; a rule set written in place is under `rules:`.
+    match block.trim_start().starts_with("rules:") {
+        true => {
+            serde_yaml::from_str::<Block>(block)
+                .expect("chart rules parse")
+                .rules
+        }
+        false => serde_yaml::from_str::<Vec<Rule>>(block).expect("chart rules parse"),
+    }
 }
 
 fn assert_same(what: &str, got: &BTreeSet<Triple>, want: &BTreeSet<Triple>) {
@@ -136,13 +165,20 @@ fn assert_same(what: &str, got: &BTreeSet<Triple>, want: &BTreeSet<Triple>) {
     );
 }
 
+/// What the ClusterRole grants when the operator watches every namespace.
+fn all_namespaces(list: &RuleList) -> BTreeSet<Triple> {
+    let mut all = triples(&list.cluster_rules);
+    all.extend(triples(&list.watched_rules));
+    all
+}
+
 #[test]
 fn deploy_rbac_grants_exactly_the_list() {
     let list = the_list();
     assert_same(
         "deploy/rbac.yaml ClusterRole",
         &triples(&rules_of("deploy/rbac.yaml", "ClusterRole")),
-        &triples(&list.cluster_rules),
+        &all_namespaces(&list),
     );
     assert_same(
         "deploy/rbac.yaml Role",
@@ -151,13 +187,98 @@ fn deploy_rbac_grants_exactly_the_list() {
     );
 }
 
+/// The namespaced component: the ClusterRole keeps clusterRules only; each watched namespace
+/// (VPN_OPERATOR_WATCH_NAMESPACES) has a Role with watchedRules, and no other namespace has
+/// one; the credentials Secret is granted by name in the operator's namespace.
+#[test]
+fn deploy_namespaced_component_grants_the_watched_rules_in_each_watched_namespace() {
+    let list = the_list();
+    assert_same(
+        "deploy/namespaced ClusterRole",
+        &triples(&rules_of(
+            "deploy/namespaced/clusterrole.yaml",
+            "ClusterRole",
+        )),
+        &triples(&list.cluster_rules),
+    );
+    let kustomization = read("deploy/namespaced/kustomization.yaml");
+    let watched: BTreeSet<String> = kustomization
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("- VPN_OPERATOR_WATCH_NAMESPACES="))
+        .expect("the component sets VPN_OPERATOR_WATCH_NAMESPACES")
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    let roles = all_rules_of("deploy/namespaced/watched-namespaces.yaml", "Role");
+    let with_roles: BTreeSet<String> = roles.iter().map(|(ns, _)| ns.clone()).collect();
+    assert_eq!(
+        with_roles, watched,
+        "a Role in each watched namespace, and only there"
+    );
+    for (ns, rules) in &roles {
+        assert_same(
+            &format!("deploy/namespaced Role in {ns}"),
+            &triples(rules),
+            &triples(&list.watched_rules),
+        );
+    }
+    let creds = read("deploy/namespaced/credentials-role.yaml");
+    assert!(
+        creds.contains("resourceNames: [\"vpn-operator-credentials\"]"),
+        "the credentials Role names the deploy/ credentials Secret alone"
+    );
+    assert_same(
+        "deploy/namespaced credentials Role",
+        &triples(&rules_of("deploy/namespaced/credentials-role.yaml", "Role")),
+        &triples(&list.credentials_rules),
+    );
+}
+
+/// Namespaced mode confines Secrets, Events and the operator's kinds to the watched namespaces:
+/// the cluster-wide rules name none of them, and every permission the code needs is either
+/// cluster-wide by nature (clusterRules), the Lease (namespaceRules) or in watchedRules.
+#[test]
+fn namespaced_mode_grants_everything_the_code_needs_per_watched_namespace() {
+    let list = the_list();
+    for (g, r, v) in triples(&list.cluster_rules) {
+        assert!(
+            !(r == "secrets" || r == "events" || g == "vpn.hwcloud.dev"),
+            "clusterRules grants {v} {r}.{g}: it belongs in watchedRules (a Role per namespace)"
+        );
+    }
+    let mut granted = triples(&list.cluster_rules);
+    granted.extend(triples(&list.namespace_rules));
+    granted.extend(triples(&list.watched_rules));
+    let missing: Vec<_> = needed().difference(&granted).cloned().collect();
+    assert!(
+        missing.is_empty(),
+        "namespaced mode lacks permissions the code needs: {missing:?}"
+    );
+    for (g, r, v) in triples(&list.credentials_rules) {
+        assert!(
+            g.is_empty() && r == "secrets" && ["get", "list", "watch"].contains(&v.as_str()),
+            "credentialsRules may only read Secrets: {v} {r}.{g}"
+        );
+    }
+}
+
 #[test]
 fn chart_rbac_template_grants_exactly_the_list() {
     let list = the_list();
     assert_same(
-        "chart ClusterRole",
+        "chart clusterRules",
         &triples(&chart_rules("cluster")),
         &triples(&list.cluster_rules),
+    );
+    assert_same(
+        "chart watchedRules",
+        &triples(&chart_rules("watched")),
+        &triples(&list.watched_rules),
+    );
+    assert_same(
+        "chart credentials Role",
+        &triples(&chart_rules("credentials")),
+        &triples(&list.credentials_rules),
     );
     assert_same(
         "chart leader-election Role",
@@ -169,7 +290,11 @@ fn chart_rbac_template_grants_exactly_the_list() {
 #[test]
 fn every_rule_says_why() {
     let list = the_list();
-    for r in list.cluster_rules.iter().chain(&list.namespace_rules) {
+    let all = list.cluster_rules.iter().chain(&list.watched_rules);
+    for r in all
+        .chain(&list.namespace_rules)
+        .chain(&list.credentials_rules)
+    {
         assert!(
             r.why.as_deref().is_some_and(|w| w.trim().len() > 20),
             "rule {:?} {:?} has no `why`",
@@ -241,7 +366,7 @@ fn code_lines(text: &str) -> String {
 /// Kinds named after each prefix, e.g. `Api::<Secret>` → `Secret`.
 fn kinds_named(code: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    for prefix in ["Api<", "Api::<", "api::<", "controller::<"] {
+    for prefix in ["Api<", "Api::<", "api::<", "controller::<", "watchers::<"] {
         let mut rest = code;
         while let Some(i) = rest.find(prefix) {
             let tail = &rest[i + prefix.len()..];
@@ -263,6 +388,7 @@ fn verbs_called(code: &str) -> BTreeSet<(&'static str, &'static str)> {
         (".get_opt(", &[("get", "")]),
         (".list(", &[("list", "")]),
         ("watcher(", &[("list", ""), ("watch", "")]),
+        ("watchers::<", &[("list", ""), ("watch", "")]),
         (".watches(", &[("list", ""), ("watch", "")]),
         (".owns(", &[("list", ""), ("watch", "")]),
         ("reflector(", &[("list", ""), ("watch", "")]),
@@ -346,8 +472,9 @@ fn needed() -> BTreeSet<Triple> {
 
 fn granted() -> BTreeSet<Triple> {
     let list = the_list();
-    let mut all = triples(&list.cluster_rules);
+    let mut all = all_namespaces(&list);
     all.extend(triples(&list.namespace_rules));
+    all.extend(triples(&list.credentials_rules));
     all
 }
 

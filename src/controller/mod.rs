@@ -18,3 +18,4 @@ mod scenarios;
 pub use run::{run_all, CONTROLLERS};
 pub use runtime::context::{Context, Settings};
 pub use runtime::controllers::RunOptions;
+pub use runtime::scope::Namespaces;

@@ -9,7 +9,6 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::core::PartialObjectMeta;
 use kube::runtime::controller::Controller;
 use kube::runtime::reflector::ObjectRef;
-use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
 
 use super::kinds::{customer_gateway, vpn_connection, vpn_gateway};
@@ -17,8 +16,8 @@ use super::runtime::cached::Cached;
 use super::runtime::clouds::CredentialSource;
 use super::runtime::context::Context;
 use super::runtime::controllers::{
-    api, cached_ref, controller, dependency_changes, drive, housekeeping, secret_changes,
-    spawn_pending_watches, using_credentials, using_secret, RunOptions,
+    cached_ref, controller, dependency_changes, drive, housekeeping, secret_changes,
+    spawn_pending_watches, touched, using_credentials, using_secret, RunOptions,
 };
 use crate::crd::{CloudVpnService, CustomerGateway, VpnConnection, VpnGateway};
 use vpn_connection::Referenced;
@@ -104,6 +103,15 @@ struct Wiring<'a> {
 }
 
 impl Wiring<'_> {
+    /// Changes of the Secrets in the watched namespaces and of the default credentials Secret.
+    fn secret_changes(
+        &self,
+    ) -> impl futures::Stream<Item = Result<PartialObjectMeta<Secret>, kube::runtime::watcher::Error>>
+           + Send
+           + 'static {
+        secret_changes(self.client, self.opts, self.default_credentials.as_ref())
+    }
+
     /// Gateways wait for their connections on deletion: they look again when a connection that
     /// uses them is being deleted or is gone. Pending ones are woken by the pending watch; GM
     /// gateways when the Secret of their certificates changes (it is updated in the cloud).
@@ -112,12 +120,10 @@ impl Wiring<'_> {
         let (store, creds) = (c.store(), self.default_credentials.clone());
         let ctx = self.ctx.clone();
         let c = c
-            .watches(
-                api::<VpnConnection>(self.client, &self.opts.namespace),
-                watcher::Config::default(),
-                |c: VpnConnection| departing_ref(&c, c.spec.vpn_gateway_ref.name.clone()),
-            )
-            .watches_stream(secret_changes(self.client, self.opts), move |s| {
+            .watches_stream(touched(self.client, self.opts), |c: VpnConnection| {
+                departing_ref(&c, c.spec.vpn_gateway_ref.name.clone())
+            })
+            .watches_stream(self.secret_changes(), move |s| {
                 let items = store.state();
                 let mut refs = using_secret(&items, &s);
                 if !refs.is_empty() {
@@ -138,12 +144,10 @@ impl Wiring<'_> {
     fn customer_gateways(&self) -> Controller<Cached<CustomerGateway>> {
         let c = controller::<CustomerGateway>(self.client, self.opts, self.ctx);
         let (store, creds) = (c.store(), self.default_credentials.clone());
-        c.watches(
-            api::<VpnConnection>(self.client, &self.opts.namespace),
-            watcher::Config::default(),
-            |c: VpnConnection| departing_ref(&c, c.spec.customer_gateway_ref.name.clone()),
-        )
-        .watches_stream(secret_changes(self.client, self.opts), move |s| {
+        c.watches_stream(touched(self.client, self.opts), |c: VpnConnection| {
+            departing_ref(&c, c.spec.customer_gateway_ref.name.clone())
+        })
+        .watches_stream(self.secret_changes(), move |s| {
             using_credentials(&store.state(), creds.as_ref(), &s)
         })
     }
@@ -156,23 +160,20 @@ impl Wiring<'_> {
         let store = c.store();
         let (st1, st2, st3) = (store.clone(), store.clone(), store);
         let (ctx, creds) = (self.ctx.clone(), self.default_credentials.clone());
-        let ns = &self.opts.namespace;
+        let (client, opts) = (self.client, self.opts);
         let c = c
             .watches_stream(
-                dependency_changes(api::<VpnGateway>(self.client, ns), vpn_gateway::readiness),
+                dependency_changes(client, opts, vpn_gateway::readiness),
                 move |g: VpnGateway| referencing(&st1.state(), Referenced::VpnGateway, &g),
             )
             .watches_stream(
-                dependency_changes(
-                    api::<CustomerGateway>(self.client, ns),
-                    customer_gateway::readiness,
-                ),
+                dependency_changes(client, opts, customer_gateway::readiness),
                 move |c: CustomerGateway| {
                     referencing(&st2.state(), Referenced::CustomerGateway, &c)
                 },
             )
             .watches_stream(
-                secret_changes(self.client, self.opts),
+                self.secret_changes(),
                 move |s: PartialObjectMeta<Secret>| {
                     // Before the connections that use it are woken: they must read the new key.
                     ctx.kube

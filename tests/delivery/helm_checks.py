@@ -9,6 +9,7 @@ Each subcommand is one check: it prints what it saw and exits 0 (pass) or 1 (fai
     install VALUES RELEASE NS         helm install / upgrade / uninstall against $KUBECONFIG,
                                       with the memory release storage (see the kube stand-in)
     kustomize FILE                    check the output of `kubectl kustomize deploy/`
+    kustomize-namespaced FILE         the same with the namespaced component (deploy/namespaced)
     promtool-files RENDERED DIR       from a rendered chart, write DIR/rules.yaml (the
                                       PrometheusRule's groups) and DIR/dashboard-queries.yaml
                                       (every dashboard query as a recording rule), for promtool
@@ -74,9 +75,67 @@ def rule_set(rules: list[dict]) -> set[tuple[str, str, str]]:
     return out
 
 
-def expected_rules() -> tuple[set, set]:
+def rule_sets() -> dict[str, set]:
     data = yaml.safe_load(RULES.read_text())
-    return rule_set(data["clusterRules"]), rule_set(data["namespaceRules"])
+    return {k: rule_set(v) for k, v in data.items()}
+
+
+def check_rbac(by_kind: dict[str, list[dict]], watched: list[str], operator_ns: str,
+               sa: str, credentials: str, leader_election: bool) -> str:
+    """The RBAC objects of either mode against deploy/rbac-rules.yaml. All namespaces (`watched`
+    empty): one ClusterRole with clusterRules + watchedRules. A list: a ClusterRole with
+    clusterRules only (no Secret, Event or object verb anywhere cluster-wide), a Role with every
+    watchedRules verb in each watched namespace, and the credentials Secret alone (resourceNames)
+    in the operator's namespace when that is not watched. Every binding names the operator."""
+    want = rule_sets()
+    (crole,) = by_kind["ClusterRole"]
+    got = rule_set(crole["rules"])
+    cluster = want["clusterRules"] | (set() if watched else want["watchedRules"])
+    if got != cluster:
+        raise Failure(f"ClusterRole: extra {sorted(got - cluster)}, missing {sorted(cluster - got)}")
+    if watched and any(res == "secrets" or res == "events" for _, res, _ in got):
+        raise Failure("namespaced mode: the ClusterRole grants Secrets or Events")
+    roles = {(r["metadata"]["namespace"], r["metadata"]["name"]): r for r in by_kind.get("Role", [])}
+    leader = [k for k in roles if k[1].endswith("leader-election")]
+    if leader_election:
+        if leader != [(operator_ns, leader[0][1] if leader else "")] or rule_set(roles[leader[0]]["rules"]) != want["namespaceRules"]:
+            raise Failure(f"leader-election Role: want one in {operator_ns} with namespaceRules, got {leader}")
+    elif leader:
+        raise Failure("a leader-election Role was rendered although leader election is off")
+    in_ns: dict[str, list[dict]] = {}
+    for (ns, name), r in roles.items():
+        if not name.endswith("leader-election") and not name.endswith("-credentials"):
+            in_ns.setdefault(ns, []).append(r)
+    if sorted(in_ns) != sorted(watched):
+        raise Failure(f"Roles for the operator's objects in {sorted(in_ns)}, want {sorted(watched)}")
+    for ns, rs in in_ns.items():
+        (r,) = rs
+        if rule_set(r["rules"]) != want["watchedRules"]:
+            raise Failure(f"Role in {ns}: extra {sorted(rule_set(r['rules']) - want['watchedRules'])}, "
+                          f"missing {sorted(want['watchedRules'] - rule_set(r['rules']))}")
+        if any(rule.get("resourceNames") for rule in r["rules"]):
+            raise Failure(f"Role in {ns} is limited by resourceNames: the operator's Secrets are chosen later")
+    creds = [k for k in roles if k[1].endswith("-credentials")]
+    if watched and credentials and operator_ns not in watched:
+        if creds != [(operator_ns, creds[0][1] if creds else "")]:
+            raise Failure(f"want the credentials Role in {operator_ns}, got {creds}")
+        rules = roles[creds[0]]["rules"]
+        if rule_set(rules) != want["credentialsRules"] or any(r.get("resourceNames") != [credentials] for r in rules):
+            raise Failure(f"the credentials Role must grant credentialsRules on {credentials!r} alone: {rules}")
+    elif creds:
+        raise Failure(f"a credentials Role was rendered although it is not needed: {creds}")
+    bound = {(b["metadata"].get("namespace"), b["roleRef"]["kind"], b["roleRef"]["name"])
+             for b in by_kind.get("RoleBinding", []) + by_kind.get("ClusterRoleBinding", [])}
+    for (ns, name) in roles:
+        if (ns, "Role", name) not in bound:
+            raise Failure(f"Role {ns}/{name} is bound by no RoleBinding in its namespace")
+    if (None, "ClusterRole", crole["metadata"]["name"]) not in bound:
+        raise Failure("the ClusterRole is not bound")
+    for b in by_kind.get("ClusterRoleBinding", []) + by_kind.get("RoleBinding", []):
+        if b["subjects"] != [{"kind": "ServiceAccount", "name": sa, "namespace": operator_ns}]:
+            raise Failure(f"{b['kind']} {b['metadata']['name']} binds {b['subjects']}, not the operator")
+    mode = f"namespaced ({', '.join(watched)})" if watched else "cluster-wide"
+    return f"RBAC {mode}: ClusterRole {len(got)} triples, Roles {sorted(roles)}"
 
 
 def cmd_lint(values_path: str) -> None:
@@ -113,7 +172,9 @@ def check_rendered(docs: list[dict], values: dict, merged: dict, release_ns: str
     for d in docs:
         by_kind.setdefault(d["kind"], []).append(d)
         ns = d["metadata"].get("namespace")
-        if d["kind"] not in ("ClusterRole", "ClusterRoleBinding") and ns != release_ns:
+        watched_ns = merged_watched(merged)
+        in_watched = d["kind"] in ("Role", "RoleBinding") and ns in watched_ns
+        if d["kind"] not in ("ClusterRole", "ClusterRoleBinding") and ns != release_ns and not in_watched:
             raise Failure(f"{d['kind']}/{d['metadata']['name']} is in namespace {ns!r}, want {release_ns!r}")
 
     deployments = by_kind.get("Deployment", [])
@@ -198,24 +259,11 @@ def check_rendered(docs: list[dict], values: dict, merged: dict, release_ns: str
     if accounts and accounts[0]["metadata"]["name"] != sa_name:
         raise Failure("the pod does not use the rendered ServiceAccount")
 
-    cluster_rules, ns_rules = expected_rules()
-    (role,) = by_kind["ClusterRole"]
-    if rule_set(role["rules"]) != cluster_rules:
-        raise Failure(
-            "rendered ClusterRole differs from deploy/rbac-rules.yaml: "
-            f"extra {sorted(rule_set(role['rules']) - cluster_rules)}, missing {sorted(cluster_rules - rule_set(role['rules']))}"
-        )
-    roles = by_kind.get("Role", [])
-    if merged["leaderElection"]["enabled"]:
-        (lrole,) = roles
-        if rule_set(lrole["rules"]) != ns_rules:
-            raise Failure("rendered leader-election Role differs from deploy/rbac-rules.yaml")
-    elif roles:
-        raise Failure("a leader-election Role was rendered although leader election is off")
-    for b in by_kind.get("ClusterRoleBinding", []) + by_kind.get("RoleBinding", []):
-        (subject,) = b["subjects"]
-        if (subject["name"], subject["namespace"]) != (sa_name, release_ns):
-            raise Failure(f"{b['kind']} binds {subject}, not the operator's ServiceAccount")
+    watched = merged_watched(merged)
+    if flags.get("watch-namespaces", "") != ",".join(watched):
+        raise Failure(f"--watch-namespaces={flags.get('watch-namespaces')!r}, want {','.join(watched)!r}")
+    notes.append(check_rbac(by_kind, watched, release_ns, sa_name,
+                            flags.get("credentials-secret", ""), merged["leaderElection"]["enabled"]))
     notes.append(check_doctor_test(by_kind.get("Pod", []), container, pod, flags))
     notes.append(f"rendered {len(docs)} objects: {sorted(by_kind)}")
     return notes
@@ -223,6 +271,11 @@ def check_rendered(docs: list[dict], values: dict, merged: dict, release_ns: str
 
 ALERTS = {"VpnTunnelDown", "VpnObjectsNotReady", "VpnOperatorReconcileErrors",
           "VpnOperatorThrottled", "VpnOperatorAbsent"}
+
+
+def merged_watched(merged: dict) -> list[str]:
+    """The namespaces the values ask to watch (watchNamespace and watchNamespaces), sorted."""
+    return sorted(set(merged.get("watchNamespaces") or []) | ({merged["watchNamespace"]} if merged.get("watchNamespace") else set()))
 
 
 def check_monitoring(by_kind: dict[str, list[dict]], merged: dict) -> list[str]:
@@ -297,7 +350,7 @@ def check_doctor_test(pods: list[dict], operator: dict, operator_pod: dict, flag
     if args[0] != "doctor":
         raise Failure(f"the helm test Pod must run `doctor`: {args}")
     got = dict(a[2:].split("=", 1) for a in args[1:] if "=" in a)
-    for flag in ("cloud", "region", "project-id", "endpoint", "ies-endpoint", "credentials-secret", "cluster-name"):
+    for flag in ("cloud", "region", "project-id", "endpoint", "ies-endpoint", "credentials-secret", "cluster-name", "watch-namespaces"):
         if got.get(flag) != flags.get(flag):
             raise Failure(f"helm test doctor --{flag}={got.get(flag)!r}, the operator's {flags.get(flag)!r}")
     if operator.get("securityContext") == yaml.safe_load((CHART / "values.yaml").read_text())["securityContext"]:
@@ -315,6 +368,26 @@ def hardened(container: dict) -> None:
         raise Failure("container must drop ALL capabilities")
     if sc.get("seccompProfile", {}).get("type") != "RuntimeDefault":
         raise Failure("container seccompProfile must be RuntimeDefault")
+
+
+def cmd_kustomize_namespaced(path: str) -> None:
+    """deploy/ with the namespaced component: the watched namespaces' Roles, a ClusterRole
+    without Secrets, and VPN_OPERATOR_WATCH_NAMESPACES naming exactly the Roles' namespaces."""
+    docs = [d for d in yaml.load_all(Path(path).read_text(), Loader=UniqueKeyLoader) if d]
+    by_kind: dict[str, list[dict]] = {}
+    for d in docs:
+        by_kind.setdefault(d["kind"], []).append(d)
+    (ns,) = by_kind["Namespace"]
+    namespace = ns["metadata"]["name"]
+    (cm,) = by_kind["ConfigMap"]
+    watched = sorted(n for n in cm["data"].get("VPN_OPERATOR_WATCH_NAMESPACES", "").split(",") if n)
+    if not watched:
+        raise Failure("the namespaced component does not set VPN_OPERATOR_WATCH_NAMESPACES")
+    (dep,) = by_kind["Deployment"]
+    pod = dep["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    secret = next(a.split("=", 1)[1] for a in container["args"] if a.startswith("--credentials-secret="))
+    print("  " + check_rbac(by_kind, watched, namespace, pod["serviceAccountName"], secret, True))
 
 
 def cmd_kustomize(path: str) -> None:
@@ -368,14 +441,7 @@ def cmd_kustomize(path: str) -> None:
     sa = pod["serviceAccountName"]
     if [d["metadata"]["name"] for d in by_kind["ServiceAccount"]] != [sa]:
         raise Failure("the pod does not use the ServiceAccount deploy/ creates")
-    cluster_rules, ns_rules = expected_rules()
-    (role,) = by_kind["ClusterRole"]
-    (lrole,) = by_kind["Role"]
-    if rule_set(role["rules"]) != cluster_rules or rule_set(lrole["rules"]) != ns_rules:
-        raise Failure("deploy/ RBAC differs from deploy/rbac-rules.yaml")
-    for b in by_kind["ClusterRoleBinding"] + by_kind["RoleBinding"]:
-        if b["subjects"] != [{"kind": "ServiceAccount", "name": sa, "namespace": namespace}]:
-            raise Failure(f"{b['kind']} does not bind the operator's ServiceAccount")
+    print("  " + check_rbac(by_kind, [], namespace, sa, "", True))
     print(f"  {len(docs)} objects in {namespace}; {len(crds)} CRDs; args {args}")
 
 
@@ -507,6 +573,7 @@ def main(argv: list[str]) -> int:
         "reject": (cmd_reject, 1),
         "install": (cmd_install, 3),
         "kustomize": (cmd_kustomize, 1),
+        "kustomize-namespaced": (cmd_kustomize_namespaced, 1),
         "promtool-files": (cmd_promtool_files, 2),
     }
     if len(argv) < 2 or argv[1] not in commands or len(argv) - 2 != commands[argv[1]][1]:

@@ -172,11 +172,21 @@ check "promtool test rules: each alert fires and stays silent where it should" \
 step "Kubernetes object schemas (strict)"
 check "kubectl kustomize deploy/" sh -c "kubectl kustomize deploy/ > '$work/kustomize.yaml'"
 check "deploy/ objects: hardened pod, probes, config, Service, RBAC" "$py" tests/delivery/helm_checks.py kustomize "$work/kustomize.yaml"
+# The namespaced component, enabled the way docs/INSTALL.md says (uncommenting `components:`).
+with_component() {
+  cp -r deploy "$work/deploy-namespaced" \
+    && sed -i 's/^# components:/components:/; s/^#   - namespaced/  - namespaced/' "$work/deploy-namespaced/kustomization.yaml" \
+    && grep -qx '  - namespaced' "$work/deploy-namespaced/kustomization.yaml" \
+    && kubectl kustomize "$work/deploy-namespaced" > "$work/kustomize-namespaced.yaml"
+}
+check "kubectl kustomize deploy/ with the namespaced component" with_component
+check "deploy/ namespaced: Roles in the watched namespaces, no Secret in the ClusterRole" \
+  "$py" tests/delivery/helm_checks.py kustomize-namespaced "$work/kustomize-namespaced.yaml"
 # 1.28 is the documented minimum (docs/INSTALL.md, Chart.yaml kubeVersion): the CRDs' CEL rules
 # use fieldPath, which older API servers reject.
 for k in 1.28.0 1.33.0; do
   check "kustomize output (CRDs included) is valid Kubernetes $k" \
-    "$venv/bin/kubernetes-validate" --strict --quiet -k "$k" "$work/kustomize.yaml"
+    "$venv/bin/kubernetes-validate" --strict --quiet -k "$k" "$work/kustomize.yaml" "$work/kustomize-namespaced.yaml"
   check "rendered charts are valid Kubernetes $k" \
     "$venv/bin/kubernetes-validate" --strict --quiet -k "$k" "$work"/rendered/*.yaml
 done

@@ -209,9 +209,14 @@ impl Env {
 
     /// Runs kubectl in the scenario's namespace.
     pub fn kubectl(&self, args: &[&str]) -> std::process::Output {
+        self.kubectl_in(&self.namespace, args)
+    }
+
+    /// Runs kubectl in namespace `ns`.
+    pub fn kubectl_in(&self, ns: &str, args: &[&str]) -> std::process::Output {
         Command::new("kubectl")
             .args(args)
-            .args(["-n", &self.namespace])
+            .args(["-n", ns])
             .env("KUBECONFIG", &self.kubeconfig)
             .env("KUBECACHEDIR", self.dir.path().join("kubecache"))
             .output()

@@ -14,6 +14,7 @@ mod kube_suite;
 
 mod cloud_vpn_service;
 mod harness;
+mod namespaces;
 mod peer_config;
 mod plan;
 mod safety;
@@ -36,5 +37,6 @@ fn main() -> ExitCode {
         scenario!(vpn::apply_update_and_delete_with_kubectl),
         scenario!(vpn::connection_applied_before_its_gateway_waits_then_converges),
         scenario!(plan::plan_and_doctor_read_only_against_a_cluster),
+        scenario!(namespaces::only_the_watched_namespaces_are_reconciled),
     ])
 }

@@ -49,6 +49,14 @@ app.kubernetes.io/part-of: vpn-operator
 {{- end }}
 {{- end }}
 
+{{/* The watched namespaces (watchNamespace and watchNamespaces, sorted, once each),
+comma-separated; "" = all namespaces. */}}
+{{- define "vpn-operator.watchNamespaces" -}}
+{{- $all := .Values.watchNamespaces | default list }}
+{{- with .Values.watchNamespace }}{{ $all = append $all . }}{{ end }}
+{{- $all | uniq | sortAlpha | join "," }}
+{{- end }}
+
 {{- define "vpn-operator.image" -}}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
 {{- end }}

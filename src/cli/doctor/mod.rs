@@ -33,6 +33,10 @@ pub struct DoctorArgs {
     /// The operator's namespace (where its leader-election Lease lives).
     #[arg(long, env = "POD_NAMESPACE", default_value = "vpn-operator-system")]
     pub operator_namespace: String,
+    /// The namespaces the operator watches, comma-separated (default: all): its permissions
+    /// are checked in each of them instead of cluster-wide.
+    #[arg(long, env = "VPN_OPERATOR_WATCH_NAMESPACES", value_delimiter = ',')]
+    pub watch_namespaces: Vec<String>,
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = Output::Text)]
     pub output: Output,
@@ -125,7 +129,7 @@ pub async fn gather(args: &DoctorArgs) -> anyhow::Result<Vec<Check>> {
             let api_ok = found.first().is_some_and(|c| c.status == Status::Pass);
             out.extend(found);
             if api_ok {
-                let perms = rbac::permissions(&args.operator_namespace);
+                let perms = rbac::permissions(&args.operator_namespace, &args.watch_namespaces);
                 let answers = rbac::review(&c, &perms).await;
                 out.push(checks::rbac("this identity", &answers));
             }

@@ -22,6 +22,7 @@ struct Rule {
 #[serde(rename_all = "camelCase")]
 struct Rules {
     cluster_rules: Vec<Rule>,
+    watched_rules: Vec<Rule>,
     namespace_rules: Vec<Rule>,
 }
 
@@ -50,8 +51,11 @@ impl Permission {
     }
 }
 
-/// Every permission the operator uses; namespaced ones in `namespace` (the operator's).
-pub fn permissions(namespace: &str) -> Vec<Permission> {
+/// Every permission the operator uses: the Lease's in `namespace` (the operator's), those of
+/// its kinds, Secrets and Events cluster-wide, or in each of `watched` when the operator
+/// watches a list of namespaces (the chart grants them by a Role there). The credentials
+/// Secret's read is checked by the credentials check itself.
+pub fn permissions(namespace: &str, watched: &[String]) -> Vec<Permission> {
     let rules: Rules =
         serde_yaml::from_str(RULES).expect("deploy/rbac-rules.yaml is valid (tests/rbac.rs)");
     let mut out = Vec::new();
@@ -72,6 +76,12 @@ pub fn permissions(namespace: &str) -> Vec<Permission> {
         }
     };
     add(&rules.cluster_rules, None);
+    if watched.is_empty() {
+        add(&rules.watched_rules, None);
+    }
+    for ns in watched {
+        add(&rules.watched_rules, Some(ns));
+    }
     add(&rules.namespace_rules, Some(namespace));
     out
 }

@@ -197,7 +197,7 @@ async fn the_admin_api_moves_the_servers_wall_clock() {
 
 #[test]
 fn the_rbac_probe_asks_for_every_permission_of_the_one_list() {
-    let perms = super::rbac::permissions("ops");
+    let perms = super::rbac::permissions("ops", &[]);
     let labels: Vec<String> = perms.iter().map(|p| p.label()).collect();
     for want in [
         "patch vpngateways/status.vpn.hwcloud.dev",
@@ -207,6 +207,29 @@ fn the_rbac_probe_asks_for_every_permission_of_the_one_list() {
     ] {
         assert!(labels.iter().any(|l| l == want), "{want}: {labels:?}");
     }
+}
+
+#[test]
+fn with_watched_namespaces_the_rbac_probe_asks_in_each_of_them_not_cluster_wide() {
+    let watched = ["team-a".to_string(), "team-b".to_string()];
+    let labels: Vec<String> = super::rbac::permissions("ops", &watched)
+        .iter()
+        .map(|p| p.label())
+        .collect();
+    for want in [
+        "get secrets in team-a",
+        "create secrets in team-b",
+        "create events.events.k8s.io in team-a",
+        "watch vpnconnections.vpn.hwcloud.dev in team-b",
+        "get customresourcedefinitions.apiextensions.k8s.io",
+        "update leases.coordination.k8s.io in ops",
+    ] {
+        assert!(labels.iter().any(|l| l == want), "{want}: {labels:?}");
+    }
+    assert!(
+        !labels.iter().any(|l| l == "get secrets"),
+        "no cluster-wide Secret check in namespaced mode: {labels:?}"
+    );
 }
 
 #[test]

@@ -22,27 +22,18 @@ use super::contract::Managed;
 use super::object::Object;
 use super::pending;
 use super::reconcile::{error_policy, reconcile_cached};
+use super::scope::{self, Namespaces};
 use crate::cloud::listcache::Freshness;
 use crate::crd::ANNOTATION_PREFIX;
 
 /// Where and how the controllers run.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
-    /// Watch one namespace, or all when `None`.
-    pub namespace: Option<String>,
+    /// The namespaces watched: everything the operator reads or writes per namespace (its
+    /// kinds, Secrets, Events) is in them.
+    pub namespaces: Namespaces,
     /// Parallel reconciles per controller.
     pub concurrency: u16,
-}
-
-/// The API of kind `K` in the watched namespace (or all).
-pub fn api<K>(client: &kube::Client, ns: &Option<String>) -> Api<K>
-where
-    K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
-{
-    match ns {
-        Some(ns) => Api::namespaced(client.clone(), ns),
-        None => Api::all(client.clone()),
-    }
 }
 
 /// Only changes that can alter what the operator does pass: spec (generation), the operator's
@@ -75,12 +66,12 @@ pub fn controller<K: Managed>(
     ctx: &Context,
 ) -> Controller<Cached<K>> {
     let (reader, writer) = reflector::store();
-    let stream = watcher(
-        api::<Cached<K>>(client, &opts.namespace),
-        watcher::Config::default().any_semantic(),
-    )
-    .default_backoff()
-    .reflect(writer);
+    let watchers = scope::watchers::<Cached<K>>(
+        client,
+        &opts.namespaces,
+        &watcher::Config::default().any_semantic(),
+    );
+    let stream = scope::for_store(watchers, reader.clone()).reflect(writer);
     let stream = changes::changed_only(stream, trigger_hash::<Cached<K>>).applied_objects();
     let c = Controller::for_stream(stream, reader)
         .with_config(ControllerConfig::default().concurrency(opts.concurrency))
@@ -190,11 +181,12 @@ pub fn spawn_pending_watches(ctx: &Arc<Context>) -> Vec<tokio::task::JoinHandle<
 /// was several reconciles per connection, most of them only to find the gateway not Ready yet,
 /// holding the connection workers while ACTIVE connections waited.
 pub fn dependency_changes<K>(
-    api: Api<K>,
+    client: &kube::Client,
+    opts: &RunOptions,
     readiness: fn(&K) -> Option<u64>,
 ) -> impl Stream<Item = Result<K, watcher::Error>> + Send + 'static
 where
-    K: Resource<DynamicType = ()>
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
         + Clone
         + serde::de::DeserializeOwned
         + std::fmt::Debug
@@ -202,29 +194,53 @@ where
         + Sync
         + 'static,
 {
-    changes::changed_only(
-        watcher(api, watcher::Config::default()).default_backoff(),
-        readiness,
-    )
+    let watchers = scope::watchers::<K>(client, &opts.namespaces, &watcher::Config::default());
+    changes::changed_only(scope::merged(watchers), readiness).touched_objects()
+}
+
+/// Objects of kind `K` in the watched namespaces as they change, whole (for `watches_stream`).
+pub fn touched<K>(
+    client: &kube::Client,
+    opts: &RunOptions,
+) -> impl Stream<Item = Result<K, watcher::Error>> + Send + 'static
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static,
+{
+    scope::merged(scope::watchers::<K>(
+        client,
+        &opts.namespaces,
+        &watcher::Config::default(),
+    ))
     .touched_objects()
 }
 
-/// Changes of Secrets, watched as metadata only (their values never enter the operator's
-/// caches). A Secret passes when its content changed (new resourceVersion), not again on every
-/// re-list of the watch.
+/// Changes of Secrets in the watched namespaces, watched as metadata only (their values never
+/// enter the operator's caches). A Secret passes when its content changed (new
+/// resourceVersion), not again on every re-list of the watch. The operator's default
+/// credentials Secret (`credentials`, namespace and name) is watched too when its namespace is
+/// not watched: that one Secret alone, by name, which a Role can grant by `resourceNames`.
 pub fn secret_changes(
     client: &kube::Client,
     opts: &RunOptions,
+    credentials: Option<&(String, String)>,
 ) -> impl Stream<Item = Result<PartialObjectMeta<Secret>, watcher::Error>> + Send + 'static {
-    let secret_api: Api<PartialObjectMeta<Secret>> = match &opts.namespace {
-        Some(ns) => Api::namespaced(client.clone(), ns),
-        None => Api::all(client.clone()),
-    };
-    changes::changed_only(
-        watcher(secret_api, watcher::Config::default()).default_backoff(),
-        predicates::resource_version,
-    )
-    .touched_objects()
+    let mut watchers = scope::watchers::<PartialObjectMeta<Secret>>(
+        client,
+        &opts.namespaces,
+        &watcher::Config::default(),
+    );
+    if let Some((ns, name)) = credentials.filter(|(ns, _)| !opts.namespaces.contains(ns)) {
+        let one: Api<PartialObjectMeta<Secret>> = Api::namespaced(client.clone(), ns);
+        let by_name = watcher::Config::default().fields(&format!("metadata.name={name}"));
+        watchers.push((ns.clone(), watcher(one, by_name).default_backoff().boxed()));
+    }
+    changes::changed_only(scope::merged(watchers), predicates::resource_version).touched_objects()
 }
 
 /// The objects whose cloud credentials come from `secret`: those naming it in

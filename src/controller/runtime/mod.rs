@@ -11,7 +11,8 @@
 //!   [`events`]: the Event vocabulary.
 //! - [`kube`]: the one door to Kubernetes (live API server, or in memory for tests);
 //!   [`cached`], [`changes`]: the controllers' compact caches and watch filters;
-//!   [`controllers`]: building a kind's kube-runtime controller and the shared background tasks.
+//!   [`controllers`]: building a kind's kube-runtime controller and the shared background tasks;
+//!   [`scope`]: the watched namespaces (one watcher per namespace, merged).
 //! - [`clouds`], [`account`]: which cloud account an object talks to, as a ready client;
 //!   [`pending`]: waking objects whose cloud operation finished; [`locks`]: one mutation at a
 //!   time per gateway.
@@ -38,6 +39,7 @@ pub mod preview;
 pub mod quota;
 pub mod reconcile;
 pub mod requeue;
+pub mod scope;
 pub mod secrets;
 pub mod settings;
 pub mod status;
