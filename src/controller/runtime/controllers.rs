@@ -227,22 +227,29 @@ pub fn secret_changes(
     .touched_objects()
 }
 
-/// The objects whose cloud credentials come from `secret`: those naming it in
-/// `spec.cloud.credentialsSecretRef` (same namespace), and, when it is the operator's default
-/// credentials Secret (`default`), those naming none.
+/// The objects whose cloud account may come from `secret`: those naming it in
+/// `spec.cloud.credentialsSecretRef` (same namespace), and, of those naming none, the ones in
+/// its namespace when it is their namespace's account Secret (`account_secret`: created,
+/// changed or deleted, the account they resolve to changes) and all of them when it is the
+/// operator's default credentials Secret (`default`).
 pub fn using_credentials<K: Object>(
     items: &[Arc<Cached<K>>],
     default: Option<&(String, String)>,
+    account_secret: &str,
     secret: &PartialObjectMeta<Secret>,
 ) -> Vec<ObjectRef<Cached<K>>> {
     let ns = secret.namespace().unwrap_or_default();
     let name = secret.name_any();
     let is_default = default.is_some_and(|(n, s)| *n == ns && *s == name);
+    let is_account = name == account_secret;
     items
         .iter()
-        .filter(|o| match o.links().credentials_secret.as_deref() {
-            Some(r) => r == name && o.meta().namespace.as_deref() == Some(ns.as_str()),
-            None => is_default,
+        .filter(|o| {
+            let same_ns = o.meta().namespace.as_deref() == Some(ns.as_str());
+            match o.links().credentials_secret.as_deref() {
+                Some(r) => r == name && same_ns,
+                None => is_default || (is_account && same_ns),
+            }
         })
         .map(|o| ObjectRef::from_obj(&**o))
         .collect()
