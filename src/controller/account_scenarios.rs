@@ -277,3 +277,33 @@ async fn a_missing_or_malformed_account_is_named_and_blocks_readiness() {
     assert_eq!(pair(&o, READY), ("True".into(), "Available".into()));
     assert_eq!(names_in(&w, P_B).await, [NAME]);
 }
+
+#[tokio::test]
+async fn an_object_made_before_accounts_were_recorded_stays_in_the_operators_account() {
+    let w = world(false).await;
+    // Made by an operator that knew no namespace accounts (no status.account)...
+    let made = create(&w, "team-b", NAME, "203.0.113.20").await;
+    let mut old = made.status.clone().unwrap();
+    old.account = None;
+    w.ctx.kube.write_status(&made, &old).await.unwrap();
+    let stored: CustomerGateway = w.get_in("team-b", NAME);
+    assert_eq!(stored.status.as_ref().unwrap().account, None);
+    assert_eq!(names_in(&w, PROJECT).await, [NAME]);
+    // ...then the upgrade, and the namespace gets an account before the next reconcile.
+    bind(&w, "team-b", P_B, AK_B, SK_B);
+    let writes = w.writes();
+    w.reconcile_in::<CustomerGateway>("team-b", NAME).await;
+    let o: CustomerGateway = w.get_in("team-b", NAME);
+    assert_eq!(
+        w.writes(),
+        writes,
+        "nothing made in the namespace's project"
+    );
+    assert!(names_in(&w, P_B).await.is_empty());
+    assert_eq!(pair(&o, SYNCED), ("False".into(), "AccountChanged".into()));
+    let acct = account(&o);
+    assert_eq!(
+        (acct.source, acct.project_id.as_deref()),
+        (AccountSource::Operator, Some(PROJECT))
+    );
+}

@@ -2,6 +2,7 @@
 //! ([`super::clouds::Clouds::resolve`]), or the one its status records when its cloud resource
 //! was made in another ([`super::account::keep_recorded`]), and the `AccountChanged` report.
 use super::account::{keep_recorded, recorded_account, Account};
+use crate::crd::common::AccountSource;
 
 /// The account a reconcile of an object uses, what its status records, and the account it
 /// resolves to now when that is another one (kept out of use: `AccountChanged`).
@@ -26,20 +27,30 @@ pub async fn in_use<K: super::object::Object>(
         .resolve(&obj.namespace().unwrap_or_default(), &spec)
         .await?;
     let status = kube::core::object::HasStatus::status(obj);
-    let recorded = status.and_then(|s| s.account());
     let has_resource = status.is_some_and(|s| s.cloud_id().is_some());
-    Ok(match keep_recorded(recorded, has_resource, &now.status) {
-        Some(kept) => InUse {
-            account: recorded_account(&kept, matches!(spec, Account::Ies(_))),
-            record: kept,
-            changed_to: Some(now.status),
+    let mut recorded = status.and_then(|s| s.account()).cloned();
+    if let (None, true, AccountSource::Namespace, Account::Vpn(own)) =
+        (&recorded, has_resource, now.status.source, &spec)
+    {
+        // Made before accounts were recorded (an upgrade), when no namespace account existed:
+        // in the account of its spec.cloud and the operator's flags, never assumed to be in
+        // the namespace's.
+        recorded = Some(ctx.clouds.resolve_without_namespace(own)?.status);
+    }
+    Ok(
+        match keep_recorded(recorded.as_ref(), has_resource, &now.status) {
+            Some(kept) => InUse {
+                account: recorded_account(&kept, matches!(spec, Account::Ies(_))),
+                record: kept,
+                changed_to: Some(now.status),
+            },
+            None => InUse {
+                account: now.account,
+                record: now.status,
+                changed_to: None,
+            },
         },
-        None => InUse {
-            account: now.account,
-            record: now.status,
-            changed_to: None,
-        },
-    })
+    )
 }
 
 /// `project P in region R through Secret S (endpoint E)`: an account for messages.

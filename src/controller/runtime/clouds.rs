@@ -178,6 +178,20 @@ impl Clouds {
                 None => (o.clone(), AccountSource::Operator),
             },
         };
+        self.resolved(account, source)
+    }
+
+    /// The account of `spec` over the operator's flags alone, without any namespace account:
+    /// what an object made before namespace accounts existed was made in.
+    pub fn resolve_without_namespace(&self, spec: &CloudOverride) -> Result<Resolved> {
+        let source = match spec.credentials_secret {
+            Some(_) => AccountSource::Object,
+            None => AccountSource::Operator,
+        };
+        self.resolved(spec.clone(), source)
+    }
+
+    fn resolved(&self, account: CloudOverride, source: AccountSource) -> Result<Resolved> {
         let key = self.key(&account)?;
         let status = AccountStatus {
             source,

@@ -285,6 +285,52 @@ mod tests {
     use super::*;
     use futures::FutureExt;
 
+    #[test]
+    fn a_namespace_account_secret_wakes_the_objects_of_its_namespace_that_use_it() {
+        use crate::crd::CustomerGateway;
+        let cgw = |ns: &str, name: &str, creds: Option<&str>| -> Arc<Cached<CustomerGateway>> {
+            let mut spec = serde_json::json!({"idType": "ip", "idValue": "203.0.113.1"});
+            if let Some(c) = creds {
+                spec["cloud"] = serde_json::json!({"credentialsSecretRef": {"name": c}});
+            }
+            Arc::new(
+                serde_json::from_value(serde_json::json!({
+                    "apiVersion": "vpn.hwcloud.dev/v1alpha1", "kind": "CustomerGateway",
+                    "metadata": {"name": name, "namespace": ns}, "spec": spec
+                }))
+                .unwrap(),
+            )
+        };
+        let items = [
+            cgw("team-b", "plain", None),
+            cgw("team-b", "own", Some("own-creds")),
+            cgw("team-c", "other-team", None),
+        ];
+        let secret = |ns: &str, name: &str| {
+            let mut s = PartialObjectMeta::<Secret>::default();
+            s.metadata.namespace = Some(ns.into());
+            s.metadata.name = Some(name.into());
+            s
+        };
+        let names = |refs: Vec<ObjectRef<Cached<CustomerGateway>>>| {
+            refs.into_iter().map(|r| r.name).collect::<Vec<_>>()
+        };
+        let account = "vpn-operator-account";
+        let woken = using_credentials(&items, None, account, &secret("team-b", account));
+        assert_eq!(
+            names(woken),
+            ["plain"],
+            "not another namespace, not spec.cloud's own"
+        );
+        let woken = using_credentials(&items, None, account, &secret("team-b", "own-creds"));
+        assert_eq!(names(woken), ["own"]);
+        let woken = using_credentials(&items, None, account, &secret("team-b", "psk"));
+        assert!(woken.is_empty());
+        let default = ("ops".to_string(), "creds".to_string());
+        let woken = using_credentials(&items, Some(&default), account, &secret("ops", "creds"));
+        assert_eq!(names(woken), ["plain", "other-team"]);
+    }
+
     #[tokio::test(start_paused = true)]
     async fn the_resync_of_a_kind_comes_each_interval_and_not_at_start() {
         let every = Duration::from_secs(600);
