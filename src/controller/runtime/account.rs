@@ -105,14 +105,15 @@ pub struct Resolved {
     pub status: crate::crd::common::AccountStatus,
 }
 
-/// Whether `a` and `b` name the same account (the same Secret, project, region and endpoint;
-/// where the settings came from does not matter).
+/// Whether `a` and `b` name the same place in the cloud: the same project, region and endpoint.
+/// Where the settings came from and which Secret holds the credentials do not matter: new
+/// credentials for the same project (a rotated or renamed Secret, a namespace that gets its own
+/// keys) reach the same resources.
 pub fn same_account(
     a: &crate::crd::common::AccountStatus,
     b: &crate::crd::common::AccountStatus,
 ) -> bool {
-    (&a.secret, &a.project_id, &a.region, &a.endpoint)
-        == (&b.secret, &b.project_id, &b.region, &b.endpoint)
+    (&a.project_id, &a.region, &a.endpoint) == (&b.project_id, &b.region, &b.endpoint)
 }
 
 /// The account an object uses: the one it resolves to now, unless its cloud resource exists
@@ -250,9 +251,23 @@ mod tests {
                 "{recorded:?} {has}"
             );
         }
-        // The same account named by spec.cloud instead of the namespace is not a change.
+        // The same account named by spec.cloud instead of the namespace is not a change, nor
+        // are other credentials for the same project.
         let pinned = status(AccountSource::Object, "p1");
         assert_eq!(keep_recorded(Some(&p1), true, &pinned), None);
+        let other_keys = AccountStatus {
+            secret: Some("team-a/new-keys".into()),
+            ..p1.clone()
+        };
+        assert_eq!(keep_recorded(Some(&p1), true, &other_keys), None);
+        let other_region = AccountStatus {
+            region: Some("ap-southeast-1".into()),
+            ..p1.clone()
+        };
+        assert_eq!(
+            keep_recorded(Some(&p1), true, &other_region),
+            Some(p1.clone())
+        );
         assert_eq!(
             recorded_account(&p1, false),
             Account::Vpn(CloudOverride {

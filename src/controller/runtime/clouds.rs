@@ -158,7 +158,12 @@ impl Clouds {
                     CloudOverride {
                         region: o.region.clone().or(Some(ns.region)),
                         project_id: o.project_id.clone().or(Some(ns.project_id)),
-                        endpoint: o.endpoint.clone().or(ns.endpoint),
+                        // The namespace's endpoint is its region's: a region of the object's
+                        // own means that region's public endpoint (as with the flags).
+                        endpoint: o
+                            .endpoint
+                            .clone()
+                            .or(ns.endpoint.filter(|_| o.region.is_none())),
                         credentials_secret: Some((namespace.into(), self.account_secret.clone())),
                     },
                     AccountSource::Namespace,
