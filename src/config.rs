@@ -66,6 +66,27 @@ pub struct RunArgs {
     #[arg(long, env = "VPN_OPERATOR_CREDENTIALS_SECRET")]
     pub credentials_secret: Option<String>,
 
+    /// Name of the Secret that gives a namespace its cloud account: keys `region`, `projectId`,
+    /// optional `endpoint`, and the credentials as in the credentials Secret (`accessKey` +
+    /// `secretKey`, optional `securityToken`; or `token`). Objects without `spec.cloud.credentialsSecretRef` use it.
+    #[arg(
+        long,
+        env = "VPN_OPERATOR_ACCOUNT_SECRET_NAME",
+        default_value = "vpn-operator-account"
+    )]
+    pub account_secret_name: String,
+
+    /// Objects whose namespace has no account Secret (and whose spec.cloud names no credentials Secret) get no account (`AccountMissing`) instead of the operator's own.
+    #[arg(
+        long,
+        env = "VPN_OPERATOR_REQUIRE_NAMESPACE_ACCOUNT",
+        default_value_t = false,
+        action = clap::ArgAction::Set,
+        num_args = 0..=1,
+        default_missing_value = "true"
+    )]
+    pub require_namespace_account: bool,
+
     /// Watch only this namespace (default: all namespaces). Combines with --watch-namespaces.
     #[arg(long, env = "VPN_OPERATOR_NAMESPACE")]
     pub namespace: Option<String>,
@@ -221,6 +242,10 @@ pub struct OperatorConfig {
     pub project_id: String,
     /// The watched namespaces, sorted, without duplicates; empty = all namespaces.
     pub namespaces: Vec<String>,
+    /// The name of every namespace's account Secret.
+    pub account_secret_name: String,
+    /// No fallback to the operator's own account.
+    pub require_namespace_account: bool,
     /// Per controller.
     pub concurrency: u16,
     pub resync_interval: Duration,
@@ -436,6 +461,11 @@ impl RunArgs {
             region,
             project_id,
             namespaces,
+            account_secret_name: check_dns_subdomain(
+                "account-secret-name",
+                self.account_secret_name,
+            )?,
+            require_namespace_account: self.require_namespace_account,
             concurrency: self.concurrency,
             resync_interval: self.resync_interval,
             pending_requeue: self.pending_requeue,

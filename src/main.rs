@@ -121,7 +121,9 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let kube = Kube::live(client.clone(), Some(identity.clone()));
     let ctx = Context::new(
         kube.clone(),
-        Clouds::new(kube, defaults).with_ies(ies),
+        Clouds::new(kube, defaults)
+            .with_ies(ies)
+            .with_accounts(&cfg.account_secret_name, cfg.require_namespace_account),
         metrics.clone(),
         Settings {
             resync_interval: cfg.resync_interval,

@@ -13,6 +13,8 @@ pub mod run;
 pub mod runtime;
 
 #[cfg(test)]
+mod account_scenarios;
+#[cfg(test)]
 mod scenarios;
 
 pub use run::{run_all, CONTROLLERS};

@@ -119,6 +119,7 @@ impl Wiring<'_> {
         let c = controller::<VpnGateway>(self.client, self.opts, self.ctx);
         let (store, creds) = (c.store(), self.default_credentials.clone());
         let ctx = self.ctx.clone();
+        let account = self.ctx.clouds.account_secret().to_string();
         let c = c
             .watches_stream(touched(self.client, self.opts), |c: VpnConnection| {
                 departing_ref(&c, c.spec.vpn_gateway_ref.name.clone())
@@ -126,12 +127,12 @@ impl Wiring<'_> {
             .watches_stream(self.secret_changes(), move |s| {
                 let items = store.state();
                 let mut refs = using_secret(&items, &s);
-                if !refs.is_empty() {
+                if !refs.is_empty() || s.name_any() == account {
                     // Before the gateways are woken: they must read the new certificates.
                     ctx.kube
                         .forget_secret(&s.namespace().unwrap_or_default(), &s.name_any());
                 }
-                refs.extend(using_credentials(&items, creds.as_ref(), &s));
+                refs.extend(using_credentials(&items, creds.as_ref(), &account, &s));
                 refs
             });
         match self.ctx.pending.gateways.take_trigger() {
@@ -144,11 +145,20 @@ impl Wiring<'_> {
     fn customer_gateways(&self) -> Controller<Cached<CustomerGateway>> {
         let c = controller::<CustomerGateway>(self.client, self.opts, self.ctx);
         let (store, creds) = (c.store(), self.default_credentials.clone());
+        let (ctx, account) = (
+            self.ctx.clone(),
+            self.ctx.clouds.account_secret().to_string(),
+        );
         c.watches_stream(touched(self.client, self.opts), |c: VpnConnection| {
             departing_ref(&c, c.spec.customer_gateway_ref.name.clone())
         })
         .watches_stream(self.secret_changes(), move |s| {
-            using_credentials(&store.state(), creds.as_ref(), &s)
+            if s.name_any() == account {
+                // Before the customer gateways are woken: they must read the new account.
+                ctx.kube
+                    .forget_secret(&s.namespace().unwrap_or_default(), &account);
+            }
+            using_credentials(&store.state(), creds.as_ref(), &account, &s)
         })
     }
 
@@ -161,6 +171,7 @@ impl Wiring<'_> {
         let (st1, st2, st3) = (store.clone(), store.clone(), store);
         let (ctx, creds) = (self.ctx.clone(), self.default_credentials.clone());
         let (client, opts) = (self.client, self.opts);
+        let account = self.ctx.clouds.account_secret().to_string();
         let c = c
             .watches_stream(
                 dependency_changes(client, opts, vpn_gateway::readiness),
@@ -180,7 +191,7 @@ impl Wiring<'_> {
                         .forget_secret(&s.namespace().unwrap_or_default(), &s.name_any());
                     let items = st3.state();
                     let mut refs = referencing(&items, Referenced::Secret, &s);
-                    refs.extend(using_credentials(&items, creds.as_ref(), &s));
+                    refs.extend(using_credentials(&items, creds.as_ref(), &account, &s));
                     refs
                 },
             );

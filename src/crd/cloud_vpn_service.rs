@@ -13,7 +13,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::common::{
-    impl_managed, Condition, DeletionPolicy, DriftEntry, ManagementPolicy, SecretRef,
+    impl_managed, AccountStatus, Condition, DeletionPolicy, DriftEntry, ManagementPolicy, SecretRef,
 };
 use super::rules::{self, patterns};
 
@@ -349,6 +349,10 @@ pub struct CloudVpnServiceStatus {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["type".into()]))]
     pub conditions: Vec<Condition>,
+    /// The cloud account this object uses: where it comes from, the credentials Secret,
+    /// project, region and endpoint. Fixed once the cloud resource exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<AccountStatus>,
     /// Service definition id in use (resolved from serviceDefinition).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_definition_id: Option<String>,

@@ -136,6 +136,18 @@ pub mod reasons {
         /// A field that the cloud cannot change differs between the spec and the cloud
         /// resource (e.g. after adoption). The operator does not touch it.
         IMMUTABLE_FIELD_DRIFT = "ImmutableFieldDrift";
+        /// Synced=False, Ready=False: the object has no cloud account: its spec.cloud does not
+        /// name a complete one, its namespace has no account Secret, and the operator has none
+        /// of its own. Create the namespace's account Secret or set spec.cloud.
+        ACCOUNT_MISSING = "AccountMissing";
+        /// Synced=False, Ready=False: the namespace's account Secret cannot be used (a key is
+        /// missing or malformed); the message names the Secret and the key.
+        ACCOUNT_INVALID = "AccountInvalid";
+        /// Synced=False: the account this object resolves to now (its namespace's account
+        /// changed) is not the one its cloud resource was created in. The operator keeps
+        /// using the recorded account (status.account) and never moves or recreates the
+        /// resource; restore the account, or delete and re-create the object.
+        ACCOUNT_CHANGED = "AccountChanged";
         /// TunnelUp=True: the cloud reports the connection `ACTIVE`.
         TUNNEL_ACTIVE = "TunnelActive";
         /// TunnelUp=False: the cloud reports the connection `DOWN` (normal until the peer
@@ -316,6 +328,42 @@ pub struct CloudSettings {
     pub credentials_secret_ref: Option<SecretRef>,
 }
 
+/// Where an object's cloud account comes from (first that applies).
+#[derive(Serialize, Deserialize, Clone, Copy, PartialEq, Eq, Debug, JsonSchema)]
+#[schemars(description = "")]
+pub enum AccountSource {
+    /// The object's `spec.cloud` names its own credentials Secret.
+    Object,
+    /// The account Secret of the object's namespace (`vpn-operator-account` unless the
+    /// operator was started with another `--account-secret-name`).
+    Namespace,
+    /// The operator's own account (its flags and `--credentials-secret`).
+    Operator,
+}
+
+/// The cloud account an object uses. Recorded once its cloud resource exists, it does not
+/// change when the namespace's account does (reason `AccountChanged`).
+#[derive(Serialize, Deserialize, Clone, PartialEq, Eq, Debug, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountStatus {
+    /// Where the account comes from: `Object`, `Namespace` or `Operator`. Fields of
+    /// `spec.cloud` override the others one by one; this names where the credentials come
+    /// from.
+    pub source: AccountSource,
+    /// The Secret the credentials are read from, as `namespace/name` (absent with the
+    /// operator's in-process simulator).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// The IAM project id (VPN kinds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<String>,
+    /// The region (VPN kinds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// The API endpoint the operator calls for this object.
+    pub endpoint: String,
+}
+
 /// A Secret in the object's namespace, whose keys are fixed by the field that refers to it.
 #[derive(Serialize, Deserialize, Clone, PartialEq, Eq, Debug, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -406,11 +454,15 @@ pub trait ManagedStatus {
     fn conditions_mut(&mut self) -> &mut Vec<Condition>;
     /// Sets `status.observedGeneration`.
     fn set_observed_generation(&mut self, generation: Option<i64>);
+    /// The cloud account recorded in status.
+    fn account(&self) -> Option<&AccountStatus>;
+    /// Records the cloud account.
+    fn set_account(&mut self, account: Option<AccountStatus>);
 }
 
 /// Implements [`ManagedSpec`] and [`ManagedStatus`] for a kind whose spec has `cloudId`,
-/// `deletionPolicy`, `managementPolicy`, and whose status has `cloudId`, `conditions` and
-/// `observedGeneration`.
+/// `deletionPolicy`, `managementPolicy`, and whose status has `cloudId`, `conditions`,
+/// `observedGeneration` and `account`.
 macro_rules! impl_managed {
     ($spec:ty, $status:ty) => {
         impl $crate::crd::common::ManagedSpec for $spec {
@@ -436,6 +488,12 @@ macro_rules! impl_managed {
             }
             fn set_observed_generation(&mut self, generation: Option<i64>) {
                 self.observed_generation = generation;
+            }
+            fn account(&self) -> Option<&$crate::crd::common::AccountStatus> {
+                self.account.as_ref()
+            }
+            fn set_account(&mut self, account: Option<$crate::crd::common::AccountStatus>) {
+                self.account = account;
             }
         }
     };

@@ -10,7 +10,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::common::{
-    impl_managed, CloudSettings, Condition, DeletionPolicy, DriftEntry, ManagementPolicy,
+    impl_managed, AccountStatus, CloudSettings, Condition, DeletionPolicy, DriftEntry,
+    ManagementPolicy,
 };
 use super::rules::{self, patterns};
 
@@ -150,6 +151,10 @@ pub struct CustomerGatewayStatus {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["type".into()]))]
     pub conditions: Vec<Condition>,
+    /// The cloud account this object uses: where it comes from, the credentials Secret,
+    /// project, region and endpoint. Fixed once the cloud resource exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<AccountStatus>,
     /// Name in the cloud.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,

@@ -10,7 +10,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::common::{
-    impl_managed, CloudSettings, Condition, DeletionPolicy, DriftEntry, ManagementPolicy, SecretRef,
+    impl_managed, AccountStatus, CloudSettings, Condition, DeletionPolicy, DriftEntry,
+    ManagementPolicy, SecretRef,
 };
 use super::rules::{self, patterns};
 
@@ -567,6 +568,10 @@ pub struct VpnGatewayStatus {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["type".into()]))]
     pub conditions: Vec<Condition>,
+    /// The cloud account this object uses: where it comes from, the credentials Secret,
+    /// project, region and endpoint. Fixed once the cloud resource exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<AccountStatus>,
     /// Gateway name in the cloud.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,

@@ -34,6 +34,7 @@ fn main() -> ExitCode {
         scenario!(safety::psk_rotation_follows_the_secret_without_a_spec_change),
         scenario!(safety::a_fixed_credentials_secret_is_enough),
         scenario!(safety::per_object_cloud_settings_reach_another_project),
+        scenario!(safety::a_namespace_account_binds_its_objects_and_keeps_them_when_it_changes),
         scenario!(vpn::apply_update_and_delete_with_kubectl),
         scenario!(vpn::connection_applied_before_its_gateway_waits_then_converges),
         scenario!(plan::plan_and_doctor_read_only_against_a_cluster),

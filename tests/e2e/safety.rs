@@ -433,3 +433,75 @@ pub fn per_object_cloud_settings_reach_another_project() {
     ready(&env, "vpngateway", "gw-default");
     env.figures("multi-project");
 }
+
+// ----- 10. a cloud account per namespace ------------------------------------------------
+
+const PROJECT3: &str = "0e2e0000000000000000000000000003";
+const AK3: &str = "E2EACCESSKEY0000003";
+const SK3: &str = "e2e-secret-key-never-logged-0003";
+
+/// Binds the scenario's namespace to `project` with its account Secret.
+fn bind_namespace(env: &Env, project: &str, ak: &str, sk: &str) {
+    env.apply_secret(
+        "vpn-operator-account",
+        &[
+            ("region", "cn-north-4"),
+            ("projectId", project),
+            ("endpoint", &env.sim_url),
+            ("accessKey", ak),
+            ("secretKey", sk),
+        ],
+    );
+}
+
+/// The namespace's account Secret puts its objects in its project, and a change of that Secret
+/// (seen through the Secret watch: a Ready object is otherwise not looked at for 10 minutes)
+/// moves nothing: the object reports AccountChanged and stays where it was made.
+pub fn a_namespace_account_binds_its_objects_and_keeps_them_when_it_changes() {
+    let (p2, p3) = (
+        format!("{PROJECT2}:{AK2}:{SK2}"),
+        format!("{PROJECT3}:{AK3}:{SK3}"),
+    );
+    let env = Env::start("namespace-account", &["--project", &p2, "--project", &p3]);
+    bind_namespace(&env, PROJECT2, AK2, SK2);
+    apply(&env, &customer_gateway("cgw-team", "203.0.113.20"));
+    let obj = ready(&env, "customergateway", "cgw-team");
+    let id = cloud_id(&obj);
+    assert_eq!(
+        ids_in(&env, PROJECT2, "customer_gateways"),
+        vec![id.clone()]
+    );
+    assert!(ids_in(&env, PROJECT, "customer_gateways").is_empty());
+    let account = &obj["status"]["account"];
+    assert_eq!(account["source"], "Namespace", "{account}");
+    assert_eq!(account["projectId"], PROJECT2, "{account}");
+    assert_eq!(
+        account["secret"],
+        format!("{}/vpn-operator-account", env.namespace)
+    );
+
+    // The team's Secret now names project 3.
+    bind_namespace(&env, PROJECT3, AK3, SK3);
+    let changed = wait_until("AccountChanged", TIMEOUT, || {
+        let o = env.get("customergateway", "cgw-team")?;
+        (reason(&o, "Synced") == "AccountChanged").then_some(o)
+    });
+    assert_eq!(changed["status"]["account"]["projectId"], PROJECT2);
+    assert_eq!(cloud_id(&changed), id);
+    assert_eq!(reason(&changed, "Ready"), "Available");
+    assert!(has_event(&env, "cgw-team", "AccountChanged"));
+    assert!(ids_in(&env, PROJECT3, "customer_gateways").is_empty());
+    assert_eq!(
+        ids_in(&env, PROJECT2, "customer_gateways"),
+        vec![id.clone()]
+    );
+
+    // Restored: Synced again by itself.
+    bind_namespace(&env, PROJECT2, AK2, SK2);
+    env.wait_condition("customergateway", "cgw-team", "Synced", "True", TIMEOUT);
+    env.kubectl_ok(&["delete", "customergateway", "cgw-team", "--wait=false"]);
+    env.wait_gone("customergateway", "cgw-team", TIMEOUT);
+    assert!(ids_in(&env, PROJECT2, "customer_gateways").is_empty());
+    assert!(!env.operator_log().contains(SK3) && !env.operator_log().contains(SK2));
+    env.figures("namespace-account");
+}

@@ -91,17 +91,20 @@ pub async fn secret(
 }
 
 /// The Secrets an object names in its namespace: the pre-shared key and the per-object cloud
-/// credentials.
+/// credentials, or else (VPN kinds) the namespace's account Secret, so that a plan resolves the
+/// object's account as the operator does.
 pub fn secrets_named(kind: Kind, v: &Value) -> Vec<String> {
     let spec = &v["spec"];
     let mut out = Vec::new();
     if kind == Kind::VpnConnection {
         out.extend(spec["pskSecretRef"]["name"].as_str().map(str::to_string));
     }
-    out.extend(
-        spec["cloud"]["credentialsSecretRef"]["name"]
-            .as_str()
-            .map(str::to_string),
-    );
+    match spec["cloud"]["credentialsSecretRef"]["name"].as_str() {
+        Some(name) => out.push(name.to_string()),
+        None if kind != Kind::CloudVpnService => {
+            out.push(crate::controller::runtime::account::DEFAULT_ACCOUNT_SECRET.to_string())
+        }
+        None => {}
+    }
     out
 }

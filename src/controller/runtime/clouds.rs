@@ -8,7 +8,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-pub use super::account::{Account, CloudOverride, IesTarget};
+pub use super::account::{Account, CloudOverride, IesTarget, Resolved, DEFAULT_ACCOUNT_SECRET};
 use super::error::{Error, Result};
 use super::kube::Kube;
 use crate::cloud::ies::{IesClientOptions, IesCredentials};
@@ -18,6 +18,7 @@ use crate::cloud::{
     retry::RetryPolicy, ApiClient, ClientConfig, Credentials, IesClient, VpnClient,
 };
 use crate::config::{credentials_from_secret, SecretRef};
+use crate::crd::common::{AccountSource, AccountStatus};
 
 /// How long credentials read from a Secret are reused before being read again.
 pub const CREDENTIALS_TTL: Duration = Duration::from_secs(300);
@@ -93,6 +94,11 @@ pub struct Clouds {
     ies_cache: Mutex<HashMap<IesKey, (IesClient, Instant)>>,
     /// List observations shared by every object of a kind in one account.
     lists: Arc<ListCache>,
+    /// The name of every namespace's account Secret.
+    account_secret: String,
+    /// Objects without an account of their own or of their namespace get none (not the
+    /// operator's): `AccountMissing`.
+    require_namespace_account: bool,
 }
 
 impl Clouds {
@@ -104,7 +110,129 @@ impl Clouds {
             ies_defaults: IesDefaults::default(),
             ies_cache: Mutex::new(HashMap::new()),
             lists: Arc::default(),
+            account_secret: DEFAULT_ACCOUNT_SECRET.into(),
+            require_namespace_account: false,
         }
+    }
+
+    /// Sets the name of the namespaces' account Secrets, and whether objects may fall back to
+    /// the operator's own account.
+    pub fn with_accounts(mut self, secret_name: &str, require_namespace_account: bool) -> Self {
+        self.account_secret = secret_name.into();
+        self.require_namespace_account = require_namespace_account;
+        self
+    }
+
+    /// The name of every namespace's account Secret.
+    pub fn account_secret(&self) -> &str {
+        &self.account_secret
+    }
+
+    /// The account an object in `namespace` whose `spec.cloud` says `spec` uses now: its own
+    /// (spec.cloud names a credentials Secret), else its namespace's account Secret (fields of
+    /// spec.cloud override it one by one), else the operator's. The namespace's Secret is read
+    /// through the Secret cache.
+    pub async fn resolve(&self, namespace: &str, spec: &Account) -> Result<Resolved> {
+        let (account, source) = match spec {
+            Account::Ies(t) => {
+                let source = match t.credentials_secret {
+                    Some(_) => AccountSource::Object,
+                    None => AccountSource::Operator,
+                };
+                let key = self.ies_key(t)?;
+                let status = AccountStatus {
+                    source,
+                    secret: key.secret.as_ref().map(|(n, s)| format!("{n}/{s}")),
+                    project_id: None,
+                    region: None,
+                    endpoint: key.endpoint,
+                };
+                return Ok(Resolved {
+                    account: spec.clone(),
+                    status,
+                });
+            }
+            Account::Vpn(o) if o.credentials_secret.is_some() => (o.clone(), AccountSource::Object),
+            Account::Vpn(o) => match self.namespace_account(namespace).await? {
+                Some(ns) => (
+                    CloudOverride {
+                        region: o.region.clone().or(Some(ns.region)),
+                        project_id: o.project_id.clone().or(Some(ns.project_id)),
+                        // The namespace's endpoint is its region's: a region of the object's
+                        // own means that region's public endpoint (as with the flags).
+                        endpoint: o
+                            .endpoint
+                            .clone()
+                            .or(ns.endpoint.filter(|_| o.region.is_none())),
+                        credentials_secret: Some((namespace.into(), self.account_secret.clone())),
+                    },
+                    AccountSource::Namespace,
+                ),
+                None if self.require_namespace_account => {
+                    return Err(Error::Account {
+                        reason: crate::crd::common::reasons::ACCOUNT_MISSING,
+                        message: format!(
+                            "namespace {namespace} has no account: create Secret {namespace}/{} \
+                             (keys region, projectId, accessKey, secretKey; optional endpoint, \
+                             securityToken) or set spec.cloud with credentialsSecretRef; this \
+                             operator does not lend its own account",
+                            self.account_secret
+                        ),
+                    })
+                }
+                None => (o.clone(), AccountSource::Operator),
+            },
+        };
+        self.resolved(account, source)
+    }
+
+    /// The account of `spec` over the operator's flags alone, without any namespace account:
+    /// what an object made before namespace accounts existed was made in.
+    pub fn resolve_without_namespace(&self, spec: &CloudOverride) -> Result<Resolved> {
+        let source = match spec.credentials_secret {
+            Some(_) => AccountSource::Object,
+            None => AccountSource::Operator,
+        };
+        self.resolved(spec.clone(), source)
+    }
+
+    fn resolved(&self, account: CloudOverride, source: AccountSource) -> Result<Resolved> {
+        let key = self.key(&account)?;
+        let status = AccountStatus {
+            source,
+            secret: key.secret.as_ref().map(|(n, s)| format!("{n}/{s}")),
+            project_id: Some(key.project_id),
+            region: Some(key.region),
+            endpoint: key.endpoint,
+        };
+        Ok(Resolved {
+            account: Account::Vpn(account),
+            status,
+        })
+    }
+
+    /// The account of `namespace`'s account Secret; `None` when there is none.
+    async fn namespace_account(
+        &self,
+        namespace: &str,
+    ) -> Result<Option<super::account::NamespaceAccount>> {
+        let Some(stored) = self.kube.secret(namespace, &self.account_secret).await? else {
+            return Ok(None);
+        };
+        let r = SecretRef {
+            namespace: namespace.into(),
+            name: self.account_secret.clone(),
+        };
+        super::account::namespace_account(&r, &stored.data)
+            .map(Some)
+            .map_err(|problem| Error::Account {
+                reason: crate::crd::common::reasons::ACCOUNT_INVALID,
+                message: format!(
+                    "the namespace's account Secret {r} cannot be used: {problem}; fix the \
+                     Secret (keys region, projectId, accessKey, secretKey; optional endpoint, \
+                     securityToken)"
+                ),
+            })
     }
 
     /// The list observations shared by every VPN client this builds.

@@ -243,22 +243,29 @@ pub fn secret_changes(
     changes::changed_only(scope::merged(watchers), predicates::resource_version).touched_objects()
 }
 
-/// The objects whose cloud credentials come from `secret`: those naming it in
-/// `spec.cloud.credentialsSecretRef` (same namespace), and, when it is the operator's default
-/// credentials Secret (`default`), those naming none.
+/// The objects whose cloud account may come from `secret`: those naming it in
+/// `spec.cloud.credentialsSecretRef` (same namespace), and, of those naming none, the ones in
+/// its namespace when it is their namespace's account Secret (`account_secret`: created,
+/// changed or deleted, the account they resolve to changes) and all of them when it is the
+/// operator's default credentials Secret (`default`).
 pub fn using_credentials<K: Object>(
     items: &[Arc<Cached<K>>],
     default: Option<&(String, String)>,
+    account_secret: &str,
     secret: &PartialObjectMeta<Secret>,
 ) -> Vec<ObjectRef<Cached<K>>> {
     let ns = secret.namespace().unwrap_or_default();
     let name = secret.name_any();
     let is_default = default.is_some_and(|(n, s)| *n == ns && *s == name);
+    let is_account = name == account_secret;
     items
         .iter()
-        .filter(|o| match o.links().credentials_secret.as_deref() {
-            Some(r) => r == name && o.meta().namespace.as_deref() == Some(ns.as_str()),
-            None => is_default,
+        .filter(|o| {
+            let same_ns = o.meta().namespace.as_deref() == Some(ns.as_str());
+            match o.links().credentials_secret.as_deref() {
+                Some(r) => r == name && same_ns,
+                None => is_default || (is_account && same_ns),
+            }
         })
         .map(|o| ObjectRef::from_obj(&**o))
         .collect()
@@ -293,6 +300,52 @@ pub fn cached_ref<K: Resource<DynamicType = ()>>(r: ObjectRef<K>) -> ObjectRef<C
 mod tests {
     use super::*;
     use futures::FutureExt;
+
+    #[test]
+    fn a_namespace_account_secret_wakes_the_objects_of_its_namespace_that_use_it() {
+        use crate::crd::CustomerGateway;
+        let cgw = |ns: &str, name: &str, creds: Option<&str>| -> Arc<Cached<CustomerGateway>> {
+            let mut spec = serde_json::json!({"idType": "ip", "idValue": "203.0.113.1"});
+            if let Some(c) = creds {
+                spec["cloud"] = serde_json::json!({"credentialsSecretRef": {"name": c}});
+            }
+            Arc::new(
+                serde_json::from_value(serde_json::json!({
+                    "apiVersion": "vpn.hwcloud.dev/v1alpha1", "kind": "CustomerGateway",
+                    "metadata": {"name": name, "namespace": ns}, "spec": spec
+                }))
+                .unwrap(),
+            )
+        };
+        let items = [
+            cgw("team-b", "plain", None),
+            cgw("team-b", "own", Some("own-creds")),
+            cgw("team-c", "other-team", None),
+        ];
+        let secret = |ns: &str, name: &str| {
+            let mut s = PartialObjectMeta::<Secret>::default();
+            s.metadata.namespace = Some(ns.into());
+            s.metadata.name = Some(name.into());
+            s
+        };
+        let names = |refs: Vec<ObjectRef<Cached<CustomerGateway>>>| {
+            refs.into_iter().map(|r| r.name).collect::<Vec<_>>()
+        };
+        let account = "vpn-operator-account";
+        let woken = using_credentials(&items, None, account, &secret("team-b", account));
+        assert_eq!(
+            names(woken),
+            ["plain"],
+            "not another namespace, not spec.cloud's own"
+        );
+        let woken = using_credentials(&items, None, account, &secret("team-b", "own-creds"));
+        assert_eq!(names(woken), ["own"]);
+        let woken = using_credentials(&items, None, account, &secret("team-b", "psk"));
+        assert!(woken.is_empty());
+        let default = ("ops".to_string(), "creds".to_string());
+        let woken = using_credentials(&items, Some(&default), account, &secret("ops", "creds"));
+        assert_eq!(names(woken), ["plain", "other-team"]);
+    }
 
     #[tokio::test(start_paused = true)]
     async fn the_resync_of_a_kind_comes_each_interval_and_not_at_start() {

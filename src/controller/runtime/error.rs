@@ -34,6 +34,14 @@ pub enum Error {
     #[error("cloud credentials: {0}")]
     Credentials(String),
 
+    /// The object has no usable cloud account (its namespace's account Secret is missing or
+    /// malformed): reason `AccountMissing` or `AccountInvalid`.
+    #[error("{message}")]
+    Account {
+        reason: &'static str,
+        message: String,
+    },
+
     /// The cloud resource is owned by another object or cluster; adoption refused.
     #[error("{0}")]
     OwnershipConflict(String),
@@ -74,6 +82,7 @@ impl Error {
             Error::OwnershipConflict(_) => reasons::OWNERSHIP_CONFLICT,
             Error::QuotaExceeded(_) => reasons::QUOTA_EXCEEDED,
             Error::Waiting { reason, .. } => reason,
+            Error::Account { reason, .. } => reason,
         }
     }
 
@@ -93,7 +102,8 @@ impl Error {
             | Error::Credentials(_)
             | Error::OwnershipConflict(_)
             | Error::QuotaExceeded(_) => true,
-            Error::Secret { .. } => false,
+            // A fixed Secret wakes the object through the Secret watch.
+            Error::Secret { .. } | Error::Account { .. } => false,
             Error::Kube(_) | Error::Waiting { .. } => false,
         }
     }
@@ -118,7 +128,7 @@ impl Error {
     /// Whether the object cannot be used until the user changes something (the spec, a Secret,
     /// the credentials, a quota): `Ready` then says so too, with the same reason and message.
     pub fn blocks_readiness(&self) -> bool {
-        self.is_terminal() || matches!(self, Error::Secret { .. })
+        self.is_terminal() || matches!(self, Error::Secret { .. } | Error::Account { .. })
     }
 
     /// The Kubernetes object itself no longer exists (HTTP 404 from the API server).
@@ -162,6 +172,14 @@ mod tests {
             Error::Credentials("c".into()),
             Error::OwnershipConflict("o".into()),
             Error::QuotaExceeded("q".into()),
+            Error::Account {
+                reason: reasons::ACCOUNT_MISSING,
+                message: "m".into(),
+            },
+            Error::Account {
+                reason: reasons::ACCOUNT_INVALID,
+                message: "m".into(),
+            },
         ] {
             assert!(
                 documented.contains(&e.reason()),

@@ -19,6 +19,7 @@
 //! - [`context`], [`settings`], [`clock`], [`backoff`], [`error`], [`object`], [`secrets`],
 //!   [`wire`]: what a reconcile can reach, and small shared pieces.
 pub mod account;
+pub mod account_use;
 pub mod backoff;
 pub mod cached;
 pub mod changes;

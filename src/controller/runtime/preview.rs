@@ -165,7 +165,8 @@ pub trait Preview: Managed {
 /// every object of a plan).
 pub async fn dry_run<K: Preview>(obj: &K, ctx: &Context, max_age: Duration) -> Result<Change> {
     let inputs = obj.inputs(ctx).await?;
-    let cloud = K::Cloud::connect(&ctx.clouds, &obj.account(), max_age).await?;
+    let account = super::account_use::in_use(obj, ctx).await?.account;
+    let cloud = K::Cloud::connect(&ctx.clouds, &account, max_age).await?;
     let observed = obj.observe(&cloud, &inputs).await?;
     let plan = obj.plan(&inputs, &observed, &ctx.clock.now())?;
     Ok(obj.preview(&inputs, &observed, &plan))

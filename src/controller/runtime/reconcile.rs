@@ -182,7 +182,8 @@ async fn step<K: Managed>(obj: &K, ctx: &Context) -> std::result::Result<Requeue
 /// The five phases of the kind, with the pending watch registered and refused credentials
 /// forgotten.
 async fn phases<K: Managed>(obj: &K, ctx: &Context) -> Result<Reconciled<<K as Object>::Status>> {
-    let account = obj.account();
+    let in_use = super::account_use::in_use(obj, ctx).await?;
+    let account = in_use.account.clone();
     let result = async {
         let inputs = obj.inputs(ctx).await?;
         let cloud = K::Cloud::connect(&ctx.clouds, &account, observation_age(obj, ctx)).await?;
@@ -190,7 +191,19 @@ async fn phases<K: Managed>(obj: &K, ctx: &Context) -> Result<Reconciled<<K as O
         let plan = obj.plan(&inputs, &observed, &ctx.clock.now())?;
         tracing::debug!(?plan, "planned");
         let acted = obj.act(&cloud, &plan, ctx).await?;
-        let mut done = obj.next_status(&inputs, &observed, &plan, acted, &ctx.clock.now());
+        let now = ctx.clock.now();
+        let mut done = obj.next_status(&inputs, &observed, &plan, acted, &now);
+        let gen = obj.meta().generation;
+        if let Some(note) = super::account_use::record(
+            &mut done.status,
+            HasStatus::status(obj),
+            &in_use,
+            K::NOUN,
+            &now,
+            gen,
+        ) {
+            done.notes.push(note);
+        }
         if let Some(w) = &done.watch {
             if K::watch_pending(ctx, &cloud, w, ObjectRef::from_obj(obj)) {
                 if let Next::Pending { watched, .. } = &mut done.next {
@@ -292,7 +305,10 @@ async fn orphan<K: Managed>(obj: &K, ctx: &Context) -> Result<Note> {
         // Observing never tagged it: nothing of ours to take off.
         return Ok(note(left.into()));
     }
-    let (Some((kind, id)), Account::Vpn(account)) = (obj.released_resource(), obj.account()) else {
+    let Some((kind, id)) = obj.released_resource() else {
+        return Ok(note(left.into()));
+    };
+    let Account::Vpn(account) = super::account_use::in_use(obj, ctx).await?.account else {
         return Ok(note(left.into()));
     };
     let uid = obj.uid().unwrap_or_default();

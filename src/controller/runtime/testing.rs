@@ -51,6 +51,20 @@ impl World {
 
     /// Like [`World::start`], with the simulator configuration changed by `configure`.
     pub async fn with(configure: impl FnOnce(SimConfig) -> SimConfig) -> Self {
+        Self::build(configure, false).await
+    }
+
+    /// Like [`World::with`], with an operator started with `--require-namespace-account`.
+    pub async fn requiring_namespace_accounts(
+        configure: impl FnOnce(SimConfig) -> SimConfig,
+    ) -> Self {
+        Self::build(configure, true).await
+    }
+
+    async fn build(
+        configure: impl FnOnce(SimConfig) -> SimConfig,
+        require_namespace_account: bool,
+    ) -> Self {
         let clock = sim::Clock::manual(chrono::Utc::now());
         let cfg = SimConfig::single(PROJECT, AK, SK)
             .with_delays(Delays::uniform(Duration::from_secs(1)))
@@ -86,7 +100,10 @@ impl World {
         let shared = clock.clone();
         let ctx = Context::new(
             kube.clone(),
-            Clouds::new(kube, defaults).with_ies(ies),
+            Clouds::new(kube, defaults).with_ies(ies).with_accounts(
+                super::account::DEFAULT_ACCOUNT_SECRET,
+                require_namespace_account,
+            ),
             crate::metrics::Metrics::new(),
             settings,
         )
@@ -169,6 +186,42 @@ impl World {
     pub fn put_secret(&self, name: &str, data: &[(&str, &str)]) {
         self.kube().put_secret(NS, name, data);
         self.ctx.kube.forget_secret(NS, name);
+    }
+
+    /// Stores Secret `name` in `namespace` (the Secret watch makes the operator read it again).
+    pub fn put_secret_in(&self, namespace: &str, name: &str, data: &[(&str, &str)]) {
+        self.kube().put_secret(namespace, name, data);
+        self.ctx.kube.forget_secret(namespace, name);
+    }
+
+    /// Deletes Secret `name` of `namespace`.
+    pub fn remove_secret_in(&self, namespace: &str, name: &str) {
+        self.kube().remove_secret(namespace, name);
+        self.ctx.kube.forget_secret(namespace, name);
+    }
+
+    /// The object `name` of `namespace` as stored now.
+    pub fn get_in<K: Object>(&self, namespace: &str, name: &str) -> K {
+        self.kube()
+            .get::<K>(namespace, name)
+            .unwrap_or_else(|| panic!("{} {namespace}/{name} does not exist", K::KIND))
+    }
+
+    /// One reconcile of object `name` of `namespace` (see [`World::reconcile`]).
+    pub async fn reconcile_in<K: Managed>(&self, namespace: &str, name: &str) -> Action {
+        self.fresh_lists();
+        let obj = Arc::new(self.get_in::<K>(namespace, name));
+        reconcile(obj, self.ctx.clone())
+            .await
+            .expect("reconcile reports its own failures")
+    }
+
+    /// The resources of `kind` (e.g. `customer_gateways`) in simulated project `project`.
+    pub async fn cloud_of(&self, project: &str, kind: &str) -> Vec<Value> {
+        let p = self
+            .admin("GET", &format!("/projects/{project}"), Value::Null)
+            .await;
+        p[kind].as_array().cloned().unwrap_or_default()
     }
 
     /// One reconcile of object `name`, as the controller runs it. List observations are

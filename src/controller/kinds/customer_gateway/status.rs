@@ -277,6 +277,7 @@ pub fn build_status(
     s.ca_certificate_sha256 = ca_sha256;
     s.observed_generation = prev.observed_generation;
     s.conditions = prev.conditions.clone();
+    s.account = prev.account.clone();
     s.drift = drift_entries(&prev.drift, remaining, at);
     set(&mut s.conditions, at, types::READY, ready, generation);
     set(&mut s.conditions, at, types::SYNCED, synced, generation);

@@ -196,6 +196,7 @@ pub fn build_status(
     let mut s = VpnConnectionStatus {
         observed_generation: prev.observed_generation,
         conditions: prev.conditions.clone(),
+        account: prev.account.clone(),
         psk_sha256: known.psk_sha256,
         drift: drift_entries(&prev.drift, remaining, now),
         last_reset: prev.last_reset.clone(),

@@ -409,6 +409,7 @@ pub fn observed_status(
         cloud_state: Some(state.to_string()),
         observed_generation: generation,
         conditions: previous.conditions.clone(),
+        account: previous.account.clone(),
         name: gw.name.clone(),
         flavor: gw.flavor.as_ref().map(|f| f.to_string()),
         supported_flavors: gw
