@@ -1096,6 +1096,11 @@ mod tests {
             h.insert("retry-after", v.parse().unwrap());
             CloudError::from_response("Op", 429, &h, b"").retry_after
         };
+        // The fuzzer's input: digits past u64, so parsed as a float of about 6.7e47 seconds.
+        assert_eq!(
+            after("666666666677605601609712948629749007523059844"),
+            Some(MAX_RETRY_AFTER)
+        );
         assert_eq!(after("1e30"), Some(MAX_RETRY_AFTER));
         assert_eq!(after("18446744073709551615"), Some(MAX_RETRY_AFTER));
         assert_eq!(after("inf"), Some(MAX_RETRY_AFTER));
