@@ -577,22 +577,31 @@ fn truncate(s: &str) -> String {
     }
 }
 
-/// `Retry-After` as delta-seconds or an HTTP date.
+/// The longest `Retry-After` honoured. A larger value (a misbehaving server or proxy) is cut to
+/// this, so an object is never parked for years and a deadline computed from it cannot overflow.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
+/// `Retry-After` as delta-seconds or an HTTP date, at most [`MAX_RETRY_AFTER`].
 fn retry_after(headers: &http::HeaderMap) -> Option<Duration> {
     let v = headers
         .get(http::header::RETRY_AFTER)?
         .to_str()
         .ok()?
         .trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    if let Ok(secs) = v.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
-    }
-    let at = chrono::DateTime::parse_from_rfc2822(v).ok()?;
-    let delta = at.with_timezone(&chrono::Utc) - chrono::Utc::now();
-    Some(delta.to_std().unwrap_or(Duration::ZERO))
+    let after = if let Ok(secs) = v.parse::<u64>() {
+        Duration::from_secs(secs)
+    } else if let Ok(secs) = v.parse::<f64>() {
+        // `try_from`: 1e30 seconds does not fit a Duration (found by fuzz/cloud_decode).
+        if secs.is_nan() || secs < 0.0 {
+            return None;
+        }
+        Duration::try_from_secs_f64(secs).unwrap_or(MAX_RETRY_AFTER)
+    } else {
+        let at = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+        let delta = at.with_timezone(&chrono::Utc) - chrono::Utc::now();
+        delta.to_std().unwrap_or(Duration::ZERO)
+    };
+    Some(after.min(MAX_RETRY_AFTER))
 }
 
 fn humanize(d: Duration) -> String {
@@ -1076,6 +1085,33 @@ mod tests {
             CloudError::from_response("Op", 429, &h, b"").retry_after,
             None
         );
+    }
+
+    /// Regression (fuzz/cloud_decode): a fractional Retry-After too large for a Duration
+    /// panicked; now any huge or non-finite value is cut to the longest honoured wait.
+    #[test]
+    fn huge_or_odd_retry_after_is_capped_not_a_panic() {
+        let after = |v: &str| {
+            let mut h = http::HeaderMap::new();
+            h.insert("retry-after", v.parse().unwrap());
+            CloudError::from_response("Op", 429, &h, b"").retry_after
+        };
+        // The fuzzer's input: digits past u64, so parsed as a float of about 6.7e47 seconds.
+        assert_eq!(
+            after("666666666677605601609712948629749007523059844"),
+            Some(MAX_RETRY_AFTER)
+        );
+        assert_eq!(after("1e30"), Some(MAX_RETRY_AFTER));
+        assert_eq!(after("18446744073709551615"), Some(MAX_RETRY_AFTER));
+        assert_eq!(after("inf"), Some(MAX_RETRY_AFTER));
+        assert_eq!(after("NaN"), None);
+        assert_eq!(
+            after("Fri, 31 Dec 9999 23:59:59 GMT"),
+            Some(MAX_RETRY_AFTER)
+        );
+        assert_eq!(after("-3"), None);
+        assert_eq!(after("2.5"), Some(Duration::from_millis(2500)));
+        assert_eq!(after("120"), Some(Duration::from_secs(120)));
     }
 
     #[test]

@@ -96,7 +96,7 @@ struct TokenBody {
 
 /// The lifetime the server reports: `expires_at - issued_at` (both server clock) or, without
 /// `issued_at`, `expires_at - now`; the documented 24 h when the body says nothing usable.
-fn reported_lifetime(body: &[u8], now: DateTime<Utc>) -> Duration {
+pub fn reported_lifetime(body: &[u8], now: DateTime<Utc>) -> Duration {
     let parse = |s: &Option<String>| {
         s.as_deref()
             .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
