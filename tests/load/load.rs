@@ -481,6 +481,7 @@ fn lags(
     let by_owner = inv.by_owner();
     let mut watch_lags = Lags::new();
     let mut ltt_lags = Lags::new();
+    let mut per_object: Vec<(f64, Kind, String, String)> = Vec::new();
     for o in items {
         let (Some(uid), Some(kind)) = (
             o["metadata"]["uid"].as_str(),
@@ -507,6 +508,13 @@ fn lags(
         };
         if let Some(t) = seen.get(uid).and_then(|s| s.ready_at.get(&1)) {
             watch_lags.entry(kind).or_default().push(diff(*t));
+            let name = format!(
+                "{}/{}",
+                o["metadata"]["namespace"].as_str().unwrap_or_default(),
+                o["metadata"]["name"].as_str().unwrap_or_default()
+            );
+            let id = by_owner[uid][0].id.clone();
+            per_object.push((diff(*t), kind, name, id));
         }
         if let Some(t) = kube::ready_condition(o)
             .and_then(|c| c["lastTransitionTime"].as_str())
@@ -518,7 +526,30 @@ fn lags(
                 .push(diff(t + Duration::from_secs(1)));
         }
     }
+    print_slowest(&mut per_object);
     Ok((watch_lags, ltt_lags))
+}
+
+/// Prints the slowest objects of each kind (ACTIVE -> Ready from the watch), so that a p99
+/// can be traced to objects in the operator log (kept with `--keep`).
+fn print_slowest(per_object: &mut [(f64, Kind, String, String)]) {
+    const SHOWN: usize = 5;
+    per_object.sort_by(|a, b| b.0.total_cmp(&a.0));
+    for kind in Kind::ALL {
+        let slowest: Vec<String> = per_object
+            .iter()
+            .filter(|(_, k, _, _)| *k == kind)
+            .take(SHOWN)
+            .map(|(lag, _, name, id)| format!("{name} ({id}) {lag:.2}s"))
+            .collect();
+        if !slowest.is_empty() {
+            println!(
+                "slowest ACTIVE -> Ready, {}: {}",
+                kind.label(),
+                slowest.join(", ")
+            );
+        }
+    }
 }
 
 fn flag_value(args: &[String], flag: &str) -> Option<String> {
