@@ -1,8 +1,15 @@
 //! Per-object exponential backoff for failed reconciles (reset on success). How the backoff
 //! becomes a requeue is decided in [`super::requeue`].
+//!
+//! After a cloud write whose outcome is unknown (a lost answer, a 5xx, a timeout: the cloud
+//! may have done it), the object looks again soon, read-only, and only its *writes* wait for
+//! the backoff: [`PerObjectBackoff::hold_writes`] records until when.
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::jiff::SignedDuration;
 
 /// Per-object exponential backoff with jitter, keyed by a string (kind/namespace/name).
 #[derive(Debug)]
@@ -10,6 +17,8 @@ pub struct PerObjectBackoff {
     base: Duration,
     max: Duration,
     failures: Mutex<HashMap<String, u32>>,
+    /// Objects whose cloud writes wait until this time (see the module documentation).
+    writes_held: Mutex<HashMap<String, Time>>,
 }
 
 impl PerObjectBackoff {
@@ -18,6 +27,7 @@ impl PerObjectBackoff {
             base,
             max,
             failures: Mutex::new(HashMap::new()),
+            writes_held: Mutex::new(HashMap::new()),
         }
     }
 
@@ -36,12 +46,36 @@ impl PerObjectBackoff {
         delay.mul_f64(1.0 - jitter)
     }
 
-    /// Forgets the failures of `key` (called after a successful reconcile).
+    /// Forgets the failures of `key` (called after a successful reconcile), and any hold on
+    /// its writes.
     pub fn reset(&self, key: &str) {
         self.failures
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(key);
+        self.writes_held
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
+    }
+
+    /// The cloud writes of `key` wait for `delay` from `now`.
+    pub fn hold_writes(&self, key: &str, now: &Time, delay: Duration) {
+        let until = SignedDuration::try_from(delay)
+            .ok()
+            .and_then(|d| now.0.checked_add(d).ok())
+            .unwrap_or(now.0);
+        self.writes_held
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key.to_string(), Time(until));
+    }
+
+    /// How much longer the cloud writes of `key` wait at `now` (`None`: they may go).
+    pub fn writes_held(&self, key: &str, now: &Time) -> Option<Duration> {
+        let held = self.writes_held.lock().unwrap_or_else(|e| e.into_inner());
+        let left = super::clock::elapsed(now, held.get(key)?);
+        (!left.is_zero()).then_some(left)
     }
 
     /// Number of consecutive failures recorded for `key`.
@@ -94,5 +128,20 @@ mod tests {
         b.reset("a");
         assert_eq!(b.failures("a"), 0);
         assert!(b.failure("a") <= Duration::from_secs(1));
+    }
+
+    #[test]
+    fn writes_wait_until_the_hold_ends_or_a_success() {
+        let b = PerObjectBackoff::new(Duration::from_secs(1), Duration::from_secs(10));
+        let t0 = Time(k8s_openapi::jiff::Timestamp::UNIX_EPOCH);
+        let at = |s: i64| Time(t0.0.checked_add(SignedDuration::from_secs(s)).unwrap());
+        assert_eq!(b.writes_held("a", &t0), None, "nothing held at first");
+        b.hold_writes("a", &t0, Duration::from_secs(4));
+        assert_eq!(b.writes_held("a", &at(1)), Some(Duration::from_secs(3)));
+        assert_eq!(b.writes_held("b", &at(1)), None, "objects are held apart");
+        assert_eq!(b.writes_held("a", &at(4)), None, "the hold ends");
+        b.hold_writes("a", &t0, Duration::from_secs(4));
+        b.reset("a");
+        assert_eq!(b.writes_held("a", &at(1)), None, "a success ends it");
     }
 }

@@ -81,6 +81,24 @@ pub trait Managed: Object {
         now: &Time,
     ) -> Reconciled<<Self as Object>::Status>;
 
+    /// Whether carrying out `plan` writes to the cloud. After a write whose outcome is unknown
+    /// the object is observed again soon, but a plan that writes waits for the backoff
+    /// ([`super::requeue::after_failure`]). The default, `true`, makes every plan wait.
+    fn writes(_plan: &Self::Plan) -> bool {
+        true
+    }
+
+    /// The status to write when carrying out `plan` failed in a way that leaves its outcome
+    /// unknown (the cloud may have done it): `status` plus what the cloud will not tell later
+    /// (e.g. the digest of a key a create sent, which no read returns), so that the resource
+    /// found afterwards by its owner tag needs no second write. Pure. Default: unchanged.
+    fn unsure_status(
+        _plan: &Self::Plan,
+        status: <Self as Object>::Status,
+    ) -> <Self as Object>::Status {
+        status
+    }
+
     /// The tag-API type and id of the cloud resource whose owner tags `deletionPolicy: Orphan`
     /// takes off. `None`: nothing to release.
     fn released_resource(&self) -> Option<(TagResourceType, String)> {

@@ -136,6 +136,17 @@ impl Error {
         matches!(self, Error::Kube(kube::Error::Api(s)) if s.is_not_found())
     }
 
+    /// Whether a cloud write that failed with this error may still have been carried out: the
+    /// answer was lost (timeout, a closed connection) or the server failed after the request
+    /// reached it (5xx). A refusal (4xx, busy, throttled) or a write never sent is known not to
+    /// have happened.
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(self, Error::Cloud(e) if matches!(
+            e.kind,
+            ErrorKind::ServerError | ErrorKind::Transport | ErrorKind::Timeout | ErrorKind::Decode
+        ))
+    }
+
     /// The cloud's `Retry-After`, if it sent one.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {

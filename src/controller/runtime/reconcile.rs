@@ -94,11 +94,11 @@ async fn timed<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Requeue {
         Ok(after) => (after, None),
         // The object went away under us (its last finalizer was removed and the cache had not
         // caught up): nothing left to reconcile or report.
-        Err((e, _)) if e.object_gone() => (None, None),
-        Err((e, deleting)) => {
-            let after = report_failure(&*obj, &ctx, &e, deleting).await;
+        Err(f) if f.error.object_gone() => (None, None),
+        Err(f) => {
             // A wait (a dependency, a queued write) is not a failure either.
-            (after, (!e.is_waiting()).then(|| e.reason()))
+            let failed = (!f.error.is_waiting()).then(|| f.error.reason());
+            (report_failure(&*obj, &ctx, f).await, failed)
         }
     };
     ctx.metrics
@@ -134,8 +134,37 @@ fn stage<K: Resource>(obj: &K) -> Stage {
     }
 }
 
-/// Runs one reconcile; an error comes with whether the object was being deleted.
-async fn step<K: Managed>(obj: &K, ctx: &Context) -> std::result::Result<Requeue, (Error, bool)> {
+/// A failed reconcile.
+struct Failed<S> {
+    error: Error,
+    /// The object was being deleted.
+    deleting: bool,
+    /// A cloud write failed and may still have been carried out ([`Error::outcome_unknown`]):
+    /// the status to start from ([`Managed::unsure_status`]).
+    unsure_write: Option<S>,
+}
+
+/// How [`phases`] failed: the error, and after a cloud write of unknown outcome the status to
+/// keep.
+type PhaseError<S> = (Error, Option<S>);
+
+/// What [`phases`] came to.
+enum Phased<S> {
+    /// The reconcile ran. `keep_backoff`: it only read, while the object's writes are held
+    /// after an unsure write, so its backoff stands (a later write still waits for it).
+    Done {
+        done: Reconciled<S>,
+        keep_backoff: bool,
+    },
+    /// The plan writes to the cloud but the object's writes are held this much longer.
+    Held(Duration),
+}
+
+/// Runs one reconcile.
+async fn step<K: Managed>(
+    obj: &K,
+    ctx: &Context,
+) -> std::result::Result<Requeue, Failed<<K as Object>::Status>> {
     // Objects whose cloud operation just finished go first: a new object's first steps
     // (finalizer, create, status, Event) wait a moment while any is queued. During a creation
     // storm those first steps fill the queue and the API server, and a gateway that became
@@ -150,7 +179,11 @@ async fn step<K: Managed>(obj: &K, ctx: &Context) -> std::result::Result<Requeue
         return Ok(requeue::deferred(&ctx.settings));
     }
     let deleting = stage == Stage::Cleanup;
-    let fail = |e: Error| (e, deleting);
+    let fail = |error: Error| Failed {
+        error,
+        deleting,
+        unsure_write: None,
+    };
     match stage {
         Stage::AddFinalizer => {
             ctx.kube.add_finalizer(obj, FINALIZER).await.map_err(fail)?;
@@ -164,7 +197,18 @@ async fn step<K: Managed>(obj: &K, ctx: &Context) -> std::result::Result<Requeue
         }
         Stage::Apply => {}
     }
-    let done = phases(obj, ctx).await.map_err(fail)?;
+    let (done, keep_backoff) = match phases(obj, ctx).await {
+        Ok(Phased::Done { done, keep_backoff }) => (done, keep_backoff),
+        // Nothing changed: the status stays as the failure left it.
+        Ok(Phased::Held(left)) => return Ok(Some(left)),
+        Err((error, unsure_write)) => {
+            return Err(Failed {
+                error,
+                deleting,
+                unsure_write,
+            })
+        }
+    };
     if deleting && done.released {
         return finish_deletion(obj, ctx, &done.notes).await.map_err(fail);
     }
@@ -175,22 +219,48 @@ async fn step<K: Managed>(obj: &K, ctx: &Context) -> std::result::Result<Requeue
     for n in &done.notes {
         ctx.kube.publish(obj, n).await;
     }
-    ctx.backoff.reset(&object_key(obj));
+    if !keep_backoff {
+        ctx.backoff.reset(&object_key(obj));
+    }
     Ok(requeue::after(&done.next, &ctx.settings))
 }
 
 /// The five phases of the kind, with the pending watch registered and refused credentials
-/// forgotten.
-async fn phases<K: Managed>(obj: &K, ctx: &Context) -> Result<Reconciled<<K as Object>::Status>> {
-    let in_use = super::account_use::in_use(obj, ctx).await?;
+/// forgotten; a plan that writes waits while the object's writes are held. An error comes with
+/// whether it was a cloud write of unknown outcome.
+async fn phases<K: Managed>(
+    obj: &K,
+    ctx: &Context,
+) -> std::result::Result<Phased<<K as Object>::Status>, PhaseError<<K as Object>::Status>> {
+    let sure = |e: Error| (e, None);
+    let in_use = super::account_use::in_use(obj, ctx).await.map_err(sure)?;
     let account = in_use.account.clone();
     let result = async {
-        let inputs = obj.inputs(ctx).await?;
-        let cloud = K::Cloud::connect(&ctx.clouds, &account, observation_age(obj, ctx)).await?;
-        let observed = obj.observe(&cloud, &inputs).await?;
-        let plan = obj.plan(&inputs, &observed, &ctx.clock.now())?;
+        let inputs = obj.inputs(ctx).await.map_err(sure)?;
+        let age = observation_age(obj, ctx);
+        let cloud = K::Cloud::connect(&ctx.clouds, &account, age)
+            .await
+            .map_err(sure)?;
+        let observed = obj.observe(&cloud, &inputs).await.map_err(sure)?;
+        let plan = obj
+            .plan(&inputs, &observed, &ctx.clock.now())
+            .map_err(sure)?;
         tracing::debug!(?plan, "planned");
-        let acted = obj.act(&cloud, &plan, ctx).await?;
+        let writes = K::writes(&plan);
+        let held = ctx.backoff.writes_held(&object_key(obj), &ctx.clock.now());
+        if let Some(left) = requeue::writes_wait(writes, held) {
+            tracing::debug!(
+                ?left,
+                "the plan writes: held after a write of unknown outcome"
+            );
+            return Ok(Phased::Held(left));
+        }
+        let acted = obj.act(&cloud, &plan, ctx).await.map_err(|e| {
+            let unsure = (writes && e.outcome_unknown()).then(|| {
+                K::unsure_status(&plan, HasStatus::status(obj).cloned().unwrap_or_default())
+            });
+            (e, unsure)
+        })?;
         let now = ctx.clock.now();
         let mut done = obj.next_status(&inputs, &observed, &plan, acted, &now);
         let gen = obj.meta().generation;
@@ -211,10 +281,13 @@ async fn phases<K: Managed>(obj: &K, ctx: &Context) -> Result<Reconciled<<K as O
                 }
             }
         }
-        Ok(done)
+        Ok(Phased::Done {
+            done,
+            keep_backoff: held.is_some(),
+        })
     }
     .await;
-    forget_refused_credentials(ctx, &account, result.as_ref().err());
+    forget_refused_credentials(ctx, &account, result.as_ref().err().map(|(e, _)| e));
     result
 }
 
@@ -367,20 +440,26 @@ async fn pause<K: Managed>(obj: &K, ctx: &Context) -> Result<()> {
 async fn report_failure<K: Managed>(
     obj: &K,
     ctx: &Context,
-    err: &Error,
-    deleting: bool,
+    f: Failed<<K as Object>::Status>,
 ) -> Requeue {
+    let (err, deleting) = (&f.error, f.deleting);
     let key = object_key(obj);
     let gen = obj.meta().generation;
     let now = ctx.clock.now();
-    let mut status = HasStatus::status(obj).cloned().unwrap_or_default();
-    let (conditions, after, note) = failure(
+    let unsure_write = f.unsure_write.is_some();
+    let mut status = f
+        .unsure_write
+        .unwrap_or_else(|| HasStatus::status(obj).cloned().unwrap_or_default());
+    let (conditions, retry, note) = failure(
         status.conditions(),
-        err,
-        deleting,
+        (err, deleting, unsure_write),
         || ctx.backoff.failure(&key),
         &ctx.settings,
     );
+    if let Some(hold) = retry.hold_writes {
+        ctx.backoff.hold_writes(&key, &now, hold);
+    }
+    let after = retry.after;
     if note.is_none() {
         ctx.backoff.reset(&key);
     } else {
@@ -404,18 +483,21 @@ async fn report_failure<K: Managed>(
 /// reconcile. `backoff` counts the failure and returns its delay (only called for failures).
 fn failure(
     previous: &[crate::crd::common::Condition],
-    err: &Error,
-    deleting: bool,
+    (err, deleting, unsure_write): (&Error, bool, bool),
     backoff: impl FnOnce() -> Duration,
     settings: &crate::controller::runtime::settings::Settings,
-) -> (Vec<(&'static str, Cond)>, Requeue, Option<Note>) {
+) -> (Vec<(&'static str, Cond)>, requeue::Retry, Option<Note>) {
     let message = err.to_string();
     if let Some(next) = err.wait() {
         let conds = vec![
             (types::READY, Cond::no(err.reason(), message)),
             (types::SYNCED, Cond::yes(reasons::RECONCILE_SUCCESS, "")),
         ];
-        return (conds, requeue::after(&next, settings), None);
+        let retry = requeue::Retry {
+            after: requeue::after(&next, settings),
+            hold_writes: None,
+        };
+        return (conds, retry, None);
     }
     let hint = match err {
         Error::Cloud(e) => format!(" ({})", e.hint()),
@@ -437,8 +519,14 @@ fn failure(
         actions::RECONCILE
     };
     let note = Note::warning(err.reason(), action_word, failed.message);
-    let after = requeue::after_failure(err.is_terminal(), err.retry_after(), backoff(), settings);
-    (conds, after, Some(note))
+    let retry = requeue::after_failure(
+        err.is_terminal(),
+        err.retry_after(),
+        backoff(),
+        unsure_write,
+        settings,
+    );
+    (conds, retry, Some(note))
 }
 
 /// Whether the pause annotation is set to a true value.
@@ -640,13 +728,14 @@ mod tests {
             ),
         ];
         for (previous, err, deleting, want) in table {
-            let (conds, _, note) = failure(previous, err, deleting, || Duration::from_secs(1), &s);
+            let f = (err, deleting, false);
+            let (conds, _, note) = failure(previous, f, || Duration::from_secs(1), &s);
             assert_eq!(reasons_of(&conds), want, "{err}");
             let note = note.expect("a failure is an Event");
             assert!(note.warning);
             assert_eq!(note.reason, err.reason());
         }
-        let (conds, _, _) = failure(&ready, &invalid, false, || Duration::ZERO, &s);
+        let (conds, _, _) = failure(&ready, (&invalid, false, false), || Duration::ZERO, &s);
         assert_eq!(
             conds[0].1.message, conds[1].1.message,
             "same message in Ready and Synced"
@@ -680,8 +769,12 @@ mod tests {
                 since: Duration::ZERO,
             },
         );
-        let (conds, action, note) =
-            failure(&[], &wait, false, || panic!("no backoff for a wait"), &s);
+        let (conds, retry, note) = failure(
+            &[],
+            (&wait, false, false),
+            || panic!("no backoff for a wait"),
+            &s,
+        );
         assert_eq!(
             reasons_of(&conds),
             vec![
@@ -690,8 +783,9 @@ mod tests {
             ]
         );
         assert_eq!(note, None);
+        assert_eq!(retry.hold_writes, None);
         assert_eq!(
-            action,
+            retry.after,
             requeue::after(
                 &Next::Dependency {
                     since: Duration::ZERO

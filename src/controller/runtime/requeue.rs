@@ -83,19 +83,53 @@ pub fn after(next: &Next, settings: &Settings) -> Requeue {
     settled_or_requeue(after, settings)
 }
 
-/// The requeue after a failed reconcile: the per-object backoff (`backoff`, already counting
+/// After a failed reconcile: when to look again, and how long the object's cloud writes wait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retry {
+    pub after: Requeue,
+    /// `Some`: writes wait this long, while reads may come sooner (see [`after_failure`]).
+    pub hold_writes: Option<Duration>,
+}
+
+/// The retry after a failed reconcile: the per-object backoff (`backoff`, already counting
 /// this failure), stretched to the cloud's `Retry-After`; `terminal` errors (only the user can
 /// fix them) are retried on the slow terminal interval.
+///
+/// `unsure_write`: a cloud write failed in a way that leaves its outcome unknown (the cloud may
+/// have done it: a lost answer, a 5xx, a timeout). Waiting out the backoff before looking would
+/// leave a resource the cloud made (a create whose answer was lost) unreported for that long;
+/// instead the object looks again at the pending pace, and only its writes wait for the backoff
+/// ([`writes_wait`]), so a failing cloud still sees no more writes than before.
 pub fn after_failure(
     terminal: bool,
     retry_after: Option<Duration>,
     backoff: Duration,
+    unsure_write: bool,
     settings: &Settings,
-) -> Requeue {
+) -> Retry {
     if terminal {
-        return Some(settings.terminal_retry);
+        return Retry {
+            after: Some(settings.terminal_retry),
+            hold_writes: None,
+        };
     }
-    Some(retry_after.map_or(backoff, |r| r.max(backoff)))
+    let wait = retry_after.map_or(backoff, |r| r.max(backoff));
+    if unsure_write {
+        return Retry {
+            after: Some(settings.pending_requeue.min(wait)),
+            hold_writes: Some(wait),
+        };
+    }
+    Retry {
+        after: Some(wait),
+        hold_writes: None,
+    }
+}
+
+/// Whether a reconcile may carry out its plan now: `None` yes; `Some(left)`: the plan writes to
+/// the cloud while the object's writes are held for `left` more, so it looks again then.
+pub fn writes_wait(plan_writes: bool, held: Option<Duration>) -> Option<Duration> {
+    held.filter(|_| plan_writes)
 }
 
 /// The requeue of a new object deferred behind objects whose cloud operation just finished.
@@ -222,18 +256,46 @@ mod tests {
     #[test]
     fn failures_back_off_terminal_ones_wait_for_a_fix() {
         let s = settings();
-        assert_eq!(after_failure(false, None, secs(4), &s), Some(secs(4)));
-        assert_eq!(
-            after_failure(false, Some(secs(9)), secs(4), &s),
-            Some(secs(9)),
-            "Retry-After stretches the backoff"
-        );
-        assert_eq!(
-            after_failure(false, Some(secs(1)), secs(4), &s),
-            Some(secs(4))
-        );
-        assert_eq!(after_failure(true, None, secs(4), &s), Some(secs(300)));
+        let retry = |after: u64, hold: Option<u64>| Retry {
+            after: Some(secs(after)),
+            hold_writes: hold.map(secs),
+        };
+        // (terminal, Retry-After, backoff, unsure write) -> retry
+        let table = [
+            ((false, None, 4, false), retry(4, None)),
+            // Retry-After stretches the backoff, never shortens it.
+            ((false, Some(9), 4, false), retry(9, None)),
+            ((false, Some(1), 4, false), retry(4, None)),
+            ((true, None, 4, false), retry(300, None)),
+            ((true, None, 4, true), retry(300, None)),
+            // A write that may have happened: look again at the pending pace (1 s here),
+            // writes wait for the whole backoff (stretched by Retry-After).
+            ((false, None, 4, true), retry(1, Some(4))),
+            ((false, Some(9), 4, true), retry(1, Some(9))),
+            ((false, None, 1, true), retry(1, Some(1))),
+        ];
+        for ((terminal, retry_after, backoff, unsure), want) in table {
+            assert_eq!(
+                after_failure(
+                    terminal,
+                    retry_after.map(secs),
+                    secs(backoff),
+                    unsure,
+                    &s
+                ),
+                want,
+                "terminal {terminal}, Retry-After {retry_after:?}, backoff {backoff}, unsure {unsure}"
+            );
+        }
         assert_eq!(deferred(&s), Some(Duration::from_millis(500)));
+    }
+
+    #[test]
+    fn only_writes_wait_for_a_hold() {
+        assert_eq!(writes_wait(true, Some(secs(3))), Some(secs(3)));
+        assert_eq!(writes_wait(false, Some(secs(3))), None, "a look goes ahead");
+        assert_eq!(writes_wait(true, None), None);
+        assert_eq!(writes_wait(false, None), None);
     }
 
     #[test]

@@ -119,6 +119,10 @@ impl Managed for CloudVpnService {
         plan::plan(self, inputs, observed, now)
     }
 
+    fn writes(plan: &Plan) -> bool {
+        plan.writes()
+    }
+
     async fn act(&self, cloud: &IesClient, plan: &Plan, ctx: &Context) -> Result<Acted> {
         act::act(cloud, plan, ctx).await
     }

@@ -65,6 +65,23 @@ pub enum Plan {
     Delete { id: String },
 }
 
+impl Plan {
+    /// Whether carrying out the plan writes to the cloud (see `Managed::writes`).
+    pub fn writes(&self) -> bool {
+        match self {
+            Plan::Create { .. } | Plan::Change { .. } | Plan::Delete { .. } => true,
+            Plan::Missing { .. }
+            | Plan::Wait { .. }
+            | Plan::Failed { .. }
+            | Plan::NotApplied { .. }
+            | Plan::Report
+            | Plan::Steady(_)
+            | Plan::Gone { .. }
+            | Plan::AwaitDeletion { .. } => false,
+        }
+    }
+}
+
 /// Where the instance is in its life cycle.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Phase {

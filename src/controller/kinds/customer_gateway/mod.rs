@@ -127,6 +127,10 @@ impl Managed for CustomerGateway {
         Ok(plan)
     }
 
+    fn writes(plan: &Plan) -> bool {
+        plan.writes()
+    }
+
     async fn act(&self, cloud: &VpnClient, plan: &Plan, _ctx: &Context) -> Result<Acted> {
         act::act(cloud, plan, &self.uid().unwrap_or_default()).await
     }

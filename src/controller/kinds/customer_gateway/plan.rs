@@ -47,6 +47,21 @@ pub enum Plan {
     Delete { id: String },
 }
 
+impl Plan {
+    /// Whether carrying out the plan writes to the cloud (see `Managed::writes`).
+    pub fn writes(&self) -> bool {
+        match self {
+            Plan::Create { .. } | Plan::Delete { .. } => true,
+            Plan::Sync { update, tags, .. } => update.is_some() || !tags.is_empty(),
+            Plan::Missing { .. }
+            | Plan::Report
+            | Plan::WaitForDependents(_)
+            | Plan::Gone(_)
+            | Plan::LeaveForeign { .. } => false,
+        }
+    }
+}
+
 /// Decides what to do with the object's customer gateway.
 pub fn plan(obj: &CustomerGateway, inputs: &Inputs, found: &Observed) -> Plan {
     let spec = &obj.spec;

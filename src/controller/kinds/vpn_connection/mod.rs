@@ -219,6 +219,17 @@ impl Managed for VpnConnection {
         Ok(Planned { cloud, peer })
     }
 
+    fn writes(plan: &Planned) -> bool {
+        plan.cloud.writes()
+    }
+
+    /// A create whose answer was lost may have made the connection with the key it sent; no
+    /// read returns the key, so without its digest in status the connection found by its owner
+    /// tag would get the same key sent again (an update and a renegotiation before `Ready`).
+    fn unsure_status(plan: &Planned, status: VpnConnectionStatus) -> VpnConnectionStatus {
+        status::after_unsure_write(&plan.cloud, status)
+    }
+
     /// The cloud first: the Secret never describes a change the cloud refused.
     async fn act(&self, cloud: &VpnClient, plan: &Planned, ctx: &Context) -> Result<Done> {
         let acted = act::act(cloud, &plan.cloud, &self.uid().unwrap_or_default(), ctx).await?;

@@ -54,6 +54,8 @@ pub enum Plan {
         body: Box<CreateVpnConnectionRequestBody>,
         gateway: ResolvedGateway,
         replaces: Option<String>,
+        /// The digest of the key the create sends (`status.pskSha256` once it is made).
+        psk_sha256: Option<String>,
     },
     /// The connection the object points at (`spec.cloudId`, or observe-only) does not exist;
     /// the operator creates none. `None`: observe-only without an id.
@@ -98,6 +100,28 @@ pub enum Plan {
         lock: String,
         monitors: Vec<String>,
     },
+}
+
+impl Plan {
+    /// Whether carrying out the plan writes to the cloud (see `Managed::writes`).
+    pub fn writes(&self) -> bool {
+        match self {
+            Plan::Create { .. } | Plan::Reset { .. } | Plan::Delete { .. } => true,
+            Plan::Sync {
+                tags,
+                update,
+                monitor,
+                ..
+            } => !tags.is_empty() || update.is_some() || monitor.is_some(),
+            Plan::AwaitDeletion { monitors, .. } => !monitors.is_empty(),
+            Plan::Missing { .. }
+            | Plan::Report
+            | Plan::Wait
+            | Plan::Hold
+            | Plan::Gone { .. }
+            | Plan::LeaveForeign { .. } => false,
+        }
+    }
 }
 
 /// The references as a connection uses them now.
@@ -275,6 +299,7 @@ fn create(
         body: Box::new(body),
         gateway: gw.clone(),
         replaces,
+        psk_sha256: psk.map(|p| p.sha256.clone()),
     })
 }
 

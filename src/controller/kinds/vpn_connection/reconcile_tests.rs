@@ -443,6 +443,12 @@ async fn the_health_check_is_created_and_deleted_and_goes_with_the_connection() 
     assert_eq!(cond(&c, READY), no("Deleting"));
     assert_eq!(cond(&c, SYNCED), no("CloudServerError"));
     assert_eq!(w.calls("DeleteVpnConnection"), 0, "not before its monitor");
+    // A write whose outcome is unknown: the next look at once writes nothing...
+    w.reconcile::<VpnConnection>(NAME).await;
+    assert_eq!(w.calls("DeleteConnectionMonitor"), 2);
+    assert_eq!(w.calls("DeleteVpnConnection"), 0);
+    // ...the writes wait for the backoff (1 s).
+    w.advance(secs(1));
     w.reconcile::<VpnConnection>(NAME).await;
     assert_eq!(w.calls("DeleteVpnConnection"), 1);
     until_gone(&w, NAME).await;
@@ -1160,4 +1166,129 @@ async fn per_object_cloud_settings_reach_another_project() {
             .await,
     );
     assert!(two.is_empty());
+}
+
+/// The simulator with connections ACTIVE as soon as they are made, so that the time to Ready is
+/// the operator's alone.
+async fn instant_connections() -> World {
+    World::with(|c| {
+        c.with_delays(crate::sim::Delays {
+            connection_create: Duration::ZERO,
+            ..crate::sim::Delays::uniform(secs(1))
+        })
+    })
+    .await
+}
+
+/// Reconciles the connection as its controller would, the clock jumping to each requeue, until
+/// it is Ready; returns how much clock that took.
+async fn clock_until_ready(w: &World) -> Duration {
+    let start = w.ctx.clock.now();
+    for _ in 0..30 {
+        let after = w.reconcile_after::<VpnConnection>(NAME).await;
+        if cond(&w.get::<VpnConnection>(NAME), READY).0 == "True" {
+            return crate::controller::runtime::clock::elapsed(&start, &w.ctx.clock.now());
+        }
+        // `None`: woken by its own change (the finalizer).
+        w.advance(after.unwrap_or_default());
+    }
+    panic!("not Ready: {:?}", w.get::<VpnConnection>(NAME).status);
+}
+
+fn create_faults(kinds: &[&str]) -> Vec<Value> {
+    kinds
+        .iter()
+        .map(|k| json!({"ops": ["CreateVpnConnection"], "fault": {"kind": k}, "trigger": {"next": 1}}))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_connection_whose_create_answer_was_lost_is_ready_at_the_next_look_without_a_second_write(
+) {
+    for lost in ["drop_response", "commit_then_504"] {
+        // Two creates refused with 500 first: the backoff has grown to 4 s when the answer of
+        // the third, which the cloud carried out, is lost.
+        let w = instant_connections().await;
+        references(&w).await;
+        for f in create_faults(&["server_error", "server_error", lost]) {
+            w.fault(f).await;
+        }
+        w.apply_yaml::<VpnConnection>(CONNECTION);
+        let took = clock_until_ready(&w).await;
+        // 1 s + 2 s of backoff between the creates, then one look at the pending pace (1 s):
+        // the resource is not left unreported for the 4 s backoff, and the key it was made
+        // with is not sent again (an update would renegotiate the connection before Ready).
+        assert!(took <= secs(5), "{lost}: Ready after {took:?}");
+        assert_eq!(w.calls("CreateVpnConnection"), 3, "{lost}");
+        assert_eq!(
+            w.calls("UpdateVpnConnection"),
+            0,
+            "{lost}: the key is not sent again"
+        );
+        let cloud = connections_in_cloud(&w).await;
+        assert_eq!(cloud.len(), 1, "{lost}: exactly one connection");
+        let c = w.get::<VpnConnection>(NAME);
+        assert_eq!(cloud[0].0["id"].as_str(), Some(cloud_id(&c).as_str()));
+        assert_eq!(
+            cloud[0].1,
+            psk_sha256(KEY),
+            "{lost}: made with the Secret's key"
+        );
+        assert_eq!(
+            c.status.as_ref().and_then(|s| s.psk_sha256.clone()),
+            Some(psk_sha256(KEY))
+        );
+        assert_eq!(cond(&c, SYNCED), yes("ReconcileSuccess"), "{lost}");
+    }
+}
+
+#[tokio::test]
+async fn a_key_changed_after_a_lost_create_answer_is_sent_once_the_connection_is_found() {
+    let w = instant_connections().await;
+    references(&w).await;
+    for f in create_faults(&["drop_response"]) {
+        w.fault(f).await;
+    }
+    w.apply_yaml::<VpnConnection>(CONNECTION);
+    w.reconcile::<VpnConnection>(NAME).await;
+    w.reconcile::<VpnConnection>(NAME).await;
+    assert_eq!(cond(&w.get::<VpnConnection>(NAME), SYNCED).0, "False");
+    w.put_secret("office-psk", &[("psk", "Rotated-Psk-2026")]);
+    w.until::<VpnConnection>(NAME, secs(1), 20, |c| {
+        c.status
+            .as_ref()
+            .is_some_and(|s| s.psk_sha256.as_deref() == Some(&psk_sha256("Rotated-Psk-2026")))
+    })
+    .await;
+    assert_eq!(w.calls("CreateVpnConnection"), 1);
+    assert_eq!(w.calls("UpdateVpnConnection"), 1, "the new key is sent");
+    let cloud = connections_in_cloud(&w).await;
+    assert_eq!(cloud.len(), 1);
+    assert_eq!(cloud[0].1, psk_sha256("Rotated-Psk-2026"));
+}
+
+#[tokio::test]
+async fn a_failing_cloud_sees_creates_only_as_the_backoff_allows_while_the_object_looks_sooner() {
+    let w = instant_connections().await;
+    references(&w).await;
+    w.fault(json!({"ops": ["CreateVpnConnection"], "fault": {"kind": "server_error"}, "trigger": "always"}))
+        .await;
+    w.apply_yaml::<VpnConnection>(CONNECTION);
+    let lists = w.calls("ListVpnConnections");
+    let start = w.ctx.clock.now();
+    let mut reconciles = 0;
+    while crate::controller::runtime::clock::elapsed(&start, &w.ctx.clock.now()) < secs(30) {
+        let after = w.reconcile_after::<VpnConnection>(NAME).await;
+        reconciles += 1;
+        w.advance(after.unwrap_or_default());
+    }
+    // Backoff 1, 2, 4, 8, 16 s (less up to 20 % jitter): at most 6 creates in 30 s.
+    let creates = w.calls("CreateVpnConnection");
+    assert!((4..=6).contains(&creates), "{creates} creates in 30 s");
+    assert!(
+        reconciles > creates as usize + 2,
+        "it looks between the writes: {reconciles} reconciles"
+    );
+    assert!(w.calls("ListVpnConnections") > lists);
+    assert!(connections_in_cloud(&w).await.is_empty());
 }

@@ -103,6 +103,7 @@ fn outcome(
                 gateway,
                 replaces,
                 body,
+                ..
             },
             Acted::Created(c),
         ) => {
@@ -444,4 +445,19 @@ fn deletion(
         // Nothing was ever made, or nothing is left.
         _ => done(Vec::new()),
     }
+}
+
+/// The status to keep after carrying out `plan` failed with an unknown outcome (see
+/// `Managed::unsure_status`): after a create, the digest of the key it sent. Should no
+/// connection have been made, the next create records its own; should the Secret change
+/// meanwhile, the recorded digest differs from the new key's and the key is sent.
+pub fn after_unsure_write(plan: &Plan, mut status: VpnConnectionStatus) -> VpnConnectionStatus {
+    if let Plan::Create {
+        psk_sha256: Some(sent),
+        ..
+    } = plan
+    {
+        status.psk_sha256 = Some(sent.clone());
+    }
+    status
 }

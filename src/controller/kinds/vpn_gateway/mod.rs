@@ -156,6 +156,10 @@ impl Managed for VpnGateway {
         plan::plan(self, inputs, observed, now)
     }
 
+    fn writes(plan: &Plan) -> bool {
+        plan.writes()
+    }
+
     async fn act(&self, cloud: &VpnClient, plan: &Plan, ctx: &Context) -> Result<Acted> {
         act::act(cloud, plan, &self.uid().unwrap_or_default(), ctx).await
     }

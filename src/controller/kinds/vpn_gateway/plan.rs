@@ -78,6 +78,30 @@ pub enum Plan {
     Delete { id: String },
 }
 
+impl Plan {
+    /// Whether carrying out the plan writes to the cloud (see `Managed::writes`).
+    pub fn writes(&self) -> bool {
+        match self {
+            Plan::Create { .. }
+            | Plan::Update { .. }
+            | Plan::Resize { .. }
+            | Plan::Retag { .. }
+            | Plan::Upgrade { .. }
+            | Plan::Certificate { .. }
+            | Plan::Delete { .. } => true,
+            Plan::Missing { .. }
+            | Plan::Report
+            | Plan::Wait
+            | Plan::Broken
+            | Plan::InSync
+            | Plan::WaitForDependents(_)
+            | Plan::Gone
+            | Plan::LeaveForeign { .. }
+            | Plan::AwaitDeletion { .. } => false,
+        }
+    }
+}
+
 /// Decides what to do with the object's gateway. Fails when a create would exceed the
 /// gateway quota, or the certificates' Secret cannot be used.
 pub fn plan(obj: &VpnGateway, inputs: &Inputs, found: &Observed, now: &Time) -> Result<Plan> {
