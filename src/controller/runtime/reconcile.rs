@@ -139,19 +139,16 @@ struct Failed<S> {
     error: Error,
     /// The object was being deleted.
     deleting: bool,
-    /// A cloud write failed and may still have been carried out ([`Error::outcome_unknown`]):
-    /// the status to start from ([`Managed::unsure_status`]).
+    /// After a cloud write of unknown outcome: the status to keep ([`Managed::unsure_status`]).
     unsure_write: Option<S>,
 }
 
-/// How [`phases`] failed: the error, and after a cloud write of unknown outcome the status to
-/// keep.
+/// How [`phases`] failed: the error, and the status to keep after an unsure write.
 type PhaseError<S> = (Error, Option<S>);
 
 /// What [`phases`] came to.
 enum Phased<S> {
-    /// The reconcile ran. `keep_backoff`: it only read, while the object's writes are held
-    /// after an unsure write, so its backoff stands (a later write still waits for it).
+    /// It ran. `keep_backoff`: it only read while the writes were held; the backoff stands.
     Done {
         done: Reconciled<S>,
         keep_backoff: bool,
