@@ -1948,3 +1948,56 @@ fn deletion_is_requested_once_then_waited_for_until_gone() {
     assert!(left.released);
     assert_eq!(note_reasons(&left), [NOT_DELETED]);
 }
+
+#[test]
+fn only_plans_that_change_the_cloud_wait_for_a_hold_on_writes() {
+    use crate::controller::runtime::ownership::TagDiff;
+    let sync = |tags: TagDiff, monitor: Option<MonitorChange>| Plan::Sync {
+        id: "c".into(),
+        lock: "g".into(),
+        tags,
+        update: None,
+        monitor,
+    };
+    let add_tag = TagDiff {
+        add: vec![tag("team", "a")],
+        remove: vec![],
+    };
+    let table = [
+        // A connection found as it should be (e.g. after a lost create answer): only looked at.
+        (sync(TagDiff::default(), None), false),
+        (sync(add_tag, None), true),
+        (sync(TagDiff::default(), Some(MonitorChange::Create)), true),
+        (Plan::Wait, false),
+        (Plan::Report, false),
+        (Plan::Hold, false),
+        (Plan::Gone { id: None }, false),
+        (
+            Plan::AwaitDeletion {
+                id: "c".into(),
+                state: ConnectionStatus::PendingDelete,
+                monitors: vec![],
+            },
+            false,
+        ),
+        (
+            Plan::AwaitDeletion {
+                id: "c".into(),
+                state: ConnectionStatus::PendingDelete,
+                monitors: vec!["m".into()],
+            },
+            true,
+        ),
+        (
+            Plan::Delete {
+                id: "c".into(),
+                lock: "g".into(),
+                monitors: vec![],
+            },
+            true,
+        ),
+    ];
+    for (plan, writes) in table {
+        assert_eq!(plan.writes(), writes, "{plan:?}");
+    }
+}
