@@ -33,11 +33,11 @@ pub enum LogFormat {
     Text,
 }
 
-/// Flags of `vpn-operator run`. Every flag can also be set through the
-/// environment variable shown in `--help` (flags win over the environment).
+/// The cloud flags of `run`, `plan` and `doctor`: declared once, so their names, environment
+/// variables and help are the same (`plan` and `doctor` resolve them in `cli::cloud`).
 #[derive(Debug, Clone, clap::Args)]
-pub struct RunArgs {
-    /// Cloud to manage: `real` Huawei Cloud, or `sim` to start the simulator in-process.
+pub struct CloudArgs {
+    /// Cloud to manage: `real` Huawei Cloud (or any `--endpoint`), or `sim` to start the simulator in-process.
     #[arg(long, env = "VPN_OPERATOR_CLOUD", value_enum, default_value_t = CloudMode::Real)]
     pub cloud: CloudMode,
 
@@ -57,14 +57,28 @@ pub struct RunArgs {
     #[arg(long, env = "VPN_OPERATOR_IES_ENDPOINT")]
     pub ies_endpoint: Option<String>,
 
+    /// Secret holding cloud credentials, as `namespace/name` (or `name` in the operator's namespace);
+    /// keys `accessKey` + `secretKey` (+ optional `securityToken`), or `token`; `authToken` for IES.
+    /// `plan` and `doctor` read it through the kubeconfig, and without it use `HUAWEICLOUD_SDK_AK` / `HUAWEICLOUD_SDK_SK`.
+    #[arg(long, env = "VPN_OPERATOR_CREDENTIALS_SECRET")]
+    pub credentials_secret: Option<String>,
+
+    /// Name of this cluster, written into the ownership tags of cloud resources (`plan` and `doctor` need the name `run` was given).
+    #[arg(long, env = "VPN_OPERATOR_CLUSTER_NAME", default_value = "default")]
+    pub cluster_name: String,
+}
+
+/// Flags of `vpn-operator run`. Every flag can also be set through the
+/// environment variable shown in `--help` (flags win over the environment).
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    /// The cloud flags `plan` and `doctor` share.
+    #[command(flatten)]
+    pub cloud: CloudArgs,
+
     /// Override the IAM endpoint URL used for token authentication (default: derived from the region).
     #[arg(long, env = "VPN_OPERATOR_IAM_ENDPOINT")]
     pub iam_endpoint: Option<String>,
-
-    /// Secret holding cloud credentials, as `namespace/name` (or `name` in the operator's namespace);
-    /// keys `accessKey` + `secretKey` (+ optional `securityToken`), or `token`.
-    #[arg(long, env = "VPN_OPERATOR_CREDENTIALS_SECRET")]
-    pub credentials_secret: Option<String>,
 
     /// Name of the Secret that gives a namespace its cloud account: keys `region`, `projectId`,
     /// optional `endpoint`, and the credentials as in the credentials Secret (`accessKey` +
@@ -166,10 +180,6 @@ pub struct RunArgs {
     /// Log filter, e.g. `info` or `vpn_operator=debug,kube=warn` (default: $RUST_LOG, else `info`).
     #[arg(long, env = "VPN_OPERATOR_LOG_LEVEL")]
     pub log_level: Option<String>,
-
-    /// Name of this cluster, written into the ownership tags of cloud resources.
-    #[arg(long, env = "VPN_OPERATOR_CLUSTER_NAME", default_value = "default")]
-    pub cluster_name: String,
 }
 
 /// Default name of the leader-election Lease.
@@ -313,19 +323,20 @@ impl RunArgs {
         let own_namespace = check_dns_label("POD_NAMESPACE", own_namespace)?;
 
         let credentials = self
+            .cloud
             .credentials_secret
             .as_deref()
             .map(|s| parse_secret_ref(s, &own_namespace))
             .transpose()?;
 
-        let (cloud, region, project_id) = match self.cloud {
+        let (cloud, region, project_id) = match self.cloud.cloud {
             CloudMode::Real => {
-                let region = self.region.ok_or(ConfigError::Missing {
+                let region = self.cloud.region.ok_or(ConfigError::Missing {
                     flag: "region",
                     hint: "the region of the VPN resources, e.g. cn-north-4",
                 })?;
                 let region = check_region(region)?;
-                let project_id = self.project_id.ok_or(ConfigError::Missing {
+                let project_id = self.cloud.project_id.ok_or(ConfigError::Missing {
                     flag: "project-id",
                     hint: "the IAM project id of the region (console: My Credentials > API Credentials)",
                 })?;
@@ -336,7 +347,7 @@ impl RunArgs {
                 })?;
                 // [assumption] Endpoints follow the official SDK pattern `https://{service}.{region}.myhuaweicloud.com`
                 // (see reference/huawei-vpn-v5-gateways.md §2.1); `--endpoint` / `--iam-endpoint` override it.
-                let vpn_endpoint = match self.endpoint {
+                let vpn_endpoint = match self.cloud.endpoint {
                     Some(s) => parse_url("endpoint", &s)?,
                     None => derived_endpoint("vpn", &region),
                 };
@@ -345,6 +356,7 @@ impl RunArgs {
                     None => derived_endpoint("iam", &region),
                 };
                 let ies_endpoint = self
+                    .cloud
                     .ies_endpoint
                     .map(|s| parse_url("ies-endpoint", &s))
                     .transpose()?;
@@ -358,18 +370,22 @@ impl RunArgs {
             }
             CloudMode::Sim => {
                 for (flag, value) in [
-                    ("endpoint", &self.endpoint),
+                    ("endpoint", &self.cloud.endpoint),
                     ("iam-endpoint", &self.iam_endpoint),
-                    ("ies-endpoint", &self.ies_endpoint),
+                    ("ies-endpoint", &self.cloud.ies_endpoint),
                 ] {
                     if value.is_some() {
                         return Err(ConfigError::NotWithSim { flag });
                     }
                 }
-                let region =
-                    check_region(self.region.unwrap_or_else(|| SIM_DEFAULT_REGION.into()))?;
+                let region = check_region(
+                    self.cloud
+                        .region
+                        .unwrap_or_else(|| SIM_DEFAULT_REGION.into()),
+                )?;
                 let project_id = check_project_id(
-                    self.project_id
+                    self.cloud
+                        .project_id
                         .unwrap_or_else(|| SIM_DEFAULT_PROJECT_ID.into()),
                 )?;
                 (CloudTarget::Sim { credentials }, region, project_id)
@@ -476,7 +492,7 @@ impl RunArgs {
                 format: self.log_format,
                 filter,
             },
-            cluster_name: check_cluster_name(self.cluster_name)?,
+            cluster_name: check_cluster_name(self.cloud.cluster_name)?,
         })
     }
 }

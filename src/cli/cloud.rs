@@ -19,32 +19,9 @@ use crate::controller::runtime::clouds::{
 };
 use crate::sim;
 
-/// The operator's cloud flags.
-#[derive(Debug, Clone, clap::Args)]
-pub struct CloudArgs {
-    /// Cloud: `real` Huawei Cloud (or any `--endpoint`), or `sim` for the simulator in-process.
-    #[arg(long, env = "VPN_OPERATOR_CLOUD", value_enum, default_value_t = CloudMode::Real)]
-    pub cloud: CloudMode,
-    /// Cloud region, e.g. `cn-north-4`.
-    #[arg(long, env = "VPN_OPERATOR_REGION")]
-    pub region: Option<String>,
-    /// IAM project id of the region.
-    #[arg(long, env = "VPN_OPERATOR_PROJECT_ID")]
-    pub project_id: Option<String>,
-    /// VPN API endpoint URL (default: derived from the region).
-    #[arg(long, env = "VPN_OPERATOR_ENDPOINT")]
-    pub endpoint: Option<String>,
-    /// CloudOpera IES API endpoint URL.
-    #[arg(long, env = "VPN_OPERATOR_IES_ENDPOINT")]
-    pub ies_endpoint: Option<String>,
-    /// Secret with the cloud credentials, `namespace/name` (keys `accessKey` + `secretKey`, or
-    /// `token`; `authToken` for IES). Without it: `HUAWEICLOUD_SDK_AK` / `HUAWEICLOUD_SDK_SK`.
-    #[arg(long, env = "VPN_OPERATOR_CREDENTIALS_SECRET")]
-    pub credentials_secret: Option<String>,
-    /// Name of the cluster in the ownership tags of cloud resources (as given to `run`).
-    #[arg(long, env = "VPN_OPERATOR_CLUSTER_NAME", default_value = "default")]
-    pub cluster_name: String,
-}
+/// The operator's cloud flags, declared once in `config` (flattened into `run`, `plan` and
+/// `doctor`); resolved here for `plan` and `doctor`.
+pub use crate::config::CloudArgs;
 
 /// Where the credentials were found, for messages (never the values).
 #[derive(Clone, Debug, PartialEq, Eq)]

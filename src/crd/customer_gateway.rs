@@ -79,9 +79,11 @@ pub struct CustomerGatewaySpec {
 
     /// Resource tags: at most 18 (the cloud allows 20; the operator adds two ownership tags
     /// with keys starting `vpn.hwcloud.dev:`, which users cannot set); keys 1-128, values
-    /// 0-255 characters. Can be changed.
+    /// 0-255 characters, both of letters, digits, Chinese characters and `_ . : = + - @` (the
+    /// cloud's rule; the operator refuses other key characters before any cloud call). Can be
+    /// changed.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[schemars(extend("maxProperties" = 18, "additionalProperties" = {"type": "string", "maxLength": 255}))]
+    #[schemars(extend("maxProperties" = 18, "additionalProperties" = {"type": "string", "maxLength": 255, "pattern": patterns::TAG_TEXT}))]
     #[x_kube(validation = rules::tags())]
     #[x_kube(validation = rules::no_reserved_tags())]
     pub tags: BTreeMap<String, String>,

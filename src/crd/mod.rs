@@ -24,6 +24,7 @@ pub mod vpn_gateway;
 
 pub use cloud_vpn_service::{CloudVpnService, CloudVpnServiceSpec, CloudVpnServiceStatus};
 pub use customer_gateway::{CustomerGateway, CustomerGatewaySpec, CustomerGatewayStatus};
+pub use rules::tag_text_ok;
 pub use vpn_connection::{VpnConnection, VpnConnectionSpec, VpnConnectionStatus};
 pub use vpn_gateway::{VpnGateway, VpnGatewaySpec, VpnGatewayStatus};
 

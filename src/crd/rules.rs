@@ -69,8 +69,9 @@ pub(crate) fn exactly_one_of(a: &str, b: &str) -> Rule {
 /// name); users cannot set them.
 pub(crate) const RESERVED_TAG_PREFIX: &str = "vpn.hwcloud.dev:";
 
-/// Resource tag keys have 1-128 characters (the schema bounds the values to 255 characters and
-/// the count to 18: 20 per resource in the cloud, 2 of which the operator uses).
+/// Resource tag keys have 1-128 characters (the schema bounds the values to 255 characters of
+/// [`patterns::TAG_TEXT`] and the count to 18: 20 per resource in the cloud, 2 of which the
+/// operator uses). The characters of keys are checked by the operator: see [`tag_text_ok`].
 pub(crate) fn tags() -> Rule {
     Rule::new("self.all(k, size(k) >= 1 && size(k) <= 128)")
         .message("tag keys must have 1-128 characters")
@@ -105,6 +106,22 @@ pub mod patterns {
     pub const TUNNEL_ADDRESS: &str = r"^169[.]254[.](25[0-5]|2[0-4][0-9]|19[0-46-9]|1[0-8][0-9]|[1-9]?[0-9])[.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/30$";
     /// Enterprise project id: a UUID, or `0` for the default project.
     pub const ENTERPRISE_PROJECT_ID: &str = r"^(0|[A-Za-z0-9-]{1,64})$";
+    /// Resource tag values (and, checked by the operator, keys): the characters the cloud
+    /// documents for both, letters, digits, Chinese characters and `_ . : = + - @`
+    /// ([`super::tag_text_ok`] is the same set in Rust).
+    pub const TAG_TEXT: &str = r"^[0-9A-Za-z一-龥_.:=+@-]*$";
+}
+
+/// Whether `s` uses only the characters the cloud documents for tag keys and values (the VPN
+/// reference's tag constraints: letters, digits, Chinese characters and `_ . : = + - @`; the
+/// spaces and other Unicode letters it marks as uncertain are refused), as
+/// [`patterns::TAG_TEXT`]. The schemas check values with that pattern; keys cannot be checked
+/// by the API server (a map key's length is unbounded when it estimates a rule's cost, so a
+/// `matches()` on keys would get the CRD refused), so the operator checks them before any cloud
+/// call (`ownership::check_tags`) and `vpn-operator plan` reports it.
+pub fn tag_text_ok(s: &str) -> bool {
+    s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || ('一'..='龥').contains(&c) || "_.:=+@-".contains(c))
 }
 
 #[cfg(test)]

@@ -80,9 +80,20 @@ def run_args() -> list[dict]:
     if not body:
         raise Failure("struct RunArgs not found in src/config.rs")
     consts = dict(re.findall(r'pub const ([A-Z_]+): &str = "([^"]*)";', src))
+
+    def flatten(m: re.Match) -> str:
+        # `#[command(flatten)] pub x: CloudArgs`: that struct's flags, in place.
+        inner = re.search(r"pub struct " + m.group(1) + r" \{(.*?)\n\}", src, re.S)
+        if not inner:
+            raise Failure(f"struct {m.group(1)} (flattened into RunArgs) not found in src/config.rs")
+        return inner.group(1)
+
+    fields = re.sub(
+        r"(?:\s*///[^\n]*\n)*\s*#\[command\(flatten\)\]\s*pub \w+: (\w+),", flatten, body.group(1)
+    )
     flags = []
     for m in re.finditer(
-        r"((?:\s*///[^\n]*\n)+)\s*#\[arg\((.*?)\)\]\s*pub (\w+): ([^,]+),", body.group(1), re.S
+        r"((?:\s*///[^\n]*\n)+)\s*#\[arg\((.*?)\)\]\s*pub (\w+): ([^,]+),", fields, re.S
     ):
         doc = " ".join(line.strip()[3:].strip() for line in m.group(1).strip().splitlines())
         attrs, field = m.group(2), m.group(3)

@@ -267,6 +267,27 @@ async fn immutable_changes_invalid_objects_and_pruning() {
     assert_eq!(r.exit_code(), 2);
 }
 
+/// A tag key the cloud refuses passes the schema (the API server cannot check map keys) but not
+/// the plan: the operator would refuse it before any cloud call (the fuzz finding of
+/// docs/FUZZING.md).
+#[tokio::test]
+async fn a_tag_key_the_cloud_refuses_is_invalid_in_the_plan() {
+    let w = ready_world().await;
+    let yaml = EXAMPLES.replace("    team: network", "    tea&m: network");
+    assert_ne!(yaml, EXAMPLES);
+    let r = plan_of(&w, &yaml, false, false).await;
+    match verdict(&r, "edge-gateway") {
+        Verdict::Invalid(m) => assert!(
+            m.len() == 1
+                && m[0].starts_with("the operator would refuse it (Synced=False InvalidSpec): ")
+                && m[0].contains("tag \"tea&m\""),
+            "{m:?}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(r.exit_code(), 1);
+}
+
 #[test]
 fn the_json_output_keeps_its_documented_shape() {
     use super::engine::Entry;

@@ -110,9 +110,11 @@ pub fn tag_diff(desired: &[VpnResourceTag], observed: &[VpnResourceTag]) -> TagD
     TagDiff { add, remove }
 }
 
-/// Refuses a tag set the cloud would reject: at most [`MAX_TAGS`] per resource, and the
-/// operator adds its two owner tags to the user's.
-pub fn check_tag_count(tags: &[VpnResourceTag]) -> super::error::Result<()> {
+/// Refuses a tag set the cloud would reject, before any cloud call: at most [`MAX_TAGS`] per
+/// resource (the operator adds its two owner tags to the user's), and user keys and values of
+/// the cloud's characters only ([`crate::crd::tag_text_ok`]: the schema checks values,
+/// but the API server cannot check map keys).
+pub fn check_tags(tags: &[VpnResourceTag]) -> super::error::Result<()> {
     if tags.len() > MAX_TAGS {
         return Err(super::error::Error::InvalidSpec(format!(
             "{} tags requested but a cloud resource holds at most {MAX_TAGS}, and the operator adds \
@@ -120,6 +122,18 @@ pub fn check_tag_count(tags: &[VpnResourceTag]) -> super::error::Result<()> {
             tags.len(),
             MAX_TAGS - 2
         )));
+    }
+    let user = tags
+        .iter()
+        .filter(|t| t.key != TAG_UID && t.key != TAG_OWNER);
+    for t in user {
+        if !crate::crd::tag_text_ok(&t.key) || !crate::crd::tag_text_ok(&t.value) {
+            return Err(super::error::Error::InvalidSpec(format!(
+                "spec.tags: tag {:?}: the cloud allows only letters, digits, Chinese characters and \
+                 _ . : = + - @ in tag keys and values: rename or remove it",
+                t.key
+            )));
+        }
     }
     Ok(())
 }

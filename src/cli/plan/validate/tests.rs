@@ -123,3 +123,63 @@ fn field_paths() {
     assert_eq!(k8s_path("/spec/localSubnets/0"), "spec.localSubnets[0]");
     assert_eq!(k8s_path(""), "");
 }
+
+/// Tag characters: the schema refuses values the cloud refuses, the operator refuses keys (the
+/// API server cannot check map keys) and values before any cloud call, and whatever both let
+/// through the cloud's own rule (the simulator's) accepts. Spaces and non-Chinese, non-ASCII
+/// letters, which the reference marks as uncertain, are refused though the simulator takes them.
+#[test]
+fn tag_characters_the_cloud_refuses_are_refused_first() {
+    use crate::cloud::model::VpnResourceTag;
+    use crate::controller::runtime::ownership::check_tags;
+    let s = Schemas::new().unwrap();
+    // key, value, schema admits, operator admits, the cloud (simulator) accepts
+    let table = [
+        ("team", "network", true, true, true),
+        ("k8s:app", "a.b_c=d+e@f-1", true, true, true),
+        ("环境", "生产", true, true, true),
+        ("team", "", true, true, true),
+        ("tea&m", "network", true, false, false),
+        ("team", "net&work", false, false, false),
+        ("team", "a/b", false, false, false),
+        ("bad/key", "x", true, false, false),
+        ("team a", "x", true, false, true),
+        ("team", "équipe", false, false, true),
+    ];
+    for (key, value, schema_ok, operator_ok, cloud_ok) in table {
+        let spec = with(good_spec(), "tags", json!({ key: value }));
+        let verdict = s.check(Kind::VpnGateway, &gateway(spec), None);
+        assert_eq!(
+            verdict.invalid.is_empty(),
+            schema_ok,
+            "{key:?}={value:?}: {verdict:?}"
+        );
+        if !schema_ok {
+            let want = format!(
+                "spec.tags.{key}: Invalid value: \"{value}\": spec.tags.{key} in body should match \
+                 '^[0-9A-Za-z一-龥_.:=+@-]*$'"
+            );
+            assert_eq!(verdict.invalid, [want]);
+        }
+        let tags = [VpnResourceTag::new(key, value)];
+        let operator = check_tags(&tags);
+        assert_eq!(
+            operator.is_ok(),
+            operator_ok,
+            "{key:?}={value:?}: {operator:?}"
+        );
+        if let Err(e) = operator {
+            let m = e.to_string();
+            assert!(
+                m.contains(&format!("tag {key:?}")) && m.contains("_ . : = + - @"),
+                "{m}"
+            );
+        }
+        let cloud = crate::sim::validate::tags(&tags);
+        assert_eq!(cloud.is_ok(), cloud_ok, "{key:?}={value:?}");
+        assert!(
+            !operator_ok || cloud_ok,
+            "{key:?}={value:?} passes the operator, not the cloud"
+        );
+    }
+}

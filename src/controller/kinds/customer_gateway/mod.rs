@@ -18,7 +18,7 @@ use crate::controller::runtime::contract::{Managed, Reconciled};
 use crate::controller::runtime::error::Result;
 use crate::controller::runtime::lookup::Found;
 use crate::controller::runtime::object::{vpn_account, Object};
-use crate::controller::runtime::ownership::{check_tag_count, cloud_name, desired_tags};
+use crate::controller::runtime::ownership::{check_tags, cloud_name, desired_tags};
 use crate::controller::runtime::quota;
 use crate::crd::common::ManagementPolicy;
 use crate::crd::{CustomerGateway, CustomerGatewaySpec, CustomerGatewayStatus, VpnConnection};
@@ -89,7 +89,7 @@ impl Managed for CustomerGateway {
         let tags = desired_tags(&ctx.settings.cluster_name, self, &self.spec.tags);
         let deleting = self.metadata.deletion_timestamp.is_some();
         if !deleting && self.spec.management_policy != ManagementPolicy::Observe {
-            check_tag_count(&tags)?;
+            check_tags(&tags)?;
         }
         let dependants = match deleting {
             true => dependent_connections(ctx, self).await?,

@@ -10,7 +10,7 @@ use super::status::{build_status, conditions, Described};
 use super::*;
 use crate::cloud::model::{CaCertificate, Timestamp as WireTime};
 use crate::controller::runtime::lookup::{Found, How};
-use crate::controller::runtime::ownership::{check_tag_count, TAG_OWNER, TAG_UID};
+use crate::controller::runtime::ownership::{check_tags, TAG_OWNER, TAG_UID};
 use crate::controller::runtime::status::FieldDiff;
 use crate::crd::common::{find_condition, reasons, types, ConditionStatus, ResourceRef};
 use crate::crd::customer_gateway::{CaCertificateSpec, IdType};
@@ -510,10 +510,10 @@ fn is_true(s: &CustomerGatewayStatus, t: &str) -> bool {
 #[test]
 fn too_many_tags_are_refused_before_any_call() {
     let twenty: Vec<VpnResourceTag> = (0..20).map(|i| tag(&format!("k{i}"), "v")).collect();
-    assert!(check_tag_count(&twenty).is_ok());
+    assert!(check_tags(&twenty).is_ok());
     let mut more = twenty;
     more.push(tag("one", "more"));
-    let err = check_tag_count(&more)
+    let err = check_tags(&more)
         .err()
         .map(|e| e.to_string())
         .unwrap_or_default();

@@ -33,7 +33,7 @@ use crate::controller::runtime::contract::{Managed, Reconciled, Watch};
 use crate::controller::runtime::error::Result;
 use crate::controller::runtime::lookup::Found;
 use crate::controller::runtime::object::{vpn_account, Link, Links, Object};
-use crate::controller::runtime::ownership::{check_tag_count, cloud_name, desired_tags};
+use crate::controller::runtime::ownership::{check_tags, cloud_name, desired_tags};
 use crate::crd::common::{ManagementPolicy, ResourceRef};
 use crate::crd::{VpnConnection, VpnConnectionSpec, VpnConnectionStatus};
 use crate::metrics::ObjectGauges;
@@ -176,7 +176,7 @@ impl Managed for VpnConnection {
             });
         }
         if !observe_only {
-            check_tag_count(&tags)?;
+            check_tags(&tags)?;
         }
         let gateway = refs::gateway_ref(ctx, self, observe_only).await?;
         let customer_gateway = refs::customer_gateway_ref(ctx, self, observe_only).await?;
