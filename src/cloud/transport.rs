@@ -293,6 +293,12 @@ impl AttemptError {
 const USER_AGENT: &str = concat!("vpn-operator/", env!("CARGO_PKG_VERSION"));
 
 impl ApiClient {
+    /// Whether a clone of this client exists besides this one (a reconcile in flight, a
+    /// pending watch): the owner of the last one may drop it without cutting anyone off.
+    pub fn is_shared(&self) -> bool {
+        Arc::strong_count(&self.inner) > 1
+    }
+
     /// Builds the client; fails on an endpoint that is not an http(s) URL with a host.
     pub fn new(cfg: ClientConfig) -> Result<Self, CloudError> {
         check_endpoint(&cfg.endpoint)?;
