@@ -126,7 +126,9 @@ impl TokenBucket {
             return true;
         }
         let s = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let elapsed = Instant::now().saturating_duration_since(s.last).as_secs_f64();
+        let elapsed = Instant::now()
+            .saturating_duration_since(s.last)
+            .as_secs_f64();
         s.tokens + elapsed * self.rate >= self.burst
     }
 
@@ -527,7 +529,10 @@ mod tests {
         assert!(is_registered(&e, "p-forget"), "not refilled yet");
         tokio::time::advance(Duration::from_secs(1)).await;
         forget_idle();
-        assert!(!is_registered(&e, "p-forget"), "at rest and unheld: dropped");
+        assert!(
+            !is_registered(&e, "p-forget"),
+            "at rest and unheld: dropped"
+        );
         // The account's next client gets a limiter with the same budget: a full burst.
         let again = shared(&e, "p-forget", limits);
         let start = Instant::now();

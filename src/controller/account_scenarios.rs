@@ -324,7 +324,10 @@ async fn an_idle_account_is_forgotten_and_its_next_reconcile_works() {
     let clouds = &w.ctx.clouds;
     assert_eq!(clouds.clients_held(), 1);
     assert!(crate::cloud::limiter::is_registered(&endpoint, P_B));
-    assert!(w.ctx.kube.secrets_cached() > 0, "the account Secret was read");
+    assert!(
+        w.ctx.kube.secrets_cached() > 0,
+        "the account Secret was read"
+    );
 
     // A reconcile still holding the account's client (a long call in flight): nothing of the
     // account goes, however long ago it was asked for.

@@ -116,7 +116,11 @@ impl Kube {
 
     /// All objects of the given kinds in one `kubectl get a,b,c -o json`.
     pub fn list(&self, kinds: &[Kind]) -> Result<Vec<Value>, String> {
-        let names = kinds.iter().map(|k| k.resource()).collect::<Vec<_>>().join(",");
+        let names = kinds
+            .iter()
+            .map(|k| k.resource())
+            .collect::<Vec<_>>()
+            .join(",");
         let mut args = vec!["get", &names, "-o", "json"];
         args.extend(self.object_scope());
         let out = self.run(&args)?;
@@ -134,7 +138,11 @@ impl Kube {
     }
 
     pub fn delete_all(&self, kinds: &[Kind]) -> Result<(), String> {
-        let names = kinds.iter().map(|k| k.resource()).collect::<Vec<_>>().join(",");
+        let names = kinds
+            .iter()
+            .map(|k| k.resource())
+            .collect::<Vec<_>>()
+            .join(",");
         if self.spans() {
             self.run(&["delete", &names, "-A", "-l", RUN_LABEL, "--wait=false"])
         } else {

@@ -429,7 +429,13 @@ pub fn rss_scaling(points: &[RssPoint], enforced: bool) -> (Verdict, f64) {
     };
     let mut t = Table::new(
         "Operator memory by size",
-        &["objects", "accounts", "idle RSS", "steady RSS", "peak RSS (VmHWM)"],
+        &[
+            "objects",
+            "accounts",
+            "idle RSS",
+            "steady RSS",
+            "peak RSS (VmHWM)",
+        ],
     );
     for x in &p {
         t.row(vec![
@@ -609,7 +615,10 @@ fn account_figures(
             continue;
         };
         objects[a] += 1;
-        if let Some(l) = o["metadata"]["uid"].as_str().and_then(|u| lag_by_uid.get(u)) {
+        if let Some(l) = o["metadata"]["uid"]
+            .as_str()
+            .and_then(|u| lag_by_uid.get(u))
+        {
             lags[a].push(*l);
         }
     }
@@ -633,7 +642,6 @@ fn account_figures(
         lag_p99,
     }
 }
-
 
 fn flag_value(args: &[String], flag: &str) -> Option<String> {
     let mut it = args.iter();
@@ -752,7 +760,8 @@ fn targets(plan: &LoadPlan, m: &Measured) -> Vec<Verdict> {
         let objects = 3 * plan.n;
         // Judged here at the full size; a smaller run is judged by the `memory` step's
         // two-point estimate (small and large summaries), which has the slope.
-        let full = objects as f64 >= TARGET_RSS_OBJECTS && plan.rig.accounts as f64 >= TARGET_ACCOUNTS;
+        let full =
+            objects as f64 >= TARGET_RSS_OBJECTS && plan.rig.accounts as f64 >= TARGET_ACCOUNTS;
         let rss = Verdict {
             name: format!(
                 "steady RSS over {} accounts ({} build)",

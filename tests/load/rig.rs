@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use vpn_operator::sim::{Delays, FaultKind, FaultRule, Trigger};
 
 use crate::cloud::{Counters, Inventory};
-use crate::fixtures::{self, Layout, PSK_SECRETS};
+use crate::fixtures::{self, Layout};
 use crate::hygiene::{Findings, Needles};
 use crate::kube::Kube;
 use crate::procs::{Creds, Operator, OperatorSpec, Sim, Standin};
@@ -40,8 +40,6 @@ pub struct Rig {
     pub dir: PathBuf,
     pub kube: Kube,
     pub sim: Sim,
-    /// The operator's own account (`--credentials-secret`, the simulator's main project).
-    pub creds: Creds,
     /// Where the objects live: one namespace per account.
     pub layout: Layout,
     /// The project of each namespace of `layout` (with one account, the operator's own).
@@ -92,7 +90,10 @@ impl Rig {
                 (c, fixtures::REGIONS[a % fixtures::REGIONS.len()])
             })
             .collect();
-        let mut needles = vec![("secret key (SK) of the operator's account".to_string(), creds.sk.clone())];
+        let mut needles = vec![(
+            "secret key (SK) of the operator's account".to_string(),
+            creds.sk.clone(),
+        )];
         needles.extend(
             accounts
                 .iter()
@@ -106,9 +107,11 @@ impl Rig {
             let psks: Vec<String> = (0..layout.psks_per_namespace)
                 .map(|_| fixtures::random_psk())
                 .collect();
-            needles.extend(psks.iter().enumerate().map(|(i, p)| {
-                (format!("pre-shared key of {ns}/load-psk-{i}"), p.clone())
-            }));
+            needles.extend(
+                psks.iter()
+                    .enumerate()
+                    .map(|(i, p)| (format!("pre-shared key of {ns}/load-psk-{i}"), p.clone())),
+            );
             yaml.push_str(&fixtures::psk_yaml(ns, &psks));
             if let Some((c, region)) = accounts.get(a) {
                 yaml.push_str("---\n");
@@ -160,7 +163,6 @@ impl Rig {
             } else {
                 vec![creds.project.clone()]
             },
-            creds,
             layout,
             needles: Needles::new(needles),
             keep: cfg.keep,

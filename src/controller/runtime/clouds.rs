@@ -482,7 +482,11 @@ impl Clouds {
     /// How many account clients (VPN and IES) are cached.
     pub fn clients_held(&self) -> usize {
         self.cache.lock().unwrap_or_else(|e| e.into_inner()).len()
-            + self.ies_cache.lock().unwrap_or_else(|e| e.into_inner()).len()
+            + self
+                .ies_cache
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .len()
     }
 
     /// Forgets cached credentials for `target` (after an authentication failure).
