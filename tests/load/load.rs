@@ -260,10 +260,11 @@ fn drive(plan: &LoadPlan, rig: &Rig) -> Result<RunOutcome, String> {
     // The checks known before delete-all, printed now too: a run stopped during a long delete
     // (10,000 objects on the Python stand-in) still shows them.
     println!(
-        "before delete-all: {} duplicates, {} orphans, {} objects without a cloud resource, {} objects not Ready after the rest, {} secret findings",
+        "before delete-all: {} duplicates, {} orphans, {} objects without a cloud resource, {} outside their namespace's project, {} objects not Ready after the rest, {} secret findings",
         audit.duplicates.len(),
         audit.orphans.len(),
         audit.missing.len(),
+        misplaced.len(),
         m.not_ready_after_rest,
         findings.leaks.len()
     );
