@@ -778,7 +778,7 @@ fn targets(plan: &LoadPlan, m: &Measured) -> Vec<Verdict> {
             target: format!(
                 "<= {TARGET_ACCOUNTS_RSS_MIB} MiB at {TARGET_RSS_OBJECTS:.0} objects over {TARGET_ACCOUNTS:.0} accounts"
             ),
-            met: full.then(|| m.rss_rest_kib as f64 <= TARGET_ACCOUNTS_RSS_MIB * 1024.0),
+            met: full.then_some(m.rss_rest_kib as f64 <= TARGET_ACCOUNTS_RSS_MIB * 1024.0),
             enforced: plan.enforces("rss"),
         };
         return vec![reads, lag, no429, rss];

@@ -224,7 +224,7 @@ impl SecretCache {
     }
 
     /// How many Secret reads are cached.
-    pub fn len(&self) -> usize {
+    pub fn cached(&self) -> usize {
         self.inner
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -241,7 +241,7 @@ impl Kube {
 
     /// How many Secret reads are cached.
     pub fn secrets_cached(&self) -> usize {
-        self.0.secrets.len()
+        self.0.secrets.cached()
     }
 
     /// Starts over with an empty Event cache (see [`live::Live::renew_recorder`]).
