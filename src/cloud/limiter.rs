@@ -120,6 +120,18 @@ impl TokenBucket {
         }
     }
 
+    /// Whether the bucket has refilled to its burst: it then allows what a new one would.
+    fn is_full(&self) -> bool {
+        if self.unlimited() {
+            return true;
+        }
+        let s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let elapsed = Instant::now()
+            .saturating_duration_since(s.last)
+            .as_secs_f64();
+        s.tokens + elapsed * self.rate >= self.burst
+    }
+
     /// Takes a token only if one is available now.
     pub fn try_acquire(&self) -> bool {
         if self.unlimited() {
@@ -238,6 +250,21 @@ impl Limiter {
         }
     }
 
+    /// At rest: both buckets full and no write reserved, so a limiter made afresh for the same
+    /// account would allow exactly what this one allows.
+    fn at_rest(&self) -> bool {
+        // A reservation already due costs its holder no wait here, nor with a new limiter.
+        let now = Instant::now();
+        self.read.is_full()
+            && self.write.is_full()
+            && self
+                .reserved
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .values()
+                .all(|due| *due <= now)
+    }
+
     /// Writes reserved by callers that are not waiting for them.
     pub fn queued_writes(&self) -> usize {
         self.reserved
@@ -272,6 +299,32 @@ pub fn shared(endpoint: &url::Url, project: &str, limits: RateLimits) -> Arc<Lim
         );
     }
     limiter
+}
+
+/// Drops the limiters that no client holds and that are at rest (buckets refilled, no write
+/// reserved); returns how many. Dropping one changes no account's budget: the next client of
+/// its account gets a new one with a full burst, which is what the dropped one allowed. A
+/// limiter whose tokens were spent is kept until it has refilled, so evicting an account
+/// never hands it a fresh burst while it is busy.
+pub fn forget_idle() -> usize {
+    let mut map = registry().lock().unwrap_or_else(|p| p.into_inner());
+    let before = map.len();
+    // The registry's own reference is the only one when no client holds the limiter.
+    map.retain(|_, l| Arc::strong_count(l) > 1 || !l.at_rest());
+    let dropped = before - map.len();
+    if dropped > 0 && map.capacity() > 2 * map.len() + 16 {
+        map.shrink_to_fit();
+    }
+    dropped
+}
+
+/// Whether a limiter of (`endpoint` origin, `project`) is held in the registry.
+pub fn is_registered(endpoint: &url::Url, project: &str) -> bool {
+    let key = (endpoint.origin().ascii_serialization(), project.to_string());
+    registry()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .contains_key(&key)
 }
 
 #[cfg(test)]
@@ -443,6 +496,49 @@ mod tests {
         tokio::time::advance(RESERVATION_GRACE + Duration::from_secs(2)).await;
         l.admit_write(&key("z")).await.unwrap();
         assert_eq!(l.queued_writes(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn only_a_limiter_at_rest_that_no_client_holds_is_forgotten() {
+        let e: url::Url = "https://vpn.test-forget.example.com".parse().unwrap();
+        let limits = RateLimits {
+            write_per_sec: 1.0,
+            write_burst: 2,
+            ..RateLimits::default()
+        };
+        let held = shared(&e, "p-forget", limits);
+        // Busy: the burst is spent and a write is queued for later.
+        held.acquire(OpKind::Write).await;
+        held.acquire(OpKind::Write).await;
+        let q = QueueKey {
+            key: "obj".into(),
+            max_wait: Duration::ZERO,
+        };
+        assert!(held.admit_write(&q).await.is_err());
+        forget_idle();
+        assert!(is_registered(&e, "p-forget"), "a client holds it");
+        drop(held);
+        forget_idle();
+        assert!(
+            is_registered(&e, "p-forget"),
+            "nobody holds it, but its tokens are spent: a new one would grant a fresh burst"
+        );
+        // The queued write's token comes due at 1 s; the bucket is full again at 3 s.
+        tokio::time::advance(Duration::from_secs(2)).await;
+        forget_idle();
+        assert!(is_registered(&e, "p-forget"), "not refilled yet");
+        tokio::time::advance(Duration::from_secs(1)).await;
+        forget_idle();
+        assert!(
+            !is_registered(&e, "p-forget"),
+            "at rest and unheld: dropped"
+        );
+        // The account's next client gets a limiter with the same budget: a full burst.
+        let again = shared(&e, "p-forget", limits);
+        let start = Instant::now();
+        again.acquire(OpKind::Write).await;
+        again.acquire(OpKind::Write).await;
+        assert_eq!(start.elapsed(), Duration::ZERO);
     }
 
     #[test]

@@ -10,7 +10,8 @@
 //! (`Content-Type`, `Host`, `X-Sdk-Date`, `X-Project-Id`, ...), authenticate (sign every
 //! sent header with AK/SK, or add `X-Auth-Token`), send with a per-attempt timeout,
 //! classify the answer, and let [`RetryPolicy`] decide whether to wait and go again.
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -292,7 +293,37 @@ impl AttemptError {
 
 const USER_AGENT: &str = concat!("vpn-operator/", env!("CARGO_PKG_VERSION"));
 
+/// The HTTP client (connection pool, TLS configuration) for these timeouts, built once and
+/// shared by every account's [`ApiClient`]. Why: a client of its own per account (its TLS root
+/// store and pool) was most of an account's memory at hundreds of accounts (docs/PERFORMANCE.md).
+/// Sharing changes nothing on the wire: every request carries its own signature or token, and
+/// accounts on one endpoint simply reuse its connections.
+fn shared_http(connect: Duration, timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+    type Clients = Mutex<HashMap<(Duration, Duration), reqwest::Client>>;
+    static CLIENTS: OnceLock<Clients> = OnceLock::new();
+    let mut clients = CLIENTS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    if let Some(c) = clients.get(&(connect, timeout)) {
+        return Ok(c.clone());
+    }
+    let c = reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(connect)
+        .timeout(timeout)
+        .build()?;
+    clients.insert((connect, timeout), c.clone());
+    Ok(c)
+}
+
 impl ApiClient {
+    /// Whether a clone of this client exists besides this one (a reconcile in flight, a
+    /// pending watch): the owner of the last one may drop it without cutting anyone off.
+    pub fn is_shared(&self) -> bool {
+        Arc::strong_count(&self.inner) > 1
+    }
+
     /// Builds the client; fails on an endpoint that is not an http(s) URL with a host.
     pub fn new(cfg: ClientConfig) -> Result<Self, CloudError> {
         check_endpoint(&cfg.endpoint)?;
@@ -301,12 +332,11 @@ impl ApiClient {
             (Some(h), None) => h.to_string(),
             (None, _) => return Err(CloudError::config("ApiClient", "endpoint has no host")),
         };
-        let http = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .connect_timeout(cfg.timeout.min(Duration::from_secs(10)))
-            .timeout(cfg.timeout.max(cfg.read_timeout))
-            .build()
-            .map_err(|e| CloudError::config("ApiClient", error_chain(e)))?;
+        let http = shared_http(
+            cfg.timeout.min(Duration::from_secs(10)),
+            cfg.timeout.max(cfg.read_timeout),
+        )
+        .map_err(|e| CloudError::config("ApiClient", error_chain(e)))?;
         let tokens = match &cfg.credentials {
             Credentials::Password(auth) => {
                 check_endpoint(&auth.iam_endpoint)?;

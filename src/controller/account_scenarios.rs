@@ -307,3 +307,68 @@ async fn an_object_made_before_accounts_were_recorded_stays_in_the_operators_acc
         (AccountSource::Operator, Some(PROJECT))
     );
 }
+
+/// Memory follows the accounts in use: an account nobody used for the idle period keeps no
+/// client, rate limiter, list state or cached account Secret; one still in use keeps them; and
+/// the idle one's next reconcile builds them again and works. The clock is paused and moved,
+/// nothing sleeps.
+#[tokio::test]
+async fn an_idle_account_is_forgotten_and_its_next_reconcile_works() {
+    use crate::controller::runtime::account::{Account, CloudOverride};
+    use crate::controller::runtime::controllers::{forget_idle_accounts, ACCOUNT_IDLE};
+    let w = world(false).await;
+    bind(&w, "team-b", P_B, AK_B, SK_B);
+    let made = create(&w, "team-b", NAME, "203.0.113.20").await;
+    assert_eq!(pair(&made, READY), ("True".into(), "Available".into()));
+    let endpoint: url::Url = w.sim.base_url().parse().unwrap();
+    let clouds = &w.ctx.clouds;
+    assert_eq!(clouds.clients_held(), 1);
+    assert!(crate::cloud::limiter::is_registered(&endpoint, P_B));
+    assert!(
+        w.ctx.kube.secrets_cached() > 0,
+        "the account Secret was read"
+    );
+
+    // A reconcile still holding the account's client (a long call in flight): nothing of the
+    // account goes, however long ago it was asked for.
+    let resolved = clouds
+        .resolve("team-b", &Account::Vpn(CloudOverride::default()))
+        .await
+        .unwrap();
+    let Account::Vpn(target) = resolved.account else {
+        panic!("a VPN account")
+    };
+    let busy = clouds.vpn(&target).await.unwrap();
+    tokio::time::pause();
+    tokio::time::advance(ACCOUNT_IDLE).await;
+    forget_idle_accounts(&w.ctx, ACCOUNT_IDLE);
+    assert_eq!(clouds.clients_held(), 1, "a client in use is kept");
+    assert!(crate::cloud::limiter::is_registered(&endpoint, P_B));
+
+    // Idle and unheld: client, limiter, list state and the account Secret read all go.
+    drop(busy);
+    assert!(forget_idle_accounts(&w.ctx, ACCOUNT_IDLE) >= 2);
+    clouds.lists().forget_idle(ACCOUNT_IDLE);
+    assert_eq!(clouds.clients_held(), 0);
+    assert!(!crate::cloud::limiter::is_registered(&endpoint, P_B));
+    assert_eq!(clouds.lists().accounts_held(), 0);
+    assert_eq!(w.ctx.kube.secrets_cached(), 0);
+    tokio::time::resume();
+
+    // The next reconcile rebuilds the account's state and works: still Ready, the same one
+    // resource in the same project, the same account recorded.
+    let writes = w.writes();
+    w.reconcile_in::<CustomerGateway>("team-b", NAME).await;
+    let after: CustomerGateway = w.get_in("team-b", NAME);
+    assert_eq!(pair(&after, READY), ("True".into(), "Available".into()));
+    assert_eq!(
+        pair(&after, SYNCED),
+        ("True".into(), "ReconcileSuccess".into())
+    );
+    assert_eq!(account(&after), account(&made));
+    assert_eq!(w.writes(), writes, "nothing written to the cloud");
+    assert_eq!(names_in(&w, P_B).await, [NAME]);
+    assert!(names_in(&w, PROJECT).await.is_empty());
+    assert_eq!(clouds.clients_held(), 1);
+    assert!(crate::cloud::limiter::is_registered(&endpoint, P_B));
+}

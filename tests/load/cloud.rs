@@ -14,6 +14,8 @@ pub const UID_TAG: &str = "vpn.hwcloud.dev:uid";
 #[derive(Debug, Clone)]
 pub struct CloudRes {
     pub kind: Kind,
+    /// The simulator project (cloud account) holding it.
+    pub project: String,
     pub id: String,
     /// Value of the uid tag, if any.
     pub owner_uid: Option<String>,
@@ -31,16 +33,22 @@ pub struct Inventory {
 }
 
 impl Inventory {
-    /// Reads the project `project` of a `/_sim/state` answer.
-    pub fn from_state(state: &Value, project: &str) -> Result<Inventory, String> {
-        let p = state["projects"]
+    /// Reads every project of a `/_sim/state` answer.
+    pub fn from_state(state: &Value) -> Result<Inventory, String> {
+        let projects = state["projects"]
             .as_array()
-            .and_then(|ps| ps.iter().find(|p| p["project_id"] == project))
-            .ok_or_else(|| format!("project {project} is not in /_sim/state"))?;
-        let mut inv = Inventory {
-            monitors: p["connection_monitors"].as_array().map_or(0, Vec::len),
-            ..Inventory::default()
-        };
+            .ok_or("/_sim/state has no projects")?;
+        let mut inv = Inventory::default();
+        for p in projects {
+            inv.add_project(p);
+        }
+        Ok(inv)
+    }
+
+    fn add_project(&mut self, p: &Value) {
+        let inv = self;
+        let project = p["project_id"].as_str().unwrap_or_default().to_string();
+        inv.monitors += p["connection_monitors"].as_array().map_or(0, Vec::len);
         for kind in Kind::ALL {
             let (list, key) = kind.sim_keys();
             for entry in p[list].as_array().into_iter().flatten() {
@@ -53,6 +61,7 @@ impl Inventory {
                 });
                 inv.resources.push(CloudRes {
                     kind,
+                    project: project.clone(),
                     id: r["id"].as_str().unwrap_or_default().to_string(),
                     owner_uid,
                     status: r["status"].as_str().unwrap_or_default().to_string(),
@@ -61,7 +70,6 @@ impl Inventory {
                 });
             }
         }
-        Ok(inv)
     }
 
     pub fn count(&self, kind: Kind) -> usize {
@@ -129,6 +137,39 @@ impl Inventory {
         a.orphans.sort();
         a.missing.sort();
         a
+    }
+}
+
+impl Inventory {
+    /// Resources owned by a live object but held in another project than the one of the
+    /// object's namespace (`home`: uid -> (kind, name, project)), as human-readable lines.
+    pub fn misplaced(&self, home: &HashMap<String, (Kind, String, String)>) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .resources
+            .iter()
+            .filter_map(|r| {
+                let (k, n, want) = home.get(r.owner_uid.as_deref()?)?;
+                (r.project != *want).then(|| {
+                    format!(
+                        "{} {n}: {} is in project {}, not in its namespace's project {want}",
+                        k.crd_kind(),
+                        r.id,
+                        r.project
+                    )
+                })
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Resources per project.
+    pub fn per_project(&self) -> HashMap<&str, usize> {
+        let mut m: HashMap<&str, usize> = HashMap::new();
+        for r in &self.resources {
+            *m.entry(r.project.as_str()).or_default() += 1;
+        }
+        m
     }
 }
 

@@ -73,7 +73,7 @@ fn drive(plan: &CrashPlan, rig: &Rig) -> Result<bool, String> {
         window(Phase::Delete)
     );
     let watch = Watch::start(&rig.kube, rig.needles.clone());
-    let create = fixtures::write_batches(&rig.dir, &rig.kube.namespace, plan.m, 500, 0)
+    let create = fixtures::write_batches(&rig.dir, &rig.layout, plan.m, 500, 0)
         .map_err(|e| e.to_string())?;
     let mut kills: Vec<Kill> = Vec::new();
     for it in 1..=plan.iterations {
@@ -91,7 +91,7 @@ fn drive(plan: &CrashPlan, rig: &Rig) -> Result<bool, String> {
         let live = audit_live(rig, it, "create")?;
 
         // Update every object (new generation), kill, recover, check the cloud followed.
-        let update = fixtures::write_batches(&rig.dir, &rig.kube.namespace, plan.m, 500, it)
+        let update = fixtures::write_batches(&rig.dir, &rig.layout, plan.m, 500, it)
             .map_err(|e| e.to_string())?;
         for f in &update {
             rig.kube.apply(f)?;

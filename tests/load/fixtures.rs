@@ -7,12 +7,68 @@ use std::path::{Path, PathBuf};
 use vpn_operator::sim::world::{Eip, Quotas, Subnet, Vpc};
 use vpn_operator::sim::World;
 
-/// Name of the Secret with the cloud credentials, in the run's namespace.
+/// Name of the Secret with the cloud credentials, in the run's (first) namespace: the
+/// operator's own account (`--credentials-secret`).
 pub const CREDS_SECRET: &str = "load-cloud-credentials";
+/// Name of the Secret that gives a namespace its own cloud account (the operator's default
+/// `--account-secret-name`); written in every namespace of a run over several accounts.
+pub const ACCOUNT_SECRET: &str = "vpn-operator-account";
+/// Regions the accounts of a many-account run are spread over (any valid name: the
+/// simulator serves every project at one endpoint, which each account Secret names).
+pub const REGIONS: [&str; 4] = ["cn-north-4", "cn-east-3", "cn-south-1", "ap-southeast-1"];
 const VPC_ID: &str = "a1000000-0000-4000-8000-000000000001";
 const SUBNET_ID: &str = "b1000000-0000-4000-8000-000000000001";
 /// Pre-shared-key Secrets are shared round-robin by the connections.
 pub const PSK_SECRETS: usize = 8;
+
+/// How a run's objects are spread over namespaces, one cloud account each: object `i` of every
+/// kind lives in namespace `i % K` (round-robin), so a connection and the gateways it names
+/// share a namespace; inside its account it is the `i / K`-th object (its EIPs and PSK).
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub namespaces: Vec<String>,
+    /// Pre-shared-key Secrets per namespace, shared round-robin by its connections.
+    pub psks_per_namespace: usize,
+}
+
+impl Layout {
+    /// `k` namespaces named `base` (one account) or `base-a0000`, ... (several).
+    pub fn new(base: &str, k: usize) -> Layout {
+        let k = k.max(1);
+        let namespaces = if k == 1 {
+            vec![base.to_string()]
+        } else {
+            (0..k).map(|a| format!("{base}-a{a:04}")).collect()
+        };
+        Layout {
+            namespaces,
+            psks_per_namespace: (PSK_SECRETS / k).max(1),
+        }
+    }
+
+    pub fn accounts(&self) -> usize {
+        self.namespaces.len()
+    }
+
+    /// The account (and namespace index) of object `i`.
+    pub fn account_of(&self, i: usize) -> usize {
+        i % self.accounts()
+    }
+
+    /// Object `i`'s index among its account's objects.
+    pub fn local(&self, i: usize) -> usize {
+        i / self.accounts()
+    }
+
+    pub fn namespace_of(&self, i: usize) -> &str {
+        &self.namespaces[self.account_of(i)]
+    }
+
+    /// Objects of each kind in the busiest account when there are `n` of each kind.
+    pub fn per_account(&self, n: usize) -> usize {
+        n.div_ceil(self.accounts())
+    }
+}
 
 /// The three kinds, with the plural `kubectl` names and object-name prefixes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -79,7 +135,7 @@ impl Kind {
     }
 }
 
-/// A world with room for `n` public gateways: 2n EIPs (`11.x.y.z`), one large subnet, quotas
+/// A world (one per account: the simulator's default world) with room for `n` public gateways: 2n EIPs (`11.x.y.z`), one large subnet, quotas
 /// and an EIP quota above `n`. EIPs are only unbound on gateway delete, so a world serves
 /// several create/delete rounds (the crash test).
 pub fn world(n: usize) -> World {
@@ -133,11 +189,30 @@ pub fn random_sk() -> String {
     format!("load-sk-{:032x}", rand::random::<u128>())
 }
 
-/// The credentials and PSK Secrets.
-pub fn secrets_yaml(ns: &str, ak: &str, sk: &str, psks: &[String]) -> String {
-    let mut y = format!(
+/// The operator's credentials Secret.
+pub fn creds_yaml(ns: &str, ak: &str, sk: &str) -> String {
+    format!(
         "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {CREDS_SECRET}\n  namespace: {ns}\nstringData:\n  accessKey: {ak}\n  secretKey: {sk}\n"
-    );
+    )
+}
+
+/// A namespace's account Secret (docs/INSTALL.md, "a cloud account per namespace").
+pub fn account_yaml(
+    ns: &str,
+    region: &str,
+    project: &str,
+    endpoint: &str,
+    ak: &str,
+    sk: &str,
+) -> String {
+    format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {ACCOUNT_SECRET}\n  namespace: {ns}\nstringData:\n  region: {region}\n  projectId: {project}\n  endpoint: {endpoint}\n  accessKey: {ak}\n  secretKey: {sk}\n"
+    )
+}
+
+/// The pre-shared-key Secrets of one namespace.
+pub fn psk_yaml(ns: &str, psks: &[String]) -> String {
+    let mut y = String::new();
     for (i, psk) in psks.iter().enumerate() {
         let _ = write!(
             y,
@@ -148,8 +223,10 @@ pub fn secrets_yaml(ns: &str, ak: &str, sk: &str, psks: &[String]) -> String {
 }
 
 /// The spec variant: 0 at create, then each update round bumps it (crash test).
-pub fn object_yaml(kind: Kind, ns: &str, i: usize, variant: usize) -> String {
+pub fn object_yaml(kind: Kind, layout: &Layout, i: usize, variant: usize) -> String {
     let name = kind.name(i);
+    let ns = layout.namespace_of(i);
+    let j = layout.local(i);
     let head = format!(
         "apiVersion: vpn.hwcloud.dev/v1alpha1\nkind: {}\nmetadata:\n  name: {name}\n  namespace: {ns}\n  labels:\n    load.vpn.hwcloud.dev/run: \"true\"\nspec:\n",
         kind.crd_kind()
@@ -163,8 +240,8 @@ pub fn object_yaml(kind: Kind, ns: &str, i: usize, variant: usize) -> String {
             };
             format!(
                 "  attachmentType: vpc\n  networkType: public\n  vpcId: {VPC_ID}\n  connectSubnet: {SUBNET_ID}\n  localSubnets: [192.168.0.0/24{extra}]\n  flavor: Professional1\n  haMode: active-active\n  eip1: {{id: {}}}\n  eip2: {{id: {}}}\n  tags: {{load: \"v{variant}\"}}\n",
-                eip_id(2 * i + 1),
-                eip_id(2 * i + 2)
+                eip_id(2 * j + 1),
+                eip_id(2 * j + 2)
             )
         }
         // 12.a.b.c with c in 1..=250: a valid host address for every i below 15.6 million.
@@ -184,7 +261,7 @@ pub fn object_yaml(kind: Kind, ns: &str, i: usize, variant: usize) -> String {
                 "  vpnGatewayRef: {{name: {}}}\n  gatewayIp: eip1\n  customerGatewayRef: {{name: {}}}\n  style: static\n  peerSubnets: [172.16.0.0/16{extra}]\n  pskSecretRef: {{name: load-psk-{}, key: psk}}\n",
                 Kind::Gateway.name(i),
                 Kind::CustomerGateway.name(i),
-                i % PSK_SECRETS
+                j % layout.psks_per_namespace
             )
         }
     };
@@ -195,7 +272,7 @@ pub fn object_yaml(kind: Kind, ns: &str, i: usize, variant: usize) -> String {
 /// (gateways first, then customer gateways, then connections) and returns the paths.
 pub fn write_batches(
     dir: &Path,
-    ns: &str,
+    layout: &Layout,
     n: usize,
     batch: usize,
     variant: usize,
@@ -204,7 +281,7 @@ pub fn write_batches(
     for kind in Kind::ALL {
         for (b, start) in (0..n).step_by(batch.max(1)).enumerate() {
             let docs: Vec<String> = (start..(start + batch).min(n))
-                .map(|i| object_yaml(kind, ns, i, variant))
+                .map(|i| object_yaml(kind, layout, i, variant))
                 .collect();
             let path = dir.join(format!(
                 "{}-v{variant}-{b:04}.yaml",

@@ -14,20 +14,41 @@ use serde_json::Value;
 use crate::fixtures::Kind;
 use crate::hygiene::Needles;
 
-/// `kubectl` bound to a kubeconfig, a discovery cache and a namespace.
+/// The label every object of a run carries.
+pub const RUN_LABEL: &str = "load.vpn.hwcloud.dev/run=true";
+
+/// `kubectl` bound to a kubeconfig, a discovery cache and the run's namespaces.
 #[derive(Clone)]
 pub struct Kube {
     pub kubeconfig: PathBuf,
     cache: PathBuf,
+    /// The first (with one account, the only) namespace.
     pub namespace: String,
+    /// Every namespace of the run; with more than one, reads span all namespaces (`-A`),
+    /// objects filtered by [`RUN_LABEL`].
+    pub namespaces: Vec<String>,
 }
 
 impl Kube {
-    pub fn new(kubeconfig: &Path, dir: &Path, namespace: &str) -> Kube {
+    pub fn new(kubeconfig: &Path, dir: &Path, namespaces: &[String]) -> Kube {
         Kube {
             kubeconfig: kubeconfig.to_path_buf(),
             cache: dir.join("kubecache"),
-            namespace: namespace.to_string(),
+            namespace: namespaces[0].clone(),
+            namespaces: namespaces.to_vec(),
+        }
+    }
+
+    fn spans(&self) -> bool {
+        self.namespaces.len() > 1
+    }
+
+    /// The scope of a read of the run's objects.
+    fn object_scope(&self) -> Vec<&str> {
+        if self.spans() {
+            vec!["-A", "-l", RUN_LABEL]
+        } else {
+            vec!["-n", &self.namespace]
         }
     }
 
@@ -38,12 +59,17 @@ impl Kube {
         c
     }
 
-    /// Runs kubectl (in the namespace) and returns stdout, or the error output.
+    /// Runs kubectl (in the namespace, with one) and returns stdout, or the error output.
     pub fn run(&self, args: &[&str]) -> Result<String, String> {
+        let ns: &[&str] = if self.spans() {
+            &[]
+        } else {
+            &["-n", &self.namespace]
+        };
         let out = self
             .cmd()
             .args(args)
-            .args(["-n", &self.namespace])
+            .args(ns)
             .output()
             .map_err(|e| format!("kubectl is not installed or cannot run: {e}"))?;
         if !out.status.success() {
@@ -57,19 +83,17 @@ impl Kube {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
-    /// Creates the namespace (through apply: the stand-in refuses protobuf `create ns`).
-    pub fn create_namespace(&self) -> Result<(), String> {
+    /// Creates the namespaces (through apply: the stand-in refuses protobuf `create ns`).
+    pub fn create_namespaces(&self) -> Result<(), String> {
         let path = self
             .cache
             .with_file_name(format!("ns-{}.yaml", self.namespace));
-        std::fs::write(
-            &path,
-            format!(
-                "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {}\n",
-                self.namespace
-            ),
-        )
-        .map_err(|e| e.to_string())?;
+        let docs: Vec<String> = self
+            .namespaces
+            .iter()
+            .map(|ns| format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n"))
+            .collect();
+        std::fs::write(&path, docs.join("---\n")).map_err(|e| e.to_string())?;
         self.apply(&path)
     }
 
@@ -92,25 +116,46 @@ impl Kube {
 
     /// All objects of the given kinds in one `kubectl get a,b,c -o json`.
     pub fn list(&self, kinds: &[Kind]) -> Result<Vec<Value>, String> {
-        let names: Vec<&str> = kinds.iter().map(|k| k.resource()).collect();
-        let out = self.run(&["get", &names.join(","), "-o", "json"])?;
+        let names = kinds
+            .iter()
+            .map(|k| k.resource())
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut args = vec!["get", &names, "-o", "json"];
+        args.extend(self.object_scope());
+        let out = self.run(&args)?;
         let v: Value = serde_json::from_str(&out).map_err(|e| format!("kubectl get: {e}"))?;
         Ok(v["items"].as_array().cloned().unwrap_or_default())
     }
 
-    /// The namespace's Events as JSON text.
+    /// The namespaces' Events as JSON text.
     pub fn events_json(&self) -> Result<String, String> {
-        self.run(&["get", "events", "-o", "json"])
+        if self.spans() {
+            self.run(&["get", "events", "-A", "-o", "json"])
+        } else {
+            self.run(&["get", "events", "-o", "json"])
+        }
     }
 
     pub fn delete_all(&self, kinds: &[Kind]) -> Result<(), String> {
-        let names: Vec<&str> = kinds.iter().map(|k| k.resource()).collect();
-        self.run(&["delete", &names.join(","), "--all", "--wait=false"])
-            .map(drop)
+        let names = kinds
+            .iter()
+            .map(|k| k.resource())
+            .collect::<Vec<_>>()
+            .join(",");
+        if self.spans() {
+            self.run(&["delete", &names, "-A", "-l", RUN_LABEL, "--wait=false"])
+        } else {
+            self.run(&["delete", &names, "--all", "--wait=false"])
+        }
+        .map(drop)
     }
 
-    pub fn delete_namespace(&self) {
-        let _ = self.run(&["delete", "namespace", &self.namespace, "--wait=false"]);
+    pub fn delete_namespaces(&self) {
+        let mut args = vec!["delete", "namespace"];
+        args.extend(self.namespaces.iter().map(String::as_str));
+        args.push("--wait=false");
+        let _ = self.run(&args);
     }
 }
 
@@ -246,7 +291,8 @@ fn watch_loop(
         first = false;
         let child = kube
             .cmd()
-            .args(["get", kind.resource(), "-n", &kube.namespace])
+            .args(["get", kind.resource()])
+            .args(kube.object_scope())
             .args(["--watch", "-o", "json", "--output-watch-events"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

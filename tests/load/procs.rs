@@ -132,9 +132,9 @@ pub struct Sim {
 }
 
 impl Sim {
-    /// Starts `vpn-operator sim` with the given credentials and extra flags (world, delays).
-    pub fn start(dir: &Path, creds: &Creds, extra: &[String]) -> Result<Sim, String> {
-        let port = free_port();
+    /// Starts `vpn-operator sim` on `port` with the given credentials and extra flags (world,
+    /// delays, more projects).
+    pub fn start(dir: &Path, port: u16, creds: &Creds, extra: &[String]) -> Result<Sim, String> {
         let log = File::create(dir.join("sim.log")).map_err(|e| e.to_string())?;
         let child = Command::new(bin())
             .args(["sim", "--listen", &format!("127.0.0.1:{port}")])
@@ -190,7 +190,11 @@ pub struct Creds {
 pub struct OperatorSpec {
     pub dir: PathBuf,
     pub kubeconfig: PathBuf,
+    /// The namespace of the operator's credentials Secret, and the one it watches unless
+    /// `all_namespaces`.
     pub namespace: String,
+    /// Watch every namespace (a run over several accounts, one namespace each).
+    pub all_namespaces: bool,
     pub endpoint: String,
     pub project: String,
     /// Flags added after the harness's own (they win: clap keeps the last value).
@@ -236,6 +240,11 @@ impl Operator {
             .append(true)
             .open(s.dir.join("operator.log"))
             .map_err(|e| e.to_string())?;
+        let watch: Vec<&str> = if s.all_namespaces {
+            Vec::new()
+        } else {
+            vec!["--namespace", &s.namespace]
+        };
         let child = Command::new(bin())
             .arg("run")
             .args(["--cloud", "real", "--endpoint", &s.endpoint])
@@ -244,7 +253,7 @@ impl Operator {
                 "--credentials-secret",
                 &format!("{}/{}", s.namespace, crate::fixtures::CREDS_SECRET),
             ])
-            .args(["--namespace", &s.namespace])
+            .args(watch)
             .args(["--metrics-addr", &format!("127.0.0.1:{port}")])
             .args(["--leader-election=false", "--log-format", "json"])
             .args(&s.extra)

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use vpn_operator::sim::{Delays, FaultKind, FaultRule, Trigger};
 
 use crate::cloud::{Counters, Inventory};
-use crate::fixtures::{self, PSK_SECRETS};
+use crate::fixtures::{self, Layout};
 use crate::hygiene::{Findings, Needles};
 use crate::kube::Kube;
 use crate::procs::{Creds, Operator, OperatorSpec, Sim, Standin};
@@ -19,6 +19,9 @@ pub struct RigConfig {
     pub scenario: String,
     /// Objects of each kind the world must have room for.
     pub world_n: usize,
+    /// Cloud accounts (simulator projects), one namespace with its own account Secret each;
+    /// 1: one namespace and the operator's own account, as before accounts existed.
+    pub accounts: usize,
     pub kubeconfig: Option<PathBuf>,
     pub shared_dir: PathBuf,
     /// Simulator flags (delays).
@@ -37,7 +40,10 @@ pub struct Rig {
     pub dir: PathBuf,
     pub kube: Kube,
     pub sim: Sim,
-    pub creds: Creds,
+    /// Where the objects live: one namespace per account.
+    pub layout: Layout,
+    /// The project of each namespace of `layout` (with one account, the operator's own).
+    pub projects: Vec<String>,
     pub needles: Needles,
     pub keep: bool,
     /// Kept last: the stand-in outlives everything that talks to it.
@@ -60,9 +66,10 @@ impl Rig {
                 (Some(s), k)
             }
         };
-        let namespace = format!("load-{}-{suffix}", cfg.scenario);
-        let kube = Kube::new(&kubeconfig, &dir, &namespace);
-        kube.create_namespace()?;
+        let layout = Layout::new(&format!("load-{}-{suffix}", cfg.scenario), cfg.accounts);
+        let namespace = layout.namespaces[0].clone();
+        let kube = Kube::new(&kubeconfig, &dir, &layout.namespaces);
+        kube.create_namespaces()?;
         kube.apply(&repo_path("crds"))?;
 
         let creds = Creds {
@@ -70,29 +77,68 @@ impl Rig {
             sk: fixtures::random_sk(),
             project: format!("{:032x}", rand::random::<u128>()),
         };
-        let psks: Vec<String> = (0..PSK_SECRETS).map(|_| fixtures::random_psk()).collect();
-        let mut needles = vec![("secret key (SK)".to_string(), creds.sk.clone())];
+        // With several accounts, each namespace's own: a project, AK/SK and region.
+        let many = layout.accounts() > 1;
+        let accounts: Vec<(Creds, &str)> = (0..layout.accounts())
+            .filter(|_| many)
+            .map(|a| {
+                let c = Creds {
+                    ak: format!("LOADACCOUNT{a:05}AK"),
+                    sk: fixtures::random_sk(),
+                    project: format!("{:032x}", rand::random::<u128>()),
+                };
+                (c, fixtures::REGIONS[a % fixtures::REGIONS.len()])
+            })
+            .collect();
+        let mut needles = vec![(
+            "secret key (SK) of the operator's account".to_string(),
+            creds.sk.clone(),
+        )];
         needles.extend(
-            psks.iter()
+            accounts
+                .iter()
                 .enumerate()
-                .map(|(i, p)| (format!("pre-shared key of load-psk-{i}"), p.clone())),
+                .map(|(a, (c, _))| (format!("secret key (SK) of account {a}"), c.sk.clone())),
         );
+        let sim_port = crate::procs::free_port();
+        let sim_url = format!("http://127.0.0.1:{sim_port}");
+        let mut yaml = fixtures::creds_yaml(&namespace, &creds.ak, &creds.sk);
+        for (a, ns) in layout.namespaces.iter().enumerate() {
+            let psks: Vec<String> = (0..layout.psks_per_namespace)
+                .map(|_| fixtures::random_psk())
+                .collect();
+            needles.extend(
+                psks.iter()
+                    .enumerate()
+                    .map(|(i, p)| (format!("pre-shared key of {ns}/load-psk-{i}"), p.clone())),
+            );
+            yaml.push_str(&fixtures::psk_yaml(ns, &psks));
+            if let Some((c, region)) = accounts.get(a) {
+                yaml.push_str("---\n");
+                yaml.push_str(&fixtures::account_yaml(
+                    ns, region, &c.project, &sim_url, &c.ak, &c.sk,
+                ));
+            }
+        }
         let secrets = dir.join("secrets.yaml");
-        std::fs::write(
-            &secrets,
-            fixtures::secrets_yaml(&namespace, &creds.ak, &creds.sk, &psks),
-        )
-        .map_err(|e| e.to_string())?;
-        kube.apply(&secrets)?;
+        std::fs::write(&secrets, yaml).map_err(|e| e.to_string())?;
+        let applied = kube.apply(&secrets);
         // The manifest holds the values in clear: remove it once applied.
         let _ = std::fs::remove_file(&secrets);
+        applied?;
 
+        // One world per project, each with room for its share of the objects.
         let world = dir.join("world.json");
-        let w = serde_json::to_string(&fixtures::world(cfg.world_n)).map_err(|e| e.to_string())?;
+        let w = serde_json::to_string(&fixtures::world(layout.per_account(cfg.world_n)))
+            .map_err(|e| e.to_string())?;
         std::fs::write(&world, w).map_err(|e| e.to_string())?;
         let mut sim_args = vec!["--world".to_string(), world.to_string_lossy().into_owned()];
+        for (c, _) in &accounts {
+            sim_args.push("--project".into());
+            sim_args.push(format!("{}:{}:{}", c.project, c.ak, c.sk));
+        }
         sim_args.extend(cfg.sim_args.iter().cloned());
-        let sim = Sim::start(&dir, &creds, &sim_args)?;
+        let sim = Sim::start(&dir, sim_port, &creds, &sim_args)?;
         let rules = fault_rules(cfg.fault_rate, cfg.latency);
         if !rules.is_empty() {
             sim.admin_call("PUT", "/faults", &json!({"seed": 7, "rules": rules}))?;
@@ -102,6 +148,7 @@ impl Rig {
             dir: dir.clone(),
             kubeconfig: kubeconfig.clone(),
             namespace: namespace.clone(),
+            all_namespaces: many,
             endpoint: sim.url.clone(),
             project: creds.project.clone(),
             extra: cfg.operator_args.clone(),
@@ -111,7 +158,12 @@ impl Rig {
             dir,
             kube,
             sim,
-            creds,
+            projects: if many {
+                accounts.iter().map(|(c, _)| c.project.clone()).collect()
+            } else {
+                vec![creds.project.clone()]
+            },
+            layout,
             needles: Needles::new(needles),
             keep: cfg.keep,
             _standin: standin,
@@ -137,8 +189,15 @@ impl Rig {
         Ok(Counters::from_json(&self.sim.admin("/counters")?))
     }
 
+    /// Every cloud resource, of every project.
     pub fn inventory(&self) -> Result<Inventory, String> {
-        Inventory::from_state(&self.sim.admin("/state")?, &self.creds.project)
+        Inventory::from_state(&self.sim.admin("/state")?)
+    }
+
+    /// The project of namespace `ns`, if it is one of the run's.
+    pub fn project_of(&self, ns: &str) -> Option<&str> {
+        let a = self.layout.namespaces.iter().position(|n| n == ns)?;
+        self.projects.get(a).map(String::as_str)
     }
 
     pub fn delays(&self) -> Result<Delays, String> {
@@ -178,7 +237,7 @@ impl Rig {
         // of thousands of Events keeps the Python stand-in busy for minutes); a given cluster
         // gets its namespace back.
         if self._standin.is_none() {
-            self.kube.delete_namespace();
+            self.kube.delete_namespaces();
         }
         let dir = self.dir.clone();
         let keep = self.keep || failed;

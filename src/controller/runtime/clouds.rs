@@ -6,7 +6,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 pub use super::account::{Account, CloudOverride, IesTarget, Resolved, DEFAULT_ACCOUNT_SECRET};
 use super::error::{Error, Result};
@@ -22,6 +24,49 @@ use crate::crd::common::{AccountSource, AccountStatus};
 
 /// How long credentials read from a Secret are reused before being read again.
 pub const CREDENTIALS_TTL: Duration = Duration::from_secs(300);
+
+/// A client made for one account: when it was made (its credentials are read again after
+/// [`CREDENTIALS_TTL`]) and when a reconcile last asked for it ([`Clouds::forget_idle`]).
+struct Entry<C> {
+    client: C,
+    made: Instant,
+    used: Instant,
+}
+
+impl<C: Clone> Entry<C> {
+    fn new(client: C) -> Self {
+        let now = Instant::now();
+        Self {
+            client,
+            made: now,
+            used: now,
+        }
+    }
+
+    /// The client, unless its credentials are due to be read again.
+    fn fresh(&mut self) -> Option<C> {
+        (self.made.elapsed() < CREDENTIALS_TTL).then(|| {
+            self.used = Instant::now();
+            self.client.clone()
+        })
+    }
+}
+
+/// Drops the entries not asked for within `idle` whose client nobody else holds (`shared`).
+fn forget_idle<K: Eq + std::hash::Hash, C>(
+    cache: &Mutex<HashMap<K, Entry<C>>>,
+    idle: Duration,
+    shared: impl Fn(&C) -> bool,
+) -> usize {
+    let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+    let before = cache.len();
+    cache.retain(|_, e| e.used.elapsed() < idle || shared(&e.client));
+    let dropped = before - cache.len();
+    if dropped > 0 && cache.capacity() > 2 * cache.len() + 16 {
+        cache.shrink_to_fit();
+    }
+    dropped
+}
 
 /// Where credentials come from.
 #[derive(Clone, Debug)]
@@ -89,9 +134,9 @@ struct IesKey {
 pub struct Clouds {
     kube: Kube,
     defaults: CloudDefaults,
-    cache: Mutex<HashMap<CloudKey, (VpnClient, Instant)>>,
+    cache: Mutex<HashMap<CloudKey, Entry<VpnClient>>>,
     ies_defaults: IesDefaults,
-    ies_cache: Mutex<HashMap<IesKey, (IesClient, Instant)>>,
+    ies_cache: Mutex<HashMap<IesKey, Entry<IesClient>>>,
     /// List observations shared by every object of a kind in one account.
     lists: Arc<ListCache>,
     /// The name of every namespace's account Secret.
@@ -280,15 +325,14 @@ impl Clouds {
     /// An IES client for `target`, reading credentials when not cached.
     pub async fn ies(&self, target: &IesTarget) -> Result<IesClient> {
         let key = self.ies_key(target)?;
-        if let Some((c, at)) = self
+        if let Some(c) = self
             .ies_cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
+            .get_mut(&key)
+            .and_then(Entry::fresh)
         {
-            if at.elapsed() < CREDENTIALS_TTL {
-                return Ok(c.clone());
-            }
+            return Ok(c);
         }
         let credentials = match (&key.secret, &self.ies_defaults.credentials) {
             (Some((ns, name)), _) => self.read_ies_credentials(ns, name).await?,
@@ -311,7 +355,7 @@ impl Clouds {
         self.ies_cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(key, (client.clone(), Instant::now()));
+            .insert(key, Entry::new(client.clone()));
         Ok(client)
     }
 
@@ -387,15 +431,14 @@ impl Clouds {
     /// A VPN client for `target`, reading credentials when not cached.
     pub async fn vpn(&self, target: &CloudOverride) -> Result<VpnClient> {
         let key = self.key(target)?;
-        if let Some((c, at)) = self
+        if let Some(c) = self
             .cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
+            .get_mut(&key)
+            .and_then(Entry::fresh)
         {
-            if at.elapsed() < CREDENTIALS_TTL {
-                return Ok(c.clone());
-            }
+            return Ok(c);
         }
         let credentials = match &key.secret {
             None => match &self.defaults.credentials {
@@ -421,8 +464,29 @@ impl Clouds {
         self.cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(key, (client.clone(), Instant::now()));
+            .insert(key, Entry::new(client.clone()));
         Ok(client)
+    }
+
+    /// Drops the clients (with their credentials, HTTP connection pools and IAM tokens) of
+    /// the accounts no reconcile asked for within `idle` and that nothing holds now (no
+    /// reconcile in flight, no pending watch), so memory follows the accounts in use. The
+    /// next reconcile of such an account reads its credentials and builds its client again;
+    /// its rate limiter is kept until it is at rest ([`crate::cloud::limiter::forget_idle`]).
+    /// Returns how many clients were dropped.
+    pub fn forget_idle(&self, idle: Duration) -> usize {
+        forget_idle(&self.cache, idle, |c: &VpnClient| c.api.is_shared())
+            + forget_idle(&self.ies_cache, idle, |c: &IesClient| c.api.is_shared())
+    }
+
+    /// How many account clients (VPN and IES) are cached.
+    pub fn clients_held(&self) -> usize {
+        self.cache.lock().unwrap_or_else(|e| e.into_inner()).len()
+            + self
+                .ies_cache
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .len()
     }
 
     /// Forgets cached credentials for `target` (after an authentication failure).

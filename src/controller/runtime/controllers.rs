@@ -120,8 +120,25 @@ const SNAPSHOT_SWEEP: Duration = Duration::from_secs(10);
 /// [`crate::cloud::listcache::ListCache::forget_idle`]).
 const SNAPSHOT_IDLE: Duration = Duration::from_secs(20);
 
-/// Keeps memory flat at rest: drops list snapshots nobody reads, renews the Event cache every
-/// [`EVENT_CACHE_RENEWAL`], and hands freed heap pages back to the OS after either.
+/// An account no reconcile used for this long loses its client, credentials and tokens
+/// ([`forget_idle_accounts`]). Longer than the default resync interval (10 min), so an account
+/// whose objects rest keeps its client between two resyncs.
+pub const ACCOUNT_IDLE: Duration = Duration::from_secs(15 * 60);
+
+/// Drops the per-account state of accounts idle for `idle`: clients (credentials, HTTP pools,
+/// tokens), then the rate limiters at rest that no client holds any more, and expired Secret
+/// reads (account Secrets among them). List snapshots go sooner ([`SNAPSHOT_IDLE`]); the
+/// pending watches hold an account only while it has resources in transition. Returns how
+/// many entries were dropped.
+pub fn forget_idle_accounts(ctx: &Context, idle: Duration) -> usize {
+    ctx.clouds.forget_idle(idle)
+        + crate::cloud::limiter::forget_idle()
+        + ctx.kube.forget_expired_secrets()
+}
+
+/// Keeps memory flat at rest: drops list snapshots nobody reads and the state of idle accounts,
+/// renews the Event cache every [`EVENT_CACHE_RENEWAL`], and hands freed heap pages back to the
+/// OS after any of them.
 pub async fn housekeeping(ctx: Arc<Context>) {
     let mut every = tokio::time::interval(SNAPSHOT_SWEEP);
     every.tick().await;
@@ -129,6 +146,7 @@ pub async fn housekeeping(ctx: Arc<Context>) {
     loop {
         every.tick().await;
         let mut freed = ctx.clouds.lists().forget_idle(SNAPSHOT_IDLE) > 0;
+        freed |= forget_idle_accounts(&ctx, ACCOUNT_IDLE) > 0;
         if renewed.elapsed() >= EVENT_CACHE_RENEWAL {
             ctx.kube.renew_recorder();
             renewed = tokio::time::Instant::now();

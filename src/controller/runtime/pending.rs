@@ -225,7 +225,7 @@ impl<K: Resource<DynamicType = ()> + 'static> PendingWatch<K> {
 }
 
 /// At most this many lists of one kind at a time (one per account): with hundreds of accounts
-/// provisioning at once, the rest wait for the next tick.
+/// provisioning at once, the rest wait for the next tick, which starts where this one stopped.
 const LISTS_AT_ONCE: usize = 64;
 
 /// Lists `watch`'s accounts every `tick` while anything is registered, and wakes the objects
@@ -250,12 +250,23 @@ pub async fn run<K, T, F, Fut>(
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut lists = FuturesUnordered::new();
     let mut listing = HashSet::new();
+    // The last account a tick started a list of: the next tick goes on after it, so with more
+    // accounts than LISTS_AT_ONCE every one is listed in turn (not the same first ones).
+    let mut last = String::new();
     loop {
         tokio::select! {
             _ = every.tick() => {
-                for (account, client) in watch.accounts_waiting() {
-                    if lists.len() < LISTS_AT_ONCE && listing.insert(account.clone()) {
-                        let listed = list(client);
+                let mut waiting = watch.accounts_waiting();
+                waiting.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+                let from = waiting.partition_point(|(a, _)| *a <= last);
+                let (before, after) = waiting.split_at(from);
+                for (account, client) in after.iter().chain(before) {
+                    if lists.len() >= LISTS_AT_ONCE {
+                        break;
+                    }
+                    if listing.insert(account.clone()) {
+                        last.clone_from(account);
+                        let (account, listed) = (account.clone(), list(client.clone()));
                         lists.push(async move { (account, listed.await) });
                     }
                 }
@@ -378,6 +389,52 @@ mod tests {
         );
         all.started("VpnGateway", "ns", "b");
         assert!(!all.transitions_waiting());
+    }
+
+    /// More accounts provisioning than lists allowed at once: each tick goes on where the last
+    /// stopped, so every account is listed within a few ticks (not the same first ones).
+    #[tokio::test(start_paused = true)]
+    async fn with_more_accounts_than_lists_at_once_every_account_takes_its_turn() {
+        let w = Arc::new(PendingWatch::<VpnGateway>::new(Arc::default()));
+        let accounts = 2 * LISTS_AT_ONCE + 2;
+        for i in 0..accounts {
+            w.watch(
+                &client_of(&format!("p{i:03}")),
+                &format!("id-{i}"),
+                "PENDING_CREATE",
+                gw(&format!("g{i}")),
+            );
+        }
+        let calls: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+        let task = {
+            let (w, calls) = (w.clone(), calls.clone());
+            tokio::spawn(async move {
+                let list = |client: VpnClient| {
+                    let calls = calls.clone();
+                    async move {
+                        let project = client.api.project_id().to_string();
+                        *calls.lock().unwrap().entry(project).or_default() += 1;
+                        let none: HashMap<String, String> = HashMap::new();
+                        Ok((Instant::now(), Arc::new(none)))
+                    }
+                };
+                let metrics = crate::metrics::Metrics::new();
+                run(
+                    &w,
+                    Duration::from_secs(1),
+                    list,
+                    |s: &String| s.as_str(),
+                    &metrics,
+                )
+                .await
+            })
+        };
+        // Ticks at 0, 1 and 2 s: 3 x LISTS_AT_ONCE lists cover every account.
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        let calls = calls.lock().unwrap().clone();
+        assert_eq!(calls.len(), accounts, "every account was listed");
+        assert!(calls.values().all(|n| *n <= 2), "{calls:?}");
+        task.abort();
     }
 
     #[tokio::test(start_paused = true)]

@@ -4,7 +4,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
@@ -199,6 +201,35 @@ impl SecretCache {
             .read
             .retain(|_, (at, _)| at.elapsed() < SECRET_CACHE_TTL);
         inner.read.insert(key, (started, data));
+    }
+
+    /// Drops the entries past [`SECRET_CACHE_TTL`] (housekeeping: at rest nothing is read,
+    /// so nothing else would drop them, and each holds a Secret's contents, e.g. an
+    /// account's keys). Returns how many reads were dropped.
+    pub fn forget_expired(&self) -> usize {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let before = inner.read.len();
+        inner
+            .read
+            .retain(|_, (at, _)| at.elapsed() < SECRET_CACHE_TTL);
+        inner
+            .changed
+            .retain(|_, at| at.elapsed() < SECRET_CACHE_TTL);
+        let dropped = before - inner.read.len();
+        if dropped > 0 {
+            inner.read.shrink_to_fit();
+            inner.changed.shrink_to_fit();
+        }
+        dropped
+    }
+
+    /// How many Secret reads are cached.
+    pub fn cached(&self) -> usize {
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .read
+            .len()
     }
 
     /// Forgets Secret `namespace/name` (it changed).

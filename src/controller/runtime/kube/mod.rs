@@ -12,7 +12,7 @@
 //! Reconciles never hold a `kube::Client`: everything they do to Kubernetes goes through here,
 //! so a test sees all of it.
 use std::sync::Arc;
-use std::time::Instant;
+use tokio::time::Instant;
 
 use super::error::Result;
 use super::events::Note;
@@ -232,6 +232,16 @@ impl Kube {
             Backend::Live(l) => l.publish(obj, note).await,
             Backend::Memory(m) => m.publish(obj, note),
         }
+    }
+
+    /// Drops the Secret reads past their time (see [`SecretCache::forget_expired`]).
+    pub fn forget_expired_secrets(&self) -> usize {
+        self.0.secrets.forget_expired()
+    }
+
+    /// How many Secret reads are cached.
+    pub fn secrets_cached(&self) -> usize {
+        self.0.secrets.cached()
     }
 
     /// Starts over with an empty Event cache (see [`live::Live::renew_recorder`]).
