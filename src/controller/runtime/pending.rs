@@ -12,7 +12,7 @@
 //! `ACTIVE` gateway waited long for its turn. With the watch, N pending objects cost one list a
 //! tick and one reconcile each when they change; their own requeue
 //! ([`super::requeue::fallback`]) is only a slow safety net (e.g. when the list fails).
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -224,8 +224,8 @@ impl<K: Resource<DynamicType = ()> + 'static> PendingWatch<K> {
     }
 }
 
-/// At most this many lists of one kind at a time (one per account): with hundreds of accounts
-/// provisioning at once, the rest wait for the next tick, which starts where this one stopped.
+/// At most this many lists of one kind in flight (one per account): with hundreds of accounts
+/// provisioning at once, the others start as lists end.
 const LISTS_AT_ONCE: usize = 64;
 
 /// Lists `watch`'s accounts every `tick` while anything is registered, and wakes the objects
@@ -250,26 +250,31 @@ pub async fn run<K, T, F, Fut>(
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut lists = FuturesUnordered::new();
     let mut listing = HashSet::new();
-    // The last account a tick started a list of: the next tick goes on after it, so with more
-    // accounts than LISTS_AT_ONCE every one is listed in turn (not the same first ones).
+    // This tick's accounts not yet listed: a list that ends frees its place for the next one
+    // at once, so with fast lists every waiting account is listed every tick, while at most
+    // LISTS_AT_ONCE are in flight.
+    let mut round: VecDeque<(String, VpnClient)> = VecDeque::new();
+    // The last account a list was started for: a tick that finds the previous round unfinished
+    // (slow lists) goes on after it, so every account is listed in turn, not the same first ones.
     let mut last = String::new();
     loop {
+        while lists.len() < LISTS_AT_ONCE {
+            let Some((account, client)) = round.pop_front() else {
+                break;
+            };
+            if listing.insert(account.clone()) {
+                last.clone_from(&account);
+                let listed = list(client);
+                lists.push(async move { (account, listed.await) });
+            }
+        }
         tokio::select! {
             _ = every.tick() => {
                 let mut waiting = watch.accounts_waiting();
                 waiting.sort_unstable_by(|a, b| a.0.cmp(&b.0));
                 let from = waiting.partition_point(|(a, _)| *a <= last);
                 let (before, after) = waiting.split_at(from);
-                for (account, client) in after.iter().chain(before) {
-                    if lists.len() >= LISTS_AT_ONCE {
-                        break;
-                    }
-                    if listing.insert(account.clone()) {
-                        last.clone_from(account);
-                        let (account, listed) = (account.clone(), list(client.clone()));
-                        lists.push(async move { (account, listed.await) });
-                    }
-                }
+                round = after.iter().chain(before).cloned().collect();
             }
             Some((account, listed)) = lists.next(), if !lists.is_empty() => {
                 listing.remove(&account);
@@ -391,8 +396,8 @@ mod tests {
         assert!(!all.transitions_waiting());
     }
 
-    /// More accounts provisioning than lists allowed at once: each tick goes on where the last
-    /// stopped, so every account is listed within a few ticks (not the same first ones).
+    /// More accounts provisioning than lists allowed at once: a list that ends makes room for
+    /// the next account in the same tick, so every account is listed once per tick.
     #[tokio::test(start_paused = true)]
     async fn with_more_accounts_than_lists_at_once_every_account_takes_its_turn() {
         let w = Arc::new(PendingWatch::<VpnGateway>::new(Arc::default()));
@@ -429,11 +434,16 @@ mod tests {
                 .await
             })
         };
-        // Ticks at 0, 1 and 2 s: 3 x LISTS_AT_ONCE lists cover every account.
-        tokio::time::sleep(Duration::from_millis(2500)).await;
+        // The first tick (at 0 s): lists that end free their place for the next accounts, so
+        // one tick lists every account once, although only LISTS_AT_ONCE run at a time.
+        tokio::time::sleep(Duration::from_millis(500)).await;
         let calls = calls.lock().unwrap().clone();
-        assert_eq!(calls.len(), accounts, "every account was listed");
-        assert!(calls.values().all(|n| *n <= 2), "{calls:?}");
+        assert_eq!(
+            calls.len(),
+            accounts,
+            "every account was listed in the first tick"
+        );
+        assert!(calls.values().all(|n| *n == 1), "{calls:?}");
         task.abort();
     }
 
