@@ -101,6 +101,7 @@ pub async fn drive<K: Managed>(
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
     started: impl FnOnce() + Send,
 ) {
+    let observation = tokio::spawn(expect_observation::<K>(c.store(), ctx.clone()));
     let stream =
         c.graceful_shutdown_on(shutdown)
             .run(reconcile_cached::<K>, error_policy::<Cached<K>>, ctx);
@@ -112,6 +113,27 @@ pub async fn drive<K: Managed>(
             }
         })
         .await;
+    observation.abort();
+}
+
+/// `namespace/name`: how the `unobserved_objects` metric names an object.
+pub fn observation_key<K: Resource>(obj: &K) -> String {
+    format!(
+        "{}/{}",
+        obj.meta().namespace.as_deref().unwrap_or_default(),
+        obj.meta().name.as_deref().unwrap_or_default()
+    )
+}
+
+/// Once the kind's initial list is in, every object in it is one this process has to reconcile
+/// before it has re-observed the fleet (the `unobserved_objects` metric: how long a restart or
+/// a failover takes to look at everything, without writing anything to find out).
+async fn expect_observation<K: Managed>(store: reflector::Store<Cached<K>>, ctx: Arc<Context>) {
+    if store.wait_until_ready().await.is_ok() {
+        let listed = store.state();
+        let keys = listed.iter().map(|o| observation_key(&**o));
+        ctx.metrics.expect_observation(K::KIND, keys);
+    }
 }
 
 /// How often [`housekeeping`] drops idle list snapshots.
