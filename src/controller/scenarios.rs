@@ -355,7 +355,11 @@ async fn a_new_process_over_ready_objects_writes_nothing_and_lists_each_kind_onc
 
     assert!(all_ready(&w), "still Ready");
     assert_eq!(w.writes(), cloud_writes, "no cloud write");
-    assert_eq!(w.kube().writes(), kube_writes, "no status or finalizer write");
+    assert_eq!(
+        w.kube().writes(),
+        kube_writes,
+        "no status or finalizer write"
+    );
     assert_eq!(versions(&w), statuses, "status unchanged");
     for (op, before) in lists.iter().zip(lists_before) {
         assert_eq!(

@@ -95,7 +95,11 @@ mod tests {
         assert_eq!(c.project_calls("p1", "ListVgws"), 2);
         assert_eq!(c.project_calls("p2", "ListVgws"), 1);
         assert_eq!(c.calls("KeystoneCreateUserTokenByPassword"), 1);
-        assert_eq!(c.by_project.len(), 2, "no entry for calls without a project");
+        assert_eq!(
+            c.by_project.len(),
+            2,
+            "no entry for calls without a project"
+        );
         let v = serde_json::to_value(&c).unwrap();
         assert_eq!(v["by_project"]["p1"]["ListVgws"], 2);
         assert_eq!(v["operations"]["ListVgws"]["calls"], 3);

@@ -251,7 +251,13 @@ impl Operator {
             ])
             .args(["--namespace", &s.namespace])
             .args(["--metrics-addr", &format!("127.0.0.1:{port}")])
-            .args(["--leader-election=false", "--log-format", "json"])
+            .args(["--log-format", "json"])
+            // Off unless the extra flags turn it on (the failover phase): clap refuses the
+            // flag twice.
+            .args(
+                (!s.extra.iter().any(|a| a.starts_with("--leader-election")))
+                    .then_some("--leader-election=false"),
+            )
             .args(&s.extra)
             .env("KUBECONFIG", &s.kubeconfig)
             .env_remove("RUST_LOG")

@@ -105,8 +105,7 @@ fn restart(rig: &Rig, timeout: Duration) -> Result<Cost, String> {
     let t0 = Instant::now();
     rig.restart_operator()?;
     let ready = t0.elapsed();
-    let reobserved = wait_reobserved(&rig.metrics_url(), timeout - ready)
-        .map(|_| t0.elapsed());
+    let reobserved = wait_reobserved(&rig.metrics_url(), timeout - ready).map(|_| t0.elapsed());
     std::thread::sleep(SETTLE);
     cost(
         rig,
@@ -245,7 +244,9 @@ fn cost(
 
 /// Calls per operation since `base` (the totals of `/_sim/counters`).
 fn op_delta(now: &Value, base: &Value) -> BTreeMap<String, u64> {
-    delta(&now["operations"], &base["operations"], |c| c["calls"].as_u64())
+    delta(&now["operations"], &base["operations"], |c| {
+        c["calls"].as_u64()
+    })
 }
 
 /// Calls per operation of one project since `base` (`by_project` of `/_sim/counters`).
@@ -271,12 +272,16 @@ fn delta(now: &Value, base: &Value, calls: fn(&Value) -> Option<u64>) -> BTreeMa
 /// Write requests in the stand-in's request log after byte `offset`.
 fn api_writes(log: &Path, offset: u64) -> Result<ApiWrites, String> {
     let text = std::fs::read(log).map_err(|e| format!("{}: {e}", log.display()))?;
-    let start = usize::try_from(offset).unwrap_or(usize::MAX).min(text.len());
+    let start = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(text.len());
     let mut w = ApiWrites::default();
     for line in String::from_utf8_lossy(&text[start..]).lines() {
+        // The stand-in writes `method.PATCH /path?query ct=...`.
         let Some((method, rest)) = line.split_once(' ') else {
             continue;
         };
+        let method = method.strip_prefix("method.").unwrap_or(method);
         if !matches!(method, "POST" | "PUT" | "PATCH" | "DELETE") {
             continue;
         }
@@ -314,9 +319,7 @@ fn wait_reobserved(url: &str, timeout: Duration) -> Option<()> {
     poll(timeout, Duration::from_millis(200), || {
         let page = crate::http::request("GET", &format!("{url}/metrics"), None).ok()?;
         let series = unobserved(&page.body);
-        let all_kinds = Kind::ALL
-            .iter()
-            .all(|k| series.contains_key(k.crd_kind()));
+        let all_kinds = Kind::ALL.iter().all(|k| series.contains_key(k.crd_kind()));
         (all_kinds && series.values().all(|v| *v == 0.0)).then_some(())
     })
 }
@@ -445,11 +448,7 @@ fn print_costs(costs: &[Cost]) {
         t.row(vec![
             c.name.into(),
             "every object re-observed after".into(),
-            format!(
-                "{} ({})",
-                c.reobserved.map_or("-".into(), secs),
-                c.note
-            ),
+            format!("{} ({})", c.reobserved.map_or("-".into(), secs), c.note),
         ]);
         if let Some(a) = &c.api {
             t.row(vec![

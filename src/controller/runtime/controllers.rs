@@ -71,7 +71,9 @@ pub fn controller<K: Managed>(
         &opts.namespaces,
         &watcher::Config::default().any_semantic(),
     );
-    let stream = scope::for_store(watchers, reader.clone()).reflect(writer);
+    let stream = scope::for_store(watchers, reader.clone())
+        .reflect(writer)
+        .inspect(expect_observation::<K>(reader.clone(), ctx.metrics.clone()));
     let stream = changes::changed_only(stream, trigger_hash::<Cached<K>>).applied_objects();
     let c = Controller::for_stream(stream, reader)
         .with_config(ControllerConfig::default().concurrency(opts.concurrency))
@@ -101,7 +103,6 @@ pub async fn drive<K: Managed>(
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
     started: impl FnOnce() + Send,
 ) {
-    let observation = tokio::spawn(expect_observation::<K>(c.store(), ctx.clone()));
     let stream =
         c.graceful_shutdown_on(shutdown)
             .run(reconcile_cached::<K>, error_policy::<Cached<K>>, ctx);
@@ -113,7 +114,6 @@ pub async fn drive<K: Managed>(
             }
         })
         .await;
-    observation.abort();
 }
 
 /// `namespace/name`: how the `unobserved_objects` metric names an object.
@@ -125,14 +125,21 @@ pub fn observation_key<K: Resource>(obj: &K) -> String {
     )
 }
 
-/// Once the kind's initial list is in, every object in it is one this process has to reconcile
-/// before it has re-observed the fleet (the `unobserved_objects` metric: how long a restart or
-/// a failover takes to look at everything, without writing anything to find out).
-async fn expect_observation<K: Managed>(store: reflector::Store<Cached<K>>, ctx: Arc<Context>) {
-    if store.wait_until_ready().await.is_ok() {
-        let listed = store.state();
-        let keys = listed.iter().map(|o| observation_key(&**o));
-        ctx.metrics.expect_observation(K::KIND, keys);
+/// Once the kind's initial list is in (the first `InitDone`, applied to the store before it
+/// passes here), every object in it is one this process has to reconcile before it has
+/// re-observed the fleet (the `unobserved_objects` metric: how long a restart or a failover
+/// takes to look at everything, found without writing anything).
+fn expect_observation<K: Managed>(
+    store: reflector::Store<Cached<K>>,
+    metrics: crate::metrics::Metrics,
+) -> impl FnMut(&Result<watcher::Event<Cached<K>>, watcher::Error>) {
+    let mut done = false;
+    move |event| {
+        if !done && matches!(event, Ok(watcher::Event::InitDone)) {
+            done = true;
+            let listed = store.state();
+            metrics.expect_observation(K::KIND, listed.iter().map(|o| observation_key(&**o)));
+        }
     }
 }
 
