@@ -19,7 +19,7 @@ use super::cached::Cached;
 use super::changes;
 use super::context::{Context, EVENT_CACHE_RENEWAL};
 use super::contract::Managed;
-use super::object::Object;
+use super::object::{observation_key, Object};
 use super::pending;
 use super::reconcile::{error_policy, reconcile_cached};
 use super::scope::{self, Namespaces};
@@ -114,15 +114,6 @@ pub async fn drive<K: Managed>(
             }
         })
         .await;
-}
-
-/// `namespace/name`: how the `unobserved_objects` metric names an object.
-pub fn observation_key<K: Resource>(obj: &K) -> String {
-    format!(
-        "{}/{}",
-        obj.meta().namespace.as_deref().unwrap_or_default(),
-        obj.meta().name.as_deref().unwrap_or_default()
-    )
 }
 
 /// Once the kind's initial list is in (the first `InitDone`, applied to the store before it

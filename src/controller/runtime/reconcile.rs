@@ -89,7 +89,7 @@ async fn timed<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Requeue {
         ctx.metrics
             .reconcile_finished(K::KIND, started.elapsed(), None);
         ctx.metrics
-            .observed(K::KIND, &super::controllers::observation_key(&*obj));
+            .observed(K::KIND, &super::object::observation_key(&*obj));
         return after;
     }
     let (after, failed) = match step(&*obj, &ctx).await {
@@ -106,7 +106,7 @@ async fn timed<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Requeue {
     ctx.metrics
         .reconcile_finished(K::KIND, started.elapsed(), failed);
     ctx.metrics
-        .observed(K::KIND, &super::controllers::observation_key(&*obj));
+        .observed(K::KIND, &super::object::observation_key(&*obj));
     after
 }
 
