@@ -20,7 +20,7 @@
 //! [`Metrics::encode`] writes OpenMetrics (what Prometheus asks for); [`Metrics::encode_text`]
 //! the classic text format 0.0.4 for clients that do not ask for OpenMetrics (`promtool check
 //! metrics`, `curl`).
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -104,6 +104,21 @@ struct Inner {
     deferred: Family<KindLabels, Counter>,
     woken: Family<KindLabels, Counter>,
     leader: Gauge,
+    unobserved: Family<KindLabels, Gauge>,
+    /// Behind `unobserved`: which objects of each kind this process has still to reconcile.
+    observation: Mutex<HashMap<&'static str, Observation>>,
+}
+
+/// The objects of one kind that this process has not reconciled yet since its controllers
+/// started (see [`Metrics::expect_observation`]).
+#[derive(Default)]
+struct Observation {
+    /// The objects listed at start and not reconciled since; `None` until the initial list is
+    /// in. Emptied (and freed) once all were reconciled.
+    waiting: Option<HashSet<Box<str>>>,
+    /// Objects reconciled before the initial list was complete (kube-runtime starts
+    /// reconciling while the list is still coming in).
+    early: HashSet<Box<str>>,
 }
 
 /// The operator's metrics. Cheap to clone; all clones share one registry.
@@ -155,6 +170,7 @@ impl Metrics {
         let deferred = Family::<KindLabels, Counter>::default();
         let woken = Family::<KindLabels, Counter>::default();
         let leader = Gauge::default();
+        let unobserved = Family::<KindLabels, Gauge>::default();
 
         registry.register("reconciles", "Reconciles run, by kind", reconciles.clone());
         registry.register(
@@ -221,6 +237,13 @@ impl Metrics {
             "1 while this replica holds the leader Lease (or leader election is off)",
             leader.clone(),
         );
+        registry.register(
+            "unobserved_objects",
+            "Objects that existed when this replica started its controllers (after a restart or \
+             on becoming leader) and that it has not reconciled since, by kind; absent until the \
+             kind's initial list is in. 0 for every kind: the whole fleet has been re-observed",
+            unobserved.clone(),
+        );
 
         Self {
             inner: Arc::new(Inner {
@@ -239,6 +262,8 @@ impl Metrics {
                 deferred,
                 woken,
                 leader,
+                unobserved,
+                observation: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -351,6 +376,59 @@ impl Metrics {
         set(&self.inner.gateway_routes, g.routes);
     }
 
+    /// The initial list of `kind` is in: `keys` (`namespace/name`) are the objects this
+    /// process must reconcile before it has observed the whole fleet. Objects reconciled
+    /// already do not count; the `unobserved_objects` series of the kind appears now.
+    pub fn expect_observation(&self, kind: &'static str, keys: impl IntoIterator<Item = String>) {
+        let mut all = self.observation();
+        let o = all.entry(kind).or_default();
+        let early = std::mem::take(&mut o.early);
+        let waiting: HashSet<Box<str>> = keys
+            .into_iter()
+            .map(Box::from)
+            .filter(|k| !early.contains(k))
+            .collect();
+        self.set_unobserved(kind, waiting.len());
+        o.waiting = Some(waiting);
+    }
+
+    /// Object `key` of `kind` was reconciled (or went away) in this process.
+    pub fn observed(&self, kind: &'static str, key: &str) {
+        let mut all = self.observation();
+        let o = all.entry(kind).or_default();
+        match &mut o.waiting {
+            Some(w) if w.is_empty() => {}
+            Some(w) => {
+                if w.remove(key) {
+                    if w.is_empty() {
+                        // Done: nothing more to track for this kind.
+                        *w = HashSet::new();
+                    }
+                    self.set_unobserved(kind, w.len());
+                }
+            }
+            None => {
+                o.early.insert(Box::from(key));
+            }
+        }
+    }
+
+    fn observation(&self) -> std::sync::MutexGuard<'_, HashMap<&'static str, Observation>> {
+        self.inner
+            .observation
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn set_unobserved(&self, kind: &str, n: usize) {
+        self.inner
+            .unobserved
+            .get_or_create(&KindLabels {
+                kind: kind.to_string(),
+            })
+            .set(i64::try_from(n).unwrap_or(i64::MAX));
+    }
+
     /// Sets the leader gauge.
     pub fn set_leader(&self, leading: bool) {
         self.inner.leader.set(i64::from(leading));
@@ -451,6 +529,30 @@ mod tests {
             .find(|l| l.starts_with(prefix))
             .and_then(|l| l.rsplit(' ').next())
             .and_then(|v| v.parse().ok())
+    }
+
+    #[test]
+    fn unobserved_objects_counts_down_to_zero_and_ignores_objects_seen_before_the_list() {
+        let m = Metrics::new();
+        let gauge = |m: &Metrics| {
+            line_value(
+                &m.encode_text(),
+                "vpn_operator_unobserved_objects{kind=\"VpnGateway\"}",
+            )
+        };
+        // kube-runtime may reconcile an object before the initial list is complete.
+        m.observed("VpnGateway", "ns/a");
+        assert_eq!(gauge(&m), None, "absent until the initial list is in");
+        m.expect_observation("VpnGateway", ["ns/a", "ns/b", "ns/c"].map(String::from));
+        assert_eq!(gauge(&m), Some(2.0), "a was observed already");
+        m.observed("VpnGateway", "ns/b");
+        m.observed("VpnGateway", "ns/b");
+        m.observed("VpnGateway", "ns/new");
+        assert_eq!(gauge(&m), Some(1.0), "repeats and new objects do not count");
+        m.observed("VpnGateway", "ns/c");
+        assert_eq!(gauge(&m), Some(0.0));
+        m.observed("VpnGateway", "ns/a");
+        assert_eq!(gauge(&m), Some(0.0), "stays at 0");
     }
 
     #[test]

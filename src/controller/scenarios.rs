@@ -281,3 +281,101 @@ async fn a_hung_list_holds_up_no_other_gateway() {
     }
     assert_eq!(w.calls("ListVgws"), lists + 2, "the hung list and one more");
 }
+
+/// Calls of cloud operation `op` in the world's project (the simulator's counters by project).
+fn project_calls(w: &World, op: &str) -> u64 {
+    crate::sim::server::lock(&w.sim.state().counters)
+        .project_calls(crate::controller::runtime::testing::PROJECT, op)
+}
+
+/// The `unobserved_objects` gauge of `kind` on the context's metrics page.
+fn unobserved(w: &World, kind: &str) -> Option<i64> {
+    let prefix = format!("vpn_operator_unobserved_objects{{kind=\"{kind}\"}} ");
+    w.ctx
+        .metrics
+        .encode_text()
+        .lines()
+        .find_map(|l| l.strip_prefix(&prefix)?.parse().ok())
+}
+
+// Open finding (issue 18, item 4): over these six Ready objects a new process makes 3
+// Kubernetes writes (status unchanged, so finalizer or Secret writes), and the load harness's
+// first restart patched the status of every VpnGateway (their resourceVersions changed). This
+// test is the target the fix must meet; remove the `ignore` with it.
+#[tokio::test]
+#[ignore = "open finding: a new process writes to Kubernetes for Ready objects (see above)"]
+async fn a_new_process_over_ready_objects_writes_nothing_and_lists_each_kind_once() {
+    let mut w = World::start().await;
+    w.put_secret("office-psk", &[("psk", PSK)]);
+    let mut objects = trio(&w, "f1", [1, 2], "203.0.113.10");
+    objects.extend(trio(&w, "f2", [3, 4], "203.0.113.11"));
+    w.run(&objects, Duration::from_secs(600)).await;
+    assert!(all_ready(&w), "every object converges before the restart");
+    // The old process dies some time after its last reconcile.
+    w.advance(Duration::from_secs(120));
+
+    w.restart();
+    // The new process shares its list snapshots between reconciles, as the operator does.
+    w.keep_snapshots
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let (kube_writes, cloud_writes) = (w.kube().writes(), w.writes());
+    let lists = ["ListVgws", "ListCgws", "ListVpnConnections"];
+    let lists_before: Vec<u64> = lists.iter().map(|op| project_calls(&w, op)).collect();
+    let gets_before: u64 = ["ShowVgw", "ShowCgw", "ShowVpnConnection"]
+        .iter()
+        .map(|op| w.calls(op))
+        .sum();
+    let versions = |w: &World| {
+        ["f1", "f2"]
+            .iter()
+            .map(|s| {
+                w.get::<VpnConnection>(&format!("conn-{s}"))
+                    .status
+                    .map(|st| serde_json::to_value(st).unwrap())
+            })
+            .collect::<Vec<_>>()
+    };
+    let statuses = versions(&w);
+
+    // The controllers' initial lists are in: every object is to be re-observed.
+    let names = |prefix: &str| ["f1", "f2"].map(|s| format!("team-a/{prefix}-{s}"));
+    let m = &w.ctx.metrics;
+    m.expect_observation("VpnGateway", names("gw"));
+    m.expect_observation("CustomerGateway", names("cgw"));
+    m.expect_observation("VpnConnection", names("conn"));
+    assert_eq!(unobserved(&w, "VpnConnection"), Some(2));
+    for s in ["f1", "f2"] {
+        w.reconcile::<VpnGateway>(&format!("gw-{s}")).await;
+        w.reconcile::<CustomerGateway>(&format!("cgw-{s}")).await;
+    }
+    w.reconcile::<VpnConnection>("conn-f1").await;
+    assert_eq!(unobserved(&w, "VpnGateway"), Some(0));
+    assert_eq!(
+        unobserved(&w, "VpnConnection"),
+        Some(1),
+        "one connection not reconciled yet"
+    );
+    w.reconcile::<VpnConnection>("conn-f2").await;
+    assert_eq!(unobserved(&w, "VpnConnection"), Some(0));
+
+    assert!(all_ready(&w), "still Ready");
+    assert_eq!(w.writes(), cloud_writes, "no cloud write");
+    assert_eq!(
+        w.kube().writes(),
+        kube_writes,
+        "no status or finalizer write"
+    );
+    assert_eq!(versions(&w), statuses, "status unchanged");
+    for (op, before) in lists.iter().zip(lists_before) {
+        assert_eq!(
+            project_calls(&w, op) - before,
+            1,
+            "{op}: one list per kind for the account, shared by its objects"
+        );
+    }
+    let gets: u64 = ["ShowVgw", "ShowCgw", "ShowVpnConnection"]
+        .iter()
+        .map(|op| w.calls(op))
+        .sum();
+    assert_eq!(gets, gets_before, "no per-object GET");
+}

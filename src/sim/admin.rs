@@ -15,7 +15,7 @@
 //! | `PATCH /_sim/projects/{p}/{kind}/{id}` | JSON merge patch of a resource's stored wire model (drift) |
 //! | `DELETE /_sim/projects/{p}/{kind}/{id}` | remove a resource at once (drift) |
 //! | `POST /_sim/projects/{p}/{kind}/{id}/status` | `{"status": "ERROR"}`: force a state (pending transition dropped; a gateway's upgrade job follows its upgrade states) |
-//! | `GET`/`DELETE /_sim/counters` | call counters per operation / reset them |
+//! | `GET`/`DELETE /_sim/counters` | call counters per operation (`operations`) and per project and operation (`by_project`) / reset them |
 //! | `GET`/`PUT /_sim/wall-clock` | the server's wall clock / move it off the machine's: `{"skew_seconds": 1200}` |
 //! | `GET`/`PUT`/`POST`/`DELETE /_sim/faults` | read / replace (`{seed, rules}`) / add one rule / clear |
 //! | `GET`/`PUT /_sim/delays` | read / change delays (given fields only, e.g. `{"gateway_create": "10s"}`) |

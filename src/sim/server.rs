@@ -265,7 +265,11 @@ pub async fn pipeline(State(st): State<OpState>, req: Request, next: Next) -> Re
         op,
         authenticated,
     } = st;
-    lock(&sim.counters).call(op);
+    // `/v5/{project_id}/...` and `/v5.1/{project_id}/...`.
+    let path = req.uri().path().to_string();
+    let project = path.split('/').nth(2).unwrap_or_default().to_string();
+    // The IAM token API has no project in its path: counted in the totals only.
+    lock(&sim.counters).project_call(if authenticated { &project } else { "" }, op);
     let count = |resp: Response| {
         lock(&sim.counters).status(op, resp.status().as_str());
         resp
@@ -280,9 +284,6 @@ pub async fn pipeline(State(st): State<OpState>, req: Request, next: Next) -> Re
             )
         }
     };
-    let path = parts.uri.path().to_string();
-    // `/v5/{project_id}/...` and `/v5.1/{project_id}/...`.
-    let project = path.split('/').nth(2).unwrap_or_default().to_string();
     if authenticated {
         let checked = auth::authenticate(
             &SignedParts {

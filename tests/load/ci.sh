@@ -26,7 +26,10 @@
 #     faults include calls held 31 s (`timeout`) and lost answers: a hung call holds up
 #     nothing else;
 #   - zero 429 answers at the default client rates (both sizes);
-#   - memory: growth of steady RSS per object above the regression guard below.
+#   - memory: growth of steady RSS per object above the regression guard below;
+#   - restart and failover at rest (N=60 run, tests/load/restart.rs): every object re-observed
+#     <= 60 s after the new process / new leader starts, 0 cloud writes, <= 2 list calls per
+#     kind per account, 0 status writes and no changed resourceVersion.
 # Printed but not failing (targets not met yet, docs/PERFORMANCE.md "What is not met"): the
 # storm p99 over many accounts, and the two-point estimate of steady RSS at 10,000 objects
 # over 500 accounts (96 MiB).
@@ -71,8 +74,11 @@ fi
 [ -x "$VPN_LOAD_OPERATOR_BIN" ] || { echo "FATAL: $VPN_LOAD_OPERATOR_BIN is not an executable" >&2; exit 1; }
 cargo test -q --no-run --test load || exit 1
 
-step "load N=$small at default operator settings (resync shortened for the rest window)"
-run "load N=$small" load --n "$small" --rest "$rest" --report-only rss --json "$out/small.json" -- "${resync[@]}"
+step "load N=$small at default operator settings (resync shortened for the rest window), then restart and failover"
+# The restart targets are printed, not enforced, until the open finding (a new process patches
+# the status of Ready VpnGateways; docs/PERFORMANCE.md "Restart and failover") is fixed: then
+# drop `restart` from --report-only.
+run "load N=$small" load --n "$small" --rest "$rest" --restart --failover --report-only rss,restart --json "$out/small.json" -- "${resync[@]}"
 
 if [ "$large" != "0" ]; then
   # Spread over many accounts as a platform team runs it: each account has its own client

@@ -46,6 +46,9 @@ pub struct LoadPlan {
     /// run and the slope between them is used instead (see [`rss_scaling`]).
     pub rss_single_point: bool,
     pub json_out: Option<PathBuf>,
+    /// Restart and failover phases after the rest (see [`crate::restart`]); their targets
+    /// fail the run unless `restart` is in `report_only`.
+    pub phases: crate::restart::Phases,
 }
 
 impl LoadPlan {
@@ -229,6 +232,13 @@ fn drive(plan: &LoadPlan, rig: &Rig) -> Result<RunOutcome, String> {
         .filter(|o| !kube::is_ready(o))
         .count();
 
+    // Restart and failover with every object Ready, before the delete.
+    let phase_verdicts = if plan.phases.any() {
+        crate::restart::run(rig, plan.phases, plan.timeout, plan.enforces("restart"))?
+    } else {
+        Vec::new()
+    };
+
     // Hygiene before the objects (and their status) go away.
     let mut findings = Findings::default();
     rig.hygiene(&mut findings);
@@ -308,11 +318,12 @@ fn drive(plan: &LoadPlan, rig: &Rig) -> Result<RunOutcome, String> {
     (m.watch_events, m.watch_restarts) = watch.stats();
     watch.stop();
     print_delete(plan, &m, kubectl_delete);
-    let verdicts = if plan.targets {
+    let mut verdicts = if plan.targets {
         targets(plan, &m)
     } else {
         soak_targets(plan, &m)
     };
+    verdicts.extend(phase_verdicts);
 
     // Invariants.
     let mut inv_table = Table::new("Invariants", &["check", "result"]);

@@ -5,6 +5,7 @@
 //! cargo test --test load -- load --n 100 [--rest 60s] [-- <operator flags>]
 //! cargo test --test load -- soak --n 100            # 20% of cloud calls fail
 //! cargo test --test load -- crash --iterations 20   # kill -9 during create/update/delete
+//! cargo test --test load -- load --n 100 --restart --failover   # kill -9 at rest (tests/load/restart.rs)
 //! ```
 //! Without a scenario (plain `cargo test`) it prints SKIP and passes. It exits non-zero when
 //! an invariant fails, or a performance target is missed unless `VPN_LOAD_TARGETS=report`.
@@ -18,6 +19,7 @@ mod kube;
 mod load;
 mod procs;
 mod report;
+mod restart;
 mod rig;
 
 use std::path::PathBuf;
@@ -113,9 +115,18 @@ struct LoadArgs {
     /// Also write the summary as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
-    /// Targets to print without failing on them: `reads`, `lag`, `429`, `rss` (comma-separated).
+    /// Targets to print without failing on them: `reads`, `lag`, `429`, `rss`, `restart`
+    /// (comma-separated).
     #[arg(long, value_delimiter = ',')]
     report_only: Vec<String>,
+    /// After the rest: kill -9 the operator and start a new one; judge what re-observing
+    /// every object costs.
+    #[arg(long)]
+    restart: bool,
+    /// After the rest (and the restart): two replicas with leader election; kill -9 the
+    /// leader and judge the standby's takeover.
+    #[arg(long)]
+    failover: bool,
     #[command(flatten)]
     common: Common,
 }
@@ -186,6 +197,7 @@ fn rig_config(
         latency: c.latency,
         operator_args: c.operator_args.clone(),
         keep: c.keep,
+        kube_access_log: false,
     }
 }
 
@@ -259,9 +271,17 @@ fn run_sizes(
     let mut ok = true;
     let mut points = Vec::new();
     for (i, n) in a.n.iter().enumerate() {
+        let phases = restart::Phases {
+            restart: a.restart,
+            failover: a.failover,
+        };
+        let mut rig = rig_config(scenario, *n, &a.common, fault_default, [s(5), s(2), s(3)]);
+        // The phases count the operator's status writes in the stand-in's request log.
+        rig.kube_access_log = phases.any();
         let plan = load::LoadPlan {
             // The simulator's own defaults: gateways 5 s, connections 2 s, updates/deletes 3 s.
-            rig: rig_config(scenario, *n, &a.common, fault_default, [s(5), s(2), s(3)]),
+            rig,
+            phases,
             n: *n,
             rest: a.rest,
             batch: a.batch,

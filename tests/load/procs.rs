@@ -56,11 +56,14 @@ pub fn poll<T>(
 pub struct Standin {
     pid: u32,
     pub kubeconfig: PathBuf,
+    /// The stand-in's output: with `access_log`, one line per API request (`METHOD path`).
+    pub log: PathBuf,
 }
 
 impl Standin {
-    /// Starts the stand-in from `<shared>/tools/kube-standin` in `dir`.
-    pub fn start(shared: &Path, dir: &Path) -> Result<Standin, String> {
+    /// Starts the stand-in from `<shared>/tools/kube-standin` in `dir`; with `access_log` it
+    /// logs every API request (the restart phases count the operator's status writes there).
+    pub fn start(shared: &Path, dir: &Path, access_log: bool) -> Result<Standin, String> {
         let tool = shared.join("tools/kube-standin");
         let script = tool.join("start.sh");
         if !script.exists() {
@@ -92,6 +95,7 @@ impl Standin {
             .arg(tool.join("kube_standin.py"))
             .args(["--port", &port.to_string()])
             .args(["--bookmark-interval", "86400", "--log-size", "200000"])
+            .args(access_log.then_some("--access-log"))
             .stdout(log.try_clone().map_err(|e| e.to_string())?)
             .stderr(log)
             .spawn()
@@ -99,6 +103,7 @@ impl Standin {
         let standin = Standin {
             pid: child.id(),
             kubeconfig: work.join("kubeconfig"),
+            log: work.join("standin.log"),
         };
         poll(Duration::from_secs(30), Duration::from_millis(100), || {
             http::request("GET", &format!("http://{addr}/version"), None)
@@ -207,7 +212,7 @@ pub struct Operator {
     pub metrics_url: String,
     /// How many processes were started (restarts + 1).
     pub starts: u32,
-    spec: OperatorSpec,
+    pub spec: OperatorSpec,
 }
 
 /// Memory of a process from `/proc/PID/status`, in KiB.
@@ -255,7 +260,13 @@ impl Operator {
             ])
             .args(watch)
             .args(["--metrics-addr", &format!("127.0.0.1:{port}")])
-            .args(["--leader-election=false", "--log-format", "json"])
+            .args(["--log-format", "json"])
+            // Off unless the extra flags turn it on (the failover phase): clap refuses the
+            // flag twice.
+            .args(
+                (!s.extra.iter().any(|a| a.starts_with("--leader-election")))
+                    .then_some("--leader-election=false"),
+            )
             .args(&s.extra)
             .env("KUBECONFIG", &s.kubeconfig)
             .env_remove("RUST_LOG")

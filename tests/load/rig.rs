@@ -32,6 +32,8 @@ pub struct RigConfig {
     pub latency: Duration,
     pub operator_args: Vec<String>,
     pub keep: bool,
+    /// Have the kube stand-in log every API request (for the restart and failover phases).
+    pub kube_access_log: bool,
 }
 
 pub struct Rig {
@@ -46,6 +48,7 @@ pub struct Rig {
     pub projects: Vec<String>,
     pub needles: Needles,
     pub keep: bool,
+    kube_access_log: bool,
     /// Kept last: the stand-in outlives everything that talks to it.
     _standin: Option<Standin>,
 }
@@ -60,7 +63,7 @@ impl Rig {
         let (standin, kubeconfig) = match &cfg.kubeconfig {
             Some(k) => (None, k.clone()),
             None => {
-                let s = Standin::start(&cfg.shared_dir, &dir)?;
+                let s = Standin::start(&cfg.shared_dir, &dir, cfg.kube_access_log)?;
                 println!("started the kube stand-in (pid {})", s.pid());
                 let k = s.kubeconfig.clone();
                 (Some(s), k)
@@ -166,6 +169,7 @@ impl Rig {
             layout,
             needles: Needles::new(needles),
             keep: cfg.keep,
+            kube_access_log: cfg.kube_access_log,
             _standin: standin,
         })
     }
@@ -178,6 +182,46 @@ impl Rig {
     /// `kill -9` the operator, start a new process and wait until it is ready.
     pub fn restart_operator(&self) -> Result<(), String> {
         self.op.borrow_mut().restart()
+    }
+
+    /// The running operator's metrics URL.
+    pub fn metrics_url(&self) -> String {
+        self.op.borrow().metrics_url.clone()
+    }
+
+    /// How the operator was started (to start more replicas like it).
+    pub fn operator_spec(&self) -> OperatorSpec {
+        self.op.borrow().spec.clone()
+    }
+
+    /// `kill -9` the operator (no new process).
+    pub fn kill_operator(&self) {
+        self.op.borrow_mut().kill9();
+    }
+
+    /// Makes `op` the rig's operator (the one the rest of the run talks to and stops at the
+    /// end); the previous one is stopped.
+    pub fn replace_operator(&self, op: Operator) {
+        let _old = self.op.replace(op);
+    }
+
+    /// The cloud accounts of the run: each a namespace with its credentials and the simulator
+    /// project they open. One today (the run's namespace and project).
+    pub fn accounts(&self) -> Vec<(String, String)> {
+        self.layout
+            .namespaces
+            .iter()
+            .cloned()
+            .zip(self.projects.iter().cloned())
+            .collect()
+    }
+
+    /// The kube stand-in's request log, when the rig started the stand-in with `--access-log`.
+    pub fn kube_access_log(&self) -> Option<PathBuf> {
+        self._standin
+            .as_ref()
+            .filter(|_| self.kube_access_log)
+            .map(|s| s.log.clone())
     }
 
     /// Operator processes started so far.

@@ -19,7 +19,7 @@ use super::cached::Cached;
 use super::changes;
 use super::context::{Context, EVENT_CACHE_RENEWAL};
 use super::contract::Managed;
-use super::object::Object;
+use super::object::{observation_key, Object};
 use super::pending;
 use super::reconcile::{error_policy, reconcile_cached};
 use super::scope::{self, Namespaces};
@@ -71,7 +71,9 @@ pub fn controller<K: Managed>(
         &opts.namespaces,
         &watcher::Config::default().any_semantic(),
     );
-    let stream = scope::for_store(watchers, reader.clone()).reflect(writer);
+    let stream = scope::for_store(watchers, reader.clone())
+        .reflect(writer)
+        .inspect(expect_observation::<K>(reader.clone(), ctx.metrics.clone()));
     let stream = changes::changed_only(stream, trigger_hash::<Cached<K>>).applied_objects();
     let c = Controller::for_stream(stream, reader)
         .with_config(ControllerConfig::default().concurrency(opts.concurrency))
@@ -112,6 +114,24 @@ pub async fn drive<K: Managed>(
             }
         })
         .await;
+}
+
+/// Once the kind's initial list is in (the first `InitDone`, applied to the store before it
+/// passes here), every object in it is one this process has to reconcile before it has
+/// re-observed the fleet (the `unobserved_objects` metric: how long a restart or a failover
+/// takes to look at everything, found without writing anything).
+fn expect_observation<K: Managed>(
+    store: reflector::Store<Cached<K>>,
+    metrics: crate::metrics::Metrics,
+) -> impl FnMut(&Result<watcher::Event<Cached<K>>, watcher::Error>) {
+    let mut done = false;
+    move |event| {
+        if !done && matches!(event, Ok(watcher::Event::InitDone)) {
+            done = true;
+            let listed = store.state();
+            metrics.expect_observation(K::KIND, listed.iter().map(|o| observation_key(&**o)));
+        }
+    }
 }
 
 /// How often [`housekeeping`] drops idle list snapshots.

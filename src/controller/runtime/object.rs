@@ -125,3 +125,12 @@ pub fn object_key<K: Object>(obj: &K) -> String {
         obj.name_any()
     )
 }
+
+/// `namespace/name`: how the `unobserved_objects` metric names an object.
+pub fn observation_key<K: Resource>(obj: &K) -> String {
+    format!(
+        "{}/{}",
+        obj.meta().namespace.as_deref().unwrap_or_default(),
+        obj.meta().name.as_deref().unwrap_or_default()
+    )
+}

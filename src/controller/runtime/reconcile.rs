@@ -88,6 +88,8 @@ async fn timed<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Requeue {
         // A pause is not a failure.
         ctx.metrics
             .reconcile_finished(K::KIND, started.elapsed(), None);
+        ctx.metrics
+            .observed(K::KIND, &super::object::observation_key(&*obj));
         return after;
     }
     let (after, failed) = match step(&*obj, &ctx).await {
@@ -103,6 +105,8 @@ async fn timed<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Requeue {
     };
     ctx.metrics
         .reconcile_finished(K::KIND, started.elapsed(), failed);
+    ctx.metrics
+        .observed(K::KIND, &super::object::observation_key(&*obj));
     after
 }
 

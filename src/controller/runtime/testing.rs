@@ -36,6 +36,7 @@ pub struct World {
     pub sim: SimHandle,
     pub ctx: Arc<Context>,
     clock: sim::Clock,
+    require_namespace_account: bool,
     http: reqwest::Client,
     /// Keep list snapshots between reconciles as the operator does (by default each reconcile
     /// lists afresh, since the simulated clock may have moved the cloud on).
@@ -72,8 +73,32 @@ impl World {
         let sim = sim::spawn(configure(cfg))
             .await
             .expect("the simulator starts");
+        let ctx = Self::context(&sim, Kube::memory(), &clock, require_namespace_account);
+        Self {
+            sim,
+            ctx,
+            clock,
+            require_namespace_account,
+            http: reqwest::Client::new(),
+            keep_snapshots: Default::default(),
+        }
+    }
+
+    /// A new operator process over the same cluster and cloud (after a `kill -9`, or on
+    /// another replica becoming leader): nothing is kept but what Kubernetes and the cloud
+    /// hold; its clients, list snapshots, backoff and metrics start empty.
+    pub fn restart(&mut self) {
+        let kube = self.ctx.kube.clone();
+        self.ctx = Self::context(&self.sim, kube, &self.clock, self.require_namespace_account);
+    }
+
+    fn context(
+        sim: &SimHandle,
+        kube: Kube,
+        clock: &sim::Clock,
+        require_namespace_account: bool,
+    ) -> Arc<Context> {
         let url: url::Url = sim.base_url().parse().expect("simulator URL");
-        let kube = Kube::memory();
         let defaults = CloudDefaults {
             region: "cn-north-4".into(),
             project_id: PROJECT.into(),
@@ -112,13 +137,7 @@ impl World {
                 .expect("the simulated time is a valid timestamp")
         }));
         ctx.clouds.lists().begin();
-        Self {
-            sim,
-            ctx,
-            clock,
-            http: reqwest::Client::new(),
-            keep_snapshots: Default::default(),
-        }
+        ctx
     }
 
     /// Kubernetes in memory.
