@@ -65,16 +65,25 @@ pub fn apply(
     }
     if let Some(message) = &plan.conflict {
         let gen = obj.metadata.generation;
+        let previous = obj
+            .status
+            .as_ref()
+            .and_then(|s| find_condition(&s.conditions, types::SYNCED));
         let conds = &mut r.status.conditions;
         if find_condition(conds, types::SYNCED).is_none_or(|c| c.status == ConditionStatus::True) {
+            // This reconcile set Synced=True before it saw the conflict: start again from the
+            // condition the object had, so that a conflict already reported keeps its
+            // transition time and an unchanged status is not written again.
+            if let (Some(p), Some(c)) = (
+                previous,
+                conds.iter_mut().find(|c| c.type_ == types::SYNCED),
+            ) {
+                *c = p.clone();
+            }
             let c = Cond::no(reasons::PEER_CONFIG_CONFLICT, message.clone());
             set(conds, now, types::SYNCED, c, gen);
         }
-        let before = obj
-            .status
-            .as_ref()
-            .and_then(|s| find_condition(&s.conditions, types::SYNCED))
-            .map(|c| c.reason.clone());
+        let before = previous.map(|c| c.reason.clone());
         if before.as_deref() != Some(reasons::PEER_CONFIG_CONFLICT) {
             let n = Note::warning(reasons::PEER_CONFIG_CONFLICT, actions::RECONCILE, message);
             r.notes.push(n);
