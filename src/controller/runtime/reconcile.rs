@@ -77,30 +77,26 @@ pub async fn reconcile_requeue<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Re
 
 async fn timed<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Requeue {
     let started = Instant::now();
-    if is_paused(&*obj) {
-        let after = match pause(&*obj, &ctx).await {
-            Ok(()) => None,
+    let (after, failed) = if is_paused(&*obj) {
+        // A pause is not a failure.
+        match pause(&*obj, &ctx).await {
+            Ok(()) => (None, None),
             Err(e) => {
                 tracing::warn!(kind = K::KIND, object = %object_key(&*obj), error = %e, "could not write status");
-                Some(ctx.settings.pending_requeue)
+                (Some(ctx.settings.pending_requeue), None)
             }
-        };
-        // A pause is not a failure.
-        ctx.metrics
-            .reconcile_finished(K::KIND, started.elapsed(), None);
-        ctx.metrics
-            .observed(K::KIND, &super::object::observation_key(&*obj));
-        return after;
-    }
-    let (after, failed) = match step(&*obj, &ctx).await {
-        Ok(after) => (after, None),
-        // The object went away under us (its last finalizer was removed and the cache had not
-        // caught up): nothing left to reconcile or report.
-        Err(f) if f.error.object_gone() => (None, None),
-        Err(f) => {
-            // A wait (a dependency, a queued write) is not a failure either.
-            let failed = (!f.error.is_waiting()).then(|| f.error.reason());
-            (report_failure(&*obj, &ctx, f).await, failed)
+        }
+    } else {
+        match step(&*obj, &ctx).await {
+            Ok(after) => (after, None),
+            // The object went away under us (its last finalizer was removed and the cache had
+            // not caught up): nothing left to reconcile or report.
+            Err(f) if f.error.object_gone() => (None, None),
+            Err(f) => {
+                // A wait (a dependency, a queued write) is not a failure either.
+                let failed = (!f.error.is_waiting()).then(|| f.error.reason());
+                (report_failure(&*obj, &ctx, f).await, failed)
+            }
         }
     };
     ctx.metrics
