@@ -304,7 +304,12 @@ fn api_writes(log: &Path, offset: u64) -> Result<ApiWrites, String> {
 
 /// The holder of the failover Lease and when it acquired it.
 fn lease(rig: &Rig) -> Option<(String, SystemTime)> {
-    let out = rig.kube.run(&["get", "lease", LEASE, "-o", "json"]).ok()?;
+    // The Lease lives in the first namespace; with many namespaces `run` names none.
+    let ns = rig.kube.namespace.as_str();
+    let out = rig
+        .kube
+        .run(&["get", "lease", LEASE, "-n", ns, "-o", "json"])
+        .ok()?;
     let v: Value = serde_json::from_str(&out).ok()?;
     let holder = v["spec"]["holderIdentity"].as_str()?.to_string();
     let at = v["spec"]["acquireTime"]
