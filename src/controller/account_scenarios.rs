@@ -190,6 +190,12 @@ async fn a_changed_namespace_account_moves_nothing_until_the_user_acts() {
     let msg = condition(&after, SYNCED).unwrap().message;
     assert!(msg.contains(P_B) && msg.contains(P_C), "{msg}");
     assert!(!msg.contains(SK_C) && !msg.contains(AK_C), "{msg}");
+    // The same Secret now holds the other project's keys: the message says what that means.
+    assert!(
+        msg.contains("still read from Secret team-b/")
+            && msg.contains(&format!("cannot reach project {P_B}")),
+        "{msg}"
+    );
     let status_writes = w.kube().writes();
     w.reconcile_in::<CustomerGateway>("team-b", NAME).await;
     assert_eq!(

@@ -49,6 +49,9 @@ pub struct LoadPlan {
     /// Restart and failover phases after the rest (see [`crate::restart`]); their targets
     /// fail the run unless `restart` is in `report_only`.
     pub phases: crate::restart::Phases,
+    /// Stop after the rest (and the phases): judge what is known, leave the objects to the
+    /// stand-in (`--no-delete`: delete-all of 10,000 objects takes it over half an hour).
+    pub no_delete: bool,
 }
 
 impl LoadPlan {
@@ -256,7 +259,8 @@ fn drive(plan: &LoadPlan, rig: &Rig) -> Result<RunOutcome, String> {
         not_ready_after_rest,
         delete: Duration::ZERO,
         cloud_empty_after: None,
-        all_calls: c1,
+        // Until now, the restart and failover phases included.
+        all_calls: rig.counters()?,
         rss0_kib: rss0.rss_kib,
         rss_ready_kib: rss_ready.rss_kib,
         rss_rest_kib: rss_rest.rss_kib,
@@ -279,45 +283,27 @@ fn drive(plan: &LoadPlan, rig: &Rig) -> Result<RunOutcome, String> {
         findings.leaks.len()
     );
 
-    // Delete, dependants first (as `kubectl delete -f` of a directory in this order would).
-    println!("deleting all ...");
-    let td = Instant::now();
-    let std0 = SystemTime::now();
-    rig.kube
-        .delete_all(&[Kind::Connection, Kind::CustomerGateway, Kind::Gateway])?;
-    let kubectl_delete = td.elapsed();
-    let mut cloud_empty_after = None;
-    let gone = crate::procs::poll(plan.timeout, poll_every(n), || {
-        if cloud_empty_after.is_none() && rig.inventory().is_ok_and(|i| i.is_empty()) {
-            cloud_empty_after = Some(td.elapsed());
-        }
-        let left = rig.kube.list(&Kind::ALL).ok()?;
-        (left.is_empty() && cloud_empty_after.is_some()).then_some(())
-    });
-    let after = watch.snapshot();
-    if gone.is_none() {
-        let left = rig.kube.list(&Kind::ALL).map(|l| l.len()).unwrap_or(0);
-        return Err(format!(
-            "delete-all did not finish within {}: {left} objects left, cloud: {}",
-            secs(plan.timeout),
-            inventory_summary(&rig.inventory()?)
-        ));
+    // The targets known now: a run stopped during a long delete still shows them.
+    let mut before_delete = if plan.targets {
+        targets(plan, &m)
+    } else {
+        soak_targets(plan, &m)
+    };
+    before_delete.extend(phase_verdicts.iter().cloned());
+    print_targets("Targets (before delete-all)", &before_delete);
+
+    let leftovers = if plan.no_delete {
+        println!("not deleting (--no-delete): the objects stay with the stand-in");
+        None
+    } else {
+        Some(delete_all(plan, rig, &watch, &mut m)?)
+    };
+    if leftovers.is_some() {
+        rig.hygiene(&mut findings);
     }
-    m.delete = after
-        .values()
-        .filter_map(|s| s.deleted_at)
-        .max()
-        .and_then(|t| t.duration_since(std0).ok())
-        .unwrap_or_else(|| td.elapsed());
-    m.cloud_empty_after = cloud_empty_after;
-    let leftovers = rig.inventory()?;
-    m.hwm_kib = rig.operator_rss().unwrap_or_default().hwm_kib;
-    m.all_calls = rig.counters()?;
-    rig.hygiene(&mut findings);
     findings.add_leaks("every watched object version", watch.leaks());
     (m.watch_events, m.watch_restarts) = watch.stats();
     watch.stop();
-    print_delete(plan, &m, kubectl_delete);
     let mut verdicts = if plan.targets {
         targets(plan, &m)
     } else {
@@ -366,11 +352,16 @@ fn drive(plan: &LoadPlan, rig: &Rig) -> Result<RunOutcome, String> {
         .into_iter()
         .collect();
     check("still Ready after the rest", &flaps);
-    let left: Vec<String> = (!leftovers.is_empty())
-        .then(|| inventory_summary(&leftovers))
-        .into_iter()
-        .collect();
-    check("nothing left in the cloud after delete-all", &left);
+    match &leftovers {
+        Some(leftovers) => {
+            let left: Vec<String> = (!leftovers.is_empty())
+                .then(|| inventory_summary(leftovers))
+                .into_iter()
+                .collect();
+            check("nothing left in the cloud after delete-all", &left);
+        }
+        None => println!("not checked: nothing left in the cloud after delete-all (--no-delete)"),
+    }
     check(
         &format!(
             "no secret ({} values) in logs, Events, status, metrics ({:.1} MB searched)",
@@ -381,20 +372,7 @@ fn drive(plan: &LoadPlan, rig: &Rig) -> Result<RunOutcome, String> {
     );
     println!("{}", inv_table.render());
 
-    let mut targets_ok = true;
-    if !verdicts.is_empty() {
-        let mut t = Table::new("Targets", &["target", "measured", "bound", "verdict"]);
-        for v in &verdicts {
-            targets_ok &= v.passes();
-            t.row(vec![
-                v.name.clone(),
-                v.measured.clone(),
-                v.target.clone(),
-                v.label().into(),
-            ]);
-        }
-        println!("{}", t.render());
-    }
+    let targets_ok = print_targets("Targets", &verdicts);
     let summary = summary_json(plan, &m, &verdicts, ok);
     let text = serde_json::to_string_pretty(&summary).unwrap_or_default();
     let _ = std::fs::write(rig.dir.join("summary.json"), &text);
@@ -414,6 +392,70 @@ fn drive(plan: &LoadPlan, rig: &Rig) -> Result<RunOutcome, String> {
             peak_kib: m.hwm_kib,
         },
     })
+}
+
+/// Deletes every object, dependants first (as `kubectl delete -f` of a directory in this order
+/// would), and waits until Kubernetes and the cloud are empty; returns what the cloud still
+/// holds (nothing, when all went well).
+fn delete_all(
+    plan: &LoadPlan,
+    rig: &Rig,
+    watch: &Watch,
+    m: &mut Measured,
+) -> Result<Inventory, String> {
+    println!("deleting all ...");
+    let td = Instant::now();
+    let std0 = SystemTime::now();
+    rig.kube
+        .delete_all(&[Kind::Connection, Kind::CustomerGateway, Kind::Gateway])?;
+    let kubectl_delete = td.elapsed();
+    let mut cloud_empty_after = None;
+    let gone = crate::procs::poll(plan.timeout, poll_every(plan.n), || {
+        if cloud_empty_after.is_none() && rig.inventory().is_ok_and(|i| i.is_empty()) {
+            cloud_empty_after = Some(td.elapsed());
+        }
+        let left = rig.kube.list(&Kind::ALL).ok()?;
+        (left.is_empty() && cloud_empty_after.is_some()).then_some(())
+    });
+    let after = watch.snapshot();
+    if gone.is_none() {
+        let left = rig.kube.list(&Kind::ALL).map(|l| l.len()).unwrap_or(0);
+        return Err(format!(
+            "delete-all did not finish within {}: {left} objects left, cloud: {}",
+            secs(plan.timeout),
+            inventory_summary(&rig.inventory()?)
+        ));
+    }
+    m.delete = after
+        .values()
+        .filter_map(|s| s.deleted_at)
+        .max()
+        .and_then(|t| t.duration_since(std0).ok())
+        .unwrap_or_else(|| td.elapsed());
+    m.cloud_empty_after = cloud_empty_after;
+    let leftovers = rig.inventory()?;
+    m.hwm_kib = rig.operator_rss().unwrap_or_default().hwm_kib;
+    m.all_calls = rig.counters()?;
+    print_delete(plan, m, kubectl_delete);
+    Ok(leftovers)
+}
+
+/// Prints the verdicts as a table; whether every one passes.
+fn print_targets(title: &str, verdicts: &[Verdict]) -> bool {
+    if verdicts.is_empty() {
+        return true;
+    }
+    let mut t = Table::new(title, &["target", "measured", "bound", "verdict"]);
+    for v in verdicts {
+        t.row(vec![
+            v.name.clone(),
+            v.measured.clone(),
+            v.target.clone(),
+            v.label().into(),
+        ]);
+    }
+    println!("{}", t.render());
+    verdicts.iter().all(Verdict::passes)
 }
 
 /// Memory against the target from two or more sizes: the slope between the two largest runs

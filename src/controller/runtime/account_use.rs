@@ -85,7 +85,7 @@ pub fn record<S: crate::crd::common::ManagedStatus>(
     use crate::crd::common::{find_condition, reasons, types};
     status.set_account(Some(in_use.record.clone()));
     let changed_to = in_use.changed_to.as_ref()?;
-    let message = format!(
+    let mut message = format!(
         "this object's account is now {} ({:?}), but its {noun} was made in {} \
          (status.account); the operator keeps using that one and moves, recreates or orphans \
          nothing. Restore the account, or set spec.cloud to the recorded account, or delete the \
@@ -94,25 +94,33 @@ pub fn record<S: crate::crd::common::ManagedStatus>(
         changed_to.source,
         describe(&in_use.record),
     );
-    let known = previous
-        .and_then(|p| find_condition(p.conditions(), types::SYNCED))
-        .filter(|c| c.reason == reasons::ACCOUNT_CHANGED && c.message == message);
-    let since = known.map_or(now, |c| &c.last_transition_time);
-    // The kind has just set Synced=True: the old condition goes first, so that the time it
-    // changed stays.
-    status.conditions_mut().retain(|c| c.type_ != types::SYNCED);
-    super::status::set(
-        status.conditions_mut(),
-        since,
-        types::SYNCED,
-        super::status::Cond::no(reasons::ACCOUNT_CHANGED, message.clone()),
-        generation,
-    );
-    known.is_none().then(|| {
-        super::events::Note::warning(
-            reasons::ACCOUNT_CHANGED,
-            super::events::actions::RECONCILE,
-            message,
-        )
-    })
+    if let Some(secret) = in_use
+        .record
+        .secret
+        .as_ref()
+        .filter(|s| changed_to.secret.as_ref() == Some(*s))
+    {
+        // The keys of the recorded account are read from the same Secret, which now holds the
+        // new account's: they reach the recorded project only if both are the same cloud account.
+        message.push_str(&format!(
+            ". Its credentials are still read from Secret {secret}, which now holds the new \
+             account's keys: if they cannot reach {}, its calls fail (AuthFailed); set \
+             spec.cloud.credentialsSecretRef to a Secret with credentials for it",
+            in_use.record.project_id.as_deref().map_or_else(
+                || "the recorded account".to_string(),
+                |p| format!("project {p}")
+            )
+        ));
+    }
+    let previous = previous.and_then(|p| find_condition(p.conditions(), types::SYNCED));
+    let c = super::status::Cond::no(reasons::ACCOUNT_CHANGED, message.clone());
+    super::status::synced_false_over(status.conditions_mut(), previous, now, c, generation).then(
+        || {
+            super::events::Note::warning(
+                reasons::ACCOUNT_CHANGED,
+                super::events::actions::RECONCILE,
+                message,
+            )
+        },
+    )
 }

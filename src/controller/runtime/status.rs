@@ -50,6 +50,32 @@ pub fn set(conds: &mut Vec<Condition>, now: &Time, type_: &str, c: Cond, generat
     );
 }
 
+/// Sets `Synced=False` (`c`) over the `Synced=True` this reconcile has just set, as if set
+/// over the object's `previous` `Synced`: a report already made keeps its transition time, so
+/// an unchanged status is not written again on every reconcile. The condition keeps its place.
+/// Returns whether the report is new (a different reason or message than `previous`): the
+/// moment for a Warning Event.
+pub fn synced_false_over(
+    conds: &mut Vec<Condition>,
+    previous: Option<&Condition>,
+    now: &Time,
+    c: Cond,
+    generation: Option<i64>,
+) -> bool {
+    let new = previous.is_none_or(|p| {
+        p.status != ConditionStatus::False || p.reason != c.reason || p.message != c.message
+    });
+    let synced = crate::crd::common::types::SYNCED;
+    match (conds.iter_mut().find(|x| x.type_ == synced), previous) {
+        (Some(current), Some(p)) => *current = p.clone(),
+        (Some(_), None) => conds.retain(|x| x.type_ != synced),
+        (None, Some(p)) => conds.push(p.clone()),
+        (None, None) => {}
+    }
+    set(conds, now, synced, c, generation);
+    new
+}
+
 /// Most drift entries a status holds (the CRD schema's limit).
 pub const MAX_DRIFT: usize = 20;
 
@@ -249,6 +275,63 @@ mod tests {
 
     fn at(seconds: i64) -> Time {
         Time(k8s_openapi::jiff::Timestamp::from_second(seconds).unwrap_or_default())
+    }
+
+    #[test]
+    fn a_synced_false_report_over_this_reconciles_true_keeps_its_time_and_place() {
+        use crate::crd::common::types::{READY, SYNCED};
+        let cond = |type_: &str, status: ConditionStatus, reason: &str, msg: &str, t: i64| {
+            let mut c = Condition::new(type_, status, reason, msg, Some(1));
+            c.last_transition_time = at(t);
+            c
+        };
+        let this_reconcile = || {
+            vec![
+                cond(READY, ConditionStatus::True, "Available", "", 50),
+                cond(SYNCED, ConditionStatus::True, "ReconcileSuccess", "", 50),
+            ]
+        };
+        let report = || Cond::no(reasons::ACCOUNT_CHANGED, "moved");
+        let f = ConditionStatus::False;
+        let t = ConditionStatus::True;
+        // (previous Synced) -> (new report?, lastTransitionTime)
+        let cases = [
+            ("first report, no previous", None, true, 50),
+            (
+                "same report before",
+                Some(cond(SYNCED, f, reasons::ACCOUNT_CHANGED, "moved", 10)),
+                false,
+                10,
+            ),
+            (
+                "same reason, other message",
+                Some(cond(SYNCED, f, reasons::ACCOUNT_CHANGED, "other", 10)),
+                true,
+                10,
+            ),
+            (
+                "False for another reason",
+                Some(cond(SYNCED, f, "CloudServerError", "x", 10)),
+                true,
+                10,
+            ),
+            (
+                "True before",
+                Some(cond(SYNCED, t, "ReconcileSuccess", "", 10)),
+                true,
+                50,
+            ),
+        ];
+        for (case, previous, new, since) in cases {
+            let mut conds = this_reconcile();
+            let got = synced_false_over(&mut conds, previous.as_ref(), &at(50), report(), Some(1));
+            assert_eq!(got, new, "{case}");
+            assert_eq!(conds.len(), 2, "{case}");
+            assert_eq!(conds[1].type_, SYNCED, "{case}: keeps its place");
+            assert_eq!(conds[1].reason, reasons::ACCOUNT_CHANGED, "{case}");
+            assert_eq!(conds[1].status, f, "{case}");
+            assert_eq!(conds[1].last_transition_time, at(since), "{case}");
+        }
     }
 
     #[test]

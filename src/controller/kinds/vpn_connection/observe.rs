@@ -3,7 +3,7 @@
 use kube::ResourceExt;
 
 use crate::cloud::model::connection::ResponseVpnConnection;
-use crate::cloud::model::monitor::ConnectionMonitorInfo;
+use crate::cloud::model::monitor::{ConnectionMonitorInfo, MonitorStatus};
 use crate::cloud::model::quota::QuotaType;
 use crate::cloud::model::tag::TagResourceType;
 use crate::cloud::VpnClient;
@@ -13,6 +13,7 @@ use crate::controller::runtime::object::Object;
 use crate::controller::runtime::ownership::{ownership, Ownership};
 use crate::controller::runtime::quota;
 use crate::crd::common::ManagementPolicy;
+use crate::crd::vpn_connection::VpnConnectionStatus;
 use crate::crd::VpnConnection;
 
 use super::peer_config::PeerEnds;
@@ -123,8 +124,12 @@ pub async fn observe(cloud: &VpnClient, obj: &VpnConnection, inputs: &Inputs) ->
         gateway: hint.as_deref(),
     };
     let found = lookup::find(&view, VpnConnection::NOUN, &search).await?;
+    let wants_monitor = obj.spec.health_check.is_some_and(|h| h.enabled);
     let monitors = match found.resource() {
-        Some(c) => monitors_of(cloud, &c.id).await?,
+        Some(c) => match known_monitors(c, &status, wants_monitor, deleting) {
+            Some(known) => known,
+            None => monitors_of(cloud, &c.id).await?,
+        },
         None => Vec::new(),
     };
     let peer = match found.resource() {
@@ -174,6 +179,51 @@ async fn peer_ends(
         gateway,
         customer_gateway,
     })
+}
+
+/// The connection's monitors when the connection itself tells enough, so that the account's
+/// monitor list is not read (`None`: read it). The cloud lists each connection with its
+/// monitor's id (`connection_monitor_id`, reference: connections, list response), so:
+/// - no monitor id and none wanted: no monitor, and nothing to do;
+/// - a monitor wanted, and the one named is the one recorded in status as `ACTIVE`: that
+///   monitor, unchanged (a monitor leaves `ACTIVE` only to be deleted, and the connection then
+///   stops naming it).
+///
+/// Everything else reads the list: a monitor wanted and not named (confirm before creating
+/// one), one named and not wanted (to delete it; the list also tells one already being
+/// deleted), one pending or not the recorded one (its state is only in the list), and a
+/// departing connection (its monitors go first). Why: at rest, an account whose connections have no
+/// health check, or a settled one, costs one list fewer per resync.
+pub fn known_monitors(
+    conn: &ResponseVpnConnection,
+    status: &VpnConnectionStatus,
+    wanted: bool,
+    deleting: bool,
+) -> Option<Vec<ConnectionMonitorInfo>> {
+    if deleting {
+        return None;
+    }
+    match conn
+        .connection_monitor_id
+        .as_deref()
+        .filter(|id| !id.is_empty())
+    {
+        None if wanted => None,
+        None => Some(Vec::new()),
+        Some(id)
+            if wanted
+                && status.monitor_id.as_deref() == Some(id)
+                && status.monitor_state.as_deref() == Some(MonitorStatus::Active.as_str()) =>
+        {
+            Some(vec![ConnectionMonitorInfo {
+                id: id.to_string(),
+                status: Some(MonitorStatus::Active),
+                vpn_connection_id: Some(conn.id.clone()),
+                ..Default::default()
+            }])
+        }
+        Some(_) => None,
+    }
 }
 
 async fn monitors_of(cloud: &VpnClient, connection_id: &str) -> Result<Vec<ConnectionMonitorInfo>> {

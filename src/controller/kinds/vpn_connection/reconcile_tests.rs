@@ -462,6 +462,93 @@ async fn the_health_check_is_created_and_deleted_and_goes_with_the_connection() 
     );
 }
 
+/// A client of the simulator's project that is not the operator's (someone else's tool).
+fn outside_client(w: &World) -> VpnClient {
+    let mut cfg = ClientConfig::new(
+        w.sim.base_url().parse().unwrap(),
+        PROJECT,
+        Credentials::aksk(AK, SK),
+    );
+    cfg.retry = RetryPolicy::none();
+    VpnClient::new(ApiClient::new(cfg).unwrap())
+}
+
+#[tokio::test]
+async fn a_settled_connection_is_looked_at_without_reading_the_monitor_list() {
+    let w = World::start().await;
+    let health = |on: bool| {
+        connection(|c| {
+            c.spec.health_check = Some(serde_json::from_value(json!({"enabled": on})).unwrap())
+        })
+    };
+    let monitor_lists = || w.calls("ListConnectionMonitors");
+
+    // No health check, and the connection names no monitor: no monitor list.
+    let before = ready_connection(&w).await;
+    let lists = monitor_lists();
+    w.reconcile::<VpnConnection>(NAME).await;
+    assert_eq!(
+        monitor_lists(),
+        lists,
+        "no health check: the list is not read"
+    );
+    assert_eq!(w.get::<VpnConnection>(NAME).status, before.status);
+
+    // Turned on: the list is read to confirm before the create and while it is pending...
+    w.apply(health(true));
+    let on = w
+        .until::<VpnConnection>(NAME, secs(1), 10, |c| {
+            c.status.as_ref().unwrap().monitor_state.as_deref() == Some("ACTIVE")
+        })
+        .await;
+    assert!(monitor_lists() > lists);
+    // ...and no longer once it is ACTIVE: the status stays as the list reported it.
+    let lists = monitor_lists();
+    w.reconcile::<VpnConnection>(NAME).await;
+    w.reconcile::<VpnConnection>(NAME).await;
+    assert_eq!(monitor_lists(), lists, "a settled health check: not read");
+    assert_eq!(w.get::<VpnConnection>(NAME).status, on.status);
+
+    // Someone else deletes the monitor: the connection stops naming it, and it is made again.
+    let id = on.status.as_ref().unwrap().monitor_id.clone().unwrap();
+    outside_client(&w)
+        .delete_connection_monitor(&id)
+        .await
+        .unwrap();
+    w.advance(secs(2));
+    let again = w
+        .until::<VpnConnection>(NAME, secs(1), 10, |c| {
+            let s = c.status.as_ref().unwrap();
+            s.monitor_state.as_deref() == Some("ACTIVE") && s.monitor_id.as_deref() != Some(&id)
+        })
+        .await;
+    assert_eq!(w.calls("CreateConnectionMonitor"), 2);
+    assert_eq!(w.cloud("connection_monitors").await.len(), 1);
+    assert!(again.status.as_ref().unwrap().monitor_id.is_some());
+}
+
+#[tokio::test]
+async fn a_monitor_made_outside_the_operator_is_found_and_removed_without_a_health_check() {
+    let w = World::start().await;
+    let c = ready_connection(&w).await;
+    outside_client(&w)
+        .create_connection_monitor(&cloud_id(&c))
+        .await
+        .unwrap();
+    w.advance(secs(2));
+    // The connection names the monitor, so it is listed and, not being asked for, deleted.
+    w.reconcile::<VpnConnection>(NAME).await;
+    assert_eq!(w.calls("DeleteConnectionMonitor"), 1);
+    w.advance(secs(2));
+    let c = w.ready::<VpnConnection>(NAME).await;
+    assert!(c.status.as_ref().unwrap().monitor_id.is_none());
+    assert!(w.cloud("connection_monitors").await.is_empty());
+    // Gone: the connection names none, and the list is not read again.
+    let lists = w.calls("ListConnectionMonitors");
+    w.reconcile::<VpnConnection>(NAME).await;
+    assert_eq!(w.calls("ListConnectionMonitors"), lists);
+}
+
 #[tokio::test]
 async fn deletion_is_requested_once_and_the_object_goes_when_the_cloud_is_done() {
     let w = World::start().await;

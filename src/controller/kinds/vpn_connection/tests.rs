@@ -1656,6 +1656,139 @@ fn missing_connection_keeps_its_id_and_gateway() {
 }
 
 #[test]
+fn the_monitor_list_is_read_only_when_the_connection_does_not_tell_enough() {
+    use super::observe::known_monitors;
+    use crate::crd::vpn_connection::VpnConnectionStatus;
+    let named = |id: &str| {
+        let mut c = cloud(ConnectionStatus::Active);
+        c.connection_monitor_id = Some(id.into());
+        c
+    };
+    let none = cloud(ConnectionStatus::Active);
+    let recorded = |id: &str, state: &str| VpnConnectionStatus {
+        monitor_id: Some(id.into()),
+        monitor_state: Some(state.into()),
+        ..Default::default()
+    };
+    let blank = VpnConnectionStatus::default();
+    let active = Some(vec![monitor("mon-1", MonitorStatus::Active)]);
+    // (connection, status, health check wanted, deleting) -> known monitors (None: list).
+    type Case = (
+        &'static str,
+        ResponseVpnConnection,
+        VpnConnectionStatus,
+        bool,
+        bool,
+        Option<Vec<crate::cloud::model::monitor::ConnectionMonitorInfo>>,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            "none named, none wanted",
+            none.clone(),
+            blank.clone(),
+            false,
+            false,
+            Some(vec![]),
+        ),
+        (
+            "none named, an empty id",
+            named(""),
+            blank.clone(),
+            false,
+            false,
+            Some(vec![]),
+        ),
+        (
+            "none named though one was recorded: gone",
+            none.clone(),
+            recorded("mon-1", "ACTIVE"),
+            false,
+            false,
+            Some(vec![]),
+        ),
+        (
+            "none named, one wanted: confirm before creating",
+            none.clone(),
+            blank.clone(),
+            true,
+            false,
+            None,
+        ),
+        (
+            "wanted, named and recorded ACTIVE",
+            named("mon-1"),
+            recorded("mon-1", "ACTIVE"),
+            true,
+            false,
+            active,
+        ),
+        (
+            "wanted, named, recorded pending",
+            named("mon-1"),
+            recorded("mon-1", "PENDING_CREATE"),
+            true,
+            false,
+            None,
+        ),
+        (
+            "wanted, another one named",
+            named("mon-2"),
+            recorded("mon-1", "ACTIVE"),
+            true,
+            false,
+            None,
+        ),
+        (
+            "wanted, named, nothing recorded (just made)",
+            named("mon-1"),
+            blank.clone(),
+            true,
+            false,
+            None,
+        ),
+        (
+            "named, not wanted: read to delete it",
+            named("mon-1"),
+            recorded("mon-1", "ACTIVE"),
+            false,
+            false,
+            None,
+        ),
+        (
+            "named by someone else, not wanted",
+            named("mon-9"),
+            blank.clone(),
+            false,
+            false,
+            None,
+        ),
+        (
+            "departing: always read",
+            none.clone(),
+            blank.clone(),
+            false,
+            true,
+            None,
+        ),
+        (
+            "departing with a settled monitor",
+            named("mon-1"),
+            recorded("mon-1", "ACTIVE"),
+            true,
+            true,
+            None,
+        ),
+    ];
+    for (case, conn, status, wanted, deleting, expected) in cases {
+        assert_eq!(
+            known_monitors(&conn, &status, wanted, deleting),
+            expected,
+            "{case}"
+        );
+    }
+}
+
+#[test]
 fn the_owner_tag_search_takes_the_oldest_of_ours_on_the_gateway() {
     let mut foreign = cloud(ConnectionStatus::Active);
     foreign.id = "theirs".into();

@@ -5,7 +5,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use crate::controller::runtime::contract::Reconciled;
 use crate::controller::runtime::events::{actions, Note, PEER_CONFIG_DELETED, PEER_CONFIG_WRITTEN};
-use crate::controller::runtime::status::{set, Cond};
+use crate::controller::runtime::status::{synced_false_over, Cond};
 use crate::crd::common::{find_condition, reasons, types, ConditionStatus};
 use crate::crd::{VpnConnection, VpnConnectionStatus};
 
@@ -64,29 +64,19 @@ pub fn apply(
         r.notes.push(note);
     }
     if let Some(message) = &plan.conflict {
-        let gen = obj.metadata.generation;
         let previous = obj
             .status
             .as_ref()
             .and_then(|s| find_condition(&s.conditions, types::SYNCED));
         let conds = &mut r.status.conditions;
+        // A Synced=False of this reconcile (a cloud error) says more than the conflict.
         if find_condition(conds, types::SYNCED).is_none_or(|c| c.status == ConditionStatus::True) {
-            // This reconcile set Synced=True before it saw the conflict: start again from the
-            // condition the object had, so that a conflict already reported keeps its
-            // transition time and an unchanged status is not written again.
-            if let (Some(p), Some(c)) = (
-                previous,
-                conds.iter_mut().find(|c| c.type_ == types::SYNCED),
-            ) {
-                *c = p.clone();
-            }
             let c = Cond::no(reasons::PEER_CONFIG_CONFLICT, message.clone());
-            set(conds, now, types::SYNCED, c, gen);
-        }
-        let before = previous.map(|c| c.reason.clone());
-        if before.as_deref() != Some(reasons::PEER_CONFIG_CONFLICT) {
-            let n = Note::warning(reasons::PEER_CONFIG_CONFLICT, actions::RECONCILE, message);
-            r.notes.push(n);
+            let gen = obj.metadata.generation;
+            if synced_false_over(conds, previous, now, c, gen) {
+                let n = Note::warning(reasons::PEER_CONFIG_CONFLICT, actions::RECONCILE, message);
+                r.notes.push(n);
+            }
         }
     }
 }
