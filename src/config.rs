@@ -68,18 +68,10 @@ pub struct CloudArgs {
     pub cluster_name: String,
 }
 
-/// Flags of `vpn-operator run`. Every flag can also be set through the
-/// environment variable shown in `--help` (flags win over the environment).
+/// The namespace-account flags of `run`, `plan` and `doctor`: declared once, so that `plan` and
+/// `doctor` resolve each object's account as the operator does.
 #[derive(Debug, Clone, clap::Args)]
-pub struct RunArgs {
-    /// The cloud flags `plan` and `doctor` share.
-    #[command(flatten)]
-    pub cloud: CloudArgs,
-
-    /// Override the IAM endpoint URL used for token authentication (default: derived from the region).
-    #[arg(long, env = "VPN_OPERATOR_IAM_ENDPOINT")]
-    pub iam_endpoint: Option<String>,
-
+pub struct AccountArgs {
     /// Name of the Secret that gives a namespace its cloud account: keys `region`, `projectId`,
     /// optional `endpoint`, and the credentials as in the credentials Secret (`accessKey` +
     /// `secretKey`, optional `securityToken`; or `token`). Objects without `spec.cloud.credentialsSecretRef` use it.
@@ -100,6 +92,30 @@ pub struct RunArgs {
         default_missing_value = "true"
     )]
     pub require_namespace_account: bool,
+}
+
+impl AccountArgs {
+    /// The account Secret's name, checked as `run` checks it.
+    pub fn secret_name(&self) -> Result<String, ConfigError> {
+        check_dns_subdomain("account-secret-name", self.account_secret_name.clone())
+    }
+}
+
+/// Flags of `vpn-operator run`. Every flag can also be set through the
+/// environment variable shown in `--help` (flags win over the environment).
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    /// The cloud flags `plan` and `doctor` share.
+    #[command(flatten)]
+    pub cloud: CloudArgs,
+
+    /// Override the IAM endpoint URL used for token authentication (default: derived from the region).
+    #[arg(long, env = "VPN_OPERATOR_IAM_ENDPOINT")]
+    pub iam_endpoint: Option<String>,
+
+    /// Where namespaces' cloud accounts come from (`plan` and `doctor` share them).
+    #[command(flatten)]
+    pub accounts: AccountArgs,
 
     /// Watch only this namespace (default: all namespaces). Combines with --watch-namespaces.
     #[arg(long, env = "VPN_OPERATOR_NAMESPACE")]
@@ -477,11 +493,8 @@ impl RunArgs {
             region,
             project_id,
             namespaces,
-            account_secret_name: check_dns_subdomain(
-                "account-secret-name",
-                self.account_secret_name,
-            )?,
-            require_namespace_account: self.require_namespace_account,
+            account_secret_name: self.accounts.secret_name()?,
+            require_namespace_account: self.accounts.require_namespace_account,
             concurrency: self.concurrency,
             resync_interval: self.resync_interval,
             pending_requeue: self.pending_requeue,

@@ -91,9 +91,10 @@ pub async fn secret(
 }
 
 /// The Secrets an object names in its namespace: the pre-shared key and the per-object cloud
-/// credentials, or else (VPN kinds) the namespace's account Secret, so that a plan resolves the
-/// object's account as the operator does.
-pub fn secrets_named(kind: Kind, v: &Value) -> Vec<String> {
+/// credentials, or else (VPN kinds) the namespace's account Secret (`account_secret`, the
+/// operator's `--account-secret-name`), so that a plan resolves the object's account as the
+/// operator does.
+pub fn secrets_named(kind: Kind, v: &Value, account_secret: &str) -> Vec<String> {
     let spec = &v["spec"];
     let mut out = Vec::new();
     if kind == Kind::VpnConnection {
@@ -101,9 +102,7 @@ pub fn secrets_named(kind: Kind, v: &Value) -> Vec<String> {
     }
     match spec["cloud"]["credentialsSecretRef"]["name"].as_str() {
         Some(name) => out.push(name.to_string()),
-        None if kind != Kind::CloudVpnService => {
-            out.push(crate::controller::runtime::account::DEFAULT_ACCOUNT_SECRET.to_string())
-        }
+        None if kind != Kind::CloudVpnService => out.push(account_secret.to_string()),
         None => {}
     }
     out

@@ -46,6 +46,8 @@ pub struct PlanArgs {
     pub namespace: Option<String>,
     #[command(flatten)]
     pub cloud: CloudArgs,
+    #[command(flatten)]
+    pub accounts: crate::config::AccountArgs,
 }
 
 /// A plan: the verdict on every object, and what the reader should know about the whole.
@@ -173,8 +175,9 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         .or_else(|| client.as_ref().map(|c| c.default_namespace().to_string()))
         .unwrap_or_else(|| "default".into());
     let mut manifests = manifests::classify(docs, &namespace);
+    let account_secret = args.accounts.secret_name()?;
     let live = match &client {
-        Some(c) => read_cluster(c, &mut manifests, &mut notes).await,
+        Some(c) => read_cluster(c, &mut manifests, &account_secret, &mut notes).await,
         None => None,
     };
     let secret = match (args.cloud.secret_ref()?, &client) {
@@ -203,6 +206,8 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         defaults: resolved.defaults.clone(),
         ies: resolved.ies.clone(),
         cluster_name: crate::config::check_cluster_name(args.cloud.cluster_name.clone())?,
+        account_secret,
+        require_namespace_account: args.accounts.require_namespace_account,
     };
     let report = plan(manifests, live, cloud, args.prune, notes).await?;
     let code = report.exit_code();
@@ -216,11 +221,13 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(code))
 }
 
-/// The live objects of the manifests' namespaces, and the Secrets the objects name that the
-/// manifests do not hold. `None` (with a note) when the cluster cannot be read.
+/// The live objects of the manifests' namespaces, and the Secrets the objects name (with their
+/// namespaces' account Secret `account_secret`) that the manifests do not hold. `None` (with a
+/// note) when the cluster cannot be read.
 async fn read_cluster(
     client: &kube::Client,
     manifests: &mut Manifests,
+    account_secret: &str,
     notes: &mut Vec<String>,
 ) -> Option<cluster::Live> {
     let namespaces: BTreeSet<String> = manifests
@@ -239,7 +246,7 @@ async fn read_cluster(
     };
     let mut wanted = BTreeSet::new();
     for m in &manifests.objects {
-        for name in cluster::secrets_named(m.kind, &m.value) {
+        for name in cluster::secrets_named(m.kind, &m.value, account_secret) {
             wanted.insert((m.namespace.clone(), name));
         }
     }
