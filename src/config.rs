@@ -74,7 +74,8 @@ pub struct CloudArgs {
 pub struct AccountArgs {
     /// Name of the Secret that gives a namespace its cloud account: keys `region`, `projectId`,
     /// optional `endpoint`, and the credentials as in the credentials Secret (`accessKey` +
-    /// `secretKey`, optional `securityToken`; or `token`). Objects without `spec.cloud.credentialsSecretRef` use it.
+    /// `secretKey`, optional `securityToken`; or `token`). Objects without `spec.cloud.credentialsSecretRef` use it;
+    /// `plan` and `doctor` read it as the operator does.
     #[arg(
         long,
         env = "VPN_OPERATOR_ACCOUNT_SECRET_NAME",
@@ -82,7 +83,8 @@ pub struct AccountArgs {
     )]
     pub account_secret_name: String,
 
-    /// Objects whose namespace has no account Secret (and whose spec.cloud names no credentials Secret) get no account (`AccountMissing`) instead of the operator's own.
+    /// Objects whose namespace has no account Secret (and whose spec.cloud names no credentials Secret) get no account (`AccountMissing`) instead of the operator's own;
+    /// `plan` reports such objects so, `doctor` fails on such namespaces.
     #[arg(
         long,
         env = "VPN_OPERATOR_REQUIRE_NAMESPACE_ACCOUNT",
