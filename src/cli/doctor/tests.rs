@@ -249,13 +249,16 @@ const TEAM_PROJECT: &str = "p-team";
 const TEAM_AK: &str = "TEAMACCESSKEY";
 const TEAM_SK: &str = "team-secret-key";
 
+/// An account Secret: namespace, name, data.
+type AccountSecret<'a> = (&'a str, &'a str, Vec<(&'static str, String)>);
+
 /// The namespace-account checks of `users` over the account Secrets `secrets` (namespace,
 /// name, data) in an in-memory Kubernetes, the operator's own account being `p-main`.
 async fn account_checks(
     sim: &SimHandle,
     secret_name: &str,
     require: bool,
-    secrets: &[(&str, &str, Vec<(&str, String)>)],
+    secrets: &[AccountSecret<'_>],
     users: &[(&str, usize)],
 ) -> Vec<Check> {
     let args = CloudArgs {

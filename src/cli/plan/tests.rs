@@ -477,8 +477,10 @@ async fn the_plan_resolves_each_objects_account_as_the_operator_does() {
         "the operator would not reconcile it (Synced=False AccountMissing): ",
         "namespace team-a has no account: create Secret team-a/",
     ];
-    // (account Secret name, require, Secrets in team-a, spec.cloud) -> verdict.
-    let table: Vec<(&str, bool, Vec<(&str, _)>, Option<&str>, Want, &str)> = vec![
+    type Secrets<'a> = Vec<(&'a str, std::collections::BTreeMap<String, Vec<u8>>)>;
+    // (account Secret name, require, Secrets in team-a, spec.cloud) -> verdict, why.
+    type Row<'a> = (&'a str, bool, Secrets<'a>, Option<&'a str>, Want, &'a str);
+    let table: Vec<Row> = vec![
         (
             DEFAULT,
             false,
