@@ -372,7 +372,7 @@ async fn each_namespace_account_is_checked_as_the_operator_would_use_it() {
                 "Secret good/{NAME}, project p-team in region cn-north-4"
             )) && good
                 .message
-                .contains("access key TEAMACCESSKEY was accepted; 2 objects"),
+                .contains("access key TEAMACCESSKEY was accepted; used by 2 objects"),
             "{}",
             good.message
         );

@@ -115,7 +115,11 @@ pub fn namespace(ns: &str, secret: &str, users: usize, found: &Found) -> Check {
                 Status::Pass => Check::pass(
                     GROUP,
                     NAME,
-                    format!("{ns}: {account}: {}; {}", cred.message, objects(users)),
+                    format!(
+                        "{ns}: {account}: {}; used by {}",
+                        cred.message,
+                        objects(users)
+                    ),
                 ),
                 status => Check {
                     group: GROUP,
@@ -207,7 +211,7 @@ mod tests {
                 usable(Pass, Pass),
                 3,
                 Pass,
-                "project p1 in region cn-north-4 (https://vpn.example): the request signature of access key AK1 was accepted; 3 objects",
+                "project p1 in region cn-north-4 (https://vpn.example): the request signature of access key AK1 was accepted; used by 3 objects",
                 None,
             ),
             (usable(Fail, Warn), 3, Fail, "was accepted", Some("check secretKey")),
