@@ -180,6 +180,13 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         Some(c) => read_cluster(c, &mut manifests, &account_secret, &mut notes).await,
         None => None,
     };
+    if live.is_none() && args.accounts.require_namespace_account {
+        notes.push(format!(
+            "the cluster was not read: namespace account Secrets ({account_secret}) come only \
+             from the manifests, and objects without credentials of their own and without one \
+             there get AccountMissing (--require-namespace-account)"
+        ));
+    }
     let secret = match (args.cloud.secret_ref()?, &client) {
         (Some(r), Some(c)) => Some(match cluster::secret(c, &r.namespace, &r.name).await {
             Ok(Some(data)) => Ok(data),
@@ -259,6 +266,10 @@ async fn read_cluster(
                 manifests.secrets.insert((ns, name), data);
             }
             Ok(None) => {}
+            Err(e) if name == account_secret => notes.push(format!(
+                "Secret {ns}/{name} cannot be read ({e}): the objects of {ns} without credentials \
+                 of their own are planned as if their namespace had no account Secret"
+            )),
             Err(e) => notes.push(format!("Secret {ns}/{name} cannot be read: {e}")),
         }
     }
