@@ -68,6 +68,41 @@ pub struct CloudArgs {
     pub cluster_name: String,
 }
 
+/// The namespace-account flags of `run`, `plan` and `doctor`: declared once, so that `plan` and
+/// `doctor` resolve each object's account as the operator does.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AccountArgs {
+    /// Name of the Secret that gives a namespace its cloud account: keys `region`, `projectId`,
+    /// optional `endpoint`, and the credentials as in the credentials Secret (`accessKey` +
+    /// `secretKey`, optional `securityToken`; or `token`). Objects without `spec.cloud.credentialsSecretRef` use it;
+    /// `plan` and `doctor` read it as the operator does.
+    #[arg(
+        long,
+        env = "VPN_OPERATOR_ACCOUNT_SECRET_NAME",
+        default_value = "vpn-operator-account"
+    )]
+    pub account_secret_name: String,
+
+    /// Objects whose namespace has no account Secret (and whose spec.cloud names no credentials Secret) get no account (`AccountMissing`) instead of the operator's own;
+    /// `plan` reports such objects so, `doctor` fails on such namespaces.
+    #[arg(
+        long,
+        env = "VPN_OPERATOR_REQUIRE_NAMESPACE_ACCOUNT",
+        default_value_t = false,
+        action = clap::ArgAction::Set,
+        num_args = 0..=1,
+        default_missing_value = "true"
+    )]
+    pub require_namespace_account: bool,
+}
+
+impl AccountArgs {
+    /// The account Secret's name, checked as `run` checks it.
+    pub fn secret_name(&self) -> Result<String, ConfigError> {
+        check_dns_subdomain("account-secret-name", self.account_secret_name.clone())
+    }
+}
+
 /// Flags of `vpn-operator run`. Every flag can also be set through the
 /// environment variable shown in `--help` (flags win over the environment).
 #[derive(Debug, Clone, clap::Args)]
@@ -80,26 +115,9 @@ pub struct RunArgs {
     #[arg(long, env = "VPN_OPERATOR_IAM_ENDPOINT")]
     pub iam_endpoint: Option<String>,
 
-    /// Name of the Secret that gives a namespace its cloud account: keys `region`, `projectId`,
-    /// optional `endpoint`, and the credentials as in the credentials Secret (`accessKey` +
-    /// `secretKey`, optional `securityToken`; or `token`). Objects without `spec.cloud.credentialsSecretRef` use it.
-    #[arg(
-        long,
-        env = "VPN_OPERATOR_ACCOUNT_SECRET_NAME",
-        default_value = "vpn-operator-account"
-    )]
-    pub account_secret_name: String,
-
-    /// Objects whose namespace has no account Secret (and whose spec.cloud names no credentials Secret) get no account (`AccountMissing`) instead of the operator's own.
-    #[arg(
-        long,
-        env = "VPN_OPERATOR_REQUIRE_NAMESPACE_ACCOUNT",
-        default_value_t = false,
-        action = clap::ArgAction::Set,
-        num_args = 0..=1,
-        default_missing_value = "true"
-    )]
-    pub require_namespace_account: bool,
+    /// Where namespaces' cloud accounts come from (`plan` and `doctor` share them).
+    #[command(flatten)]
+    pub accounts: AccountArgs,
 
     /// Watch only this namespace (default: all namespaces). Combines with --watch-namespaces.
     #[arg(long, env = "VPN_OPERATOR_NAMESPACE")]
@@ -477,11 +495,8 @@ impl RunArgs {
             region,
             project_id,
             namespaces,
-            account_secret_name: check_dns_subdomain(
-                "account-secret-name",
-                self.account_secret_name,
-            )?,
-            require_namespace_account: self.require_namespace_account,
+            account_secret_name: self.accounts.secret_name()?,
+            require_namespace_account: self.accounts.require_namespace_account,
             concurrency: self.concurrency,
             resync_interval: self.resync_interval,
             pending_requeue: self.pending_requeue,

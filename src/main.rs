@@ -366,6 +366,43 @@ mod tests {
     }
 
     #[test]
+    fn run_plan_and_doctor_take_the_same_account_flags() {
+        use clap::{CommandFactory, Parser};
+        let cmd = super::Cli::command();
+        let flag = |sub: &str, long: &str| {
+            let a = cmd
+                .find_subcommand(sub)
+                .and_then(|s| s.get_arguments().find(|a| a.get_long() == Some(long)))
+                .unwrap_or_else(|| panic!("{sub} has no --{long}"));
+            (
+                a.get_env().map(|e| e.to_owned()),
+                a.get_help().map(|h| h.to_string()),
+                a.get_default_values().to_vec(),
+            )
+        };
+        for long in ["account-secret-name", "require-namespace-account"] {
+            for sub in ["plan", "doctor"] {
+                assert_eq!(flag(sub, long), flag("run", long), "{sub} --{long}");
+            }
+        }
+        let parsed = super::Cli::try_parse_from([
+            "vpn-operator",
+            "plan",
+            "-f",
+            "m.yaml",
+            "--account-secret-name",
+            "team-account",
+            "--require-namespace-account",
+        ])
+        .unwrap();
+        let super::Command::Plan(args) = parsed.command else {
+            panic!("not plan")
+        };
+        assert_eq!(args.accounts.account_secret_name, "team-account");
+        assert!(args.accounts.require_namespace_account);
+    }
+
+    #[test]
     fn no_kubeconfig_and_no_pod_is_one_sentence_with_what_to_do() {
         assert_eq!(
             no_cluster_message(&not_found("/home/u/.kube/config"), None, None),

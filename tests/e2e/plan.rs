@@ -4,7 +4,7 @@
 //! simulator's counters show no write made by either.
 use std::time::Duration;
 
-use crate::harness::{repo_path, Env, AK};
+use crate::harness::{repo_path, Env, AK, PROJECT, SK};
 
 const EXAMPLES: [&str; 4] = [
     "examples/psk-secret.yaml",
@@ -118,6 +118,66 @@ pub fn plan_and_doctor_read_only_against_a_cluster() {
         before,
         "plan and doctor wrote nothing to the cloud"
     );
+
+    // Namespace accounts, with the operator's account flags: none is required yet, so plan and
+    // doctor fail as the operator would (AccountMissing) under --require-namespace-account; an
+    // account Secret under the configured name passes both (the same project: no change).
+    let required = [
+        "--require-namespace-account",
+        "--account-secret-name",
+        "team-account",
+    ];
+    let plan_required = |files: &[String]| {
+        let mut args = vec!["plan".to_string(), "-n".into(), ns.clone()];
+        for f in files {
+            args.extend(["-f".to_string(), f.clone()]);
+        }
+        args.extend(required.iter().map(|s| s.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        env.command(&args)
+    };
+    let doctor_required = || {
+        let mut args = vec!["doctor", "--watch-namespaces", ns.as_str()];
+        args.extend(required);
+        env.command(&args)
+    };
+    let (code, out) = plan_required(&same);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("the operator would not reconcile it (Synced=False AccountMissing)"),
+        "{out}"
+    );
+    let (code, out) = doctor_required();
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!(
+            "namespace/account    FAIL   {ns}: 3 objects would get Synced=False AccountMissing"
+        )),
+        "{out}"
+    );
+    env.apply_secret(
+        "team-account",
+        &[
+            ("region", "cn-north-4"),
+            ("projectId", PROJECT),
+            ("endpoint", env.sim_url.as_str()),
+            ("accessKey", AK),
+            ("secretKey", SK),
+        ],
+    );
+    let (code, out) = plan_required(&same);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("3 unchanged"), "{out}");
+    let (code, out) = doctor_required();
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!(
+            "namespace/account    PASS   {ns}: Secret {ns}/team-account, project {PROJECT}"
+        )),
+        "{out}"
+    );
+    assert!(!out.contains(SK), "no secret value: {out}");
+    assert_eq!(writes(&env), before, "still nothing written to the cloud");
 
     // A wrong secret key in the credentials Secret: doctor names it.
     env.apply(&format!(

@@ -172,13 +172,19 @@ pub enum Sent {
 }
 
 /// The credentials and project checks from a signed read of project `project`: the request
-/// signature (or token) accepted, and the project being the credentials'.
+/// signature (or token) accepted, and the project being the credentials'. `secret`: the Secret
+/// the keys came from when not the operator's own (a namespace's account Secret).
 pub fn credentials(
     sent: &Sent,
     project: &str,
     region: &str,
     result: &Result<(), CloudError>,
+    secret: Option<&str>,
 ) -> [Check; 2] {
+    let keys_in = |env: &str| match secret {
+        Some(s) => format!("Secret {s}"),
+        None => format!("the credentials Secret (or {env})"),
+    };
     let (c, p) = ("credentials", "project");
     let how = match sent {
         Sent::AkSk(ak) => format!("the request signature of access key {ak}"),
@@ -208,11 +214,11 @@ pub fn credentials(
     let status = e.http_status.unwrap_or_default();
     let cred = match (status, sent) {
         (401, Sent::AkSk(ak)) if msg.contains("ak not exist") => Check::fail("cloud", c, format!("IAM does not know access key {ak}: {msg}"))
-            .fix("check accessKey in the credentials Secret (or HUAWEICLOUD_SDK_AK): it may be mistyped, deleted, or from another account"),
+            .fix(format!("check accessKey in {}: it may be mistyped, deleted, or from another account", keys_in("HUAWEICLOUD_SDK_AK"))),
         (401, Sent::AkSk(_)) if msg.contains("signature expired") => Check::fail("cloud", c, format!("the request signature was refused as expired: this machine's clock is more than 15 minutes off the cloud's ({msg})"))
             .fix("synchronise this machine's clock (NTP)"),
         (401, Sent::AkSk(ak)) if msg.contains("signature fail") => Check::fail("cloud", c, format!("the request signature was refused: the secret key is not the one of access key {ak} ({msg})"))
-            .fix("check secretKey in the credentials Secret (or HUAWEICLOUD_SDK_SK): copy it whole, without spaces or line breaks"),
+            .fix(format!("check secretKey in {}: copy it whole, without spaces or line breaks", keys_in("HUAWEICLOUD_SDK_SK"))),
         (401, Sent::Token) => Check::fail("cloud", c, format!("the IAM token was refused (expired or invalid): {msg}"))
             .fix("issue a new token (they last 24 hours) or use AK/SK"),
         (401, _) => Check::fail("cloud", c, format!("authentication failed: {msg}"))
@@ -427,6 +433,8 @@ pub fn rbac(who: &str, answers: &[(String, Option<bool>)]) -> Check {
         ),
     )
 }
+
+pub mod accounts;
 
 #[cfg(test)]
 mod tests;

@@ -15,6 +15,7 @@ use super::cloud::CloudArgs;
 use super::term::{Paint, Style};
 use super::Output;
 
+pub mod accounts;
 pub mod checks;
 pub mod cluster;
 pub mod probe;
@@ -27,6 +28,8 @@ use checks::{Check, Status};
 pub struct DoctorArgs {
     #[command(flatten)]
     pub cloud: CloudArgs,
+    #[command(flatten)]
+    pub accounts: crate::config::AccountArgs,
     /// Skip the cluster checks (and read no credentials Secret).
     #[arg(long)]
     pub no_cluster: bool,
@@ -132,10 +135,41 @@ pub async fn gather(args: &DoctorArgs) -> anyhow::Result<Vec<Check>> {
                 let perms = rbac::permissions(&args.operator_namespace, &args.watch_namespaces);
                 let answers = rbac::review(&c, &perms).await;
                 out.push(checks::rbac("this identity", &answers));
+                out.extend(namespace_accounts(&c, args, &resolved).await?);
             }
         }
     }
     Ok(out)
+}
+
+/// The namespace-account checks ([`accounts`]) of the watched namespaces.
+async fn namespace_accounts(
+    client: &kube::Client,
+    args: &DoctorArgs,
+    resolved: &super::cloud::ResolvedCloud,
+) -> anyhow::Result<Vec<Check>> {
+    let secret_name = args.accounts.secret_name()?;
+    let objects = match accounts::list_objects(client, &args.watch_namespaces).await {
+        Ok(o) => o,
+        Err(e) => {
+            return Ok(vec![Check::warn(
+                checks::accounts::GROUP,
+                checks::accounts::NAME,
+                format!("namespace accounts not checked: {e}"),
+            )
+            .fix("run doctor with permission to list the operator's objects")])
+        }
+    };
+    let users = accounts::users(&args.watch_namespaces, objects.iter().map(|(k, v)| (*k, v)));
+    let kube = crate::controller::runtime::kube::Kube::live(client.clone(), None);
+    Ok(accounts::checks(
+        &kube,
+        resolved,
+        &secret_name,
+        args.accounts.require_namespace_account,
+        &users,
+    )
+    .await)
 }
 
 /// `vpn-operator doctor`.

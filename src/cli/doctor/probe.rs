@@ -124,15 +124,8 @@ pub async fn cloud(
         );
         return out;
     }
-    let sent = match credentials {
-        Credentials::AkSk { access_key, .. } => Sent::AkSk(access_key.clone()),
-        Credentials::Token(_) | Credentials::Password(_) => Sent::Token,
-    };
-    let mut cfg = ClientConfig::new(url, d.project_id.clone(), credentials.clone());
-    cfg.retry = d.retry;
-    cfg.timeout = TIMEOUT;
-    let vpn = match ApiClient::new(cfg) {
-        Ok(api) => VpnClient::new(api),
+    let vpn = match client(url, &d.project_id, credentials, d.retry) {
+        Ok(vpn) => vpn,
         Err(e) => {
             out.push(Check::fail("cloud", "credentials", e.to_string()).fix("check the flags"));
             return out;
@@ -140,10 +133,11 @@ pub async fn cloud(
     };
     let quotas = vpn.get_quotas().await;
     let [cred, project] = checks::credentials(
-        &sent,
+        &sent(credentials),
         &d.project_id,
         &d.region,
         &quotas.as_ref().map(|_| ()).map_err(Clone::clone),
+        None,
     );
     let authorised = project.status == checks::Status::Pass;
     out.push(cred);
@@ -162,6 +156,41 @@ pub async fn cloud(
         out.push(ies_check(ies, &resolved.ies.credentials).await);
     }
     out
+}
+
+/// Which credentials a signed read sends (the access key is an id, not a secret).
+pub fn sent(credentials: &Credentials) -> Sent {
+    match credentials {
+        Credentials::AkSk { access_key, .. } => Sent::AkSk(access_key.clone()),
+        Credentials::Token(_) | Credentials::Password(_) => Sent::Token,
+    }
+}
+
+/// The client of the signed reads: project `project` at `url` with `credentials`, each call
+/// bounded by [`TIMEOUT`].
+pub fn client(
+    url: Url,
+    project: &str,
+    credentials: &Credentials,
+    retry: crate::cloud::retry::RetryPolicy,
+) -> Result<VpnClient, crate::cloud::CloudError> {
+    let mut cfg = ClientConfig::new(url, project.to_string(), credentials.clone());
+    cfg.retry = retry;
+    cfg.timeout = TIMEOUT;
+    ApiClient::new(cfg).map(VpnClient::new)
+}
+
+/// The cheap signed read that checks credentials and project: the project's quotas.
+pub async fn signed_read(
+    url: Url,
+    project: &str,
+    credentials: &Credentials,
+    retry: crate::cloud::retry::RetryPolicy,
+) -> Result<(), crate::cloud::CloudError> {
+    client(url, project, credentials, retry)?
+        .get_quotas()
+        .await
+        .map(|_| ())
 }
 
 async fn resources(vpn: &VpnClient, cluster: &str) -> Check {

@@ -23,13 +23,7 @@ pub async fn live_objects(
     let mut out = Live::new();
     for ns in namespaces {
         for kind in Kind::ALL {
-            let listed = match kind {
-                Kind::VpnGateway => list::<VpnGateway>(client, ns).await,
-                Kind::CustomerGateway => list::<CustomerGateway>(client, ns).await,
-                Kind::VpnConnection => list::<VpnConnection>(client, ns).await,
-                Kind::CloudVpnService => list::<CloudVpnService>(client, ns).await,
-            };
-            match listed {
+            match list_kind(client, kind, Some(ns)).await {
                 Ok(items) => {
                     for v in items {
                         let name = v["metadata"]["name"]
@@ -57,7 +51,21 @@ pub async fn live_objects(
     Ok(out)
 }
 
-async fn list<K>(client: &kube::Client, ns: &str) -> Result<Vec<Value>, kube::Error>
+/// The objects of `kind` in namespace `ns` (`None`: in all namespaces), as JSON.
+pub async fn list_kind(
+    client: &kube::Client,
+    kind: Kind,
+    ns: Option<&str>,
+) -> Result<Vec<Value>, kube::Error> {
+    match kind {
+        Kind::VpnGateway => list::<VpnGateway>(client, ns).await,
+        Kind::CustomerGateway => list::<CustomerGateway>(client, ns).await,
+        Kind::VpnConnection => list::<VpnConnection>(client, ns).await,
+        Kind::CloudVpnService => list::<CloudVpnService>(client, ns).await,
+    }
+}
+
+async fn list<K>(client: &kube::Client, ns: Option<&str>) -> Result<Vec<Value>, kube::Error>
 where
     K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
         + Clone
@@ -66,7 +74,10 @@ where
         + std::fmt::Debug,
     <K as kube::Resource>::DynamicType: Default,
 {
-    let api: Api<K> = Api::namespaced(client.clone(), ns);
+    let api: Api<K> = match ns {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    };
     let list = api.list(&ListParams::default()).await?;
     Ok(list
         .items
@@ -91,9 +102,10 @@ pub async fn secret(
 }
 
 /// The Secrets an object names in its namespace: the pre-shared key and the per-object cloud
-/// credentials, or else (VPN kinds) the namespace's account Secret, so that a plan resolves the
-/// object's account as the operator does.
-pub fn secrets_named(kind: Kind, v: &Value) -> Vec<String> {
+/// credentials, or else (VPN kinds) the namespace's account Secret (`account_secret`, the
+/// operator's `--account-secret-name`), so that a plan resolves the object's account as the
+/// operator does.
+pub fn secrets_named(kind: Kind, v: &Value, account_secret: &str) -> Vec<String> {
     let spec = &v["spec"];
     let mut out = Vec::new();
     if kind == Kind::VpnConnection {
@@ -101,9 +113,7 @@ pub fn secrets_named(kind: Kind, v: &Value) -> Vec<String> {
     }
     match spec["cloud"]["credentialsSecretRef"]["name"].as_str() {
         Some(name) => out.push(name.to_string()),
-        None if kind != Kind::CloudVpnService => {
-            out.push(crate::controller::runtime::account::DEFAULT_ACCOUNT_SECRET.to_string())
-        }
+        None if kind != Kind::CloudVpnService => out.push(account_secret.to_string()),
         None => {}
     }
     out

@@ -62,6 +62,10 @@ pub struct Cloud {
     pub defaults: CloudDefaults,
     pub ies: IesDefaults,
     pub cluster_name: String,
+    /// The namespaces' account Secret name (`--account-secret-name`).
+    pub account_secret: String,
+    /// `--require-namespace-account`: no fallback to the operator's own account.
+    pub require_namespace_account: bool,
 }
 
 /// The plan's own Kubernetes: live objects, the manifests applied over them, the Secrets.
@@ -132,7 +136,9 @@ fn apply(memory: &Memory, kind: Kind, v: &Value) -> anyhow::Result<()> {
 pub fn context(world: &World, cloud: Cloud) -> Arc<Context> {
     let ctx = Context::new(
         world.kube.clone(),
-        Clouds::new(world.kube.clone(), cloud.defaults).with_ies(cloud.ies),
+        Clouds::new(world.kube.clone(), cloud.defaults)
+            .with_ies(cloud.ies)
+            .with_accounts(&cloud.account_secret, cloud.require_namespace_account),
         crate::metrics::Metrics::new(),
         Settings {
             cluster_name: cloud.cluster_name,
@@ -195,6 +201,11 @@ fn verdict_of_error(e: Error) -> Verdict {
         Error::InvalidSpec(m) => Verdict::Invalid(vec![format!(
             "the operator would refuse it (Synced=False InvalidSpec): {m}"
         )]),
+        // No account (or a broken account Secret): the operator would not reach the cloud for
+        // it, and the plan cannot say what it would do there.
+        Error::Account { reason, message } => Verdict::Error(format!(
+            "the operator would not reconcile it (Synced=False {reason}): {message}"
+        )),
         other => Verdict::Error(other.to_string()),
     }
 }

@@ -46,6 +46,8 @@ pub struct PlanArgs {
     pub namespace: Option<String>,
     #[command(flatten)]
     pub cloud: CloudArgs,
+    #[command(flatten)]
+    pub accounts: crate::config::AccountArgs,
 }
 
 /// A plan: the verdict on every object, and what the reader should know about the whole.
@@ -173,10 +175,18 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         .or_else(|| client.as_ref().map(|c| c.default_namespace().to_string()))
         .unwrap_or_else(|| "default".into());
     let mut manifests = manifests::classify(docs, &namespace);
+    let account_secret = args.accounts.secret_name()?;
     let live = match &client {
-        Some(c) => read_cluster(c, &mut manifests, &mut notes).await,
+        Some(c) => read_cluster(c, &mut manifests, &account_secret, &mut notes).await,
         None => None,
     };
+    if live.is_none() && args.accounts.require_namespace_account {
+        notes.push(format!(
+            "the cluster was not read: namespace account Secrets ({account_secret}) come only \
+             from the manifests, and objects without credentials of their own and without one \
+             there get AccountMissing (--require-namespace-account)"
+        ));
+    }
     let secret = match (args.cloud.secret_ref()?, &client) {
         (Some(r), Some(c)) => Some(match cluster::secret(c, &r.namespace, &r.name).await {
             Ok(Some(data)) => Ok(data),
@@ -203,6 +213,8 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         defaults: resolved.defaults.clone(),
         ies: resolved.ies.clone(),
         cluster_name: crate::config::check_cluster_name(args.cloud.cluster_name.clone())?,
+        account_secret,
+        require_namespace_account: args.accounts.require_namespace_account,
     };
     let report = plan(manifests, live, cloud, args.prune, notes).await?;
     let code = report.exit_code();
@@ -216,11 +228,13 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(code))
 }
 
-/// The live objects of the manifests' namespaces, and the Secrets the objects name that the
-/// manifests do not hold. `None` (with a note) when the cluster cannot be read.
+/// The live objects of the manifests' namespaces, and the Secrets the objects name (with their
+/// namespaces' account Secret `account_secret`) that the manifests do not hold. `None` (with a
+/// note) when the cluster cannot be read.
 async fn read_cluster(
     client: &kube::Client,
     manifests: &mut Manifests,
+    account_secret: &str,
     notes: &mut Vec<String>,
 ) -> Option<cluster::Live> {
     let namespaces: BTreeSet<String> = manifests
@@ -239,7 +253,7 @@ async fn read_cluster(
     };
     let mut wanted = BTreeSet::new();
     for m in &manifests.objects {
-        for name in cluster::secrets_named(m.kind, &m.value) {
+        for name in cluster::secrets_named(m.kind, &m.value, account_secret) {
             wanted.insert((m.namespace.clone(), name));
         }
     }
@@ -252,6 +266,10 @@ async fn read_cluster(
                 manifests.secrets.insert((ns, name), data);
             }
             Ok(None) => {}
+            Err(e) if name == account_secret => notes.push(format!(
+                "Secret {ns}/{name} cannot be read ({e}): the objects of {ns} without credentials \
+                 of their own are planned as if their namespace had no account Secret"
+            )),
             Err(e) => notes.push(format!("Secret {ns}/{name} cannot be read: {e}")),
         }
     }

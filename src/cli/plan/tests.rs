@@ -90,6 +90,8 @@ fn cloud(w: &World) -> engine::Cloud {
             ))),
         },
         cluster_name: w.ctx.settings.cluster_name.clone(),
+        account_secret: crate::controller::runtime::account::DEFAULT_ACCOUNT_SECRET.into(),
+        require_namespace_account: false,
     }
 }
 
@@ -383,4 +385,223 @@ async fn a_resource_made_outside_is_adopted_with_its_differences() {
         "{c:?}"
     );
     assert_eq!(r.exit_code(), 2);
+}
+
+/// A second project of the simulator, given to namespace `team-a` by its account Secret.
+const TEAM_PROJECT: &str = "0c1a55f0000000000000000000000002";
+const TEAM_AK: &str = "TEAMACCOUNTACCESSKEY";
+const TEAM_SK: &str = "team-account-secret-key";
+
+/// An account Secret for `team-a` naming the simulator's second project, with `edit` applied.
+fn team_account(
+    w: &World,
+    edit: &[(&str, Option<&str>)],
+) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let url = w.sim.base_url();
+    let mut data: std::collections::BTreeMap<String, Vec<u8>> = [
+        ("region", "cn-north-4"),
+        ("projectId", TEAM_PROJECT),
+        ("endpoint", url.as_str()),
+        ("accessKey", TEAM_AK),
+        ("secretKey", TEAM_SK),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+    .collect();
+    for (k, v) in edit {
+        match v {
+            Some(v) => data.insert(k.to_string(), v.as_bytes().to_vec()),
+            None => data.remove(*k),
+        };
+    }
+    data
+}
+
+const BRANCH: &str = "apiVersion: vpn.hwcloud.dev/v1alpha1\nkind: CustomerGateway\n\
+    metadata: {name: branch-router}\nspec: {idType: ip, idValue: 203.0.113.20}\n";
+
+/// The plan of a new customer gateway in `team-a` with the account flags and the Secrets given
+/// (as the plan would read them from the cluster), with `spec` added to its spec.
+async fn plan_account(
+    w: &World,
+    secret_name: &str,
+    require: bool,
+    secrets: &[(&str, std::collections::BTreeMap<String, Vec<u8>>)],
+    spec_cloud: Option<&str>,
+) -> Verdict {
+    let yaml = match spec_cloud {
+        Some(c) => BRANCH.replace(
+            "idValue: 203.0.113.20}",
+            &format!("idValue: 203.0.113.20, cloud: {c}}}"),
+        ),
+        None => BRANCH.to_string(),
+    };
+    let mut m = manifests::classify(manifests::parse("m.yaml", &yaml).unwrap(), NS);
+    for (name, data) in secrets {
+        m.secrets
+            .insert((NS.to_string(), name.to_string()), data.clone());
+    }
+    let mut c = cloud(w);
+    c.account_secret = secret_name.into();
+    c.require_namespace_account = require;
+    let writes = w.writes();
+    let r = plan(m, None, c, false, Vec::new()).await.unwrap();
+    assert_eq!(w.writes(), writes, "the plan made no cloud write");
+    assert_eq!(r.kube_writes, 0);
+    r.entries[0].verdict.clone()
+}
+
+#[tokio::test]
+async fn the_plan_resolves_each_objects_account_as_the_operator_does() {
+    use crate::controller::runtime::account::DEFAULT_ACCOUNT_SECRET as DEFAULT;
+    use crate::sim::ProjectConfig;
+    let w =
+        World::with(|c| c.with_project(ProjectConfig::new(TEAM_PROJECT, TEAM_AK, TEAM_SK))).await;
+    let good = team_account(&w, &[]);
+    let no_project = team_account(&w, &[("projectId", None)]);
+    let wrong_sk = team_account(&w, &[("secretKey", Some("not-the-team-key"))]);
+    let creds: std::collections::BTreeMap<String, Vec<u8>> =
+        [("accessKey", TEAM_AK), ("secretKey", TEAM_SK)]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+            .collect();
+    let own = format!(
+        "{{projectId: {TEAM_PROJECT}, endpoint: \"{}\", credentialsSecretRef: {{name: own-creds}}}}",
+        w.sim.base_url()
+    );
+    enum Want {
+        Create,
+        Error(&'static [&'static str]),
+    }
+    let missing: &[&str] = &[
+        "the operator would not reconcile it (Synced=False AccountMissing): ",
+        "namespace team-a has no account: create Secret team-a/",
+    ];
+    type Secrets<'a> = Vec<(&'a str, std::collections::BTreeMap<String, Vec<u8>>)>;
+    // (account Secret name, require, Secrets in team-a, spec.cloud) -> verdict, why.
+    type Row<'a> = (&'a str, bool, Secrets<'a>, Option<&'a str>, Want, &'a str);
+    let table: Vec<Row> = vec![
+        (
+            DEFAULT,
+            false,
+            vec![],
+            None,
+            Want::Create,
+            "no Secret: the operator's account",
+        ),
+        (
+            DEFAULT,
+            true,
+            vec![],
+            None,
+            Want::Error(missing),
+            "no Secret, required",
+        ),
+        (
+            DEFAULT,
+            false,
+            vec![(DEFAULT, good.clone())],
+            None,
+            Want::Create,
+            "the namespace's account",
+        ),
+        (
+            DEFAULT,
+            true,
+            vec![(DEFAULT, good.clone())],
+            None,
+            Want::Create,
+            "the namespace's account, required",
+        ),
+        (
+            DEFAULT,
+            false,
+            vec![(DEFAULT, no_project.clone())],
+            None,
+            Want::Error(&[
+                "(Synced=False AccountInvalid): ",
+                "Secret team-a/vpn-operator-account cannot be used: has no key projectId",
+            ]),
+            "a Secret without projectId is not skipped for the operator's account",
+        ),
+        (
+            DEFAULT,
+            false,
+            vec![(DEFAULT, wrong_sk.clone())],
+            None,
+            Want::Error(&["signature"]),
+            "the namespace's credentials are the ones sent",
+        ),
+        (
+            "team-account",
+            true,
+            vec![(DEFAULT, good.clone())],
+            None,
+            Want::Error(missing),
+            "another name configured: the default one is not read",
+        ),
+        (
+            "team-account",
+            true,
+            vec![("team-account", good.clone())],
+            None,
+            Want::Create,
+            "the configured name",
+        ),
+        (
+            "team-account",
+            false,
+            vec![("team-account", wrong_sk.clone())],
+            None,
+            Want::Error(&["signature"]),
+            "the configured name's credentials are the ones sent",
+        ),
+        (
+            DEFAULT,
+            true,
+            vec![("own-creds", creds.clone())],
+            Some(own.as_str()),
+            Want::Create,
+            "spec.cloud's own Secret, required",
+        ),
+    ];
+    for (name, require, secrets, spec_cloud, want, why) in table {
+        let v = plan_account(&w, name, require, &secrets, spec_cloud).await;
+        match (&want, &v) {
+            (Want::Create, Verdict::Change(c)) => {
+                assert_eq!(c.action, Action::Create, "{why}: {c:?}")
+            }
+            (Want::Error(parts), Verdict::Error(m)) => {
+                for p in *parts {
+                    assert!(m.contains(p), "{why}: {m}");
+                }
+                if *parts == missing {
+                    assert!(
+                        m.contains(&format!("team-a/{name} ")),
+                        "{why}: names the configured Secret: {m}"
+                    );
+                }
+                assert!(
+                    !m.contains(TEAM_SK) && !m.contains("not-the-team-key"),
+                    "{why}: {m}"
+                );
+            }
+            _ => panic!("{why}: {v:?}"),
+        }
+    }
+}
+
+#[test]
+fn the_plan_reads_the_configured_account_secret() {
+    let gw: Value = serde_yaml::from_str(BRANCH).unwrap();
+    assert_eq!(
+        super::cluster::secrets_named(Kind::CustomerGateway, &gw, "team-account"),
+        ["team-account"]
+    );
+    let mut own = gw.clone();
+    own["spec"]["cloud"] = serde_json::json!({"credentialsSecretRef": {"name": "own-creds"}});
+    assert_eq!(
+        super::cluster::secrets_named(Kind::CustomerGateway, &own, "team-account"),
+        ["own-creds"]
+    );
 }

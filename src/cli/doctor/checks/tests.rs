@@ -122,7 +122,7 @@ fn credentials_and_project() {
         ),
     ];
     for (sent, result, (cred, proj), text) in table {
-        let [c, p] = credentials(&sent, "p", "cn-north-4", &result);
+        let [c, p] = credentials(&sent, "p", "cn-north-4", &result, None);
         assert_eq!((c.status, p.status), (cred, proj), "{result:?}");
         assert!(c.message.contains(text), "{}", c.message);
         if proj == Fail {
