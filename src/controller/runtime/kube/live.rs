@@ -9,7 +9,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use futures::FutureExt;
-use k8s_openapi::api::core::v1::ObjectReference;
 use kube::api::{ListParams, Patch, PatchParams};
 use kube::runtime::events::{Event as KubeEvent, EventType, Recorder, Reporter};
 use kube::runtime::reflector::{ObjectRef, Store};
@@ -53,72 +52,8 @@ pub(super) struct Live {
     pub(super) client: kube::Client,
     pub(super) stores: Stores,
     /// Publishes Events. Replaced by a fresh one now and then (see [`Live::renew_recorder`]).
-    recorder: Arc<RwLock<Recorder>>,
+    recorder: RwLock<Recorder>,
     reporter: Reporter,
-    /// Events waiting for their publisher (see [`EventQueue`]).
-    events: EventQueue,
-}
-
-/// Events are published off the reconcile, as client-go's event broadcaster does: a reconcile
-/// hands its Events over and goes on, so that during a creation storm an object's `Ready`
-/// status is not written behind other objects' Events. An object's Events keep their order
-/// (each object has one publisher, chosen by its uid); when the queue is full an Event is
-/// dropped and counted in the log, never waited for.
-struct EventQueue {
-    publishers: Vec<tokio::sync::mpsc::Sender<(KubeEvent, ObjectReference)>>,
-    dropped: std::sync::atomic::AtomicU64,
-}
-
-/// Publishers side by side, and Events each may hold before new ones are dropped.
-const EVENT_PUBLISHERS: usize = 4;
-const EVENTS_QUEUED: usize = 512;
-
-impl EventQueue {
-    /// Starts the publisher tasks (on the current Tokio runtime).
-    fn start(recorder: &Arc<RwLock<Recorder>>) -> Self {
-        let publishers = (0..EVENT_PUBLISHERS)
-            .map(|_| {
-                let (tx, mut rx) = tokio::sync::mpsc::channel::<(KubeEvent, ObjectReference)>(EVENTS_QUEUED);
-                let recorder = recorder.clone();
-                tokio::spawn(async move {
-                    while let Some((event, reference)) = rx.recv().await {
-                        let r = recorder.read().unwrap_or_else(|e| e.into_inner()).clone();
-                        if let Err(e) = r.publish(&event, &reference).await {
-                            tracing::warn!(object = ?reference.name, reason = %event.reason, error = %e, "could not publish event");
-                        }
-                    }
-                });
-                tx
-            })
-            .collect();
-        Self {
-            publishers,
-            dropped: Default::default(),
-        }
-    }
-
-    fn push(&self, event: KubeEvent, reference: ObjectReference) {
-        let key = reference
-            .uid
-            .as_deref()
-            .or(reference.name.as_deref())
-            .unwrap_or_default();
-        let i = key
-            .bytes()
-            .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize))
-            % self.publishers.len();
-        if let Err(e) = self.publishers[i].try_send((event, reference)) {
-            let (event, reference) = e.into_inner();
-            let n = self
-                .dropped
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-                + 1;
-            // Logged at 1, 2, 4, 8, ... drops: a storm does not flood the log in turn.
-            if n.is_power_of_two() {
-                tracing::warn!(object = ?reference.name, reason = %event.reason, dropped = n, "event queue full: event dropped");
-            }
-        }
-    }
 }
 
 impl Live {
@@ -127,10 +62,8 @@ impl Live {
             controller: "vpn-operator".into(),
             instance,
         };
-        let recorder = Arc::new(RwLock::new(Recorder::new(client.clone(), reporter.clone())));
         Self {
-            events: EventQueue::start(&recorder),
-            recorder,
+            recorder: RwLock::new(Recorder::new(client.clone(), reporter.clone())),
             reporter,
             client,
             stores: Stores::default(),
@@ -240,8 +173,11 @@ impl Live {
         .await
     }
 
-    /// Hands the Event to its publisher (see [`EventQueue`]).
-    pub(super) fn publish<K: Object>(&self, obj: &K, note: &Note) {
+    /// Published within the reconcile, not handed to a background publisher as client-go
+    /// does: a reconcile that waits for its Events starts the next object's first steps
+    /// later, which during a creation storm leaves the API server to the status writes that
+    /// mark objects Ready (docs/PERFORMANCE.md, "What made the difference").
+    pub(super) async fn publish<K: Object>(&self, obj: &K, note: &Note) {
         let ev = KubeEvent {
             type_: if note.warning {
                 EventType::Warning
@@ -253,7 +189,14 @@ impl Live {
             action: note.action.clone(),
             secondary: None,
         };
-        self.events.push(ev, obj.object_ref(&()));
+        let recorder = self
+            .recorder
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Err(e) = recorder.publish(&ev, &obj.object_ref(&())).await {
+            tracing::warn!(object = %obj.name_any(), reason = %note.reason, error = %e, "could not publish event");
+        }
     }
 
     /// Starts over with an empty Event cache.

@@ -229,7 +229,7 @@ impl Kube {
     /// Publishes an Event about `obj`. Failures to publish are logged, never fatal.
     pub async fn publish<K: Object>(&self, obj: &K, note: &Note) {
         match &self.0.backend {
-            Backend::Live(l) => l.publish(obj, note),
+            Backend::Live(l) => l.publish(obj, note).await,
             Backend::Memory(m) => m.publish(obj, note),
         }
     }
