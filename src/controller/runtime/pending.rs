@@ -71,12 +71,15 @@ impl Default for PendingWatches {
 }
 
 impl PendingWatches {
-    /// Records that a reconcile of `kind` `namespace/name` starts (it is no longer waiting).
-    pub fn started(&self, kind: &str, namespace: &str, name: &str) {
+    /// Records that a reconcile of `kind` `namespace/name` starts (it is no longer waiting);
+    /// how long ago the pending watch woke it, if it did.
+    pub fn started(&self, kind: &str, namespace: &str, name: &str) -> Option<Duration> {
         let mut w = self.woken.0.lock().unwrap_or_else(|e| e.into_inner());
-        if !w.is_empty() {
-            w.remove(&woken_key(kind, namespace, name));
+        if w.is_empty() {
+            return None;
         }
+        w.remove(&woken_key(kind, namespace, name))
+            .map(|at| at.elapsed())
     }
 
     /// Whether objects woken because their cloud operation finished are waiting for their
@@ -216,6 +219,7 @@ impl<K: Resource<DynamicType = ()> + 'static> PendingWatch<K> {
         let n = woken.len();
         for obj in woken {
             let ns = obj.namespace.as_deref().unwrap_or_default();
+            tracing::debug!(kind = %K::kind(&()), object = %format!("{ns}/{}", obj.name), "woken: its cloud state changed");
             self.woken.add(woken_key(&K::kind(&()), ns, &obj.name));
             // The receiver lives as long as the controller; after shutdown nobody listens.
             let _ = self.wake.unbounded_send(obj);

@@ -167,7 +167,8 @@ async fn step<K: Managed>(
     // storm those first steps fill the queue and the API server, and a gateway that became
     // ACTIVE otherwise waited behind all of them to be marked Ready.
     let (ns, name) = (obj.namespace().unwrap_or_default(), obj.name_any());
-    ctx.pending.started(K::KIND, &ns, &name);
+    let woken = ctx.pending.started(K::KIND, &ns, &name);
+    tracing::debug!(?woken, "reconcile starts");
     let stage = stage(obj);
     let new_work = matches!(stage, Stage::AddFinalizer | Stage::Apply) && starts_new_work(obj);
     if new_work && ctx.pending.transitions_waiting() {
@@ -194,7 +195,7 @@ async fn step<K: Managed>(
         }
         Stage::Apply => {}
     }
-    let (done, keep_backoff) = match phases(obj, ctx).await {
+    let (done, keep_backoff) = match phases(obj, ctx, woken).await {
         Ok(Phased::Done { done, keep_backoff }) => (done, keep_backoff),
         // Nothing changed: the status stays as the failure left it.
         Ok(Phased::Held(left)) => return Ok(Some(left)),
@@ -212,6 +213,7 @@ async fn step<K: Managed>(
     let mut status = done.status;
     status.set_observed_generation(obj.meta().generation);
     ctx.kube.write_status(obj, &status).await.map_err(fail)?;
+    tracing::debug!("status written");
     record_metrics(obj, &status, ctx);
     for n in &done.notes {
         ctx.kube.publish(obj, n).await;
@@ -228,13 +230,14 @@ async fn step<K: Managed>(
 async fn phases<K: Managed>(
     obj: &K,
     ctx: &Context,
+    woken: Option<Duration>,
 ) -> std::result::Result<Phased<<K as Object>::Status>, PhaseError<<K as Object>::Status>> {
     let sure = |e: Error| (e, None);
     let in_use = super::account_use::in_use(obj, ctx).await.map_err(sure)?;
     let account = in_use.account.clone();
     let result = async {
         let inputs = obj.inputs(ctx).await.map_err(sure)?;
-        let age = observation_age(obj, ctx);
+        let age = observation_age(obj, &ctx.settings, woken);
         let cloud = K::Cloud::connect(&ctx.clouds, &account, age)
             .await
             .map_err(sure)?;
@@ -579,11 +582,25 @@ pub fn is_settled<K: Object>(obj: &K) -> bool {
 /// unsettled, half the resync interval when it is settled. At rest every object of a kind is
 /// reconciled once per resync interval, all at once, and one list call per kind and account
 /// serves them all; the snapshot of the previous resync is always too old to be reused.
-pub fn observation_age<K: Managed>(obj: &K, ctx: &Context) -> Duration {
-    if is_settled(obj) && !obj.in_flux() {
-        ctx.settings.resync_interval / 2
+///
+/// An object the pending watch woke `woken` ago takes the list that woke it: during a creation
+/// storm hundreds of objects, one per account, are woken at once and wait their turn for a
+/// reconcile; each listing its account afresh once the half tick had passed put a list call
+/// before every status write, and the last of them were marked Ready seconds late.
+pub fn observation_age<K: Managed>(
+    obj: &K,
+    settings: &super::settings::Settings,
+    woken: Option<Duration>,
+) -> Duration {
+    let usual = if is_settled(obj) && !obj.in_flux() {
+        settings.resync_interval / 2
     } else {
-        ctx.settings.pending_requeue / 2
+        settings.pending_requeue / 2
+    };
+    match woken {
+        // The list started before the wake; half a tick covers how long it took.
+        Some(ago) => usual.max(ago + settings.pending_requeue / 2),
+        None => usual,
     }
 }
 
@@ -636,6 +653,63 @@ mod tests {
         ))));
         // Has its cloud resource.
         assert!(!not_started(Some(&with(Some("g-1"), None))));
+    }
+
+    #[test]
+    fn an_object_woken_by_the_pending_watch_takes_the_list_that_woke_it() {
+        use crate::crd::VpnGateway;
+        use std::time::Duration;
+        let settings = Settings {
+            resync_interval: Duration::from_secs(600),
+            pending_requeue: Duration::from_secs(1),
+            ..Settings::default()
+        };
+        let gateway = |ready_reason: &str| {
+            let mut g: VpnGateway =
+                serde_yaml::from_str(include_str!("../../../examples/vpngateway.yaml")).unwrap();
+            let mut status = with(Some("g-1"), None);
+            set_condition(
+                &mut status.conditions,
+                Condition::new(types::READY, ConditionStatus::False, ready_reason, "", None),
+                Time(k8s_openapi::jiff::Timestamp::UNIX_EPOCH),
+            );
+            g.status = Some(status);
+            g
+        };
+        let creating = gateway(reasons::CREATING);
+        let settled = gateway(reasons::AVAILABLE);
+        let ms = Duration::from_millis;
+        // (object, woken ago) -> the oldest list it accepts.
+        let cases = [
+            ("provisioning, polled", &creating, None, ms(500)),
+            (
+                "provisioning, woken just now",
+                &creating,
+                Some(ms(0)),
+                ms(500),
+            ),
+            (
+                "provisioning, woken 1.2 s ago, queued",
+                &creating,
+                Some(ms(1200)),
+                ms(1700),
+            ),
+            (
+                "settled, at the resync",
+                &settled,
+                None,
+                Duration::from_secs(300),
+            ),
+            (
+                "settled, woken",
+                &settled,
+                Some(ms(1200)),
+                Duration::from_secs(300),
+            ),
+        ];
+        for (case, obj, woken, expected) in cases {
+            assert_eq!(observation_age(obj, &settings, woken), expected, "{case}");
+        }
     }
 
     fn reasons_of(conds: &[(&str, Cond)]) -> Vec<(String, ConditionStatus, String)> {
