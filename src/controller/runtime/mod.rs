@@ -30,6 +30,7 @@ pub mod contract;
 pub mod controllers;
 pub mod error;
 pub mod events;
+pub mod freshness;
 pub mod kube;
 pub mod locks;
 pub mod lookup;
