@@ -290,7 +290,7 @@ fn drive(plan: &LoadPlan, rig: &Rig) -> Result<RunOutcome, String> {
         soak_targets(plan, &m)
     };
     before_delete.extend(phase_verdicts.iter().cloned());
-    print_targets("Targets (before delete-all)", &before_delete);
+    report::print_verdicts("Targets (before delete-all)", &before_delete);
 
     let leftovers = if plan.no_delete {
         println!("not deleting (--no-delete): the objects stay with the stand-in");
@@ -372,7 +372,7 @@ fn drive(plan: &LoadPlan, rig: &Rig) -> Result<RunOutcome, String> {
     );
     println!("{}", inv_table.render());
 
-    let targets_ok = print_targets("Targets", &verdicts);
+    let targets_ok = report::print_verdicts("Targets", &verdicts);
     let summary = summary_json(plan, &m, &verdicts, ok);
     let text = serde_json::to_string_pretty(&summary).unwrap_or_default();
     let _ = std::fs::write(rig.dir.join("summary.json"), &text);
@@ -438,24 +438,6 @@ fn delete_all(
     m.all_calls = rig.counters()?;
     print_delete(plan, m, kubectl_delete);
     Ok(leftovers)
-}
-
-/// Prints the verdicts as a table; whether every one passes.
-fn print_targets(title: &str, verdicts: &[Verdict]) -> bool {
-    if verdicts.is_empty() {
-        return true;
-    }
-    let mut t = Table::new(title, &["target", "measured", "bound", "verdict"]);
-    for v in verdicts {
-        t.row(vec![
-            v.name.clone(),
-            v.measured.clone(),
-            v.target.clone(),
-            v.label().into(),
-        ]);
-    }
-    println!("{}", t.render());
-    verdicts.iter().all(Verdict::passes)
 }
 
 /// Memory against the target from two or more sizes: the slope between the two largest runs

@@ -219,17 +219,7 @@ fn memory_verdict(points: &[load::RssPoint], m: &MemoryJudgement) -> bool {
             enforced: true,
         });
     }
-    let mut t = report::Table::new("Memory target", &["target", "measured", "bound", "verdict"]);
-    for v in &verdicts {
-        t.row(vec![
-            v.name.clone(),
-            v.measured.clone(),
-            v.target.clone(),
-            v.label().into(),
-        ]);
-    }
-    println!("{}", t.render());
-    verdicts.iter().all(|v| v.passes()) || !enforce_targets()
+    report::print_verdicts("Memory target", &verdicts) || !enforce_targets()
 }
 
 /// How memory is judged (`memory` scenario flags; a multi-size load enforces the target).

@@ -143,3 +143,22 @@ pub fn build_profile() -> &'static str {
         "debug"
     }
 }
+
+/// Prints the verdicts as a table titled `title` (nothing when there are none); whether every
+/// one passes.
+pub fn print_verdicts(title: &str, verdicts: &[Verdict]) -> bool {
+    if verdicts.is_empty() {
+        return true;
+    }
+    let mut t = Table::new(title, &["target", "measured", "bound", "verdict"]);
+    for v in verdicts {
+        t.row(vec![
+            v.name.clone(),
+            v.measured.clone(),
+            v.target.clone(),
+            v.label().into(),
+        ]);
+    }
+    println!("{}", t.render());
+    verdicts.iter().all(Verdict::passes)
+}

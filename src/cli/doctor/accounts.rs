@@ -22,15 +22,6 @@ use crate::crd::common::AccountSource;
 /// How many account Secrets are read, and how many signed reads are made, at a time.
 pub const AT_ONCE: usize = 4;
 
-/// Whether an object of `kind` (as JSON) would use its namespace's account: a VPN kind whose
-/// `spec.cloud` names no credentials Secret of its own (IES objects never do).
-pub fn would_use_namespace_account(kind: Kind, v: &Value) -> bool {
-    kind != Kind::CloudVpnService
-        && v["spec"]["cloud"]["credentialsSecretRef"]["name"]
-            .as_str()
-            .is_none()
-}
-
 /// The namespaces to check with how many objects in each would use the namespace's account:
 /// every one of `watched` (empty: all namespaces) and every namespace holding such objects.
 pub fn users<'a>(
@@ -46,7 +37,9 @@ pub fn users<'a>(
             continue;
         }
         let n = out.entry(ns.to_string()).or_default();
-        *n += usize::from(would_use_namespace_account(kind, v));
+        *n += usize::from(crate::cli::plan::cluster::would_use_namespace_account(
+            kind, v,
+        ));
     }
     out
 }

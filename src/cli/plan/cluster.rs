@@ -111,10 +111,19 @@ pub fn secrets_named(kind: Kind, v: &Value, account_secret: &str) -> Vec<String>
     if kind == Kind::VpnConnection {
         out.extend(spec["pskSecretRef"]["name"].as_str().map(str::to_string));
     }
-    match spec["cloud"]["credentialsSecretRef"]["name"].as_str() {
-        Some(name) => out.push(name.to_string()),
-        None if kind != Kind::CloudVpnService => out.push(account_secret.to_string()),
-        None => {}
+    if let Some(name) = spec["cloud"]["credentialsSecretRef"]["name"].as_str() {
+        out.push(name.to_string());
+    } else if would_use_namespace_account(kind, v) {
+        out.push(account_secret.to_string());
     }
     out
+}
+
+/// Whether an object of `kind` (as JSON) would use its namespace's account: a VPN kind whose
+/// `spec.cloud` names no credentials Secret of its own (IES objects never do).
+pub fn would_use_namespace_account(kind: Kind, v: &Value) -> bool {
+    kind != Kind::CloudVpnService
+        && v["spec"]["cloud"]["credentialsSecretRef"]["name"]
+            .as_str()
+            .is_none()
 }

@@ -101,7 +101,7 @@ pub fn record<S: crate::crd::common::ManagedStatus>(
         .filter(|s| changed_to.secret.as_ref() == Some(*s))
     {
         // The keys of the recorded account are read from the same Secret, which now holds the
-        // new account's: they reach the recorded project only if both are the same cloud account.
+        // new account's: they reach the recorded project only if their IAM user may use it.
         message.push_str(&format!(
             ". Its credentials are still read from Secret {secret}, which now holds the new \
              account's keys: if they cannot reach {}, its calls fail (AuthFailed); set \
