@@ -591,6 +591,13 @@ fn lags(
     let mut ltt_lags = Lags::new();
     let mut per_object: Vec<(f64, Kind, String, String)> = Vec::new();
     let mut by_uid = HashMap::new();
+    // One line per object (ACTIVE and Ready as Unix seconds), so that a slow tail can be
+    // joined with the operator's debug log of a kept work directory.
+    let mut timings = String::from("kind\tobject\tcloud_id\tactive\tready_seen\tlag_s\n");
+    let unix = |t: SystemTime| {
+        t.duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64())
+    };
     for o in items {
         let (Some(uid), Some(kind)) = (
             o["metadata"]["uid"].as_str(),
@@ -623,6 +630,13 @@ fn lags(
                 o["metadata"]["name"].as_str().unwrap_or_default()
             );
             let id = by_owner[uid][0].id.clone();
+            timings.push_str(&format!(
+                "{}\t{name}\t{id}\t{:.3}\t{:.3}\t{:.3}\n",
+                kind.label(),
+                unix(active),
+                unix(*t),
+                diff(*t)
+            ));
             per_object.push((diff(*t), kind, name, id));
             if kind != Kind::CustomerGateway {
                 by_uid.insert(uid.to_string(), diff(*t));
@@ -639,6 +653,8 @@ fn lags(
         }
     }
     print_slowest(&mut per_object);
+    let path = rig.dir.join("timings.tsv");
+    std::fs::write(&path, timings).map_err(|e| format!("writing {}: {e}", path.display()))?;
     Ok((watch_lags, ltt_lags, by_uid))
 }
 

@@ -23,7 +23,6 @@ use super::object::{observation_key, Object};
 use super::pending;
 use super::reconcile::{error_policy, reconcile_cached};
 use super::scope::{self, Namespaces};
-use crate::cloud::listcache::Freshness;
 use crate::crd::ANNOTATION_PREFIX;
 
 /// Where and how the controllers run.
@@ -182,14 +181,12 @@ pub async fn housekeeping(ctx: Arc<Context>) {
 /// state changed (see [`pending`]); one list per kind and account each `pending_requeue`.
 pub fn spawn_pending_watches(ctx: &Arc<Context>) -> Vec<tokio::task::JoinHandle<()>> {
     let tick = ctx.settings.pending_requeue;
-    // A snapshot at most a quarter tick old: a change is seen within about 1.25 ticks.
-    let fresh = Freshness::within(tick / 4);
     let c = ctx.clone();
     let gateways = tokio::spawn(async move {
         pending::run(
             &c.pending.gateways,
             tick,
-            |client| async move { client.listed_gateways(fresh).await },
+            |client, fresh| async move { client.listed_gateways(fresh).await },
             |g: &crate::cloud::model::gateway::ResponseVpnGateway| {
                 g.status.as_ref().map_or("", |s| s.as_str())
             },
@@ -202,7 +199,7 @@ pub fn spawn_pending_watches(ctx: &Arc<Context>) -> Vec<tokio::task::JoinHandle<
         pending::run(
             &c.pending.connections,
             tick,
-            |client| async move { client.listed_connections(fresh).await },
+            |client, fresh| async move { client.listed_connections(fresh).await },
             |g: &crate::cloud::model::connection::ResponseVpnConnection| {
                 g.status.as_ref().map_or("", |s| s.as_str())
             },

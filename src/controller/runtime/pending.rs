@@ -12,7 +12,16 @@
 //! `ACTIVE` gateway waited long for its turn. With the watch, N pending objects cost one list a
 //! tick and one reconcile each when they change; their own requeue
 //! ([`super::requeue::fallback`]) is only a slow safety net (e.g. when the list fails).
-use std::collections::{HashMap, HashSet, VecDeque};
+//!
+//! Between ticks, an account is also listed when one of its resources is expected to be done:
+//! the watch learns how long each kind's operations take ([`Durations`]), and lists the
+//! account at the moment a resource has been pending that long, then twice more a moment
+//! later if it is not done yet. Without this, an object whose resource became `ACTIVE` just
+//! after a list waited a whole tick to be woken; the few extra lists (at most
+//! [`EXPECTED_TRIES`] per resource, shared by the account's resources due together) take
+//! that wait to a fraction of the tick.
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -23,6 +32,7 @@ use futures::{Stream, StreamExt};
 use kube::runtime::reflector::ObjectRef;
 use kube::Resource;
 
+use crate::cloud::listcache::Freshness;
 use crate::cloud::VpnClient;
 use crate::crd::vpn_connection::VpnConnection;
 use crate::crd::vpn_gateway::VpnGateway;
@@ -34,6 +44,22 @@ const FORGET_AFTER: Duration = Duration::from_secs(1800);
 /// How long a woken object counts as waiting for its reconcile (one deleted meanwhile is
 /// never reconciled).
 const WOKEN_FOR: Duration = Duration::from_secs(5);
+
+/// Lists made for one resource at its expected finish: the first at the expected moment, the
+/// others [`RETRY_AFTER`] apart. After that only the tick lists it.
+const EXPECTED_TRIES: u8 = 3;
+
+/// The spacing of the lists at a resource's expected finish.
+const RETRY_AFTER: Duration = Duration::from_millis(150);
+
+/// Finished operations remembered per state to expect the next ones from.
+const DURATIONS_KEPT: usize = 32;
+
+/// The clock of the watch: tokio's, so that tests with a paused clock control it (in a running
+/// operator it is the system's monotonic clock).
+fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
 
 /// The pending watches of the kinds whose cloud operations are asynchronous.
 pub struct PendingWatches {
@@ -51,7 +77,7 @@ impl Woken {
         self.0
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(key, Instant::now());
+            .insert(key, now());
     }
 }
 
@@ -98,6 +124,7 @@ impl PendingWatches {
 /// objects.
 pub struct PendingWatch<K: Resource<DynamicType = ()> + 'static> {
     accounts: Mutex<HashMap<String, Account<K>>>,
+    durations: Mutex<Durations>,
     woken: Arc<Woken>,
     wake: mpsc::UnboundedSender<ObjectRef<K>>,
     trigger: Mutex<Option<mpsc::UnboundedReceiver<ObjectRef<K>>>>,
@@ -115,6 +142,44 @@ struct Waiting<K: Resource<DynamicType = ()>> {
     /// The state the object's last reconcile saw (`PENDING_CREATE`, ...).
     state: String,
     registered: Instant,
+    /// When the resource was first registered in this state (kept when a reconcile registers
+    /// it again unchanged): the start of the operation, as near as the watch knows it.
+    since: Instant,
+    /// Lists started at or after the expected finish that still showed it pending.
+    tries: u8,
+}
+
+impl<K: Resource<DynamicType = ()>> Waiting<K> {
+    /// When to list for this resource next, from the time its operations usually take.
+    fn expected(&self, durations: &Durations) -> Option<Instant> {
+        if self.tries >= EXPECTED_TRIES {
+            return None;
+        }
+        let usual = durations.usual(&self.state)?;
+        Some(self.since + usual + RETRY_AFTER * u32::from(self.tries))
+    }
+}
+
+/// How long operations took, per pending state (`PENDING_CREATE`, ...): from a resource's
+/// registration in that state to the list that showed it changed, for the last
+/// [`DURATIONS_KEPT`] resources.
+#[derive(Default)]
+pub struct Durations(HashMap<String, VecDeque<Duration>>);
+
+impl Durations {
+    fn record(&mut self, state: &str, took: Duration) {
+        let kept = self.0.entry(state.to_string()).or_default();
+        if kept.len() == DURATIONS_KEPT {
+            kept.pop_front();
+        }
+        kept.push_back(took);
+    }
+
+    /// The shortest recent duration: a list finds a resource done some time after it was,
+    /// so every figure is late by up to a tick; the shortest is the closest.
+    fn usual(&self, state: &str) -> Option<Duration> {
+        self.0.get(state)?.iter().min().copied()
+    }
 }
 
 impl<K: Resource<DynamicType = ()> + 'static> PendingWatch<K> {
@@ -122,6 +187,7 @@ impl<K: Resource<DynamicType = ()> + 'static> PendingWatch<K> {
         let (wake, trigger) = mpsc::unbounded();
         Self {
             accounts: Mutex::new(HashMap::new()),
+            durations: Mutex::default(),
             woken,
             wake,
             trigger: Mutex::new(Some(trigger)),
@@ -146,14 +212,39 @@ impl<K: Resource<DynamicType = ()> + 'static> PendingWatch<K> {
             client: client.clone(),
             waiting: HashMap::new(),
         });
+        let at = now();
+        let (since, tries) = match account.waiting.get(id) {
+            Some(w) if w.state == state => (w.since, w.tries),
+            _ => (at, 0),
+        };
         account.waiting.insert(
             id.to_string(),
             Waiting {
                 obj,
                 state: state.to_string(),
-                registered: Instant::now(),
+                registered: at,
+                since,
+                tries,
             },
         );
+    }
+
+    /// A client of `account`, while it has registered resources.
+    fn client_of(&self, account: &str) -> Option<VpnClient> {
+        let accounts = self.accounts.lock().unwrap_or_else(|e| e.into_inner());
+        accounts.get(account).map(|a| a.client.clone())
+    }
+
+    /// When `account` should next be listed because a resource is expected to be done.
+    fn expected(&self, account: &str) -> Option<Instant> {
+        let durations = self.durations.lock().unwrap_or_else(|e| e.into_inner());
+        let accounts = self.accounts.lock().unwrap_or_else(|e| e.into_inner());
+        accounts
+            .get(account)?
+            .waiting
+            .values()
+            .filter_map(|w| w.expected(&durations))
+            .min()
     }
 
     /// Number of registered resources (for tests and metrics).
@@ -197,6 +288,7 @@ impl<K: Resource<DynamicType = ()> + 'static> PendingWatch<K> {
     ) -> usize {
         let mut woken = Vec::new();
         {
+            let mut durations = self.durations.lock().unwrap_or_else(|e| e.into_inner());
             let mut accounts = self.accounts.lock().unwrap_or_else(|e| e.into_inner());
             let Some(a) = accounts.get_mut(account) else {
                 return 0;
@@ -211,7 +303,10 @@ impl<K: Resource<DynamicType = ()> + 'static> PendingWatch<K> {
                     None => w.state == "PENDING_DELETE",
                 };
                 if changed {
+                    durations.record(&w.state, listed.saturating_duration_since(w.since));
                     woken.push(w.obj.clone());
+                } else if w.expected(&durations).is_some_and(|at| listed >= at) {
+                    w.tries += 1;
                 }
                 !changed
             });
@@ -232,9 +327,84 @@ impl<K: Resource<DynamicType = ()> + 'static> PendingWatch<K> {
 /// provisioning at once, the others start as lists end.
 const LISTS_AT_ONCE: usize = 64;
 
-/// Lists `watch`'s accounts every `tick` while anything is registered, and wakes the objects
-/// whose resource changed. `list` returns when its list started and the listed resources by
-/// id; `state_of` reads a resource's state. Wake-ups are counted in `metrics`.
+/// The accounts to list when one of their resources is expected to be done, the earliest
+/// first ([`run`]'s schedule between ticks).
+#[derive(Default)]
+struct Expected {
+    /// (when, account); an entry counts only while it is the account's current one in `at`.
+    due: BinaryHeap<Reverse<(Instant, String)>>,
+    at: HashMap<String, (Instant, VpnClient)>,
+    /// When each account was last listed for an expected finish: never again sooner than
+    /// [`RETRY_AFTER`], whatever the registrations say (a cache that keeps answering with an
+    /// older snapshot must not make this a busy loop).
+    looked: HashMap<String, Instant>,
+}
+
+impl Expected {
+    /// Schedules `account` for its earliest expected finish, if any.
+    fn schedule<K: Resource<DynamicType = ()> + 'static>(
+        &mut self,
+        watch: &PendingWatch<K>,
+        account: &str,
+        client: &VpnClient,
+    ) {
+        let not_before = self.looked.get(account).map(|t| *t + RETRY_AFTER);
+        match watch
+            .expected(account)
+            .map(|at| not_before.map_or(at, |nb| at.max(nb)))
+        {
+            Some(at) if self.at.get(account).map(|e| e.0) != Some(at) => {
+                self.at.insert(account.to_string(), (at, client.clone()));
+                self.due.push(Reverse((at, account.to_string())));
+            }
+            Some(_) => {}
+            None => {
+                self.at.remove(account);
+            }
+        }
+    }
+
+    /// An account with nothing registered any more.
+    fn forget(&mut self, account: &str) {
+        self.at.remove(account);
+        self.looked.remove(account);
+    }
+
+    /// When the next account is due.
+    fn next(&self) -> Option<Instant> {
+        self.due.peek().map(|Reverse((at, _))| *at)
+    }
+
+    /// The accounts due at `now`, each with the age its snapshot may have: nothing listed
+    /// before the expected moment can show the resource done.
+    fn take_due(&mut self, now: Instant) -> Vec<(String, VpnClient, Freshness)> {
+        let mut out = Vec::new();
+        while let Some(Reverse((at, account))) = self.due.peek().cloned() {
+            if at > now {
+                break;
+            }
+            self.due.pop();
+            if self.at.get(&account).map(|e| e.0) != Some(at) {
+                continue;
+            }
+            if let Some((_, client)) = self.at.remove(&account) {
+                self.looked.insert(account.clone(), now);
+                out.push((
+                    account,
+                    client,
+                    Freshness::within(now.saturating_duration_since(at)),
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// Lists `watch`'s accounts every `tick` while anything is registered, and between ticks when
+/// a resource is expected to be done ([`Durations`]); wakes the objects whose resource
+/// changed. `list` returns a snapshot at most as old as it is told (a quarter tick at a tick,
+/// none older than the expected moment otherwise), with when its list started and the listed
+/// resources by id; `state_of` reads a resource's state. Wake-ups are counted in `metrics`.
 ///
 /// The accounts are listed side by side and no tick waits for a list: an account whose list
 /// hangs is skipped until that list ends (the list cache starts a second one beside it when it
@@ -247,9 +417,11 @@ pub async fn run<K, T, F, Fut>(
     metrics: &crate::metrics::Metrics,
 ) where
     K: Resource<DynamicType = ()> + 'static,
-    F: Fn(VpnClient) -> Fut,
+    F: Fn(VpnClient, Freshness) -> Fut,
     Fut: Future<Output = Result<(Instant, Arc<HashMap<String, T>>), crate::cloud::CloudError>>,
 {
+    // A snapshot at most a quarter tick old: a change is seen within about 1.25 ticks.
+    let at_tick = Freshness::within(tick / 4);
     let mut every = tokio::time::interval(tick);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut lists = FuturesUnordered::new();
@@ -257,28 +429,43 @@ pub async fn run<K, T, F, Fut>(
     // This tick's accounts not yet listed: a list that ends frees its place for the next one
     // at once, so with fast lists every waiting account is listed every tick, while at most
     // LISTS_AT_ONCE are in flight.
-    let mut round: VecDeque<(String, VpnClient)> = VecDeque::new();
+    let mut round: VecDeque<(String, VpnClient, Freshness)> = VecDeque::new();
     // The last account a list was started for: a tick that finds the previous round unfinished
     // (slow lists) goes on after it, so every account is listed in turn, not the same first ones.
     let mut last = String::new();
+    let mut expected = Expected::default();
     loop {
         while lists.len() < LISTS_AT_ONCE {
-            let Some((account, client)) = round.pop_front() else {
+            let Some((account, client, fresh)) = round.pop_front() else {
                 break;
             };
             if listing.insert(account.clone()) {
                 last.clone_from(&account);
-                let listed = list(client);
+                let listed = list(client, fresh);
                 lists.push(async move { (account, listed.await) });
             }
         }
+        let next_due = expected.next();
         tokio::select! {
             _ = every.tick() => {
                 let mut waiting = watch.accounts_waiting();
                 waiting.sort_unstable_by(|a, b| a.0.cmp(&b.0));
                 let from = waiting.partition_point(|(a, _)| *a <= last);
                 let (before, after) = waiting.split_at(from);
-                round = after.iter().chain(before).cloned().collect();
+                round = after
+                    .iter()
+                    .chain(before)
+                    .map(|(a, c)| (a.clone(), c.clone(), at_tick))
+                    .collect();
+                for (account, client) in &waiting {
+                    expected.schedule(watch, account, client);
+                }
+            }
+            _ = tokio::time::sleep_until(next_due.map_or_else(tokio::time::Instant::now, tokio::time::Instant::from_std)), if next_due.is_some() => {
+                for (account, client, fresh) in expected.take_due(now()) {
+                    tracing::debug!(kind = %K::kind(&()), %account, "pending watch: a resource is expected to be done");
+                    round.push_front((account, client, fresh));
+                }
             }
             Some((account, listed)) = lists.next(), if !lists.is_empty() => {
                 listing.remove(&account);
@@ -291,6 +478,10 @@ pub async fn run<K, T, F, Fut>(
                     Err(e) => tracing::debug!(
                         kind = %K::kind(&()), error = %e, "pending watch: list failed"
                     ),
+                }
+                match watch.client_of(&account) {
+                    Some(client) => expected.schedule(watch, &account, &client),
+                    None => expected.forget(&account),
                 }
             }
         }
@@ -418,7 +609,7 @@ mod tests {
         let task = {
             let (w, calls) = (w.clone(), calls.clone());
             tokio::spawn(async move {
-                let list = |client: VpnClient| {
+                let list = |client: VpnClient, _: Freshness| {
                     let calls = calls.clone();
                     async move {
                         let project = client.api.project_id().to_string();
@@ -462,7 +653,7 @@ mod tests {
         let task = {
             let (w, calls) = (w.clone(), calls.clone());
             tokio::spawn(async move {
-                let list = |client: VpnClient| {
+                let list = |client: VpnClient, _: Freshness| {
                     let calls = calls.clone();
                     async move {
                         let project = client.api.project_id().to_string();
@@ -511,6 +702,199 @@ mod tests {
             "until b was woken, then nothing left to list there"
         );
         assert_eq!(w.len(), 1, "a still waits");
+        task.abort();
+    }
+
+    #[test]
+    fn an_operation_is_expected_to_take_as_long_as_the_shortest_recent_one() {
+        let secs = Duration::from_secs_f64;
+        let mut d = Durations::default();
+        assert_eq!(d.usual("PENDING_CREATE"), None, "nothing learnt yet");
+        for took in [2.4, 2.1, 3.0] {
+            d.record("PENDING_CREATE", secs(took));
+        }
+        d.record("PENDING_DELETE", secs(9.0));
+        assert_eq!(d.usual("PENDING_CREATE"), Some(secs(2.1)));
+        assert_eq!(
+            d.usual("PENDING_DELETE"),
+            Some(secs(9.0)),
+            "each state apart"
+        );
+        for _ in 0..DURATIONS_KEPT {
+            d.record("PENDING_CREATE", secs(5.0));
+        }
+        assert_eq!(
+            d.usual("PENDING_CREATE"),
+            Some(secs(5.0)),
+            "old figures are forgotten: a slower cloud is expected to be slower"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_resource_is_listed_for_when_it_is_expected_to_be_done_then_left_to_the_tick() {
+        let w = PendingWatch::<VpnGateway>::new(Arc::default());
+        let c = client();
+        let acct = c.account();
+        let t0 = now();
+        w.watch(&c, "id-a", "PENDING_CREATE", gw("a"));
+        assert_eq!(w.expected(&acct), None, "no operation has finished yet");
+        tokio::time::advance(Duration::from_secs(2)).await;
+        w.settle(&acct, now(), |_| Some("ACTIVE"));
+        // a took 2 s: b, registered later, is expected 2 s after its registration.
+        tokio::time::advance(Duration::from_secs(1)).await;
+        let t1 = now();
+        w.watch(&c, "id-b", "PENDING_CREATE", gw("b"));
+        assert_eq!(w.expected(&acct), Some(t1 + Duration::from_secs(2)));
+        tokio::time::advance(Duration::from_millis(500)).await;
+        w.watch(&c, "id-b", "PENDING_CREATE", gw("b"));
+        assert_eq!(
+            w.expected(&acct),
+            Some(t1 + Duration::from_secs(2)),
+            "registered again unchanged: the operation still started at t1"
+        );
+        // A list before the expected moment proves nothing; one at it that still shows b
+        // pending moves the next look a moment later, twice, then leaves b to the tick.
+        w.settle(&acct, now(), |_| Some("PENDING_CREATE"));
+        assert_eq!(w.expected(&acct), Some(t1 + Duration::from_secs(2)));
+        let mut at = t1 + Duration::from_secs(2);
+        for _ in 1..EXPECTED_TRIES {
+            w.settle(&acct, at, |_| Some("PENDING_CREATE"));
+            at += RETRY_AFTER;
+            assert_eq!(w.expected(&acct), Some(at));
+        }
+        w.settle(&acct, at, |_| Some("PENDING_CREATE"));
+        assert_eq!(
+            w.expected(&acct),
+            None,
+            "after {EXPECTED_TRIES} looks: the tick only"
+        );
+        // Another operation on b (an update) starts over.
+        w.watch(&c, "id-b", "PENDING_UPDATE", gw("b"));
+        assert_eq!(w.expected(&acct), None, "no update has finished yet");
+        assert!(t1 > t0);
+    }
+
+    /// The run loop lists an account when its resource is expected to be done, between ticks,
+    /// and wakes the object then rather than at the next tick.
+    #[tokio::test(start_paused = true)]
+    async fn an_object_is_woken_when_its_resource_is_expected_to_be_done_not_at_the_next_tick() {
+        let w = Arc::new(PendingWatch::<VpnGateway>::new(Arc::default()));
+        let c = client();
+        // The cloud: a resource is ACTIVE 2 s after it was registered.
+        let made: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
+        let register = |id: &str, name: &str| {
+            made.lock().unwrap().insert(id.to_string(), now());
+            w.watch(&c, id, "PENDING_CREATE", gw(name));
+        };
+        let lists = Arc::new(Mutex::new(Vec::new()));
+        let mut trigger = w.take_trigger().unwrap();
+        let task = {
+            let (w, made, lists) = (w.clone(), made.clone(), lists.clone());
+            tokio::spawn(async move {
+                let list = |_: VpnClient, fresh: Freshness| {
+                    let (made, lists) = (made.clone(), lists.clone());
+                    async move {
+                        let at = now();
+                        lists.lock().unwrap().push((at, fresh.max_age));
+                        let items: HashMap<String, String> = made
+                            .lock()
+                            .unwrap()
+                            .iter()
+                            .map(|(id, t)| {
+                                let done = at.duration_since(*t) >= Duration::from_secs(2);
+                                let state = if done { "ACTIVE" } else { "PENDING_CREATE" };
+                                (id.clone(), state.to_string())
+                            })
+                            .collect();
+                        Ok((at, Arc::new(items)))
+                    }
+                };
+                let metrics = crate::metrics::Metrics::new();
+                run(
+                    &w,
+                    Duration::from_secs(1),
+                    list,
+                    |s: &String| s.as_str(),
+                    &metrics,
+                )
+                .await
+            })
+        };
+        let t0 = now();
+        register("id-a", "a");
+        assert_eq!(trigger.next().await.unwrap().name, "a");
+        assert_eq!(now() - t0, Duration::from_secs(2), "the first at a tick");
+        tokio::time::advance(Duration::from_millis(500)).await;
+        let t1 = now();
+        register("id-b", "b");
+        assert_eq!(trigger.next().await.unwrap().name, "b");
+        assert_eq!(
+            now() - t1,
+            Duration::from_secs(2),
+            "b is woken the moment it is done (at 4.5 s), not at the 5 s tick"
+        );
+        let lists = lists.lock().unwrap().clone();
+        let between_ticks: Vec<_> = lists
+            .iter()
+            .filter(|(t, _)| (*t - t0).subsec_millis() != 0)
+            .collect();
+        assert_eq!(between_ticks.len(), 1, "one extra list: {lists:?}");
+        assert_eq!(
+            between_ticks[0].1,
+            Duration::ZERO,
+            "it takes no snapshot older than the expected moment"
+        );
+        assert!(
+            lists.iter().all(
+                |(t, age)| (*t - t0).subsec_millis() != 0 || *age == Duration::from_millis(250)
+            ),
+            "at a tick, a snapshot a quarter tick old will do: {lists:?}"
+        );
+        task.abort();
+    }
+
+    /// A list source that keeps answering with a snapshot older than the expected moment (a
+    /// cache that ignores the age asked for) costs a list every RETRY_AFTER at most, not a
+    /// busy loop.
+    #[tokio::test(start_paused = true)]
+    async fn an_expected_finish_never_lists_an_account_more_often_than_its_retry_spacing() {
+        let w = Arc::new(PendingWatch::<VpnGateway>::new(Arc::default()));
+        let c = client();
+        let acct = c.account();
+        w.watch(&c, "id-a", "PENDING_CREATE", gw("a"));
+        tokio::time::advance(Duration::from_secs(1)).await;
+        w.settle(&acct, now(), |_| Some("ACTIVE"));
+        let old = now();
+        w.watch(&c, "id-b", "PENDING_CREATE", gw("b"));
+        let calls = Arc::new(Mutex::new(0usize));
+        let task = {
+            let (w, calls) = (w.clone(), calls.clone());
+            tokio::spawn(async move {
+                let list = |_: VpnClient, _: Freshness| {
+                    let calls = calls.clone();
+                    async move {
+                        *calls.lock().unwrap() += 1;
+                        let items =
+                            HashMap::from([("id-b".to_string(), "PENDING_CREATE".to_string())]);
+                        Ok((old, Arc::new(items)))
+                    }
+                };
+                let metrics = crate::metrics::Metrics::new();
+                run(
+                    &w,
+                    Duration::from_secs(10),
+                    list,
+                    |s: &String| s.as_str(),
+                    &metrics,
+                )
+                .await
+            })
+        };
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let calls = *calls.lock().unwrap();
+        // One tick (at 0 s) and, from b's expected finish (1 s) on, one look per 150 ms.
+        assert!(calls <= 1 + 2000 / 150 + 1, "{calls} lists in 3 s");
+        assert!(calls >= 2, "the expected finish was looked at: {calls}");
         task.abort();
     }
 }

@@ -58,11 +58,13 @@ pub async fn reconcile<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Act
 
 /// [`reconcile`], answering when to look again.
 pub async fn reconcile_requeue<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Requeue {
+    // `object`, not `name`: JSON logs put the span's own name under `name`, and a second
+    // `name` key was dropped by log parsers, losing which object a line was about.
     let span = tracing::info_span!(
         "reconcile",
         kind = K::KIND,
         namespace = %obj.namespace().unwrap_or_default(),
-        name = %obj.name_any()
+        object = %format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any())
     );
     // A write that would wait long for the client-side write budget is queued instead of
     // holding this worker (see `cloud::limiter::WRITE_QUEUE`); the object keeps its place.
