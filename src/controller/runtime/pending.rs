@@ -333,7 +333,7 @@ const LISTS_AT_ONCE: usize = 64;
 struct Expected {
     /// (when, account); an entry counts only while it is the account's current one in `at`.
     due: BinaryHeap<Reverse<(Instant, String)>>,
-    at: HashMap<String, (Instant, VpnClient)>,
+    at: HashMap<String, Instant>,
     /// When each account was last listed for an expected finish: never again sooner than
     /// [`RETRY_AFTER`], whatever the registrations say (a cache that keeps answering with an
     /// older snapshot must not make this a busy loop).
@@ -346,15 +346,14 @@ impl Expected {
         &mut self,
         watch: &PendingWatch<K>,
         account: &str,
-        client: &VpnClient,
     ) {
         let not_before = self.looked.get(account).map(|t| *t + RETRY_AFTER);
         match watch
             .expected(account)
             .map(|at| not_before.map_or(at, |nb| at.max(nb)))
         {
-            Some(at) if self.at.get(account).map(|e| e.0) != Some(at) => {
-                self.at.insert(account.to_string(), (at, client.clone()));
+            Some(at) if self.at.get(account) != Some(&at) => {
+                self.at.insert(account.to_string(), at);
                 self.due.push(Reverse((at, account.to_string())));
             }
             Some(_) => {}
@@ -377,24 +376,22 @@ impl Expected {
 
     /// The accounts due at `now`, each with the age its snapshot may have: nothing listed
     /// before the expected moment can show the resource done.
-    fn take_due(&mut self, now: Instant) -> Vec<(String, VpnClient, Freshness)> {
+    fn take_due(&mut self, now: Instant) -> Vec<(String, Freshness)> {
         let mut out = Vec::new();
         while let Some(Reverse((at, account))) = self.due.peek().cloned() {
             if at > now {
                 break;
             }
             self.due.pop();
-            if self.at.get(&account).map(|e| e.0) != Some(at) {
+            if self.at.get(&account) != Some(&at) {
                 continue;
             }
-            if let Some((_, client)) = self.at.remove(&account) {
-                self.looked.insert(account.clone(), now);
-                out.push((
-                    account,
-                    client,
-                    Freshness::within(now.saturating_duration_since(at)),
-                ));
-            }
+            self.at.remove(&account);
+            self.looked.insert(account.clone(), now);
+            out.push((
+                account,
+                Freshness::within(now.saturating_duration_since(at)),
+            ));
         }
         out
     }
@@ -457,14 +454,17 @@ pub async fn run<K, T, F, Fut>(
                     .chain(before)
                     .map(|(a, c)| (a.clone(), c.clone(), at_tick))
                     .collect();
-                for (account, client) in &waiting {
-                    expected.schedule(watch, account, client);
+                for (account, _) in &waiting {
+                    expected.schedule(watch, account);
                 }
             }
             _ = tokio::time::sleep_until(next_due.map_or_else(tokio::time::Instant::now, tokio::time::Instant::from_std)), if next_due.is_some() => {
-                for (account, client, fresh) in expected.take_due(now()) {
-                    tracing::debug!(kind = %K::kind(&()), %account, "pending watch: a resource is expected to be done");
-                    round.push_front((account, client, fresh));
+                for (account, fresh) in expected.take_due(now()) {
+                    // An account whose resources all finished meanwhile is not listed.
+                    if let Some(client) = watch.client_of(&account) {
+                        tracing::debug!(kind = %K::kind(&()), %account, "pending watch: a resource is expected to be done");
+                        round.push_front((account, client, fresh));
+                    }
                 }
             }
             Some((account, listed)) = lists.next(), if !lists.is_empty() => {
@@ -479,9 +479,10 @@ pub async fn run<K, T, F, Fut>(
                         kind = %K::kind(&()), error = %e, "pending watch: list failed"
                     ),
                 }
-                match watch.client_of(&account) {
-                    Some(client) => expected.schedule(watch, &account, &client),
-                    None => expected.forget(&account),
+                if watch.client_of(&account).is_some() {
+                    expected.schedule(watch, &account);
+                } else {
+                    expected.forget(&account);
                 }
             }
         }
@@ -521,6 +522,26 @@ mod tests {
     }
 
     use futures::FutureExt;
+
+    /// Runs the watch of `w` every `tick` with `list` as the cloud, in the background.
+    fn spawn_run<F, Fut>(
+        w: &Arc<PendingWatch<VpnGateway>>,
+        tick: Duration,
+        list: F,
+    ) -> tokio::task::JoinHandle<()>
+    where
+        F: Fn(VpnClient, Freshness) -> Fut + Send + 'static,
+        Fut: Future<
+                Output = Result<(Instant, Arc<HashMap<String, String>>), crate::cloud::CloudError>,
+            > + Send
+            + 'static,
+    {
+        let w = w.clone();
+        tokio::spawn(async move {
+            let metrics = crate::metrics::Metrics::new();
+            run(&w, tick, list, |s: &String| s.as_str(), &metrics).await
+        })
+    }
 
     #[test]
     fn only_objects_whose_resource_changed_are_woken() {
@@ -606,29 +627,19 @@ mod tests {
             );
         }
         let calls: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
-        let task = {
-            let (w, calls) = (w.clone(), calls.clone());
-            tokio::spawn(async move {
-                let list = |client: VpnClient, _: Freshness| {
-                    let calls = calls.clone();
-                    async move {
-                        let project = client.api.project_id().to_string();
-                        *calls.lock().unwrap().entry(project).or_default() += 1;
-                        let none: HashMap<String, String> = HashMap::new();
-                        Ok((Instant::now(), Arc::new(none)))
-                    }
-                };
-                let metrics = crate::metrics::Metrics::new();
-                run(
-                    &w,
-                    Duration::from_secs(1),
-                    list,
-                    |s: &String| s.as_str(),
-                    &metrics,
-                )
-                .await
-            })
+        let list = {
+            let calls = calls.clone();
+            move |client: VpnClient, _: Freshness| {
+                let calls = calls.clone();
+                async move {
+                    let project = client.api.project_id().to_string();
+                    *calls.lock().unwrap().entry(project).or_default() += 1;
+                    let none: HashMap<String, String> = HashMap::new();
+                    Ok((Instant::now(), Arc::new(none)))
+                }
+            }
         };
+        let task = spawn_run(&w, Duration::from_secs(1), list);
         // The first tick (at 0 s): lists that end free their place for the next accounts, so
         // one tick lists every account once, although only LISTS_AT_ONCE run at a time.
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -650,39 +661,29 @@ mod tests {
         w.watch(&c2, "id-b", "PENDING_CREATE", gw("b"));
         let mut trigger = w.take_trigger().unwrap();
         let calls: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
-        let task = {
-            let (w, calls) = (w.clone(), calls.clone());
-            tokio::spawn(async move {
-                let list = |client: VpnClient, _: Freshness| {
-                    let calls = calls.clone();
-                    async move {
-                        let project = client.api.project_id().to_string();
-                        let n = {
-                            let mut calls = calls.lock().unwrap();
-                            let n = calls.entry(project.clone()).or_default();
-                            *n += 1;
-                            *n
-                        };
-                        // p1's list hangs; p2's gateway turns ACTIVE at its 4th list.
-                        if project == "p1" {
-                            std::future::pending::<()>().await;
-                        }
-                        let state = if n >= 4 { "ACTIVE" } else { "PENDING_CREATE" };
-                        let items = HashMap::from([("id-b".to_string(), state.to_string())]);
-                        Ok((Instant::now(), Arc::new(items)))
+        let list = {
+            let calls = calls.clone();
+            move |client: VpnClient, _: Freshness| {
+                let calls = calls.clone();
+                async move {
+                    let project = client.api.project_id().to_string();
+                    let n = {
+                        let mut calls = calls.lock().unwrap();
+                        let n = calls.entry(project.clone()).or_default();
+                        *n += 1;
+                        *n
+                    };
+                    // p1's list hangs; p2's gateway turns ACTIVE at its 4th list.
+                    if project == "p1" {
+                        std::future::pending::<()>().await;
                     }
-                };
-                let metrics = crate::metrics::Metrics::new();
-                run(
-                    &w,
-                    Duration::from_secs(1),
-                    list,
-                    |s: &String| s.as_str(),
-                    &metrics,
-                )
-                .await
-            })
+                    let state = if n >= 4 { "ACTIVE" } else { "PENDING_CREATE" };
+                    let items = HashMap::from([("id-b".to_string(), state.to_string())]);
+                    Ok((Instant::now(), Arc::new(items)))
+                }
+            }
         };
+        let task = spawn_run(&w, Duration::from_secs(1), list);
         let t0 = tokio::time::Instant::now();
         let woken = trigger.next().await.unwrap();
         assert_eq!(woken.name, "b");
@@ -788,38 +789,28 @@ mod tests {
         };
         let lists = Arc::new(Mutex::new(Vec::new()));
         let mut trigger = w.take_trigger().unwrap();
-        let task = {
-            let (w, made, lists) = (w.clone(), made.clone(), lists.clone());
-            tokio::spawn(async move {
-                let list = |_: VpnClient, fresh: Freshness| {
-                    let (made, lists) = (made.clone(), lists.clone());
-                    async move {
-                        let at = now();
-                        lists.lock().unwrap().push((at, fresh.max_age));
-                        let items: HashMap<String, String> = made
-                            .lock()
-                            .unwrap()
-                            .iter()
-                            .map(|(id, t)| {
-                                let done = at.duration_since(*t) >= Duration::from_secs(2);
-                                let state = if done { "ACTIVE" } else { "PENDING_CREATE" };
-                                (id.clone(), state.to_string())
-                            })
-                            .collect();
-                        Ok((at, Arc::new(items)))
-                    }
-                };
-                let metrics = crate::metrics::Metrics::new();
-                run(
-                    &w,
-                    Duration::from_secs(1),
-                    list,
-                    |s: &String| s.as_str(),
-                    &metrics,
-                )
-                .await
-            })
+        let list = {
+            let (made, lists) = (made.clone(), lists.clone());
+            move |_: VpnClient, fresh: Freshness| {
+                let (made, lists) = (made.clone(), lists.clone());
+                async move {
+                    let at = now();
+                    lists.lock().unwrap().push((at, fresh.max_age));
+                    let items: HashMap<String, String> = made
+                        .lock()
+                        .unwrap()
+                        .iter()
+                        .map(|(id, t)| {
+                            let done = at.duration_since(*t) >= Duration::from_secs(2);
+                            let state = if done { "ACTIVE" } else { "PENDING_CREATE" };
+                            (id.clone(), state.to_string())
+                        })
+                        .collect();
+                    Ok((at, Arc::new(items)))
+                }
+            }
         };
+        let task = spawn_run(&w, Duration::from_secs(1), list);
         let t0 = now();
         register("id-a", "a");
         assert_eq!(trigger.next().await.unwrap().name, "a");
@@ -867,29 +858,18 @@ mod tests {
         let old = now();
         w.watch(&c, "id-b", "PENDING_CREATE", gw("b"));
         let calls = Arc::new(Mutex::new(0usize));
-        let task = {
-            let (w, calls) = (w.clone(), calls.clone());
-            tokio::spawn(async move {
-                let list = |_: VpnClient, _: Freshness| {
-                    let calls = calls.clone();
-                    async move {
-                        *calls.lock().unwrap() += 1;
-                        let items =
-                            HashMap::from([("id-b".to_string(), "PENDING_CREATE".to_string())]);
-                        Ok((old, Arc::new(items)))
-                    }
-                };
-                let metrics = crate::metrics::Metrics::new();
-                run(
-                    &w,
-                    Duration::from_secs(10),
-                    list,
-                    |s: &String| s.as_str(),
-                    &metrics,
-                )
-                .await
-            })
+        let list = {
+            let calls = calls.clone();
+            move |_: VpnClient, _: Freshness| {
+                let calls = calls.clone();
+                async move {
+                    *calls.lock().unwrap() += 1;
+                    let items = HashMap::from([("id-b".to_string(), "PENDING_CREATE".to_string())]);
+                    Ok((old, Arc::new(items)))
+                }
+            }
         };
+        let task = spawn_run(&w, Duration::from_secs(10), list);
         tokio::time::sleep(Duration::from_secs(3)).await;
         let calls = *calls.lock().unwrap();
         // One tick (at 0 s) and, from b's expected finish (1 s) on, one look per 150 ms.
