@@ -392,3 +392,48 @@ async fn a_new_process_over_ready_objects_writes_nothing_and_lists_each_kind_onc
         .sum();
     assert_eq!(gets, gets_before, "no per-object GET");
 }
+
+/// The controllers' caches are filled by the watch, which can bring a status write back
+/// seconds late on a busy API server; a wake from the pending watch can come first. A
+/// reconcile handed the object as it was before its last status write then acts on what was
+/// written: it neither defers the connection as one that has not tried the cloud yet, nor
+/// misses the pre-shared key's fingerprint and sends the key again.
+#[tokio::test]
+async fn a_reconcile_handed_the_object_from_before_its_last_status_write_acts_on_that_write() {
+    let w = World::start().await;
+    w.put_secret("office-psk", &[("psk", PSK)]);
+    trio(&w, "s1", [1, 2], "203.0.113.10");
+    w.ready::<VpnGateway>("gw-s1").await;
+    w.ready::<CustomerGateway>("cgw-s1").await;
+    w.reconcile::<VpnConnection>("conn-s1").await;
+    let before_create = w.get::<VpnConnection>("conn-s1");
+    assert!(
+        before_create.status.is_none(),
+        "the finalizer first, nothing written to status yet"
+    );
+    w.reconcile::<VpnConnection>("conn-s1").await;
+    let created = w.get::<VpnConnection>("conn-s1");
+    assert!(
+        created
+            .status
+            .as_ref()
+            .is_some_and(|s| s.cloud_id.is_some()),
+        "created, its cloud id written"
+    );
+    let writes = w.writes();
+    // The connection becomes ACTIVE; the wake comes with the cache still as before the create.
+    w.advance(Duration::from_secs(2));
+    w.reconcile_stale(before_create).await;
+    let after = w.get::<VpnConnection>("conn-s1");
+    assert_eq!(
+        cond(&after, READY).0,
+        "True",
+        "Ready at this reconcile: {:?}",
+        after.status
+    );
+    assert_eq!(
+        w.writes(),
+        writes,
+        "no cloud write: nothing created or sent again"
+    );
+}

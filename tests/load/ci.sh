@@ -18,7 +18,8 @@
 #
 # What fails CI (docs/PERFORMANCE.md explains each):
 #   - every invariant: convergence, one cloud resource per object, no orphans, nothing left
-#     after delete-all, no secret in logs/Events/status/metrics, crash and soak outcomes;
+#     after delete-all (N=60, soak and crash runs), no secret in logs/Events/status/metrics,
+#     crash and soak outcomes;
 #   - reads at rest <= 1 per object per hour (both sizes);
 #   - ACTIVE -> Ready p99 <= 2 s at N=60 with default settings, and during the N=1000
 #     creation storm over many accounts;
@@ -82,9 +83,11 @@ run "load N=$small" load --n "$small" --rest "$rest" --restart --failover --repo
 if [ "$large" != "0" ]; then
   # Spread over many accounts as a platform team runs it: each account has its own client
   # limits (10 reads/s, 2 writes/s by default), so no raised rates are needed. The restart
-  # checks the lists per kind per account.
+  # checks the lists per kind per account. No delete-all: the stand-in took 215 s of the
+  # 30-minute budget to take 3,000 objects away; deletion is checked by the other runs, and in
+  # the object's own account by the account scenarios of the unit tests.
   step "load N=$large over $accounts accounts at default client rates, then restart"
-  run "load N=$large x $accounts accounts" load --n "$large" --accounts "$accounts" --rest "$rest" --timeout 15m --restart --json "$out/large.json" -- \
+  run "load N=$large x $accounts accounts" load --n "$large" --accounts "$accounts" --rest "$rest" --timeout 15m --restart --no-delete --json "$out/large.json" -- \
     "${resync[@]}"
   if [ -f "$out/small.json" ] && [ -f "$out/large.json" ]; then
     step "memory: two-point estimate at 10,000 objects over 500 accounts, and the regression guard"

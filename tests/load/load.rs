@@ -298,9 +298,8 @@ fn drive(plan: &LoadPlan, rig: &Rig) -> Result<RunOutcome, String> {
     } else {
         Some(delete_all(plan, rig, &watch, &mut m)?)
     };
-    if leftovers.is_some() {
-        rig.hygiene(&mut findings);
-    }
+    // Logs, Events and metrics are searched for secrets whether or not the objects went.
+    rig.hygiene(&mut findings);
     findings.add_leaks("every watched object version", watch.leaks());
     (m.watch_events, m.watch_restarts) = watch.stats();
     watch.stop();

@@ -120,16 +120,17 @@ impl Live {
         &self,
         obj: &K,
         patch: serde_json::Value,
-    ) -> Result<()> {
+    ) -> Result<Option<String>> {
         let body = serde_json::json!({ "status": patch });
-        self.api::<K>(&obj.namespace().unwrap_or_default())
+        let written = self
+            .api::<K>(&obj.namespace().unwrap_or_default())
             .patch_status(
                 &obj.name_any(),
                 &PatchParams::default(),
                 &Patch::Merge(&body),
             )
             .await?;
-        Ok(())
+        Ok(written.meta().resource_version.clone())
     }
 
     /// A JSON patch that tests the finalizers the object was read with, so that a concurrent

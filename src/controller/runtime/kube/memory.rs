@@ -299,7 +299,8 @@ impl Memory {
         *lock(&self.writes) += 1;
     }
 
-    pub(super) fn patch_status<K: Object>(&self, obj: &K, patch: &Value) {
+    /// Merges `patch` into the status; this backend keeps no `resourceVersion` for objects.
+    pub(super) fn patch_status<K: Object>(&self, obj: &K, patch: &Value) -> Option<String> {
         self.wrote();
         if let Some(stored) = lock(&self.objects).get_mut(&key_of(obj)) {
             let status = stored
@@ -309,6 +310,7 @@ impl Memory {
                 .or_insert_with(|| Value::Object(Default::default()));
             json_patch::merge(status, patch);
         }
+        None
     }
 
     pub(super) fn add_finalizer<K: Object>(&self, obj: &K, finalizer: &str) {
