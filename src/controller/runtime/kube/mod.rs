@@ -213,6 +213,12 @@ impl Kube {
         Ok(true)
     }
 
+    /// Forgets statuses written long enough ago that the caches are trusted again (see
+    /// [`own_writes`]); returns how many.
+    pub fn forget_old_writes(&self) -> usize {
+        self.0.own.forget_old()
+    }
+
     /// `obj` as a reconcile should see it: with the status this operator last wrote when the
     /// cache `obj` comes from has not shown that write yet (see [`own_writes`]).
     pub fn latest<K: Object>(&self, obj: Arc<K>) -> Arc<K> {

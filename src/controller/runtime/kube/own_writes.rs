@@ -113,6 +113,19 @@ impl OwnWrites {
         }
     }
 
+    /// Drops entries older than [`KEEP`] (housekeeping: at rest no write comes to sweep them)
+    /// and gives back the map's room once it is empty. Returns how many went.
+    pub fn forget_old(&self) -> usize {
+        let now = Instant::now();
+        let mut entries = lock(&self.entries);
+        let before = entries.len();
+        entries.retain(|_, e| now.duration_since(e.at) < KEEP);
+        if entries.is_empty() {
+            entries.shrink_to_fit();
+        }
+        before - entries.len()
+    }
+
     /// Whether a status written to `uid` may not have been shown yet.
     pub fn holds(&self, uid: &str) -> bool {
         lock(&self.entries).contains_key(uid)
@@ -188,5 +201,10 @@ mod tests {
         tokio::time::advance(KEEP).await;
         w.record("last", Some("2".into()), b"s".to_vec().into());
         assert_eq!(w.held(), 1, "only the write of the last moments is kept");
+        // At rest no write comes: housekeeping sweeps.
+        assert_eq!(w.forget_old(), 0, "the last write is still young");
+        tokio::time::advance(KEEP).await;
+        assert_eq!(w.forget_old(), 1);
+        assert_eq!(w.held(), 0);
     }
 }
