@@ -155,8 +155,8 @@ pub fn forget_idle_accounts(ctx: &Context, idle: Duration) -> usize {
         + ctx.kube.forget_expired_secrets()
 }
 
-/// Keeps memory flat at rest: drops list snapshots nobody reads, the state of idle accounts
-/// and the record of old status writes, renews the Event cache every [`EVENT_CACHE_RENEWAL`], and hands freed heap pages back to the
+/// Keeps memory flat at rest: drops list snapshots nobody reads and the state of idle accounts,
+/// renews the Event cache every [`EVENT_CACHE_RENEWAL`], and hands freed heap pages back to the
 /// OS after any of them.
 pub async fn housekeeping(ctx: Arc<Context>) {
     let mut every = tokio::time::interval(SNAPSHOT_SWEEP);
@@ -166,7 +166,6 @@ pub async fn housekeeping(ctx: Arc<Context>) {
         every.tick().await;
         let mut freed = ctx.clouds.lists().forget_idle(SNAPSHOT_IDLE) > 0;
         freed |= forget_idle_accounts(&ctx, ACCOUNT_IDLE) > 0;
-        freed |= ctx.kube.forget_old_writes() > 0;
         if renewed.elapsed() >= EVENT_CACHE_RENEWAL {
             ctx.kube.renew_recorder();
             renewed = tokio::time::Instant::now();

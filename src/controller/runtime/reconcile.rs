@@ -33,8 +33,7 @@ use crate::crd::{FINALIZER, PAUSED_ANNOTATION};
 const WRITE_WAIT_IN_WORKER: Duration = Duration::from_millis(500);
 
 /// The reconcile entry point handed to kube-runtime's `Controller::run`: decodes the cached
-/// object (see [`super::cached`]) and reconciles it, with the status last written if the
-/// cache has not shown it yet (a wake or requeue can beat the watch: `kube/own_writes.rs`).
+/// object (see [`super::cached`]) and reconciles it.
 pub async fn reconcile_cached<K: Managed>(
     obj: Arc<Cached<K>>,
     ctx: Arc<Context>,
@@ -42,7 +41,7 @@ pub async fn reconcile_cached<K: Managed>(
     let o = obj.decoded().inspect_err(|e| {
         tracing::error!(kind = K::KIND, object = ?obj, error = %e, "cannot decode the cached object");
     })?;
-    reconcile(ctx.kube.latest(o), ctx).await
+    reconcile(o, ctx).await
 }
 
 /// kube-runtime's error policy; [`reconcile`] reports its own failures, so this only runs

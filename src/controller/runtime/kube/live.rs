@@ -120,17 +120,16 @@ impl Live {
         &self,
         obj: &K,
         patch: serde_json::Value,
-    ) -> Result<Option<String>> {
+    ) -> Result<()> {
         let body = serde_json::json!({ "status": patch });
-        let written = self
-            .api::<K>(&obj.namespace().unwrap_or_default())
+        self.api::<K>(&obj.namespace().unwrap_or_default())
             .patch_status(
                 &obj.name_any(),
                 &PatchParams::default(),
                 &Patch::Merge(&body),
             )
             .await?;
-        Ok(written.meta().resource_version.clone())
+        Ok(())
     }
 
     /// A JSON patch that tests the finalizers the object was read with, so that a concurrent

@@ -299,8 +299,7 @@ impl Memory {
         *lock(&self.writes) += 1;
     }
 
-    /// Merges `patch` into the status; this backend keeps no `resourceVersion` for objects.
-    pub(super) fn patch_status<K: Object>(&self, obj: &K, patch: &Value) -> Option<String> {
+    pub(super) fn patch_status<K: Object>(&self, obj: &K, patch: &Value) {
         self.wrote();
         if let Some(stored) = lock(&self.objects).get_mut(&key_of(obj)) {
             let status = stored
@@ -310,7 +309,6 @@ impl Memory {
                 .or_insert_with(|| Value::Object(Default::default()));
             json_patch::merge(status, patch);
         }
-        None
     }
 
     pub(super) fn add_finalizer<K: Object>(&self, obj: &K, finalizer: &str) {

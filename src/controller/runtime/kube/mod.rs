@@ -22,12 +22,10 @@ use super::status::merge_patch;
 
 mod live;
 mod memory;
-mod own_writes;
 mod secret_api;
 
 pub use live::Stores;
 pub use memory::Memory;
-pub use own_writes::OwnWrites;
 
 /// Access to Kubernetes for the reconciles (see the module documentation). Cheap to clone.
 #[derive(Clone)]
@@ -36,8 +34,6 @@ pub struct Kube(Arc<Inner>);
 struct Inner {
     backend: Backend,
     secrets: SecretCache,
-    /// Statuses written that the caches have not shown yet (see [`own_writes`]).
-    own: OwnWrites,
 }
 
 enum Backend {
@@ -61,7 +57,6 @@ impl Kube {
         Self(Arc::new(Inner {
             backend,
             secrets: SecretCache::default(),
-            own: OwnWrites::default(),
         }))
     }
 
@@ -202,56 +197,11 @@ impl Kube {
         let Some(patch) = merge_patch(&old, &new) else {
             return Ok(false);
         };
-        let version = match &self.0.backend {
+        match &self.0.backend {
             Backend::Live(l) => l.patch_status(obj, patch).await?,
             Backend::Memory(m) => m.patch_status(obj, &patch),
-        };
-        if let Some(uid) = obj.meta().uid.as_deref() {
-            let written = serde_json::to_vec(&new).unwrap_or_default();
-            self.0.own.record(uid, version, written.into_boxed_slice());
         }
         Ok(true)
-    }
-
-    /// Forgets statuses written long enough ago that the caches are trusted again (see
-    /// [`own_writes`]); returns how many.
-    pub fn forget_old_writes(&self) -> usize {
-        self.0.own.forget_old()
-    }
-
-    /// `obj` as a reconcile should see it: with the status this operator last wrote when the
-    /// cache `obj` comes from has not shown that write yet (see [`own_writes`]).
-    pub fn latest<K: Object>(&self, obj: Arc<K>) -> Arc<K> {
-        let Some(uid) = obj.meta().uid.as_deref() else {
-            return obj;
-        };
-        if !self.0.own.holds(uid) {
-            return obj;
-        }
-        let cached = kube::core::object::HasStatus::status(&*obj)
-            .and_then(|s| serde_json::to_value(s).ok())
-            .and_then(|v| serde_json::to_vec(&v).ok())
-            .unwrap_or_default();
-        let version = obj.meta().resource_version.as_deref();
-        let Some(written) = self.0.own.newer(uid, version, &cached) else {
-            return obj;
-        };
-        let with_written = || -> Option<K> {
-            let mut v = serde_json::to_value(&*obj).ok()?;
-            v["status"] = serde_json::from_slice(&written).ok()?;
-            serde_json::from_value(v).ok()
-        };
-        match with_written() {
-            Some(o) => {
-                tracing::debug!(
-                    kind = K::KIND,
-                    object = %super::object::object_key(&*obj),
-                    "the cache has not shown the last status written: using that"
-                );
-                Arc::new(o)
-            }
-            None => obj,
-        }
     }
 
     /// Adds the operator's finalizer to `obj`, failing when the object changed meanwhile.
