@@ -235,6 +235,12 @@ impl<K: Resource<DynamicType = ()> + 'static> PendingWatch<K> {
         accounts.get(account).map(|a| a.client.clone())
     }
 
+    /// Whether `account` has resources registered.
+    fn holds(&self, account: &str) -> bool {
+        let accounts = self.accounts.lock().unwrap_or_else(|e| e.into_inner());
+        accounts.contains_key(account)
+    }
+
     /// When `account` should next be listed because a resource is expected to be done.
     fn expected(&self, account: &str) -> Option<Instant> {
         let durations = self.durations.lock().unwrap_or_else(|e| e.into_inner());
@@ -479,7 +485,7 @@ pub async fn run<K, T, F, Fut>(
                         kind = %K::kind(&()), error = %e, "pending watch: list failed"
                     ),
                 }
-                if watch.client_of(&account).is_some() {
+                if watch.holds(&account) {
                     expected.schedule(watch, &account);
                 } else {
                     expected.forget(&account);
@@ -541,6 +547,15 @@ mod tests {
             let metrics = crate::metrics::Metrics::new();
             run(&w, tick, list, |s: &String| s.as_str(), &metrics).await
         })
+    }
+
+    /// Counts a list of `client`'s project; returns the project and its lists so far.
+    fn count_list(calls: &Mutex<HashMap<String, usize>>, client: &VpnClient) -> (String, usize) {
+        let project = client.api.project_id().to_string();
+        let mut calls = calls.lock().unwrap();
+        let n = calls.entry(project.clone()).or_default();
+        *n += 1;
+        (project, *n)
     }
 
     #[test]
@@ -632,8 +647,7 @@ mod tests {
             move |client: VpnClient, _: Freshness| {
                 let calls = calls.clone();
                 async move {
-                    let project = client.api.project_id().to_string();
-                    *calls.lock().unwrap().entry(project).or_default() += 1;
+                    count_list(&calls, &client);
                     let none: HashMap<String, String> = HashMap::new();
                     Ok((Instant::now(), Arc::new(none)))
                 }
@@ -666,13 +680,7 @@ mod tests {
             move |client: VpnClient, _: Freshness| {
                 let calls = calls.clone();
                 async move {
-                    let project = client.api.project_id().to_string();
-                    let n = {
-                        let mut calls = calls.lock().unwrap();
-                        let n = calls.entry(project.clone()).or_default();
-                        *n += 1;
-                        *n
-                    };
+                    let (project, n) = count_list(&calls, &client);
                     // p1's list hangs; p2's gateway turns ACTIVE at its 4th list.
                     if project == "p1" {
                         std::future::pending::<()>().await;
