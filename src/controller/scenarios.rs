@@ -392,3 +392,56 @@ async fn a_new_process_over_ready_objects_writes_nothing_and_lists_each_kind_onc
         .sum();
     assert_eq!(gets, gets_before, "no per-object GET");
 }
+
+/// The controllers' caches are filled by the watch, which can bring the operator's own status
+/// write back seconds late on a busy API server; a wake from the pending watch can come first.
+/// A reconcile handed the object as it was before that write waits for the watch instead of
+/// acting on it: it neither defers the connection as one that has not tried the cloud yet,
+/// nor misses the pre-shared key's fingerprint and sends the key to the cloud again.
+#[tokio::test]
+async fn a_reconcile_handed_the_object_from_before_its_last_write_waits_for_the_watch() {
+    let w = World::start().await;
+    w.put_secret("office-psk", &[("psk", PSK)]);
+    trio(&w, "s1", [1, 2], "203.0.113.10");
+    w.ready::<VpnGateway>("gw-s1").await;
+    w.ready::<CustomerGateway>("cgw-s1").await;
+    w.reconcile::<VpnConnection>("conn-s1").await;
+    let before_create = w.get::<VpnConnection>("conn-s1");
+    assert!(
+        before_create.status.is_none(),
+        "the finalizer first, nothing written to status yet"
+    );
+    w.reconcile::<VpnConnection>("conn-s1").await;
+    let created = w.get::<VpnConnection>("conn-s1");
+    assert!(
+        created
+            .status
+            .as_ref()
+            .is_some_and(|s| s.cloud_id.is_some()),
+        "created, its cloud id written"
+    );
+    let (cloud_writes, kube_writes) = (w.writes(), w.kube().writes());
+    // The connection becomes ACTIVE; the wake comes with the cache still as before the create.
+    w.advance(Duration::from_secs(2));
+    let action = w.reconcile_stale(before_create).await;
+    assert_eq!(
+        w.writes(),
+        cloud_writes,
+        "no cloud write: the key not sent again"
+    );
+    assert_eq!(
+        w.kube().writes(),
+        kube_writes,
+        "no status written from the old copy"
+    );
+    assert_eq!(
+        action,
+        kube::runtime::controller::Action::requeue(crate::controller::runtime::kube::unseen::RETRY),
+        "looks again shortly"
+    );
+    // The watch has caught up: the next reconcile finds the connection Ready.
+    w.reconcile_stale(w.get::<VpnConnection>("conn-s1")).await;
+    let after = w.get::<VpnConnection>("conn-s1");
+    assert_eq!(cond(&after, READY).0, "True", "Ready: {:?}", after.status);
+    assert_eq!(w.writes(), cloud_writes, "nothing created or sent again");
+}

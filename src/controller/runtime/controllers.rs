@@ -72,7 +72,8 @@ pub fn controller<K: Managed>(
     );
     let stream = scope::for_store(watchers, reader.clone())
         .reflect(writer)
-        .inspect(expect_observation::<K>(reader.clone(), ctx.metrics.clone()));
+        .inspect(expect_observation::<K>(reader.clone(), ctx.metrics.clone()))
+        .inspect(writes_shown(ctx.kube.clone()));
     let stream = changes::changed_only(stream, trigger_hash::<Cached<K>>).applied_objects();
     let c = Controller::for_stream(stream, reader)
         .with_config(ControllerConfig::default().concurrency(opts.concurrency))
@@ -81,6 +82,18 @@ pub fn controller<K: Managed>(
         stores.set(c.store());
     }
     c
+}
+
+/// Tells the context which of the operator's own writes its cache shows now (see
+/// [`super::kube::unseen`]): the store has the event's object before it passes here.
+fn writes_shown<K: Resource>(
+    kube: super::kube::Kube,
+) -> impl FnMut(&Result<watcher::Event<K>, watcher::Error>) {
+    move |event| match event {
+        Ok(watcher::Event::Apply(o) | watcher::Event::InitApply(o)) => kube.shown(o.meta(), false),
+        Ok(watcher::Event::Delete(o)) => kube.shown(o.meta(), true),
+        _ => {}
+    }
 }
 
 /// One tick each `every`, the first after `every`: the resync of all objects of a kind.

@@ -17,6 +17,7 @@ use super::context::Context;
 use super::contract::{Managed, Reconciled};
 use super::error::{Error, Result};
 use super::events::{actions, Note};
+use super::kube::unseen;
 use super::object::{object_key, Object};
 use super::ownership::{release, TAG_OWNER, TAG_UID};
 use super::requeue::{self, Next, Requeue};
@@ -33,11 +34,16 @@ use crate::crd::{FINALIZER, PAUSED_ANNOTATION};
 const WRITE_WAIT_IN_WORKER: Duration = Duration::from_millis(500);
 
 /// The reconcile entry point handed to kube-runtime's `Controller::run`: decodes the cached
-/// object (see [`super::cached`]) and reconciles it.
+/// object (see [`super::cached`]) and reconciles it, unless the cache has not shown the
+/// operator's last write to it yet (a wake or requeue can beat the watch: [`unseen`]).
 pub async fn reconcile_cached<K: Managed>(
     obj: Arc<Cached<K>>,
     ctx: Arc<Context>,
 ) -> Result<Action> {
+    if ctx.kube.judge_copy(obj.meta()) == unseen::Copy::Behind {
+        tracing::debug!(kind = K::KIND, object = ?obj, "the cache is behind the last write");
+        return Ok(Action::requeue(unseen::RETRY));
+    }
     let o = obj.decoded().inspect_err(|e| {
         tracing::error!(kind = K::KIND, object = ?obj, error = %e, "cannot decode the cached object");
     })?;

@@ -9,6 +9,7 @@ use kube::runtime::controller::Action;
 use kube::ResourceExt;
 use serde_json::Value;
 
+use super::cached::Cached;
 use super::clock::Clock;
 use super::clouds::{CloudDefaults, Clouds, CredentialSource, IesCredentialSource, IesDefaults};
 use super::context::{Context, Settings};
@@ -16,7 +17,7 @@ use super::contract::Managed;
 use super::events::Note;
 use super::kube::{Kube, Memory};
 use super::object::Object;
-use super::reconcile::{reconcile, reconcile_requeue};
+use super::reconcile::{reconcile, reconcile_cached, reconcile_requeue};
 use super::requeue::Requeue;
 use crate::cloud::ies::IesCredentials;
 use crate::cloud::retry::RetryPolicy;
@@ -258,6 +259,16 @@ impl World {
         self.fresh_lists();
         let obj = Arc::new(self.get::<K>(name));
         reconcile_requeue(obj, self.ctx.clone()).await
+    }
+
+    /// One reconcile through the controllers' entry point, handed `obj` as given, not as
+    /// stored: what a controller cache that has not caught up hands it.
+    pub async fn reconcile_stale<K: Managed>(&self, obj: K) -> Action {
+        self.fresh_lists();
+        let cached = Cached::new(obj).expect("the object encodes");
+        reconcile_cached(Arc::new(cached), self.ctx.clone())
+            .await
+            .expect("reconcile reports its own failures")
     }
 
     /// Runs `objects` as their controllers would for `span` of simulated time: each object is

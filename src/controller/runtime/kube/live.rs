@@ -120,31 +120,42 @@ impl Live {
         &self,
         obj: &K,
         patch: serde_json::Value,
-    ) -> Result<()> {
+    ) -> Result<Option<String>> {
         let body = serde_json::json!({ "status": patch });
-        self.api::<K>(&obj.namespace().unwrap_or_default())
+        let written = self
+            .api::<K>(&obj.namespace().unwrap_or_default())
             .patch_status(
                 &obj.name_any(),
                 &PatchParams::default(),
                 &Patch::Merge(&body),
             )
             .await?;
-        Ok(())
+        Ok(written.meta().resource_version.clone())
     }
 
     /// A JSON patch that tests the finalizers the object was read with, so that a concurrent
     /// change makes it fail (as kube-runtime's finalizer helper does).
-    async fn patch_finalizers<K: Object>(&self, obj: &K, ops: serde_json::Value) -> Result<()> {
+    /// Returns the object's `resourceVersion` after the patch.
+    async fn patch_finalizers<K: Object>(
+        &self,
+        obj: &K,
+        ops: serde_json::Value,
+    ) -> Result<Option<String>> {
         let patch: Patch<()> = Patch::Json(
             serde_json::from_value(ops).map_err(|e| Error::Kube(kube::Error::SerdeError(e)))?,
         );
-        self.api::<K>(&obj.namespace().unwrap_or_default())
+        let written = self
+            .api::<K>(&obj.namespace().unwrap_or_default())
             .patch(&obj.name_any(), &PatchParams::default(), &patch)
             .await?;
-        Ok(())
+        Ok(written.meta().resource_version.clone())
     }
 
-    pub(super) async fn add_finalizer<K: Object>(&self, obj: &K, finalizer: &str) -> Result<()> {
+    pub(super) async fn add_finalizer<K: Object>(
+        &self,
+        obj: &K,
+        finalizer: &str,
+    ) -> Result<Option<String>> {
         let ops = match &obj.meta().finalizers {
             None => serde_json::json!([
                 {"op": "test", "path": "/metadata/finalizers", "value": null},
@@ -171,6 +182,7 @@ impl Live {
             ]),
         )
         .await
+        .map(|_| ())
     }
 
     /// Published within the reconcile, not handed to a background publisher as client-go

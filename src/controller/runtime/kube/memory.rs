@@ -6,6 +6,8 @@
 //! - Status writes are merge patches of `/status`; finalizers are added and removed.
 //! - Deleting an object with finalizers sets `deletionTimestamp`; it goes when the last
 //!   finalizer is removed.
+//! - Every write gives the object the next `resourceVersion`, as the API server does (the
+//!   reconciles tell a cached copy from before their own last write by it).
 //! - Events are recorded, in order, with the object they are about.
 //! - Secrets have a uid and a resourceVersion; creating one that exists, and replacing or
 //!   deleting one that changed since it was read (another resourceVersion or uid), fail with
@@ -36,7 +38,7 @@ pub struct Memory {
     events: Mutex<Vec<Recorded>>,
     writes: Mutex<u64>,
     next_uid: Mutex<u64>,
-    /// The last resourceVersion handed out (Secrets).
+    /// The last resourceVersion handed out (objects and Secrets share one sequence).
     versions: Mutex<u64>,
 }
 
@@ -110,6 +112,7 @@ impl Memory {
                 }
             }
         }
+        new["metadata"]["resourceVersion"] = Value::String(self.next_version());
         objects.insert(k, new.clone());
         serde_json::from_value(new).expect("stored objects decode")
     }
@@ -146,6 +149,7 @@ impl Memory {
         } else if obj["metadata"].get("deletionTimestamp").is_none() {
             obj["metadata"]["deletionTimestamp"] =
                 serde_json::to_value(at).expect("times serialize");
+            self.bump(obj);
         }
     }
 
@@ -299,28 +303,39 @@ impl Memory {
         *lock(&self.writes) += 1;
     }
 
-    pub(super) fn patch_status<K: Object>(&self, obj: &K, patch: &Value) {
+    /// Merges `patch` into the stored status; returns the object's new `resourceVersion`.
+    pub(super) fn patch_status<K: Object>(&self, obj: &K, patch: &Value) -> Option<String> {
         self.wrote();
-        if let Some(stored) = lock(&self.objects).get_mut(&key_of(obj)) {
-            let status = stored
-                .as_object_mut()
-                .expect("objects are JSON objects")
-                .entry("status")
-                .or_insert_with(|| Value::Object(Default::default()));
-            json_patch::merge(status, patch);
-        }
+        let mut objects = lock(&self.objects);
+        let stored = objects.get_mut(&key_of(obj))?;
+        let status = stored
+            .as_object_mut()
+            .expect("objects are JSON objects")
+            .entry("status")
+            .or_insert_with(|| Value::Object(Default::default()));
+        json_patch::merge(status, patch);
+        Some(self.bump(stored))
     }
 
-    pub(super) fn add_finalizer<K: Object>(&self, obj: &K, finalizer: &str) {
+    /// Gives a stored object the next `resourceVersion`, as the API server does on each write.
+    fn bump(&self, stored: &mut Value) -> String {
+        let v = self.next_version();
+        stored["metadata"]["resourceVersion"] = Value::String(v.clone());
+        v
+    }
+
+    /// Adds `finalizer`; returns the object's new `resourceVersion`.
+    pub(super) fn add_finalizer<K: Object>(&self, obj: &K, finalizer: &str) -> Option<String> {
         self.wrote();
-        if let Some(stored) = lock(&self.objects).get_mut(&key_of(obj)) {
-            let meta = &mut stored["metadata"];
-            let mut list: Vec<Value> = meta["finalizers"].as_array().cloned().unwrap_or_default();
-            if !list.iter().any(|f| f == finalizer) {
-                list.push(Value::String(finalizer.to_string()));
-            }
-            meta["finalizers"] = Value::Array(list);
+        let mut objects = lock(&self.objects);
+        let stored = objects.get_mut(&key_of(obj))?;
+        let meta = &mut stored["metadata"];
+        let mut list: Vec<Value> = meta["finalizers"].as_array().cloned().unwrap_or_default();
+        if !list.iter().any(|f| f == finalizer) {
+            list.push(Value::String(finalizer.to_string()));
         }
+        meta["finalizers"] = Value::Array(list);
+        Some(self.bump(stored))
     }
 
     pub(super) fn remove_finalizer<K: Object>(&self, obj: &K, finalizer: &str) {
@@ -343,6 +358,7 @@ impl Memory {
             objects.remove(&k);
         } else {
             meta["finalizers"] = Value::Array(list);
+            self.bump(stored);
         }
     }
 

@@ -12,6 +12,8 @@
 //! Reconciles never hold a `kube::Client`: everything they do to Kubernetes goes through here,
 //! so a test sees all of it.
 use std::sync::Arc;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use tokio::time::Instant;
 
 use super::error::Result;
@@ -23,6 +25,7 @@ use super::status::merge_patch;
 mod live;
 mod memory;
 mod secret_api;
+pub mod unseen;
 
 pub use live::Stores;
 pub use memory::Memory;
@@ -34,6 +37,8 @@ pub struct Kube(Arc<Inner>);
 struct Inner {
     backend: Backend,
     secrets: SecretCache,
+    /// The operator's writes the controllers' caches have not shown yet (see [`unseen`]).
+    unseen: unseen::Unseen,
 }
 
 enum Backend {
@@ -57,6 +62,7 @@ impl Kube {
         Self(Arc::new(Inner {
             backend,
             secrets: SecretCache::default(),
+            unseen: unseen::Unseen::default(),
         }))
     }
 
@@ -197,22 +203,45 @@ impl Kube {
         let Some(patch) = merge_patch(&old, &new) else {
             return Ok(false);
         };
-        match &self.0.backend {
+        let version = match &self.0.backend {
             Backend::Live(l) => l.patch_status(obj, patch).await?,
             Backend::Memory(m) => m.patch_status(obj, &patch),
-        }
+        };
+        self.wrote(obj, version);
         Ok(true)
+    }
+
+    fn wrote<K: Object>(&self, obj: &K, version: Option<String>) {
+        if let (Some(uid), Some(v)) = (obj.meta().uid.as_deref(), version) {
+            self.0.unseen.wrote(uid, v);
+        }
+    }
+
+    /// Whether the copy of an object a reconcile was handed (its `metadata`) shows this
+    /// operator's last write to it; see [`unseen`].
+    pub fn judge_copy(&self, meta: &ObjectMeta) -> unseen::Copy {
+        match meta.uid.as_deref() {
+            Some(uid) => self.0.unseen.judge(uid, meta.resource_version.as_deref()),
+            None => unseen::Copy::Current,
+        }
+    }
+
+    /// The watch brought an object (`deleted`: its deletion); a write it shows is seen.
+    pub fn shown(&self, meta: &ObjectMeta, deleted: bool) {
+        if let Some(uid) = meta.uid.as_deref() {
+            let version = meta.resource_version.as_deref().filter(|_| !deleted);
+            self.0.unseen.shown(uid, version);
+        }
     }
 
     /// Adds the operator's finalizer to `obj`, failing when the object changed meanwhile.
     pub async fn add_finalizer<K: Object>(&self, obj: &K, finalizer: &str) -> Result<()> {
-        match &self.0.backend {
-            Backend::Live(l) => l.add_finalizer(obj, finalizer).await,
-            Backend::Memory(m) => {
-                m.add_finalizer(obj, finalizer);
-                Ok(())
-            }
-        }
+        let version = match &self.0.backend {
+            Backend::Live(l) => l.add_finalizer(obj, finalizer).await?,
+            Backend::Memory(m) => m.add_finalizer(obj, finalizer),
+        };
+        self.wrote(obj, version);
+        Ok(())
     }
 
     /// Removes the operator's finalizer from `obj` (the object goes if it was the last one).

@@ -1,0 +1,188 @@
+//! The operator's own writes to its objects that the controllers' caches have not shown yet.
+//!
+//! A reconcile reads its object from the controller's cache, which the watch fills. After the
+//! operator writes an object (status, finalizer), the next reconcile can come before the watch
+//! brings that write back: a wake from the pending watch or a requeue, on a busy API server
+//! seconds before. Acting on the older copy went wrong: a created connection looked like one
+//! that had not tried the cloud yet (and was deferred), and with no pre-shared-key fingerprint
+//! in that status the reconcile sent the key to the cloud again.
+//!
+//! So the operator remembers the `resourceVersion` each of its writes was answered with, and a
+//! reconcile handed an object at another version waits for the watch instead of acting. Only
+//! versions are kept (no copies of statuses), and an entry goes as soon as the watch shows
+//! the write ([`Unseen::shown`]), so at rest nothing is held. After [`KEEP`] the cache is
+//! trusted again whatever it holds: a relist can skip the written version (a later one
+//! replaces it), and then nothing would ever show it.
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// How long a write may stay unseen before the cache is trusted again: far longer than a
+/// loaded API server takes to bring a write back on the watch.
+pub const KEEP: Duration = Duration::from_secs(15);
+
+/// When a reconcile handed an older copy looks again. The watch event of a status write
+/// wakes nobody (status-only changes are filtered out), so this requeue does.
+pub const RETRY: Duration = Duration::from_millis(250);
+
+/// Entries are swept of old ones at most this often, when writes add new ones.
+const SWEEP_EVERY: Duration = Duration::from_secs(30);
+
+/// One write: the version it was answered with, and when.
+struct Written {
+    version: String,
+    at: Instant,
+}
+
+/// Whether the copy of an object a reconcile was handed shows the operator's last write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Copy {
+    /// Nothing unseen: act on it.
+    Current,
+    /// The cache shows the write now, or waited long enough: act on it, drop the entry.
+    CaughtUp,
+    /// Older than the last write: wait for the watch.
+    Behind,
+}
+
+/// Judges a copy at `cached` against the last write, answered with `written`, `age` ago.
+pub fn judge(written: Option<&str>, age: Duration, cached: Option<&str>) -> Copy {
+    match written {
+        None => Copy::Current,
+        Some(w) if cached == Some(w) || age >= KEEP => Copy::CaughtUp,
+        Some(_) => Copy::Behind,
+    }
+}
+
+/// The unseen writes, by object uid.
+#[derive(Default)]
+pub struct Unseen {
+    entries: Mutex<HashMap<String, Written>>,
+    swept: Mutex<Option<Instant>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Unseen {
+    /// Remembers that a write to object `uid` was answered with `version`.
+    pub fn wrote(&self, uid: &str, version: String) {
+        let now = Instant::now();
+        let mut entries = lock(&self.entries);
+        entries.insert(uid.to_string(), Written { version, at: now });
+        // An object deleted or relisted past its write would keep its entry: sweep now and then.
+        let mut swept = lock(&self.swept);
+        if swept.is_none_or(|t| now.duration_since(t) >= SWEEP_EVERY) {
+            *swept = Some(now);
+            entries.retain(|_, w| now.duration_since(w.at) < KEEP);
+            if entries.capacity() > 4 * entries.len().max(16) {
+                entries.shrink_to_fit();
+            }
+        }
+    }
+
+    /// Judges the copy of object `uid` at `version` a reconcile was handed (see [`judge`]).
+    pub fn judge(&self, uid: &str, version: Option<&str>) -> Copy {
+        let mut entries = lock(&self.entries);
+        let Some(w) = entries.get(uid) else {
+            return Copy::Current;
+        };
+        let copy = judge(Some(&w.version), w.at.elapsed(), version);
+        if copy == Copy::CaughtUp {
+            entries.remove(uid);
+        }
+        copy
+    }
+
+    /// The watch brought object `uid` at `version` (`None`: it was deleted).
+    pub fn shown(&self, uid: &str, version: Option<&str>) {
+        let mut entries = lock(&self.entries);
+        if entries.is_empty() {
+            return;
+        }
+        let seen = match (entries.get(uid), version) {
+            (None, _) => false,
+            (Some(w), Some(v)) => w.version == v,
+            (Some(_), None) => true,
+        };
+        if seen {
+            entries.remove(uid);
+        }
+    }
+
+    /// How many writes are unseen.
+    pub fn held(&self) -> usize {
+        lock(&self.entries).len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_copy_is_behind_until_it_shows_the_version_written_or_the_wait_is_over() {
+        let s = Duration::from_secs;
+        let cases = [
+            // (written, age, cached, judged)
+            (None, s(0), Some("7"), Copy::Current),
+            (None, s(0), None, Copy::Current),
+            (Some("8"), s(0), Some("7"), Copy::Behind),
+            (Some("8"), s(0), None, Copy::Behind),
+            (Some("8"), s(14), Some("7"), Copy::Behind),
+            (Some("8"), s(0), Some("8"), Copy::CaughtUp),
+            (Some("8"), KEEP, Some("7"), Copy::CaughtUp),
+            // A later version than the one written cannot be told from an older one
+            // (versions are opaque): it is trusted once the wait is over.
+            (Some("8"), s(1), Some("9"), Copy::Behind),
+        ];
+        for (written, age, cached, judged) in cases {
+            assert_eq!(
+                judge(written, age, cached),
+                judged,
+                "written {written:?} {age:?} ago, cached {cached:?}"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_entry_goes_when_the_watch_shows_the_write_or_the_object_goes() {
+        let u = Unseen::default();
+        u.wrote("a", "8".into());
+        u.wrote("b", "3".into());
+        u.shown("a", Some("7"));
+        assert_eq!(u.judge("a", Some("7")), Copy::Behind, "an older event");
+        u.shown("a", Some("8"));
+        assert_eq!(
+            u.judge("a", Some("7")),
+            Copy::Current,
+            "shown: nothing held"
+        );
+        u.shown("b", None);
+        assert_eq!(u.held(), 0, "deleted: nothing held");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_reconcile_that_sees_the_write_or_waited_long_enough_drops_the_entry() {
+        let u = Unseen::default();
+        u.wrote("a", "8".into());
+        assert_eq!(u.judge("a", Some("8")), Copy::CaughtUp);
+        assert_eq!(u.held(), 0);
+        u.wrote("a", "9".into());
+        tokio::time::advance(KEEP).await;
+        assert_eq!(u.judge("a", Some("8")), Copy::CaughtUp);
+        assert_eq!(u.held(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn writes_never_shown_are_swept_when_later_writes_come() {
+        let u = Unseen::default();
+        u.wrote("gone", "1".into());
+        tokio::time::advance(SWEEP_EVERY).await;
+        u.wrote("new", "2".into());
+        assert_eq!(u.held(), 1, "only the write of the last {KEEP:?} is held");
+    }
+}
