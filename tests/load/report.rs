@@ -135,12 +135,16 @@ pub fn machine() -> String {
     format!("{cores} cores ({cpu}), {mem} RAM, load average at start {load}")
 }
 
-/// `debug` or `release`: how the operator binary under test was built.
+/// `debug` or `release`: how the operator binary under test was built, told by its cargo
+/// target directory; `unknown` for a binary copied elsewhere (`VPN_LOAD_OPERATOR_BIN`).
 pub fn build_profile() -> &'static str {
-    if crate::procs::bin().contains("/release/") {
+    let bin = crate::procs::bin();
+    if bin.contains("/release/") {
         "release"
-    } else {
+    } else if bin.contains("/debug/") {
         "debug"
+    } else {
+        "unknown"
     }
 }
 
