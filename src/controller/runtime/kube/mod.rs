@@ -203,17 +203,28 @@ impl Kube {
         let Some(patch) = merge_patch(&old, &new) else {
             return Ok(false);
         };
+        self.writing(obj);
         let version = match &self.0.backend {
-            Backend::Live(l) => l.patch_status(obj, patch).await?,
-            Backend::Memory(m) => m.patch_status(obj, &patch),
+            Backend::Live(l) => l.patch_status(obj, patch).await,
+            Backend::Memory(m) => Ok(m.patch_status(obj, &patch)),
         };
-        self.wrote(obj, version);
+        self.wrote(obj, &version);
+        version?;
         Ok(true)
     }
 
-    fn wrote<K: Object>(&self, obj: &K, version: Option<String>) {
-        if let (Some(uid), Some(v)) = (obj.meta().uid.as_deref(), version) {
-            self.0.unseen.wrote(uid, v);
+    /// A write to `obj` is about to be sent (see [`unseen`]).
+    fn writing<K: Object>(&self, obj: &K) {
+        if let Some(uid) = obj.meta().uid.as_deref() {
+            self.0.unseen.writing(uid);
+        }
+    }
+
+    /// The write to `obj` was answered (see [`unseen`]).
+    fn wrote<K: Object>(&self, obj: &K, answer: &Result<Option<String>>) {
+        if let Some(uid) = obj.meta().uid.as_deref() {
+            let version = answer.as_ref().ok().cloned().flatten();
+            self.0.unseen.wrote(uid, version);
         }
     }
 
@@ -236,12 +247,13 @@ impl Kube {
 
     /// Adds the operator's finalizer to `obj`, failing when the object changed meanwhile.
     pub async fn add_finalizer<K: Object>(&self, obj: &K, finalizer: &str) -> Result<()> {
+        self.writing(obj);
         let version = match &self.0.backend {
-            Backend::Live(l) => l.add_finalizer(obj, finalizer).await?,
-            Backend::Memory(m) => m.add_finalizer(obj, finalizer),
+            Backend::Live(l) => l.add_finalizer(obj, finalizer).await,
+            Backend::Memory(m) => Ok(m.add_finalizer(obj, finalizer)),
         };
-        self.wrote(obj, version);
-        Ok(())
+        self.wrote(obj, &version);
+        version.map(|_| ())
     }
 
     /// Removes the operator's finalizer from `obj` (the object goes if it was the last one).

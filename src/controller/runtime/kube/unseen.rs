@@ -10,7 +10,10 @@
 //! So the operator remembers the `resourceVersion` each of its writes was answered with, and a
 //! reconcile handed an object at another version waits for the watch instead of acting. Only
 //! versions are kept (no copies of statuses), and an entry goes as soon as the watch shows
-//! the write ([`Unseen::shown`]), so at rest nothing is held. After [`KEEP`] the cache is
+//! the write ([`Unseen::shown`]), so at rest nothing is held. The watch can bring a write's
+//! event before its answer is read; the versions it brings while a write is in flight are
+//! compared with the answer, so such a write is not waited for (a later change by someone
+//! else would otherwise look like an older copy). After [`KEEP`] the cache is
 //! trusted again whatever it holds: a relist can skip the written version (a later one
 //! replaces it), and then nothing would ever show it.
 use std::collections::HashMap;
@@ -30,9 +33,16 @@ pub const RETRY: Duration = Duration::from_millis(250);
 /// Entries are swept of old ones at most this often, when writes add new ones.
 const SWEEP_EVERY: Duration = Duration::from_secs(30);
 
-/// One write: the version it was answered with, and when.
+/// How many versions the watch may bring while a write is in flight that are kept to compare
+/// with its answer (more than one reconcile's writes to one object ever make).
+const SEEN_IN_FLIGHT: usize = 8;
+
+/// One write: the version it was answered with (`None` while in flight), and when it began.
 struct Written {
-    version: String,
+    version: Option<String>,
+    /// The versions the watch brought while the write was in flight: its own event can come
+    /// before its answer, and then must not be waited for.
+    seen: Vec<String>,
     at: Instant,
 }
 
@@ -68,11 +78,16 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Unseen {
-    /// Remembers that a write to object `uid` was answered with `version`.
-    pub fn wrote(&self, uid: &str, version: String) {
+    /// A write to object `uid` is about to be sent.
+    pub fn writing(&self, uid: &str) {
         let now = Instant::now();
         let mut entries = lock(&self.entries);
-        entries.insert(uid.to_string(), Written { version, at: now });
+        let w = Written {
+            version: None,
+            seen: Vec::new(),
+            at: now,
+        };
+        entries.insert(uid.to_string(), w);
         // An object deleted or relisted past its write would keep its entry: sweep now and then.
         let mut swept = lock(&self.swept);
         if swept.is_none_or(|t| now.duration_since(t) >= SWEEP_EVERY) {
@@ -84,13 +99,32 @@ impl Unseen {
         }
     }
 
+    /// The write to object `uid` was answered with `version` (`None`: it failed, or the answer
+    /// carried none). Nothing is kept when the watch already brought that version.
+    pub fn wrote(&self, uid: &str, version: Option<String>) {
+        let mut entries = lock(&self.entries);
+        let Some(w) = entries.get_mut(uid) else {
+            return;
+        };
+        match version {
+            Some(v) if !w.seen.contains(&v) => {
+                w.version = Some(v);
+                w.seen = Vec::new();
+                w.at = Instant::now();
+            }
+            _ => {
+                entries.remove(uid);
+            }
+        }
+    }
+
     /// Judges the copy of object `uid` at `version` a reconcile was handed (see [`judge`]).
     pub fn judge(&self, uid: &str, version: Option<&str>) -> Copy {
         let mut entries = lock(&self.entries);
         let Some(w) = entries.get(uid) else {
             return Copy::Current;
         };
-        let copy = judge(Some(&w.version), w.at.elapsed(), version);
+        let copy = judge(w.version.as_deref(), w.at.elapsed(), version);
         if copy == Copy::CaughtUp {
             entries.remove(uid);
         }
@@ -103,10 +137,18 @@ impl Unseen {
         if entries.is_empty() {
             return;
         }
-        let seen = match (entries.get(uid), version) {
-            (None, _) => false,
-            (Some(w), Some(v)) => w.version == v,
-            (Some(_), None) => true,
+        let Some(w) = entries.get_mut(uid) else {
+            return;
+        };
+        let seen = match (&w.version, version) {
+            (_, None) => true,
+            (Some(written), Some(v)) => written == v,
+            (None, Some(v)) => {
+                if w.seen.len() < SEEN_IN_FLIGHT {
+                    w.seen.push(v.to_string());
+                }
+                false
+            }
         };
         if seen {
             entries.remove(uid);
@@ -151,8 +193,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn an_entry_goes_when_the_watch_shows_the_write_or_the_object_goes() {
         let u = Unseen::default();
-        u.wrote("a", "8".into());
-        u.wrote("b", "3".into());
+        u.writing("a");
+        u.wrote("a", Some("8".into()));
+        u.writing("b");
+        u.wrote("b", Some("3".into()));
         u.shown("a", Some("7"));
         assert_eq!(u.judge("a", Some("7")), Copy::Behind, "an older event");
         u.shown("a", Some("8"));
@@ -168,10 +212,12 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_reconcile_that_sees_the_write_or_waited_long_enough_drops_the_entry() {
         let u = Unseen::default();
-        u.wrote("a", "8".into());
+        u.writing("a");
+        u.wrote("a", Some("8".into()));
         assert_eq!(u.judge("a", Some("8")), Copy::CaughtUp);
         assert_eq!(u.held(), 0);
-        u.wrote("a", "9".into());
+        u.writing("a");
+        u.wrote("a", Some("9".into()));
         tokio::time::advance(KEEP).await;
         assert_eq!(u.judge("a", Some("8")), Copy::CaughtUp);
         assert_eq!(u.held(), 0);
@@ -180,9 +226,39 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn writes_never_shown_are_swept_when_later_writes_come() {
         let u = Unseen::default();
-        u.wrote("gone", "1".into());
+        u.writing("gone");
+        u.wrote("gone", Some("1".into()));
         tokio::time::advance(SWEEP_EVERY).await;
-        u.wrote("new", "2".into());
+        u.writing("new");
+        u.wrote("new", Some("2".into()));
         assert_eq!(u.held(), 1, "only the write of the last {KEEP:?} is held");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_write_whose_event_came_before_its_answer_is_not_waited_for() {
+        let u = Unseen::default();
+        u.writing("a");
+        u.shown("a", Some("8"));
+        u.wrote("a", Some("8".into()));
+        assert_eq!(u.held(), 0, "the watch already showed it");
+        // A later change (someone else's) must not be taken for an older copy.
+        assert_eq!(u.judge("a", Some("9")), Copy::Current);
+        u.writing("a");
+        u.shown("a", Some("9"));
+        u.wrote("a", Some("10".into()));
+        assert_eq!(
+            u.judge("a", Some("9")),
+            Copy::Behind,
+            "an older event in flight"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_write_that_failed_or_is_in_flight_holds_nothing_up() {
+        let u = Unseen::default();
+        u.writing("a");
+        assert_eq!(u.judge("a", Some("7")), Copy::Current, "in flight");
+        u.wrote("a", None);
+        assert_eq!(u.held(), 0, "failed: nothing kept");
     }
 }
