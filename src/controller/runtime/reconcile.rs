@@ -40,7 +40,7 @@ pub async fn reconcile_cached<K: Managed>(
     obj: Arc<Cached<K>>,
     ctx: Arc<Context>,
 ) -> Result<Action> {
-    if ctx.kube.judge_copy(obj.meta()) == unseen::Copy::Behind {
+    if ctx.kube.judge_copy(obj.meta()) == unseen::Staleness::Behind {
         tracing::debug!(kind = K::KIND, object = ?obj, "the cache is behind the last write");
         return Ok(Action::requeue(unseen::RETRY));
     }

@@ -28,6 +28,8 @@ use crate::controller::runtime::events::Note;
 use crate::controller::runtime::object::Object;
 use crate::controller::runtime::secrets::{SecretWrite, StoredSecret};
 
+use super::lock;
+
 type Key = (&'static str, String, String);
 
 /// The state of an in-memory API (see the module documentation).
@@ -57,10 +59,6 @@ fn key<K: Object>(namespace: &str, name: &str) -> Key {
 
 fn key_of<K: Object>(obj: &K) -> Key {
     key::<K>(&obj.namespace().unwrap_or_default(), &obj.name_any())
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Memory {

@@ -30,6 +30,12 @@ pub mod unseen;
 pub use live::Stores;
 pub use memory::Memory;
 
+/// Locks `m`, taking over a lock whose holder panicked: the maps behind these locks stay
+/// consistent between statements (shared by the backends and [`unseen`]).
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Access to Kubernetes for the reconciles (see the module documentation). Cheap to clone.
 #[derive(Clone)]
 pub struct Kube(Arc<Inner>);
@@ -230,10 +236,10 @@ impl Kube {
 
     /// Whether the copy of an object a reconcile was handed (its `metadata`) shows this
     /// operator's last write to it; see [`unseen`].
-    pub fn judge_copy(&self, meta: &ObjectMeta) -> unseen::Copy {
+    pub fn judge_copy(&self, meta: &ObjectMeta) -> unseen::Staleness {
         match meta.uid.as_deref() {
             Some(uid) => self.0.unseen.judge(uid, meta.resource_version.as_deref()),
-            None => unseen::Copy::Current,
+            None => unseen::Staleness::Current,
         }
     }
 

@@ -22,6 +22,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::lock;
+
 /// How long a write may stay unseen before the cache is trusted again: far longer than a
 /// loaded API server takes to bring a write back on the watch.
 pub const KEEP: Duration = Duration::from_secs(15);
@@ -48,7 +50,7 @@ struct Written {
 
 /// Whether the copy of an object a reconcile was handed shows the operator's last write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Copy {
+pub enum Staleness {
     /// Nothing unseen: act on it.
     Current,
     /// The cache shows the write now, or waited long enough: act on it, drop the entry.
@@ -58,11 +60,11 @@ pub enum Copy {
 }
 
 /// Judges a copy at `cached` against the last write, answered with `written`, `age` ago.
-pub fn judge(written: Option<&str>, age: Duration, cached: Option<&str>) -> Copy {
+pub fn judge(written: Option<&str>, age: Duration, cached: Option<&str>) -> Staleness {
     match written {
-        None => Copy::Current,
-        Some(w) if cached == Some(w) || age >= KEEP => Copy::CaughtUp,
-        Some(_) => Copy::Behind,
+        None => Staleness::Current,
+        Some(w) if cached == Some(w) || age >= KEEP => Staleness::CaughtUp,
+        Some(_) => Staleness::Behind,
     }
 }
 
@@ -71,10 +73,6 @@ pub fn judge(written: Option<&str>, age: Duration, cached: Option<&str>) -> Copy
 pub struct Unseen {
     entries: Mutex<HashMap<String, Written>>,
     swept: Mutex<Option<Instant>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Unseen {
@@ -119,13 +117,13 @@ impl Unseen {
     }
 
     /// Judges the copy of object `uid` at `version` a reconcile was handed (see [`judge`]).
-    pub fn judge(&self, uid: &str, version: Option<&str>) -> Copy {
+    pub fn judge(&self, uid: &str, version: Option<&str>) -> Staleness {
         let mut entries = lock(&self.entries);
         let Some(w) = entries.get(uid) else {
-            return Copy::Current;
+            return Staleness::Current;
         };
         let copy = judge(w.version.as_deref(), w.at.elapsed(), version);
-        if copy == Copy::CaughtUp {
+        if copy == Staleness::CaughtUp {
             entries.remove(uid);
         }
         copy
@@ -170,16 +168,16 @@ mod tests {
         let s = Duration::from_secs;
         let cases = [
             // (written, age, cached, judged)
-            (None, s(0), Some("7"), Copy::Current),
-            (None, s(0), None, Copy::Current),
-            (Some("8"), s(0), Some("7"), Copy::Behind),
-            (Some("8"), s(0), None, Copy::Behind),
-            (Some("8"), s(14), Some("7"), Copy::Behind),
-            (Some("8"), s(0), Some("8"), Copy::CaughtUp),
-            (Some("8"), KEEP, Some("7"), Copy::CaughtUp),
+            (None, s(0), Some("7"), Staleness::Current),
+            (None, s(0), None, Staleness::Current),
+            (Some("8"), s(0), Some("7"), Staleness::Behind),
+            (Some("8"), s(0), None, Staleness::Behind),
+            (Some("8"), s(14), Some("7"), Staleness::Behind),
+            (Some("8"), s(0), Some("8"), Staleness::CaughtUp),
+            (Some("8"), KEEP, Some("7"), Staleness::CaughtUp),
             // A later version than the one written cannot be told from an older one
             // (versions are opaque): it is trusted once the wait is over.
-            (Some("8"), s(1), Some("9"), Copy::Behind),
+            (Some("8"), s(1), Some("9"), Staleness::Behind),
         ];
         for (written, age, cached, judged) in cases {
             assert_eq!(
@@ -198,11 +196,11 @@ mod tests {
         u.writing("b");
         u.wrote("b", Some("3".into()));
         u.shown("a", Some("7"));
-        assert_eq!(u.judge("a", Some("7")), Copy::Behind, "an older event");
+        assert_eq!(u.judge("a", Some("7")), Staleness::Behind, "an older event");
         u.shown("a", Some("8"));
         assert_eq!(
             u.judge("a", Some("7")),
-            Copy::Current,
+            Staleness::Current,
             "shown: nothing held"
         );
         u.shown("b", None);
@@ -214,12 +212,12 @@ mod tests {
         let u = Unseen::default();
         u.writing("a");
         u.wrote("a", Some("8".into()));
-        assert_eq!(u.judge("a", Some("8")), Copy::CaughtUp);
+        assert_eq!(u.judge("a", Some("8")), Staleness::CaughtUp);
         assert_eq!(u.held(), 0);
         u.writing("a");
         u.wrote("a", Some("9".into()));
         tokio::time::advance(KEEP).await;
-        assert_eq!(u.judge("a", Some("8")), Copy::CaughtUp);
+        assert_eq!(u.judge("a", Some("8")), Staleness::CaughtUp);
         assert_eq!(u.held(), 0);
     }
 
@@ -242,13 +240,13 @@ mod tests {
         u.wrote("a", Some("8".into()));
         assert_eq!(u.held(), 0, "the watch already showed it");
         // A later change (someone else's) must not be taken for an older copy.
-        assert_eq!(u.judge("a", Some("9")), Copy::Current);
+        assert_eq!(u.judge("a", Some("9")), Staleness::Current);
         u.writing("a");
         u.shown("a", Some("9"));
         u.wrote("a", Some("10".into()));
         assert_eq!(
             u.judge("a", Some("9")),
-            Copy::Behind,
+            Staleness::Behind,
             "an older event in flight"
         );
     }
@@ -257,7 +255,7 @@ mod tests {
     async fn a_write_that_failed_or_is_in_flight_holds_nothing_up() {
         let u = Unseen::default();
         u.writing("a");
-        assert_eq!(u.judge("a", Some("7")), Copy::Current, "in flight");
+        assert_eq!(u.judge("a", Some("7")), Staleness::Current, "in flight");
         u.wrote("a", None);
         assert_eq!(u.held(), 0, "failed: nothing kept");
     }
